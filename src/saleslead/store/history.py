@@ -1,0 +1,182 @@
+"""Turn one export into candidate history events.
+
+Three kinds of evidence become events, each tagged with its ``source``:
+
+* ``history`` — rows of the CRM's own history (Salesforce OpportunityHistory), as they are;
+* ``created`` / ``closed`` — for opportunities without history rows: an opening event at the
+  created date (open deals: their current state; closed deals: the first open stage, inferred)
+  and, for closed deals, a closing event on the close date;
+* ``snapshot`` — every opportunity's state at the moment the export describes.
+
+The store then drops derived events that repeat the state already known just before them,
+so re-ingesting an export adds nothing and consecutive exports of a CRM that keeps no
+history build one.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from saleslead.ingest.canonical import CanonicalExport
+
+__all__ = ["CANDIDATE_SCHEMA", "candidate_events"]
+
+CANDIDATE_SCHEMA = pa.schema(
+    [
+        ("opportunity_id", pa.string()),
+        ("changed_at", pa.timestamp("us")),
+        ("stage", pa.string()),
+        ("amount", pa.float64()),
+        ("close_date", pa.date32()),
+        ("probability", pa.float64()),
+        ("forecast_category", pa.string()),
+        ("owner_id", pa.string()),
+        ("last_activity_date", pa.date32()),
+        ("source", pa.string()),
+    ]
+)
+
+
+def _first_open_stage(export: CanonicalExport) -> tuple[str | None, float | None]:
+    open_stages = sorted((s for s in export.stages if not s.is_closed), key=lambda s: s.order)
+    if not open_stages:
+        return None, None
+    return open_stages[0].name, open_stages[0].probability
+
+
+def _column(table: pa.Table, name: str, rows: pa.Array | None = None) -> pa.Array:
+    column = table.column(name).combine_chunks()
+    return column if rows is None else pc.take(column, rows)
+
+
+def candidate_events(export: CanonicalExport) -> pa.Table:
+    """All candidate events of ``export`` in :data:`CANDIDATE_SCHEMA`, unsorted."""
+    opps = export.opportunities
+    n = opps.num_rows
+    ids = _column(opps, "opportunity_id")
+    owner = _column(opps, "owner_id")
+    parts: list[pa.Table] = []
+
+    history = export.history
+    with_history = np.zeros(n, dtype=bool)
+    last_closed = np.zeros(n, dtype=bool)
+    last_time = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
+    if history.num_rows:
+        position = pc.index_in(history.column("opportunity_id"), value_set=ids)
+        known = pc.is_valid(position)
+        history = history.filter(known)
+        position = pc.index_in(history.column("opportunity_id"), value_set=ids)
+        pos = np.asarray(position.to_numpy(zero_copy_only=False), dtype=np.int64)
+        with_history[pos] = True
+        parts.append(
+            pa.table(
+                {
+                    "opportunity_id": history.column("opportunity_id"),
+                    "changed_at": history.column("changed_at"),
+                    "stage": history.column("stage"),
+                    "amount": history.column("amount"),
+                    "close_date": history.column("close_date"),
+                    "probability": history.column("probability"),
+                    "forecast_category": history.column("forecast_category"),
+                    "owner_id": pc.take(owner, pa.array(pos)),
+                    "last_activity_date": pa.nulls(history.num_rows, pa.date32()),
+                    "source": pa.array(["history"] * history.num_rows, pa.string()),
+                },
+                schema=CANDIDATE_SCHEMA,
+            )
+        )
+        times = history.column("changed_at").cast(pa.int64()).to_numpy(zero_copy_only=False)
+        closed_names = {s.name for s in export.stages if s.is_closed}
+        closed_row = np.isin(
+            np.asarray(history.column("stage").to_pylist(), dtype=object), list(closed_names)
+        )
+        order = np.lexsort((times, pos))
+        last_of = order[np.r_[pos[order][1:] != pos[order][:-1], True]]
+        last_time[pos[last_of]] = times[last_of]
+        last_closed[pos[last_of]] = closed_row[last_of]
+
+    is_closed = np.asarray(_column(opps, "is_closed").fill_null(False).to_numpy(zero_copy_only=False))
+    created = _column(opps, "created_at")
+    has_created = np.asarray(pc.is_valid(created).to_numpy(zero_copy_only=False))
+    first_stage, first_probability = _first_open_stage(export)
+
+    # Opening events for opportunities the CRM kept no history for.
+    rows = np.flatnonzero(~with_history & has_created)
+    if rows.size:
+        take = pa.array(rows)
+        closed_here = is_closed[rows]
+        stage = _column(opps, "stage", take).to_numpy(zero_copy_only=False).astype(object)
+        probability = _column(opps, "probability", take).to_numpy(zero_copy_only=False).astype(float)
+        category = _column(opps, "forecast_category", take).to_numpy(zero_copy_only=False).astype(object)
+        if first_stage is not None:
+            stage[closed_here] = first_stage
+            probability[closed_here] = np.nan if first_probability is None else first_probability
+            category[closed_here] = None
+        parts.append(
+            pa.table(
+                {
+                    "opportunity_id": pc.take(ids, take),
+                    "changed_at": pc.take(created, take),
+                    "stage": pa.array(stage, pa.string()),
+                    "amount": _column(opps, "amount", take),
+                    "close_date": _column(opps, "close_date", take),
+                    "probability": pa.array(probability, pa.float64(), from_pandas=True),
+                    "forecast_category": pa.array(category, pa.string()),
+                    "owner_id": pc.take(owner, take),
+                    "last_activity_date": pa.nulls(rows.size, pa.date32()),
+                    "source": pa.array(["created"] * rows.size, pa.string()),
+                },
+                schema=CANDIDATE_SCHEMA,
+            )
+        )
+
+    # Closing events on the close date, where the history does not already end closed.
+    close_date = _column(opps, "close_date")
+    close_ts = pc.cast(close_date, pa.timestamp("us"))
+    snapshot = np.datetime64(export.snapshot_at.replace(tzinfo=None), "us").astype(np.int64)
+    close_us = close_ts.cast(pa.int64()).fill_null(np.iinfo(np.int64).max).to_numpy(zero_copy_only=False)
+    rows = np.flatnonzero(is_closed & ~last_closed & (close_us <= snapshot))
+    if rows.size:
+        take = pa.array(rows)
+        created_us = created.cast(pa.int64()).fill_null(np.iinfo(np.int64).min).to_numpy(zero_copy_only=False)
+        when = np.maximum.reduce([close_us[rows], created_us[rows], last_time[rows]])
+        parts.append(_state_events(opps, take, pa.array(when, pa.int64()).cast(pa.timestamp("us")), "closed"))
+
+    # The state at the snapshot, for every opportunity.
+    everyone = pa.array(np.arange(n))
+    when_all = pa.array(np.full(n, snapshot, dtype=np.int64)).cast(pa.timestamp("us"))
+    parts.append(_state_events(opps, everyone, when_all, "snapshot"))
+    return pa.concat_tables(parts) if parts else CANDIDATE_SCHEMA.empty_table()
+
+
+def _state_events(opps: pa.Table, take: pa.Array, when: pa.Array, source: str) -> pa.Table:
+    size = len(take)
+    return pa.table(
+        {
+            "opportunity_id": _column(opps, "opportunity_id", take),
+            "changed_at": when,
+            "stage": _column(opps, "stage", take),
+            "amount": _column(opps, "amount", take),
+            "close_date": _column(opps, "close_date", take),
+            "probability": _column(opps, "probability", take),
+            "forecast_category": _column(opps, "forecast_category", take),
+            "owner_id": _column(opps, "owner_id", take),
+            # A closing event knows nothing of later activity; the snapshot carries it.
+            "last_activity_date": (
+                _column(opps, "last_activity_date", take)
+                if source == "snapshot"
+                else pa.nulls(size, pa.date32())
+            ),
+            "source": pa.array([source] * size, pa.string()),
+        },
+        schema=CANDIDATE_SCHEMA,
+    )
+
+
+def snapshot_timestamp(value: datetime) -> datetime:
+    """Snapshots are stored as naive UTC timestamps."""
+    return value.replace(tzinfo=None)

@@ -1,0 +1,354 @@
+"""The store: an Ibis connection (DuckDB file by default) holding the org's history and the seat's records.
+
+Every ingest runs in one transaction: it is written whole or not at all, and re-ingesting the
+same export adds nothing. Analytics read the tables through :meth:`Store.table` as Ibis
+expressions, so aggregation runs in the engine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+
+from saleslead.errors import StoreError
+from saleslead.ingest.canonical import CanonicalExport
+from saleslead.store.history import candidate_events
+from saleslead.store.schema import MIGRATIONS, SCHEMA_VERSION, TABLES
+
+__all__ = ["DEFAULT_STORE", "IngestOutcome", "Store", "resolve_location"]
+
+DEFAULT_STORE = "saleslead.duckdb"
+_STATE = ("stage", "amount", "close_date", "probability", "forecast_category", "owner_id", "last_activity_date")
+_PRIORITY = {"history": 1, "created": 2, "closed": 3, "snapshot": 4}
+
+
+def resolve_location(location: str | Path | None) -> str:
+    """The store location: the argument, else ``$SALESLEAD_STORE``, else ``./saleslead.duckdb``."""
+    if location is None or str(location) == "":
+        location = os.environ.get("SALESLEAD_STORE") or DEFAULT_STORE
+    return str(location)
+
+
+@dataclass(frozen=True)
+class IngestOutcome:
+    """What one ingest changed in the store."""
+
+    ingest_id: int
+    snapshot_at: datetime
+    opportunities_new: int
+    opportunities_updated: int
+    history_added: int
+    unchanged: bool
+
+
+class Store:
+    """One store: tables of the org and the seat's own records."""
+
+    def __init__(self, backend: Any, location: str) -> None:
+        self._con = backend
+        self.location = location
+        self._in_transaction = False
+
+    # --- opening -------------------------------------------------------------------------
+    @classmethod
+    def open(cls, location: str | Path | None = None, *, read_only: bool = False) -> Store:
+        """Open (and migrate) a store: a DuckDB file path, ``duckdb://…``, or an Ibis URL such as ``postgres://…``."""
+        where = resolve_location(location)
+        try:
+            if "://" in where:
+                backend = ibis.connect(where)
+            else:
+                path = Path(where)
+                if read_only and not path.exists():
+                    raise StoreError(f"no store at {where}", hint="run `saleslead ingest` or `saleslead demo` first")
+                path.parent.mkdir(parents=True, exist_ok=True)
+                backend = ibis.duckdb.connect(str(path), read_only=read_only)
+        except StoreError:
+            raise
+        except Exception as exc:  # the engine's own errors, turned into ours at the boundary
+            raise StoreError(f"cannot open the store at {where}: {exc}") from exc
+        store = cls(backend, where)
+        if not read_only:
+            store.migrate()
+        return store
+
+    def close(self) -> None:
+        disconnect = getattr(self._con, "disconnect", None)
+        if disconnect is not None:
+            disconnect()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def backend(self) -> Any:
+        """The Ibis backend (for engine-side analytics)."""
+        return self._con
+
+    @property
+    def engine(self) -> str:
+        return str(self._con.name)
+
+    def schema_version(self) -> int:
+        if "meta" not in self._con.list_tables():
+            return 0
+        rows = self._con.table("meta").filter(lambda t: t.key == "schema_version").execute()
+        return int(rows["value"].iloc[0]) if len(rows) else 0
+
+    def migrate(self) -> None:
+        """Bring the schema to :data:`SCHEMA_VERSION`, one migration at a time."""
+        current = self.schema_version()
+        if current > SCHEMA_VERSION:
+            raise StoreError(
+                f"the store at {self.location} has schema version {current}, newer than this saleslead "
+                f"({SCHEMA_VERSION})",
+                hint="upgrade saleslead",
+            )
+        for version in range(current, SCHEMA_VERSION):
+            with self.transaction():
+                existing = set(self._con.list_tables())
+                for name, schema in MIGRATIONS[version].items():
+                    if name not in existing:
+                        self._con.create_table(name, schema=schema)
+                self._sql("DELETE FROM meta WHERE key = 'schema_version'")
+                self._con.insert("meta", pa.table({"key": ["schema_version"], "value": [str(version + 1)]}))
+
+    # --- plumbing --------------------------------------------------------------------------
+    def _sql(self, statement: str) -> None:
+        result = self._con.raw_sql(statement)
+        # DuckDB hands back its connection itself; other engines a cursor to release.
+        if result is not getattr(self._con, "con", None):
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All or nothing. Nested use joins the outer transaction."""
+        if self._in_transaction:
+            yield
+            return
+        self._sql("BEGIN TRANSACTION")
+        self._in_transaction = True
+        try:
+            yield
+        except BaseException:
+            self._in_transaction = False
+            self._sql("ROLLBACK")
+            raise
+        self._in_transaction = False
+        self._sql("COMMIT")
+
+    def table(self, name: str) -> ir.Table:
+        if name not in TABLES:
+            raise StoreError(f"unknown table {name!r}")
+        return self._con.table(name)
+
+    def count(self, name: str) -> int:
+        return int(self.table(name).count().execute())
+
+    def _stage(self, name: str, table: pa.Table) -> ir.Table:
+        return self._con.create_table(name, table, temp=True, overwrite=True)
+
+    def _drop(self, *names: str) -> None:
+        for name in names:
+            self._sql(f"DROP TABLE IF EXISTS {name}")
+
+    def insert(self, name: str, rows: pa.Table | ir.Table) -> None:
+        """Append rows to a table (columns in the table's order)."""
+        columns = list(TABLES[name].names)
+        if isinstance(rows, pa.Table):
+            rows = rows.select(columns)
+        else:
+            rows = rows.select(*columns)
+        self._con.insert(name, rows)
+
+    # --- ingest ------------------------------------------------------------------------------
+    def ingest(self, export: CanonicalExport, report: dict[str, Any] | None = None) -> IngestOutcome:
+        """Write one export: all or nothing; nothing changes when the same export comes again."""
+        snapshot = export.snapshot_at.replace(tzinfo=None)
+        fingerprint = _fingerprint(export)
+        try:
+            with self.transaction():
+                ingest_id = self._next_id("ingests", "ingest_id")
+                before = self.count("opportunities")
+                updated = self._upsert_opportunities(export.opportunities, snapshot)
+                added = self._add_history(export, ingest_id)
+                self._merge_stages(export)
+                self._upsert("users", export.users, "user_id")
+                self._upsert("accounts", export.accounts, "account_id")
+                self._merge_rows("quotas", export.quotas, ("owner_id", "start_date"))
+                self._merge_rows("activities", export.activities, ("opportunity_id", "activity_date"))
+                new = self.count("opportunities") - before
+                unchanged = added == 0 and new == 0 and self._fingerprint_seen(fingerprint)
+                body = dict(report or {})
+                body.update({"history_added": added, "opportunities_new": new, "unchanged": unchanged})
+                self.insert(
+                    "ingests",
+                    pa.table(
+                        {
+                            "ingest_id": [ingest_id],
+                            "source": [export.source],
+                            "snapshot_at": pa.array([snapshot], pa.timestamp("us")),
+                            "ingested_at": pa.array([datetime.now(UTC).replace(tzinfo=None)], pa.timestamp("us")),
+                            "fingerprint": [fingerprint],
+                            "report": [json.dumps(body, default=str)],
+                        }
+                    ),
+                )
+        finally:
+            self._drop("_stage_opps", "_stage_events", "_stage_rows")
+        return IngestOutcome(ingest_id, snapshot, new, updated, added, unchanged)
+
+    def _next_id(self, table: str, column: str) -> int:
+        value = self.table(table)[column].max().execute()
+        return 1 if value is None or value != value else int(value) + 1
+
+    def _fingerprint_seen(self, fingerprint: str) -> bool:
+        return bool(self.table("ingests").filter(lambda t: t.fingerprint == fingerprint).count().execute())
+
+    def _upsert_opportunities(self, opps: pa.Table, snapshot: datetime) -> int:
+        columns = list(TABLES["opportunities"].names)
+        incoming = opps.append_column(
+            "first_seen_at", pa.array([snapshot] * opps.num_rows, pa.timestamp("us"))
+        ).select([c for c in columns])
+        staged = self._stage("_stage_opps", incoming)
+        old = self.table("opportunities")
+        joined = staged.left_join(old, staged.opportunity_id == old.opportunity_id)
+        merged = joined.select(
+            *[
+                (
+                    ibis.coalesce(staged[c], old[c]).name(c)
+                    if c == "created_at"
+                    else ibis.least(staged[c], old[c].fill_null(staged[c])).name(c)
+                    if c == "first_seen_at"
+                    else staged[c]
+                )
+                for c in columns
+            ]
+        )
+        merged_arrow = merged.to_pyarrow()
+        updated = int(joined.filter(old.opportunity_id.notnull()).count().execute())
+        self._sql("DELETE FROM opportunities WHERE opportunity_id IN (SELECT opportunity_id FROM _stage_opps)")
+        self.insert("opportunities", merged_arrow)
+        return updated
+
+    def _add_history(self, export: CanonicalExport, ingest_id: int) -> int:
+        candidates = candidate_events(export)
+        if candidates.num_rows == 0:
+            return 0
+        staged = self._stage("_stage_events", candidates)
+        stored = self.table("history")
+        touched = stored.semi_join(staged.select("opportunity_id").distinct(), "opportunity_id")
+        # Inferred opening and closing events only describe what the store has not seen yet:
+        # a deal seen before keeps its known past, and a later export cannot rewrite it.
+        seen = touched.group_by("opportunity_id").aggregate(last_stored=touched.changed_at.max())
+        staged = staged.left_join(seen, "opportunity_id").select(staged, seen.last_stored)
+        staged = staged.filter(
+            (staged.source == "history")
+            | (staged.source == "snapshot")
+            | staged.last_stored.isnull()
+            | ((staged.source == "closed") & (staged.changed_at > staged.last_stored))
+        )
+        both = ibis.union(
+            touched.select(
+                *[touched[c] for c in ("opportunity_id", "changed_at", *_STATE, "source")],
+                prio=ibis.literal(0),
+                seq_order=touched.seq,
+                is_new=ibis.literal(False),
+            ),
+            staged.select(
+                *[staged[c] for c in ("opportunity_id", "changed_at", *_STATE, "source")],
+                prio=staged.source.cases(*_PRIORITY.items(), else_=9),
+                seq_order=ibis.literal(0, "int64"),
+                is_new=ibis.literal(True),
+            ),
+        )
+        window = ibis.window(group_by="opportunity_id", order_by=["changed_at", "prio", "seq_order"])
+        same = ibis.literal(True)
+        for column in _STATE:
+            same = same & both[column].identical_to(both[column].lag().over(window))
+        prev_time = both.changed_at.lag().over(window)
+        repeat = same & ((both.source != "history") | prev_time.identical_to(both.changed_at))
+        flagged = both.mutate(repeat=repeat.fill_null(False))
+        keep = flagged.filter(flagged.is_new & ~flagged.repeat)
+        start = self._next_id("history", "seq")
+        ordered = keep.mutate(
+            seq=(ibis.row_number().over(order_by=["changed_at", "opportunity_id", "prio"]) + start).cast("int64"),
+            ingest_id=ibis.literal(ingest_id, "int64"),
+        )
+        rows = ordered.to_pyarrow()
+        if rows.num_rows:
+            self.insert("history", rows)
+        return int(rows.num_rows)
+
+    def _merge_stages(self, export: CanonicalExport) -> None:
+        if not export.stages:
+            return
+        rows = pa.table(
+            {
+                "name": [s.name for s in export.stages],
+                "stage_order": [s.order for s in export.stages],
+                "is_closed": [s.is_closed for s in export.stages],
+                "is_won": [s.is_won for s in export.stages],
+                "probability": pa.array([s.probability for s in export.stages], pa.float64()),
+            }
+        )
+        self._sql("DELETE FROM stages")
+        self.insert("stages", rows)
+
+    def _upsert(self, name: str, rows: pa.Table, key: str) -> None:
+        if rows.num_rows == 0:
+            return
+        self._stage("_stage_rows", rows.select(list(TABLES[name].names)))
+        self._sql(f"DELETE FROM {name} WHERE {key} IN (SELECT {key} FROM _stage_rows)")
+        self.insert(name, self._con.table("_stage_rows"))
+        self._drop("_stage_rows")
+
+    def _merge_rows(self, name: str, rows: pa.Table, key: tuple[str, ...]) -> None:
+        """Rows whose key is already stored are replaced (quotas); others are added (activities)."""
+        if rows.num_rows == 0:
+            return
+        columns = list(TABLES[name].names)
+        values = [c for c in columns if c not in key]
+        grouped = rows.select(columns).group_by(list(key)).aggregate([(c, "max") for c in values])
+        grouped = grouped.rename_columns([f"{c}_max" if f"{c}_max" in grouped.column_names else c
+                                          for c in grouped.column_names])
+        grouped = pa.table({c: grouped.column(f"{c}_max" if c in values else c) for c in columns})
+        staged = self._stage("_stage_rows", grouped)
+        if values:
+            condition = " AND ".join(f"{name}.{k} = _stage_rows.{k}" for k in key)
+            self._sql(f"DELETE FROM {name} WHERE EXISTS (SELECT 1 FROM _stage_rows WHERE {condition})")
+            self.insert(name, staged)
+        else:
+            self.insert(name, staged.anti_join(self.table(name), list(key)).to_pyarrow())
+        self._drop("_stage_rows")
+
+    # --- reporting -------------------------------------------------------------------------------
+    def ingests(self) -> list[dict[str, Any]]:
+        frame = self.table("ingests").order_by("ingest_id").to_pyarrow().to_pylist()
+        for row in frame:
+            row["report"] = json.loads(row["report"]) if row["report"] else {}
+        return frame
+
+
+def _fingerprint(export: CanonicalExport) -> str:
+    """Identifies an export by its source, snapshot and sizes (content identity is decided row by row)."""
+    parts = [export.source, export.snapshot_at.isoformat()]
+    for table in (export.opportunities, export.history, export.users, export.accounts, export.quotas):
+        parts.append(str(table.num_rows))
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()
