@@ -1,0 +1,53 @@
+"""Ingest: turn a folder of CRM export files into a :class:`CanonicalExport`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from saleslead.ingest.canonical import CanonicalExport, StageInfo
+from saleslead.ingest.settings import IngestSettings, StageSetting
+from saleslead.ingest.stages import learn_stages
+
+__all__ = [
+    "CanonicalExport",
+    "IngestSettings",
+    "StageInfo",
+    "StageSetting",
+    "learn_stages",
+    "read_export",
+]
+
+
+def read_export(
+    path: Path,
+    *,
+    mapping: Path | str | None = None,
+    strict: bool = True,
+    snapshot_at: datetime | None = None,
+    settings: IngestSettings | None = None,
+    progress: Callable[[str, int], None] | None = None,
+) -> CanonicalExport:
+    """Read an export folder: Salesforce objects by default, another shape through ``mapping``.
+
+    ``mapping`` is a profile path or the bare name of a shipped profile (``maven``, ``hubspot``).
+    ``strict=False`` quarantines bad rows into ``CanonicalExport.rejected`` instead of raising.
+    ``progress(label, rows)`` is called as each file is read.
+    """
+    folder = Path(path)
+    if mapping is not None:
+        from saleslead.ingest.mapping import read_mapped
+
+        return read_mapped(
+            folder, mapping, strict=strict, snapshot_at=snapshot_at, settings=settings, progress=progress
+        )
+    from saleslead.ingest.salesforce import read_salesforce
+
+    return read_salesforce(
+        folder,
+        strict=strict,
+        snapshot_at=snapshot_at,
+        settings=settings or IngestSettings(),
+        progress=progress,
+    )

@@ -1,0 +1,182 @@
+"""Turn one raw file into one typed table: rename, convert, validate, keep unnamed columns as JSON."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from saleslead.errors import SchemaError
+from saleslead.ingest import convert
+from saleslead.ingest.convert import Problems, mask_of
+from saleslead.ingest.source import RawTable
+
+__all__ = ["ROW", "Kind", "TableSpec", "build", "json_objects"]
+
+Kind = Literal["string", "timestamp", "date", "float", "int", "bool"]
+ROW = "_row"
+_TYPES: dict[str, pa.DataType] = {
+    "string": pa.string(),
+    "timestamp": pa.timestamp("us"),
+    "date": pa.date32(),
+    "float": pa.float64(),
+    "int": pa.int64(),
+    "bool": pa.bool_(),
+}
+_HINTS: dict[str, str] = {
+    "timestamp": convert.DATE_HINT,
+    "date": convert.DATE_HINT,
+    "float": "expected a plain number such as 1500 or 1500.50 (no thousands separators or currency)",
+    "int": "expected a whole number",
+    "bool": "expected TRUE/FALSE, true/false or 1/0",
+}
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """How one object's file maps to a typed table."""
+
+    label: str
+    #: output field -> source column name (matched case-insensitively)
+    fields: Mapping[str, str]
+    kinds: Mapping[str, Kind]
+    #: output fields whose source column must be in the header
+    required: tuple[str, ...] = ()
+    #: output fields that must hold a value on every row
+    not_null: tuple[str, ...] = ()
+    #: output field whose values must be unique
+    id_field: str | None = None
+    nonnegative: tuple[str, ...] = ()
+    #: output field -> {value as written: value to use}
+    aliases: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    #: source columns that are neither mapped nor worth keeping in ``extra``
+    ignore: tuple[str, ...] = ()
+
+
+def build(raw: RawTable, spec: TableSpec, problems: Problems) -> pa.Table:
+    """Typed table with one column per ``spec.kinds`` entry, ``extra`` (JSON) and ``_row``."""
+    found: dict[str, str] = {}
+    missing = []
+    for name, source in spec.fields.items():
+        actual = raw.find(source)
+        if actual is not None:
+            found[name] = actual
+        elif name in spec.required:
+            missing.append(source)
+    if missing:
+        raise SchemaError(
+            f"{spec.label} is missing required column{'s' if len(missing) > 1 else ''} {', '.join(missing)}",
+            file=raw.name,
+            line=1,
+            column=missing[0],
+            hint=f"expected a header with {', '.join(spec.fields[name] for name in spec.required)}",
+        )
+    size = raw.num_rows
+    bad = np.zeros(size, dtype=bool)
+    columns: dict[str, pa.Array] = {}
+    for name, kind in spec.kinds.items():
+        if name not in found:
+            columns[name] = pa.nulls(size, _TYPES[kind])
+            continue
+        source = found[name]
+        values, failed = _convert(raw.table.column(source), kind)
+        failed &= ~bad
+        if failed.any():
+            word = {"timestamp": "date", "float": "number", "int": "whole number", "bool": "boolean"}
+            reason = f"cannot read {word.get(kind, kind)} {_first(raw, source, failed)!r}"
+            problems.flag(raw, failed, source, reason, _HINTS[kind])
+            bad |= failed
+        if spec.aliases.get(name):
+            values = _apply_aliases(values, spec.aliases[name])
+        columns[name] = values
+    for name in spec.not_null:
+        if name in found:
+            blank = mask_of(pc.is_null(columns[name])) & ~bad
+            problems.flag(
+                raw, blank, found[name], f"{found[name]} is blank", f"expected a value in {found[name]}"
+            )
+            bad |= blank
+    for name in spec.nonnegative:
+        if name in found:
+            negative = mask_of(pc.less(columns[name], 0)) & ~bad
+            if negative.any():
+                reason = f"negative {found[name]} {_first(raw, found[name], negative)!r}"
+                problems.flag(raw, negative, found[name], reason, f"expected {found[name]} to be 0 or more")
+                bad |= negative
+    if spec.id_field is not None and spec.id_field in found:
+        duplicate = _duplicates(columns[spec.id_field], bad)
+        if duplicate.any():
+            source = found[spec.id_field]
+            reason = f"duplicate {source} {_first(raw, source, duplicate)!r}"
+            problems.flag(
+                raw, duplicate, source, reason, f"expected each {source} once; the first row is kept"
+            )
+            bad |= duplicate
+    used = {actual.casefold() for actual in found.values()} | {name.casefold() for name in spec.ignore}
+    leftovers = [column for column in raw.table.column_names if column.casefold() not in used]
+    columns["extra"] = json_objects({column: raw.table.column(column) for column in leftovers}, size)
+    columns[ROW] = pa.array(np.arange(size, dtype=np.int64))
+    table = pa.table(columns)
+    return table.filter(pa.array(~bad)) if bad.any() else table
+
+
+def _convert(values: pa.ChunkedArray, kind: Kind) -> tuple[pa.Array, np.ndarray]:
+    if kind == "string":
+        return convert.to_string(values), np.zeros(len(values), dtype=bool)
+    converter = {
+        "timestamp": convert.to_timestamp,
+        "date": convert.to_date,
+        "float": convert.to_float,
+        "int": convert.to_int,
+        "bool": convert.to_bool,
+    }[kind]
+    return converter(values)
+
+
+def _first(raw: RawTable, column: str, mask: np.ndarray) -> object:
+    return raw.table.column(column)[int(np.flatnonzero(mask)[0])].as_py()
+
+
+def _apply_aliases(values: pa.Array, aliases: Mapping[str, str]) -> pa.Array:
+    for written, meant in aliases.items():
+        values = pc.if_else(pc.fill_null(pc.equal(values, written), False), meant, values)
+    return values
+
+
+def _duplicates(ids: pa.Array, bad: np.ndarray) -> np.ndarray:
+    """Rows whose id already appeared on an earlier (good) row."""
+    valid = pc.and_(pc.is_valid(ids), pa.array(~bad))
+    if pc.count_distinct(pc.filter(ids, valid)).as_py() == pc.sum(valid).as_py():
+        return np.zeros(len(ids), dtype=bool)
+    rows = pa.array(np.arange(len(ids), dtype=np.int64))
+    table = pa.table({"id": ids, "row": rows}).filter(valid)
+    first = table.group_by("id", use_threads=False).aggregate([("row", "min")]).column("row_min")
+    later = pc.and_(valid, pc.invert(pc.is_in(rows, value_set=first)))
+    return mask_of(later)
+
+
+def _escape(values: pa.Array) -> pa.Array:
+    for char, escaped in (("\\", "\\\\"), ('"', '\\"'), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t")):
+        values = pc.replace_substring(values, char, escaped)
+    return pc.replace_substring_regex(values, r"[\x00-\x08\x0b\x0c\x0e-\x1f]", "")
+
+
+def json_objects(columns: Mapping[str, pa.ChunkedArray | pa.Array], size: int) -> pa.Array:
+    """One JSON object per row (``{"column": "value" | null}``); null when there are no columns."""
+    if not columns:
+        return pa.nulls(size, pa.string())
+    parts: list[pa.Array | str] = []
+    for index, (name, column) in enumerate(columns.items()):
+        array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+        if not pa.types.is_string(array.type):
+            array = pc.cast(array, pa.string())
+        quoted = pc.binary_join_element_wise('"', _escape(array), '"', "")
+        parts.append(("{" if index == 0 else ",") + json.dumps(name) + ":")
+        parts.append(pc.coalesce(quoted, "null"))
+    parts.append("}")
+    return pc.binary_join_element_wise(*parts, "")

@@ -1,0 +1,287 @@
+"""Read a folder of Salesforce object exports (CSV or Parquet, one file per object)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from saleslead.errors import InputError
+from saleslead.ingest.assemble import Parts, finish
+from saleslead.ingest.build import TableSpec, build
+from saleslead.ingest.canonical import CanonicalExport
+from saleslead.ingest.convert import Problems
+from saleslead.ingest.settings import IngestSettings
+from saleslead.ingest.source import RawTable, read_raw
+
+__all__ = ["OBJECTS", "find_files", "read_salesforce"]
+
+Progress = Callable[[str, int], None]
+
+OPPORTUNITY = TableSpec(
+    label="Opportunity",
+    fields={
+        "opportunity_id": "Id",
+        "account_id": "AccountId",
+        "owner_id": "OwnerId",
+        "name": "Name",
+        "amount": "Amount",
+        "stage": "StageName",
+        "probability": "Probability",
+        "forecast_category": "ForecastCategoryName",
+        "close_date": "CloseDate",
+        "created_at": "CreatedDate",
+        "is_closed": "IsClosed",
+        "is_won": "IsWon",
+        "motion": "Type",
+        "channel": "LeadSource",
+        "last_activity_date": "LastActivityDate",
+        "segment": "Segment__c",
+        "product": "Product__c",
+        "modified_at": "LastModifiedDate",
+        "modstamp": "SystemModstamp",
+        "is_deleted": "IsDeleted",
+    },
+    kinds={
+        "opportunity_id": "string",
+        "name": "string",
+        "account_id": "string",
+        "owner_id": "string",
+        "created_at": "timestamp",
+        "segment": "string",
+        "motion": "string",
+        "channel": "string",
+        "product": "string",
+        "stage": "string",
+        "amount": "float",
+        "close_date": "date",
+        "probability": "float",
+        "forecast_category": "string",
+        "is_closed": "bool",
+        "is_won": "bool",
+        "last_activity_date": "date",
+        "modified_at": "timestamp",
+        "modstamp": "timestamp",
+        "is_deleted": "bool",
+    },
+    required=("opportunity_id", "stage", "close_date"),
+    not_null=("opportunity_id", "stage", "close_date"),
+    id_field="opportunity_id",
+    nonnegative=("amount",),
+)
+
+HISTORY = TableSpec(
+    label="OpportunityHistory",
+    fields={
+        "opportunity_id": "OpportunityId",
+        "changed_at": "CreatedDate",
+        "stage": "StageName",
+        "amount": "Amount",
+        "close_date": "CloseDate",
+        "probability": "Probability",
+        "forecast_category": "ForecastCategory",
+        "modstamp": "SystemModstamp",
+        "is_deleted": "IsDeleted",
+    },
+    kinds={
+        "opportunity_id": "string",
+        "changed_at": "timestamp",
+        "stage": "string",
+        "amount": "float",
+        "close_date": "date",
+        "probability": "float",
+        "forecast_category": "string",
+        "modstamp": "timestamp",
+        "is_deleted": "bool",
+    },
+    required=("opportunity_id", "changed_at", "stage"),
+    not_null=("opportunity_id", "changed_at"),
+    nonnegative=("amount",),
+)
+
+
+def user_spec(settings: IngestSettings) -> TableSpec:
+    """User spec; the start/end date fields come from settings."""
+    return TableSpec(
+        label="User",
+        fields={
+            "user_id": "Id",
+            "name": "Name",
+            "title": "Title",
+            "manager_id": "ManagerId",
+            "is_active": "IsActive",
+            "start_date": settings.user_start_field,
+            "end_date": settings.user_end_field,
+            "role": "Role__c",
+            "segment": "Segment__c",
+        },
+        kinds={
+            "user_id": "string",
+            "name": "string",
+            "title": "string",
+            "manager_id": "string",
+            "is_active": "bool",
+            "start_date": "date",
+            "end_date": "date",
+            "role": "string",
+            "segment": "string",
+        },
+        required=("user_id",),
+        not_null=("user_id",),
+        id_field="user_id",
+    )
+
+
+ACCOUNT = TableSpec(
+    label="Account",
+    fields={
+        "account_id": "Id",
+        "name": "Name",
+        "industry": "Industry",
+        "employees": "NumberOfEmployees",
+        "country": "BillingCountry",
+        "owner_id": "OwnerId",
+        "segment": "Segment__c",
+    },
+    kinds={
+        "account_id": "string",
+        "name": "string",
+        "industry": "string",
+        "employees": "int",
+        "country": "string",
+        "owner_id": "string",
+        "segment": "string",
+    },
+    required=("account_id",),
+    not_null=("account_id",),
+    id_field="account_id",
+    nonnegative=("employees",),
+)
+
+QUOTA = TableSpec(
+    label="ForecastingQuota",
+    fields={"owner_id": "QuotaOwnerId", "start_date": "StartDate", "amount": "QuotaAmount"},
+    kinds={"owner_id": "string", "start_date": "date", "amount": "float"},
+    required=("owner_id", "start_date", "amount"),
+    not_null=("owner_id", "start_date"),
+    nonnegative=("amount",),
+)
+
+ACTIVITY = TableSpec(
+    label="Task/Event",
+    fields={"opportunity_id": "WhatId", "activity_date": "ActivityDate"},
+    kinds={"opportunity_id": "string", "activity_date": "date"},
+    required=("opportunity_id", "activity_date"),
+)
+
+#: object name (case-insensitive file stem) -> canonical part
+OBJECTS = {
+    "opportunity": "opportunities",
+    "opportunityhistory": "history",
+    "user": "users",
+    "account": "accounts",
+    "forecastingquota": "quotas",
+    "task": "activities",
+    "event": "activities",
+}
+
+
+def find_files(folder: Path) -> dict[str, Path]:
+    """Export files by lower-case object name (file stem), CSV or Parquet."""
+    if not folder.is_dir():
+        raise InputError(
+            f"not a folder: {folder}",
+            file=folder.name,
+            hint="expected a folder of CSV or Parquet export files",
+        )
+    found: dict[str, Path] = {}
+    for path in sorted(folder.iterdir()):
+        if not path.is_file() or path.suffix.lower() not in {".csv", ".parquet"}:
+            continue
+        key = path.stem.casefold()
+        if key in found:
+            raise InputError(
+                f"two files for the object {path.stem}: {found[key].name} and {path.name}",
+                file=path.name,
+                hint="keep one file per object",
+            )
+        found[key] = path
+    return found
+
+
+def _live(table: pa.Table) -> pa.Table:
+    """Drop rows Salesforce marks IsDeleted (recycle-bin rows included in some exports)."""
+    deleted = pc.fill_null(table.column("is_deleted"), False)
+    return table.filter(pc.invert(deleted)) if pc.any(deleted).as_py() else table
+
+
+def read_salesforce(
+    folder: Path,
+    *,
+    strict: bool,
+    snapshot_at: datetime | None,
+    settings: IngestSettings,
+    progress: Progress | None,
+) -> CanonicalExport:
+    """Read Opportunity (required) and the optional objects found in ``folder``."""
+    files = find_files(folder)
+    if "opportunity" not in files:
+        raise InputError(
+            "no Opportunity file in the export folder",
+            file=folder.name,
+            hint="expected Opportunity.csv or Opportunity.parquet (other objects are optional)",
+        )
+    problems = Problems(strict=strict)
+    used: list[str] = []
+
+    def load(key: str, spec: TableSpec) -> tuple[pa.Table, RawTable] | None:
+        path = files.get(key)
+        if path is None:
+            return None
+        try:
+            raw = read_raw(path, strict=strict)
+        except InputError as error:
+            if strict or key == "opportunity" or error.line not in (1, 2) or error.column is not None:
+                raise
+            problems.note(path.name, error.line, None, f"{error.message}; file ignored")
+            return None
+        used.append(path.name)
+        if progress is not None:
+            progress(path.name, raw.num_rows)
+        return build(raw, spec, problems), raw
+
+    opportunity = load("opportunity", OPPORTUNITY)
+    assert opportunity is not None
+    opps, opps_raw = opportunity
+    opps = _live(opps)
+    parts = Parts(
+        source=folder.name,
+        opportunities=opps,
+        opportunities_raw=opps_raw,
+        close_date_column=opps_raw.find("CloseDate"),
+    )
+    modified = [opps.column("modified_at"), opps.column("modstamp")]
+    if (history := load("opportunityhistory", HISTORY)) is not None:
+        parts.history, parts.history_raw = _live(history[0]), history[1]
+        modified.append(parts.history.column("modstamp"))
+    if (users := load("user", user_spec(settings))) is not None:
+        parts.users = users[0]
+    if (accounts := load("account", ACCOUNT)) is not None:
+        parts.accounts = accounts[0]
+    if (quotas := load("forecastingquota", QUOTA)) is not None:
+        parts.quotas = quotas[0]
+    activities = [found[0] for key in ("task", "event") if (found := load(key, ACTIVITY)) is not None]
+    if activities:
+        parts.activities = pa.concat_tables(activities)
+    parts.files = tuple(used)
+    return finish(
+        parts,
+        problems=problems,
+        configured=settings.stages,
+        bands=settings.employee_bands,
+        snapshot_at=snapshot_at,
+        modified=modified,
+    )
