@@ -267,18 +267,25 @@ class Store:
         both = ibis.union(
             touched.select(
                 *[touched[c] for c in ("opportunity_id", "changed_at", *_STATE, "source")],
-                prio=ibis.literal(0),
                 seq_order=touched.seq,
                 is_new=ibis.literal(False),
             ),
             staged.select(
                 *[staged[c] for c in ("opportunity_id", "changed_at", *_STATE, "source")],
-                prio=staged.source.cases(*_PRIORITY.items(), else_=9),
                 seq_order=ibis.literal(0, "int64"),
                 is_new=ibis.literal(True),
             ),
         )
-        window = ibis.window(group_by="opportunity_id", order_by=["changed_at", "prio", "seq_order"])
+        both = both.mutate(prio=both.source.cases(*_PRIORITY.items(), else_=9))
+        # Stored rows sort just before the same new row, so a repeated export finds its twin.
+        window = ibis.window(
+            group_by="opportunity_id", order_by=["changed_at", "prio", "is_new", "seq_order"]
+        )
+        snap = both.source == "snapshot"
+        # A snapshot that leaves a field blank (the export lacks it) keeps the value known before it.
+        both = both.mutate(
+            **{c: ibis.ifelse(snap, ibis.coalesce(both[c], both[c].lag().over(window)), both[c]) for c in _STATE}
+        )
         same = ibis.literal(True)
         for column in _STATE:
             same = same & both[column].identical_to(both[column].lag().over(window))
