@@ -14,28 +14,78 @@ from saleslead.store import Store
 from .builders import export
 
 HISTORY = [
-    {"opportunity_id": "A", "changed_at": datetime(2025, 1, 1, 9), "stage": "Qualify", "amount": 80.0,
-     "close_date": date(2025, 3, 1), "forecast_category": "Pipeline"},
-    {"opportunity_id": "A", "changed_at": datetime(2025, 1, 20, 9), "stage": "Qualify", "amount": 80.0,
-     "close_date": date(2025, 3, 15), "forecast_category": "Pipeline"},
-    {"opportunity_id": "A", "changed_at": datetime(2025, 2, 1, 9), "stage": "Propose", "amount": 100.0,
-     "close_date": date(2025, 3, 31), "forecast_category": "Best Case"},
-    {"opportunity_id": "A", "changed_at": datetime(2025, 3, 20, 9), "stage": "Propose", "amount": 100.0,
-     "close_date": date(2025, 3, 10), "forecast_category": "Commit"},
-    {"opportunity_id": "A", "changed_at": datetime(2025, 4, 2, 9), "stage": "Won", "amount": 110.0,
-     "close_date": date(2025, 4, 2), "forecast_category": "Closed"},
+    {
+        "opportunity_id": "A",
+        "changed_at": datetime(2025, 1, 1, 9),
+        "stage": "Qualify",
+        "amount": 80.0,
+        "close_date": date(2025, 3, 1),
+        "forecast_category": "Pipeline",
+    },
+    {
+        "opportunity_id": "A",
+        "changed_at": datetime(2025, 1, 20, 9),
+        "stage": "Qualify",
+        "amount": 80.0,
+        "close_date": date(2025, 3, 15),
+        "forecast_category": "Pipeline",
+    },
+    {
+        "opportunity_id": "A",
+        "changed_at": datetime(2025, 2, 1, 9),
+        "stage": "Propose",
+        "amount": 100.0,
+        "close_date": date(2025, 3, 31),
+        "forecast_category": "Best Case",
+    },
+    {
+        "opportunity_id": "A",
+        "changed_at": datetime(2025, 3, 20, 9),
+        "stage": "Propose",
+        "amount": 100.0,
+        "close_date": date(2025, 3, 10),
+        "forecast_category": "Commit",
+    },
+    {
+        "opportunity_id": "A",
+        "changed_at": datetime(2025, 4, 2, 9),
+        "stage": "Won",
+        "amount": 110.0,
+        "close_date": date(2025, 4, 2),
+        "forecast_category": "Closed",
+    },
 ]
 FINAL_A = {
-    "opportunity_id": "A", "created_at": datetime(2025, 1, 1, 9), "stage": "Won", "amount": 110.0,
-    "close_date": date(2025, 4, 2), "is_closed": True, "is_won": True, "owner_id": "u1", "segment": "SMB",
+    "opportunity_id": "A",
+    "created_at": datetime(2025, 1, 1, 9),
+    "stage": "Won",
+    "amount": 110.0,
+    "close_date": date(2025, 4, 2),
+    "is_closed": True,
+    "is_won": True,
+    "owner_id": "u1",
+    "segment": "SMB",
     "forecast_category": "Closed",
 }
 LATER_B = {
-    "opportunity_id": "B", "created_at": datetime(2025, 3, 1), "stage": "Qualify", "amount": 5.0,
-    "close_date": date(2025, 6, 1), "is_closed": False, "is_won": False, "owner_id": "u2",
+    "opportunity_id": "B",
+    "created_at": datetime(2025, 3, 1),
+    "stage": "Qualify",
+    "amount": 5.0,
+    "close_date": date(2025, 6, 1),
+    "is_closed": False,
+    "is_won": False,
+    "owner_id": "u2",
 }
-HISTORY_B = [{"opportunity_id": "B", "changed_at": datetime(2025, 3, 1), "stage": "Qualify", "amount": 5.0,
-              "close_date": date(2025, 6, 1)}]
+HISTORY_B = [
+    {
+        "opportunity_id": "B",
+        "changed_at": datetime(2025, 3, 1),
+        "stage": "Qualify",
+        "amount": 5.0,
+        "close_date": date(2025, 6, 1),
+    }
+]
 
 
 def one(store: Store, day: date) -> dict[str, Any]:
@@ -47,9 +97,17 @@ def one(store: Store, day: date) -> dict[str, Any]:
 @pytest.fixture
 def store(tmp_path: Path) -> Store:
     s = Store.open(tmp_path / "s.duckdb")
-    s.ingest(export(datetime(2025, 5, 1), [FINAL_A, LATER_B], HISTORY + HISTORY_B,
-                    activities=[{"opportunity_id": "A", "activity_date": date(2025, 2, 3)},
-                                {"opportunity_id": "A", "activity_date": date(2025, 3, 25)}]))
+    s.ingest(
+        export(
+            datetime(2025, 5, 1),
+            [FINAL_A, LATER_B],
+            HISTORY + HISTORY_B,
+            activities=[
+                {"opportunity_id": "A", "activity_date": date(2025, 2, 3)},
+                {"opportunity_id": "A", "activity_date": date(2025, 3, 25)},
+            ],
+        )
+    )
     return s
 
 
@@ -91,10 +149,23 @@ def test_answer_as_of_d_ignores_later_data(tmp_path: Path, store: Store) -> None
     cut_day = date(2025, 2, 14)
     cut = Store.open(tmp_path / "cut.duckdb")
     known = [h for h in HISTORY if h["changed_at"].date() <= cut_day]
-    state_then = dict(FINAL_A, stage="Propose", amount=100.0, close_date=date(2025, 3, 31), is_closed=False,
-                      is_won=False, forecast_category="Best Case")
-    cut.ingest(export(datetime(2025, 2, 14, 23), [state_then], known,
-                      activities=[{"opportunity_id": "A", "activity_date": date(2025, 2, 3)}]))
+    state_then = dict(
+        FINAL_A,
+        stage="Propose",
+        amount=100.0,
+        close_date=date(2025, 3, 31),
+        is_closed=False,
+        is_won=False,
+        forecast_category="Best Case",
+    )
+    cut.ingest(
+        export(
+            datetime(2025, 2, 14, 23),
+            [state_then],
+            known,
+            activities=[{"opportunity_id": "A", "activity_date": date(2025, 2, 3)}],
+        )
+    )
     columns = [c for c in state_as_of(store, cut_day).columns if c != "probability"]
     full_rows = state_as_of(store, cut_day).select(columns).to_pyarrow().to_pylist()
     cut_rows = state_as_of(cut, cut_day).select(columns).to_pyarrow().to_pylist()

@@ -93,7 +93,9 @@ def test_consecutive_snapshots_become_history(store: Store) -> None:
     assert a_events[1]["changed_at"] == datetime(2025, 3, 8)
     # The earlier, inferred past of A is not rewritten by the later export.
     assert a_events[0]["close_date"] == date(2025, 3, 31)
-    first_seen = store.table("opportunities").filter(lambda t: t.opportunity_id == "C").to_pyarrow().to_pylist()
+    first_seen = (
+        store.table("opportunities").filter(lambda t: t.opportunity_id == "C").to_pyarrow().to_pylist()
+    )
     assert first_seen[0]["created_at"] is None
     assert first_seen[0]["first_seen_at"] == datetime(2025, 3, 8)
 
@@ -114,10 +116,20 @@ def test_failed_ingest_leaves_store_unchanged(store: Store) -> None:
 
 def test_crm_history_rows_are_kept_and_not_duplicated(store: Store) -> None:
     history = [
-        {"opportunity_id": "A", "changed_at": datetime(2025, 1, 1), "stage": "Qualify", "amount": 80.0,
-         "close_date": date(2025, 3, 1)},
-        {"opportunity_id": "A", "changed_at": datetime(2025, 2, 1), "stage": "Propose", "amount": 100.0,
-         "close_date": date(2025, 3, 31)},
+        {
+            "opportunity_id": "A",
+            "changed_at": datetime(2025, 1, 1),
+            "stage": "Qualify",
+            "amount": 80.0,
+            "close_date": date(2025, 3, 1),
+        },
+        {
+            "opportunity_id": "A",
+            "changed_at": datetime(2025, 2, 1),
+            "stage": "Propose",
+            "amount": 100.0,
+            "close_date": date(2025, 3, 31),
+        },
     ]
     store.ingest(export(datetime(2025, 3, 1), [OPEN_A], history))
     # The snapshot repeats the last history row, so it adds nothing.

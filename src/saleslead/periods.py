@@ -92,8 +92,9 @@ class Period:
         if self.months == 12:
             name = start.year if self.fiscal_start_month == 1 else start.year + 1
             return Period(start, _add_months(start, 12), f"FY{name}", self.fiscal_start_month)
-        return Period(start, _add_months(start, self.months), f"{start.year}-{start.month:02d}",
-                      self.fiscal_start_month)
+        return Period(
+            start, _add_months(start, self.months), f"{start.year}-{start.month:02d}", self.fiscal_start_month
+        )
 
     def weeks(self) -> Iterator[date]:
         """The first day of each week of the period (week 1 starts on the period's first day)."""

@@ -96,7 +96,8 @@ def state_as_of(store: Store, as_of: date) -> ir.Table:
     # Never report a creation later than the first evidence of the deal.
     created = ibis.least(created, joined.first_seen)
     activity = ibis.greatest(
-        joined.activity_seen.fill_null(joined.activity_noted), joined.activity_noted.fill_null(joined.activity_seen)
+        joined.activity_seen.fill_null(joined.activity_noted),
+        joined.activity_noted.fill_null(joined.activity_seen),
     )
     return joined.select(
         opportunity_id=joined.opportunity_id,

@@ -29,7 +29,15 @@ from saleslead.store.schema import MIGRATIONS, SCHEMA_VERSION, TABLES
 __all__ = ["DEFAULT_STORE", "IngestOutcome", "Store", "resolve_location"]
 
 DEFAULT_STORE = "saleslead.duckdb"
-_STATE = ("stage", "amount", "close_date", "probability", "forecast_category", "owner_id", "last_activity_date")
+_STATE = (
+    "stage",
+    "amount",
+    "close_date",
+    "probability",
+    "forecast_category",
+    "owner_id",
+    "last_activity_date",
+)
 _PRIORITY = {"history": 1, "created": 2, "closed": 3, "snapshot": 4}
 
 
@@ -71,7 +79,9 @@ class Store:
             else:
                 path = Path(where)
                 if read_only and not path.exists():
-                    raise StoreError(f"no store at {where}", hint="run `saleslead ingest` or `saleslead demo` first")
+                    raise StoreError(
+                        f"no store at {where}", hint="run `saleslead ingest` or `saleslead demo` first"
+                    )
                 path.parent.mkdir(parents=True, exist_ok=True)
                 backend = ibis.duckdb.connect(str(path), read_only=read_only)
         except StoreError:
@@ -204,7 +214,9 @@ class Store:
                             "ingest_id": [ingest_id],
                             "source": [export.source],
                             "snapshot_at": pa.array([snapshot], pa.timestamp("us")),
-                            "ingested_at": pa.array([datetime.now(UTC).replace(tzinfo=None)], pa.timestamp("us")),
+                            "ingested_at": pa.array(
+                                [datetime.now(UTC).replace(tzinfo=None)], pa.timestamp("us")
+                            ),
                             "fingerprint": [fingerprint],
                             "report": [json.dumps(body, default=str)],
                         }
@@ -243,7 +255,9 @@ class Store:
         )
         merged_arrow = merged.to_pyarrow()
         updated = int(joined.filter(old.opportunity_id.notnull()).count().execute())
-        self._sql("DELETE FROM opportunities WHERE opportunity_id IN (SELECT opportunity_id FROM _stage_opps)")
+        self._sql(
+            "DELETE FROM opportunities WHERE opportunity_id IN (SELECT opportunity_id FROM _stage_opps)"
+        )
         self.insert("opportunities", merged_arrow)
         return updated
 
@@ -284,7 +298,10 @@ class Store:
         snap = both.source == "snapshot"
         # A snapshot that leaves a field blank (the export lacks it) keeps the value known before it.
         both = both.mutate(
-            **{c: ibis.ifelse(snap, ibis.coalesce(both[c], both[c].lag().over(window)), both[c]) for c in _STATE}
+            **{
+                c: ibis.ifelse(snap, ibis.coalesce(both[c], both[c].lag().over(window)), both[c])
+                for c in _STATE
+            }
         )
         same = ibis.literal(True)
         for column in _STATE:
@@ -295,7 +312,9 @@ class Store:
         keep = flagged.filter(flagged.is_new & ~flagged.repeat)
         start = self._next_id("history", "seq")
         ordered = keep.mutate(
-            seq=(ibis.row_number().over(order_by=["changed_at", "opportunity_id", "prio"]) + start).cast("int64"),
+            seq=(ibis.row_number().over(order_by=["changed_at", "opportunity_id", "prio"]) + start).cast(
+                "int64"
+            ),
             ingest_id=ibis.literal(ingest_id, "int64"),
         )
         rows = ordered.to_pyarrow()
@@ -333,8 +352,9 @@ class Store:
         columns = list(TABLES[name].names)
         values = [c for c in columns if c not in key]
         grouped = rows.select(columns).group_by(list(key)).aggregate([(c, "max") for c in values])
-        grouped = grouped.rename_columns([f"{c}_max" if f"{c}_max" in grouped.column_names else c
-                                          for c in grouped.column_names])
+        grouped = grouped.rename_columns(
+            [f"{c}_max" if f"{c}_max" in grouped.column_names else c for c in grouped.column_names]
+        )
         grouped = pa.table({c: grouped.column(f"{c}_max" if c in values else c) for c in columns})
         staged = self._stage("_stage_rows", grouped)
         if values:
@@ -347,7 +367,7 @@ class Store:
 
     # --- reporting -------------------------------------------------------------------------------
     def ingests(self) -> list[dict[str, Any]]:
-        frame = self.table("ingests").order_by("ingest_id").to_pyarrow().to_pylist()
+        frame: list[dict[str, Any]] = self.table("ingests").order_by("ingest_id").to_pyarrow().to_pylist()
         for row in frame:
             row["report"] = json.loads(row["report"]) if row["report"] else {}
         return frame

@@ -1,0 +1,83 @@
+"""How the CLI speaks: JSON for machines, Rich tables for people, one error shape, progress bars."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, NoReturn
+
+import typer
+from pydantic import BaseModel
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from saleslead.errors import SalesLeadError, error_payload, exit_code
+
+__all__ = ["console", "emit_json", "fail", "money", "progress_bar", "stderr"]
+
+console = Console()
+stderr = Console(stderr=True)
+
+
+def money(value: float | None) -> str:
+    if value is None:
+        return "—"
+    sign = "-" if value < 0 else ""
+    value = abs(value)
+    if value >= 1e6:
+        return f"{sign}${value / 1e6:,.2f}M"
+    if value >= 1e3:
+        return f"{sign}${value / 1e3:,.1f}k"
+    return f"{sign}${value:,.0f}"
+
+
+def emit_json(result: BaseModel | dict[str, Any] | list[Any]) -> None:
+    if isinstance(result, BaseModel):
+        text = result.model_dump_json(indent=2)
+    else:
+        text = json.dumps(result, indent=2, default=str)
+    sys.stdout.write(text + "\n")
+
+
+def fail(error: BaseException, as_json: bool) -> NoReturn:
+    """Report an error in the one shape and exit with its code (2 bad input, 1 otherwise)."""
+    if as_json:
+        sys.stdout.write(json.dumps(error_payload(error), indent=2) + "\n")
+    else:
+        stderr.print(f"[bold red]error:[/] {error}", markup=True, highlight=False)
+    raise typer.Exit(exit_code(error))
+
+
+@contextmanager
+def guarded(as_json: bool) -> Iterator[None]:
+    """Turn library errors into the CLI's error output at the edge."""
+    try:
+        yield
+    except SalesLeadError as error:
+        fail(error, as_json)
+
+
+@contextmanager
+def progress_bar(enabled: bool) -> Iterator[Callable[[str, int, int], None] | None]:
+    """A Rich progress bar on a terminal; nothing under --json or when output is not a terminal."""
+    if not enabled or not sys.stderr.isatty():
+        yield None
+        return
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=stderr,
+        transient=True,
+    ) as bar:
+        tasks: dict[str, Any] = {}
+
+        def update(label: str, done: int, total: int) -> None:
+            if label not in tasks:
+                tasks[label] = bar.add_task(label, total=total or None)
+            bar.update(tasks[label], completed=done, total=total or None)
+
+        yield update

@@ -1,0 +1,1 @@
+"""Mandate 4 — forecast and call the number."""

@@ -1,0 +1,1 @@
+"""The seat in the fleet: lanes, handoffs, the weekly cadence."""

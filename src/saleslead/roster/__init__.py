@@ -1,0 +1,1 @@
+"""Mandate 3 — build and manage the roster."""

@@ -1,0 +1,243 @@
+"""The seat: one object per engagement, the facade every face calls.
+
+The CLI, the web app and the MCP server parse their input into a request, call one method of
+:class:`Seat`, and format the result. Each mandate adds its actions to the seat from its own
+package; the seat itself holds the store, the settings, the engagement and the clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pyarrow.compute as pc
+from pydantic import BaseModel, ConfigDict
+
+from saleslead.briefing import pipeline_briefing
+from saleslead.context import Progress
+from saleslead.demo import DemoConfig, Slump, generate
+from saleslead.errors import InputError
+from saleslead.forecast.desk import ForecastDesk
+from saleslead.ingest import read_export
+from saleslead.role.desk import FleetDesk
+from saleslead.roster.desk import RosterDesk
+from saleslead.settings import Settings
+from saleslead.status import StatusReport, compute_status
+from saleslead.store import Store
+from saleslead.strategy.desk import StrategyDesk
+from saleslead.targets.desk import TargetsDesk
+
+__all__ = [
+    "DemoRequest",
+    "DemoResult",
+    "IngestReport",
+    "IngestRequest",
+    "Rejection",
+    "Seat",
+    "StatusRequest",
+    "open_seat",
+]
+
+
+class IngestRequest(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    path: Path
+    mapping: str | None = None
+    strict: bool = True
+    snapshot_at: datetime | None = None
+
+
+class Rejection(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    file: str
+    line: int | None
+    column: str | None
+    reason: str
+
+
+class IngestReport(BaseModel):
+    """What an ingest read, rejected and changed."""
+
+    model_config = ConfigDict(frozen=True)
+
+    source: str
+    path: str
+    snapshot_at: datetime
+    files: list[str]
+    rows_read: dict[str, int]
+    rejected: list[Rejection]
+    first_date: datetime | None
+    last_date: datetime | None
+    stages: list[str]
+    opportunities_new: int
+    opportunities_seen_before: int
+    history_added: int
+    unchanged: bool
+
+
+class DemoRequest(BaseModel):
+    """Generate the demo company, ingest it, and brief on it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    out: Path
+    opportunities: int = 20_000
+    seed: int = 7
+    as_of: date | None = None
+    years: int = 3
+    slump_start: date | None = None
+    slump_weeks: int = 8
+    slump_depth: float = 0.5
+    slump_segment: str | None = None
+
+
+class DemoResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    path: str
+    seed: int
+    opportunities: int
+    history_rows: int
+    users: int
+    ingest: IngestReport
+    status: StatusReport
+    briefing: str
+
+
+class StatusRequest(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    as_of: date | None = None
+
+
+def _utc_today() -> date:
+    return datetime.now(UTC).date()
+
+
+class Seat(StrategyDesk, TargetsDesk, RosterDesk, ForecastDesk, FleetDesk):
+    """The sales-lead seat over one store and one engagement.
+
+    Mandate actions come from the desks: strategy, targets, roster, forecast, and the fleet
+    (lanes, handoffs, cadence). Open it with :func:`open_seat`; close it when done.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings | None = None,
+        engagement: str = "default",
+        clock: Callable[[], date] = _utc_today,
+    ) -> None:
+        self.store = store
+        self.settings = settings or Settings()
+        self.engagement = engagement
+        self.clock = clock
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> Seat:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- data --------------------------------------------------------------------------------
+    def ingest(self, request: IngestRequest, progress: Progress | None = None) -> IngestReport:
+        """Read an export folder, validate it whole, then write it in one transaction."""
+        if not request.path.exists():
+            raise InputError(f"no such file or folder: {request.path}", file=str(request.path))
+
+        def step(label: str, rows: int) -> None:
+            if progress is not None:
+                progress(label, rows, 0)
+
+        export = read_export(
+            request.path,
+            mapping=Path(request.mapping) if request.mapping else None,
+            strict=request.strict,
+            snapshot_at=request.snapshot_at,
+            progress=step,
+        )
+        outcome = self.store.ingest(export)
+        starts = [pc.min(export.opportunities.column("created_at")).as_py()]
+        if export.history.num_rows:
+            starts.append(pc.min(export.history.column("changed_at")).as_py())
+        known = [s for s in starts if s is not None]
+        return IngestReport(
+            source=export.source,
+            path=str(request.path),
+            snapshot_at=outcome.snapshot_at,
+            files=list(export.files),
+            rows_read={
+                "opportunities": export.opportunities.num_rows,
+                "history": export.history.num_rows,
+                "users": export.users.num_rows,
+                "accounts": export.accounts.num_rows,
+                "quotas": export.quotas.num_rows,
+                "activities": export.activities.num_rows,
+            },
+            rejected=[Rejection(file=f, line=ln, column=c, reason=r) for f, ln, c, r in export.rejected],
+            first_date=min(known) if known else None,
+            last_date=outcome.snapshot_at,
+            stages=[s.name for s in sorted(export.stages, key=lambda s: s.order)],
+            opportunities_new=outcome.opportunities_new,
+            opportunities_seen_before=outcome.opportunities_updated,
+            history_added=outcome.history_added,
+            unchanged=outcome.unchanged,
+        )
+
+    def status(self, request: StatusRequest | None = None) -> StatusReport:
+        """What the store holds and the open pipeline as of a date (default: today)."""
+        as_of = (request.as_of if request else None) or self.today()
+        return compute_status(self.store, as_of, self.settings.fiscal_start_month)
+
+    def demo(self, request: DemoRequest, progress: Progress | None = None) -> DemoResult:
+        """Generate the demo company as of a date, ingest it into this seat's store, and brief."""
+        today = request.as_of or self.today()
+        start = date(today.year - request.years, today.month, 1)
+        slump = (
+            Slump(
+                start=request.slump_start,
+                weeks=request.slump_weeks,
+                depth=request.slump_depth,
+                segment=request.slump_segment,
+            )
+            if request.slump_start
+            else None
+        )
+        config = DemoConfig(
+            opportunities=request.opportunities,
+            seed=request.seed,
+            start=start,
+            end=today,
+            slump=slump,
+            fiscal_start_month=self.settings.fiscal_start_month,
+        )
+        summary = generate(request.out, config, progress=progress)
+        report = self.ingest(IngestRequest(path=request.out), progress)
+        status = self.status(StatusRequest(as_of=today))
+        return DemoResult(
+            path=str(summary.path),
+            seed=summary.seed,
+            opportunities=summary.opportunities,
+            history_rows=summary.history_rows,
+            users=summary.users,
+            ingest=report,
+            status=status,
+            briefing=pipeline_briefing(status),
+        )
+
+
+def open_seat(
+    store: str | Path | None = None,
+    *,
+    settings: Settings | None = None,
+    engagement: str = "default",
+    read_only: bool = False,
+) -> Seat:
+    """Open the seat over a store (default ``$SALESLEAD_STORE`` or ``./saleslead.duckdb``)."""
+    return Seat(Store.open(store, read_only=read_only), settings or Settings(), engagement)

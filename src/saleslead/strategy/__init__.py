@@ -1,0 +1,1 @@
+"""Mandate 1 — own the sales strategy."""

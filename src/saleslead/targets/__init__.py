@@ -1,0 +1,1 @@
+"""Mandate 2 — set and defend pipeline targets."""

@@ -1,0 +1,55 @@
+"""Shared fixtures: the demo company (generated once per test session) and paths to the shared data."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from saleslead.demo import DemoConfig, generate
+from saleslead.seat import IngestRequest, Seat, open_seat
+
+#: The demo company every mandate is tested on: a fixed "today" so answers are reproducible.
+DEMO_TODAY = date(2026, 11, 24)
+DEMO_CONFIG = DemoConfig(opportunities=6_000, seed=11, start=date(2023, 1, 1), end=DEMO_TODAY)
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def shared_data(name: str) -> Path:
+    """A folder of ../shared/data, or skip the test when the checkout has no shared data beside it."""
+    path = SHARED_DATA / name
+    if not path.exists():
+        pytest.skip(f"shared data {path} is not beside this checkout")
+    return path
+
+
+@pytest.fixture(scope="session")
+def demo_export(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo company's Salesforce-shaped export (read-only: copy before changing)."""
+    out = tmp_path_factory.mktemp("demo") / "export"
+    generate(out, DEMO_CONFIG)
+    return out
+
+
+@pytest.fixture(scope="session")
+def demo_store_file(demo_export: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store holding the demo company (read-only: use ``demo_seat`` to get a private copy)."""
+    path = tmp_path_factory.mktemp("demo-store") / "demo.duckdb"
+    with open_seat(path) as seat:
+        seat.ingest(IngestRequest(path=demo_export))
+    return path
+
+
+@pytest.fixture
+def demo_seat(demo_store_file: Path, tmp_path: Path) -> Iterator[Seat]:
+    """A private, writable copy of the demo store, with the clock fixed at :data:`DEMO_TODAY`."""
+    copy = tmp_path / "demo.duckdb"
+    shutil.copy(demo_store_file, copy)
+    seat = open_seat(copy)
+    seat.clock = lambda: DEMO_TODAY
+    yield seat
+    seat.close()
