@@ -60,9 +60,7 @@ def lookup(keys: pa.Array | pa.ChunkedArray, table: pa.Table, key: str, value: s
     return pc.take(table.column(value).combine_chunks(), positions)
 
 
-def band_segments(
-    employees: pa.Array | pa.ChunkedArray, bands: Mapping[str, tuple[int, int | None]]
-) -> pa.Array:
+def band_segments(employees: pa.Array | pa.ChunkedArray, bands: Mapping[str, tuple[int, int | None]]) -> pa.Array:
     """Segment name of each employee count by ``[min, max)`` bands; null outside every band."""
     result = pa.nulls(len(employees), pa.string())
     for name, (low, high) in bands.items():
@@ -124,9 +122,7 @@ def snapshot_of(parts: Parts, modified: Sequence[pa.Array | pa.ChunkedArray]) ->
 def _link_history(parts: Parts, problems: Problems) -> None:
     if parts.history is None or parts.history_raw is None:
         return
-    known = pc.is_in(
-        parts.history.column("opportunity_id"), value_set=parts.opportunities.column("opportunity_id")
-    )
+    known = pc.is_in(parts.history.column("opportunity_id"), value_set=parts.opportunities.column("opportunity_id"))
     unknown = mask_of(pc.invert(known))
     if unknown.any():
         raw = parts.history_raw
@@ -140,8 +136,7 @@ def _link_history(parts: Parts, problems: Problems) -> None:
             mask,
             column,
             f"history row for unknown opportunity {value!r}",
-            "expected each history row to name an opportunity of the Opportunity file;"
-            " such rows are never loaded",
+            "expected each history row to name an opportunity of the Opportunity file; such rows are never loaded",
         )
         parts.history = parts.history.filter(pa.array(~unknown))
 

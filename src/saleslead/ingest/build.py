@@ -97,9 +97,7 @@ def build(raw: RawTable, spec: TableSpec, problems: Problems) -> pa.Table:
     for name in spec.not_null:
         if name in found:
             blank = mask_of(pc.is_null(columns[name])) & ~bad
-            problems.flag(
-                raw, blank, found[name], f"{found[name]} is blank", f"expected a value in {found[name]}"
-            )
+            problems.flag(raw, blank, found[name], f"{found[name]} is blank", f"expected a value in {found[name]}")
             bad |= blank
     for name in spec.nonnegative:
         if name in found:
@@ -113,9 +111,7 @@ def build(raw: RawTable, spec: TableSpec, problems: Problems) -> pa.Table:
         if duplicate.any():
             source = found[spec.id_field]
             reason = f"duplicate {source} {_first(raw, source, duplicate)!r}"
-            problems.flag(
-                raw, duplicate, source, reason, f"expected each {source} once; the first row is kept"
-            )
+            problems.flag(raw, duplicate, source, reason, f"expected each {source} once; the first row is kept")
             bad |= duplicate
     used = {actual.casefold() for actual in found.values()} | {name.casefold() for name in spec.ignore}
     leftovers = [column for column in raw.table.column_names if column.casefold() not in used]

@@ -7,6 +7,7 @@ when it has at least one ``True``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -30,7 +31,7 @@ __all__ = [
 TS = pa.timestamp("us")
 
 _ISO = r"^\d{4}-\d{1,2}-\d{1,2}([T ]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}(:?\d{2})?)?$"
-_ISO_ZONED = r"(Z|[+-]\d{2}(:?\d{2})?)$"
+_ISO_ZONED = r"\d:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)$"
 #: (guard regex, strptime format) for US-style dates; the guard keeps %Y from eating 2-digit years.
 _US_FORMATS: tuple[tuple[str, str], ...] = tuple(
     (rf"^\d{{1,2}}/\d{{1,2}}/{year_re}{time_re}$", f"%m/%d/{year_fmt}{time_fmt}")
@@ -104,13 +105,12 @@ def to_string(values: pa.ChunkedArray | pa.Array) -> pa.Array:
     return _trimmed(values)
 
 
-def _iso(text: pa.Array) -> pa.Array | None:
+def _iso(text: pa.Array, zoned: bool) -> pa.Array | None:
+    """One cast attempt, with or without zone as the sample says (a failing cast is slow)."""
     try:
+        if zoned:
+            return pc.cast(pc.cast(text, pa.timestamp("us", tz="UTC")), TS)
         return pc.cast(text, TS)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        pass
-    try:
-        return pc.cast(pc.cast(text, pa.timestamp("us", tz="UTC")), TS)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
 
@@ -156,7 +156,7 @@ def to_timestamp(values: pa.ChunkedArray | pa.Array) -> tuple[pa.Array, np.ndarr
 def _fast_timestamp(text: pa.Array, sample: str) -> pa.Array | None:
     """Parse the whole column with the format of its first value; ``None`` when that does not fit."""
     if sample[:4].isdigit() and "-" in sample[:5]:
-        return _iso(text)
+        return _iso(text, bool(re.search(_ISO_ZONED, sample)))
     for guard, fmt in _US_FORMATS:
         if pc.match_substring_regex(pa.array([sample]), guard)[0].as_py():
             parsed = pc.strptime(text, format=fmt, unit="us", error_is_null=True)

@@ -162,9 +162,7 @@ def load_profile(mapping: Path | str) -> tuple[Profile, str]:
 
 
 def _resolve(folder: Path, pattern: str, profile_file: str) -> Path:
-    matches = sorted(
-        p for p in folder.iterdir() if p.is_file() and fnmatch.fnmatch(p.name.lower(), pattern.lower())
-    )
+    matches = sorted(p for p in folder.iterdir() if p.is_file() and fnmatch.fnmatch(p.name.lower(), pattern.lower()))
     if len(matches) != 1:
         found = "no file" if not matches else f"{len(matches)} files ({', '.join(p.name for p in matches)})"
         raise MappingError(
@@ -250,10 +248,7 @@ def _hierarchy(raw: RawTable, levels: tuple[Level, ...], profile_file: str) -> p
 
 def _complete_users(users: pa.Table) -> pa.Table:
     size = users.num_rows
-    columns = {
-        f.name: users.column(f.name) if f.name in users.column_names else pa.nulls(size, f.type)
-        for f in USERS
-    }
+    columns = {f.name: users.column(f.name) if f.name in users.column_names else pa.nulls(size, f.type) for f in USERS}
     columns["is_active"] = pa.array([True] * size, pa.bool_())
     return pa.table(columns, schema=USERS)
 
@@ -261,9 +256,7 @@ def _complete_users(users: pa.Table) -> pa.Table:
 def _owners(opps: pa.Table, role: str | None) -> pa.Table:
     owners = pc.unique(opps.column("owner_id").drop_null())
     size = len(owners)
-    return _complete_users(
-        pa.table({"user_id": owners, "name": owners, "role": pa.array([role] * size, pa.string())})
-    )
+    return _complete_users(pa.table({"user_id": owners, "name": owners, "role": pa.array([role] * size, pa.string())}))
 
 
 def _adjuster(profile: Profile, products: pa.Table | None) -> Callable[[pa.Table, datetime], pa.Table]:
@@ -282,9 +275,7 @@ def _adjuster(profile: Profile, products: pa.Table | None) -> Callable[[pa.Table
             blank = pc.or_(pc.is_null(amount), pc.fill_null(pc.equal(amount, 0.0), False))
             price = lookup(opps.column("product"), products, "product", "list_price")
             replace = pc.and_(pc.and_(chosen, blank), pc.is_valid(price))
-            opps = opps.set_column(
-                opps.schema.get_field_index("amount"), "amount", pc.if_else(replace, price, amount)
-            )
+            opps = opps.set_column(opps.schema.get_field_index("amount"), "amount", pc.if_else(replace, price, amount))
         if rules.open_close_date == "snapshot_plus_median_cycle":
             expected = snapshot.date() + timedelta(days=_median_cycle(opps))
             open_blank = pc.and_(
@@ -321,9 +312,7 @@ def read_mapped(
     if not folder.is_dir():
         raise MappingError(f"not a folder: {folder}", file=folder.name, hint="expected the export folder")
     if "opportunities" not in profile.tables:
-        raise MappingError(
-            "the profile maps no opportunities file", file=profile_file, hint="add tables.opportunities"
-        )
+        raise MappingError("the profile maps no opportunities file", file=profile_file, hint="add tables.opportunities")
     problems = Problems(strict=strict)
     used: list[str] = []
     tables: dict[str, tuple[pa.Table, RawTable]] = {}
@@ -341,9 +330,7 @@ def read_mapped(
     opps, opps_raw = tables["opportunities"]
     products = tables["products"][0] if "products" in tables else None
     if products is None and (profile.rules.list_price_for or profile.rules.segment_from == "product_series"):
-        raise MappingError(
-            "the profile's rules need a products table", file=profile_file, hint="add tables.products"
-        )
+        raise MappingError("the profile's rules need a products table", file=profile_file, hint="add tables.products")
     if profile.rules.segment_from == "product_series" and products is not None:
         series = lookup(opps.column("product"), products, "product", "series")
         opps = opps.set_column(

@@ -167,9 +167,7 @@ def read_raw(path: Path, *, strict: bool = True) -> RawTable:
         try:
             table = pq.read_table(path)
         except (pa.ArrowInvalid, OSError) as error:
-            raise InputError(
-                f"cannot read Parquet: {error}", file=name, hint="expected a Parquet file"
-            ) from None
+            raise InputError(f"cannot read Parquet: {error}", file=name, hint="expected a Parquet file") from None
         raw = RawTable(name, path, table)
     else:
         with path.open("rb") as handle:
@@ -197,9 +195,7 @@ def _read_csv(name: str, path: Path, delimiter: str, *, strict: bool) -> RawTabl
     with path.open("rb") as handle:
         header_bytes = handle.readline()
     header = next(
-        csv.reader(
-            [header_bytes.decode("utf-8", errors="replace").removeprefix("\ufeff")], delimiter=delimiter
-        ),
+        csv.reader([header_bytes.decode("utf-8", errors="replace").removeprefix("\ufeff")], delimiter=delimiter),
         [],
     )
     parse = pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_invalid)

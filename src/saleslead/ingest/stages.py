@@ -9,18 +9,34 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
+import duckdb
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from saleslead.ingest.canonical import StageInfo
-from saleslead.ingest.convert import mask_of
 from saleslead.ingest.settings import StageSetting
 
 __all__ = ["learn_stages"]
 
 #: Forecast categories that mean "no longer in the forecast" (Salesforce's standard values).
 _CLOSED_CATEGORIES = ("omitted", "closed")
+_RANK_SAMPLE = 300_000
+
+
+def _median(tally: list[tuple[float, int]]) -> float:
+    """Exact median of values given as sorted (value, count) pairs."""
+    total = sum(count for _, count in tally)
+    low_rank, high_rank = (total - 1) // 2, total // 2
+    low = high = tally[-1][0]
+    seen = 0
+    found_low = False
+    for value, count in tally:
+        if not found_low and seen + count > low_rank:
+            low, found_low = value, True
+        if seen + count > high_rank:
+            high = value
+            break
+        seen += count
+    return round((low + high) / 2, 6)
 
 
 @dataclass
@@ -95,61 +111,48 @@ def _flags(stage: _Seen) -> tuple[bool, bool]:
 
 
 def _collect(opportunities: pa.Table, history: pa.Table) -> dict[str, _Seen]:
+    """Per stage: median probability, IsClosed/IsWon shares, first-appearance rank (DuckDB, in parallel)."""
+    opps = opportunities.select(["opportunity_id", "stage", "probability", "is_closed", "is_won"])
+    hist = history.select(["opportunity_id", "changed_at", "stage", "probability", "forecast_category"])
     seen: dict[str, _Seen] = {}
-    parts = [t.select(["stage", "probability"]) for t in (opportunities, history) if t.num_rows]
-    if not parts:
-        return seen
-    both = pa.concat_tables(parts).filter(pc.is_valid(pa.concat_tables(parts).column("stage")))
-    medians = both.group_by("stage", use_threads=False).aggregate([("probability", "approximate_median")])
-    for name, median in zip(
-        medians.column("stage").to_pylist(),
-        medians.column("probability_approximate_median").to_pylist(),
-        strict=True,
-    ):
-        seen[name] = _Seen(name, None if median is None else round(float(median), 6))
-    if opportunities.num_rows:
-        flags = opportunities.select(["stage", "is_closed", "is_won"]).filter(
-            pc.is_valid(opportunities.column("stage"))
-        )
-        flags = flags.set_column(1, "is_closed", pc.cast(flags.column("is_closed"), pa.float64()))
-        flags = flags.set_column(2, "is_won", pc.cast(flags.column("is_won"), pa.float64()))
-        votes = flags.group_by("stage", use_threads=False).aggregate(
-            [("is_closed", "mean"), ("is_won", "mean")]
-        )
-        for name, closed, won in zip(
-            votes.column("stage").to_pylist(),
-            votes.column("is_closed_mean").to_pylist(),
-            votes.column("is_won_mean").to_pylist(),
-            strict=True,
-        ):
+    tallies: dict[str, list[tuple[float, int]]] = {}
+    # Ranks need whole histories; above _RANK_SAMPLE rows a fixed hash-chosen subset of deals is used.
+    sample = (
+        "" if hist.num_rows <= _RANK_SAMPLE else f" AND hash(opportunity_id) % {hist.num_rows // _RANK_SAMPLE + 1} = 0"
+    )
+    with duckdb.connect() as con:
+        con.register("opps", opps)
+        con.register("hist", hist)
+        counts = con.sql(
+            "SELECT stage, probability, count(*) FROM ("
+            " SELECT stage, probability FROM opps UNION ALL SELECT stage, probability FROM hist)"
+            " WHERE stage IS NOT NULL GROUP BY ALL ORDER BY stage, probability NULLS LAST"
+        ).fetchall()
+        for name, probability, count in counts:
+            seen.setdefault(name, _Seen(name))
+            if probability is not None:
+                tallies.setdefault(name, []).append((float(probability), int(count)))
+        for name, tally in tallies.items():
+            seen[name].probability = _median(tally)
+        votes = con.sql(
+            "SELECT stage, avg(is_closed::DOUBLE), avg(is_won::DOUBLE) FROM opps WHERE stage IS NOT NULL GROUP BY stage"
+        ).fetchall()
+        for name, closed, won in votes:
             seen[name].closed_votes = closed
             seen[name].won_votes = won
-    if history.num_rows:
-        _history_facts(history, seen)
+        ranks = con.sql(
+            "WITH firsts AS (SELECT opportunity_id, stage, min(changed_at) AS first_at FROM hist"
+            f" WHERE stage IS NOT NULL AND opportunity_id IS NOT NULL{sample} GROUP BY ALL),"
+            " positions AS (SELECT stage, row_number() OVER"
+            " (PARTITION BY opportunity_id ORDER BY first_at, stage) - 1 AS position FROM firsts)"
+            " SELECT stage, avg(position) FROM positions GROUP BY stage"
+        ).fetchall()
+        for name, rank in ranks:
+            seen[name].rank = float(rank)
+        closing = con.sql(
+            "SELECT DISTINCT stage FROM hist WHERE stage IS NOT NULL"
+            f" AND lower(forecast_category) IN {_CLOSED_CATEGORIES!r}"
+        ).fetchall()
+        for (name,) in closing:
+            seen[name].closed_category = True
     return seen
-
-
-def _history_facts(history: pa.Table, seen: dict[str, _Seen]) -> None:
-    rows = history.select(["opportunity_id", "changed_at", "stage", "forecast_category"]).filter(
-        pc.and_(pc.is_valid(history.column("stage")), pc.is_valid(history.column("opportunity_id")))
-    )
-    if rows.num_rows == 0:
-        return
-    rows = rows.sort_by([("opportunity_id", "ascending"), ("changed_at", "ascending")])
-    ids = rows.column("opportunity_id").combine_chunks()
-    index = np.arange(rows.num_rows, dtype=np.int64)
-    starts = np.ones(rows.num_rows, dtype=bool)
-    if rows.num_rows > 1:
-        starts[1:] = ~mask_of(pc.equal(ids[1:], ids[:-1]))
-    group_start = np.maximum.accumulate(np.where(starts, index, 0))
-    rows = rows.append_column("position", pa.array((index - group_start).astype(np.float64)))
-    firsts = rows.group_by(["opportunity_id", "stage"], use_threads=False).aggregate([("position", "min")])
-    ranks = firsts.group_by("stage", use_threads=False).aggregate([("position_min", "mean")])
-    for name, rank in zip(
-        ranks.column("stage").to_pylist(), ranks.column("position_min_mean").to_pylist(), strict=True
-    ):
-        seen[name].rank = float(rank)
-    category = pc.utf8_lower(pc.fill_null(rows.column("forecast_category"), ""))
-    closing = rows.filter(pc.is_in(category, value_set=pa.array(_CLOSED_CATEGORIES)))
-    for name in set(closing.column("stage").to_pylist()):
-        seen[name].closed_category = True
