@@ -59,7 +59,7 @@ def learn_stages(
     come from IsClosed/IsWon on Opportunity rows; a stage seen only in history is won at
     probability 100, lost at probability 0 with an Omitted/Closed forecast category, else open.
     ``configured`` stages keep their given order and flags and are placed before learned ones of
-    the same kind (open or closed).
+    the same kind (open, won, lost).
     """
     seen = _collect(opportunities, history)
     by_name = {stage.name: stage for stage in configured}
@@ -78,9 +78,9 @@ def learn_stages(
     ordered: list[tuple[str, bool, bool, float | None]] = []
     ordered += [(s.name, False, False, _probability(s, seen)) for s in configured if not s.is_closed]
     ordered += [(s.name, False, False, s.probability) for s in learned_open]
-    closed_configured = sorted((s for s in configured if s.is_closed), key=lambda s: not s.is_won)
-    ordered += [(s.name, True, s.is_won, _probability(s, seen)) for s in closed_configured]
-    ordered += [(s.name, True, won, s.probability) for s, won in learned_closed]
+    closed = [(s.name, True, s.is_won, _probability(s, seen)) for s in configured if s.is_closed]
+    closed += [(s.name, True, won, s.probability) for s, won in learned_closed]
+    ordered += sorted(closed, key=lambda item: not item[2])  # stable: won first, each in given order
     return tuple(
         StageInfo(name=name, order=index, is_closed=closed, is_won=won, probability=probability)
         for index, (name, closed, won, probability) in enumerate(ordered)
