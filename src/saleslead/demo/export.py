@@ -1,0 +1,225 @@
+"""Exporting the demo world as it stood at the end of one day, as Salesforce-shaped CSV files.
+
+The world holds every deal's whole life (some of it after the snapshot); an export at day D keeps
+what existed by the end of D: opportunities created by then in their state after their last history
+row at or before then, the history and tasks up to then, the users hired by then with their status
+then, and the quotas of the quarters begun by then.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from saleslead.demo.deals import Created
+from saleslead.demo.knobs import (
+    ACCOUNT_ADJECTIVES,
+    ACCOUNT_NOUNS,
+    ACCOUNT_SUFFIXES,
+    CHANNELS,
+    COUNTRIES,
+    COUNTRY_SHARE,
+    FIRST_NAMES,
+    FORECAST_CATEGORIES,
+    INDUSTRIES,
+    LAST_NAMES,
+    PRODUCTS,
+    SEGMENTS,
+    STAGE_PROBABILITY,
+    STAGES,
+    TASK_SUBJECTS,
+    TYPES,
+)
+from saleslead.demo.lifecycle import DAY, Lifecycle
+from saleslead.demo.people import NEVER, ROLE_NAMES, Roster, owner_as_of, quota_rows
+from saleslead.demo.writer import dates, labels, salesforce_ids, timestamps, write
+
+__all__ = ["FILES", "World", "write_export"]
+
+FILES = ("Opportunity.csv", "OpportunityHistory.csv", "Task.csv", "User.csv", "Account.csv",
+         "ForecastingQuota.csv")  # fmt: skip
+IntArray = npt.NDArray[np.int64]
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class World:
+    roster: Roster
+    created: Created
+    life: Lifecycle
+    quota_base: npt.NDArray[np.float64]  # full quarterly quota of a ramped AE, per segment
+    quarter_bounds: IntArray
+    account_employees: IntArray
+    account_industry: IntArray
+    account_country: IntArray
+
+
+def account_traits(rng: np.random.Generator, segment: IntArray) -> tuple[IntArray, IntArray, IntArray]:
+    """NumberOfEmployees (consistent with the segment), industry and country of each account."""
+    low = np.asarray([p.employees[0] for p in SEGMENTS])[segment]
+    high = np.asarray([p.employees[1] for p in SEGMENTS])[segment]
+    median = np.asarray([p.employees[2] for p in SEGMENTS])[segment]
+    employees = np.clip(np.round(median * np.exp(0.8 * rng.standard_normal(len(segment)))), low, high)
+    industry = rng.integers(0, len(INDUSTRIES), size=len(segment))
+    country = rng.choice(len(COUNTRIES), size=len(segment), p=COUNTRY_SHARE)
+    return employees.astype(np.int64), industry.astype(np.int64), country.astype(np.int64)
+
+
+def _business(seconds: IntArray) -> IntArray:
+    """World time to wall-clock time: each day's 24 hours squeezed, in order, into 07:00..19:00 UTC."""
+    return np.asarray(seconds // DAY * DAY + 7 * 3600 + seconds % DAY // 2, dtype=np.int64)
+
+
+def _last_of_each(group: IntArray) -> IntArray:
+    """Positions of the last row of each run of equal values in a sorted array."""
+    if len(group) == 0:
+        return np.zeros(0, dtype=np.int64)
+    return np.flatnonzero(np.append(group[1:] != group[:-1], True)).astype(np.int64)
+
+
+def _account_names(count: int) -> pa.Array:
+    combos = [f"{a} {n} {s}" for s in ACCOUNT_SUFFIXES for n in ACCOUNT_NOUNS for a in ACCOUNT_ADJECTIVES]
+    index = np.arange(count, dtype=np.int64)
+    base = labels(combos, index * 7919 % len(combos))
+    round_ = index // len(combos)
+    numbered = pc.binary_join_element_wise(base, pa.array((round_ + 1).astype(str)), " ")
+    return pc.if_else(pa.array(round_ > 0), numbered, base)
+
+
+def _person_names(count: int) -> list[str]:
+    names = []
+    for i in range(count):
+        first = FIRST_NAMES[i * 7 % len(FIRST_NAMES)]
+        last = LAST_NAMES[(i * 11 + i // len(FIRST_NAMES)) % len(LAST_NAMES)]
+        middle = "" if i < 700 else f" {chr(65 + i // 700 % 26)}."
+        names.append(f"{first}{middle} {last}")
+    return names
+
+
+def write_export(world: World, out_dir: Path, cut_day: int, step: Callable[[str], None]) -> dict[str, int]:
+    """Write the six files as of the end of ``cut_day``; returns row counts by file."""
+    created, life, roster = world.created, world.life, world.roster
+    cut_s = cut_day * DAY + DAY - 1
+    n = int(np.searchsorted(created.created_s, cut_s, side="right"))
+    hist = life.history
+    h_end = int(np.searchsorted(hist.deal, n, side="left"))
+    h_rows = np.flatnonzero(hist.at_s[:h_end] <= cut_s).astype(np.int64)
+    h_deal = hist.deal[h_rows]
+    state = h_rows[_last_of_each(h_deal)]
+    counts: dict[str, int] = {}
+    user_ids = salesforce_ids("005", np.arange(len(roster), dtype=np.int64))
+    account_ids = salesforce_ids("001", np.arange(len(created.account_first_deal), dtype=np.int64))
+    opportunity_ids = salesforce_ids("006", np.arange(n, dtype=np.int64))
+
+    owner = owner_as_of(roster, created.owner[:n], life.closed_s[:n], cut_s)
+    t_end = int(np.searchsorted(life.task_deal, n, side="left"))
+    t_rows = np.flatnonzero(life.task_day[:t_end] <= cut_day).astype(np.int64)
+    t_last = t_rows[_last_of_each(life.task_deal[t_rows])]
+    last_activity = np.zeros(n, dtype=np.int64)
+    has_activity = np.zeros(n, dtype=bool)
+    last_activity[life.task_deal[t_last]] = life.task_day[t_last]
+    has_activity[life.task_deal[t_last]] = True
+    stage = hist.stage[state]
+    n_accounts = int(np.searchsorted(created.account_first_deal, n, side="left"))
+    names = _account_names(n_accounts)
+    motion_product = [f"{p} {t}" for p in PRODUCTS for t in TYPES]
+    opportunity_names = pc.binary_join_element_wise(
+        pc.take(names, pa.array(created.account[:n])),
+        labels(motion_product, life.product[:n] * len(TYPES) + created.motion[:n]),
+        " - ",
+    )
+    counts["Opportunity.csv"] = write(out_dir / "Opportunity.csv", {
+        "Id": opportunity_ids,
+        "AccountId": pc.take(account_ids, pa.array(created.account[:n])),
+        "OwnerId": pc.take(user_ids, pa.array(owner)),
+        "Name": opportunity_names,
+        "Amount": hist.amount[state],
+        "StageName": labels(STAGES, stage),
+        "Probability": np.asarray(STAGE_PROBABILITY, dtype=np.int64)[stage],
+        "ForecastCategoryName": labels(FORECAST_CATEGORIES, hist.category[state]),
+        "CloseDate": dates(hist.close_day[state]),
+        "CreatedDate": timestamps(_business(created.created_s[:n])),
+        "IsClosed": stage >= 5,
+        "IsWon": stage == 5,
+        "Type": labels(TYPES, created.motion[:n]),
+        "LeadSource": labels(CHANNELS, created.channel[:n]),
+        "LastActivityDate": dates(last_activity, has_activity),
+        "LastModifiedDate": timestamps(np.full(n, cut_s, dtype=np.int64)),
+        "Segment__c": labels([p.name for p in SEGMENTS], created.segment[:n]),
+        "Product__c": labels(PRODUCTS, life.product[:n]),
+    })  # fmt: skip
+    step("Opportunity.csv")
+
+    h_stage = hist.stage[h_rows]
+    counts["OpportunityHistory.csv"] = write(out_dir / "OpportunityHistory.csv", {
+        "Id": salesforce_ids("008", h_rows),
+        "OpportunityId": pc.take(opportunity_ids, pa.array(h_deal)),
+        "CreatedDate": timestamps(_business(hist.at_s[h_rows])),
+        "StageName": labels(STAGES, h_stage),
+        "Amount": hist.amount[h_rows],
+        "CloseDate": dates(hist.close_day[h_rows]),
+        "Probability": np.asarray(STAGE_PROBABILITY, dtype=np.int64)[h_stage],
+        "ForecastCategory": labels(FORECAST_CATEGORIES, hist.category[h_rows]),
+    })  # fmt: skip
+    step("OpportunityHistory.csv")
+
+    counts["Task.csv"] = write(out_dir / "Task.csv", {
+        "Id": salesforce_ids("00T", t_rows),
+        "WhatId": pc.take(opportunity_ids, pa.array(life.task_deal[t_rows])),
+        "ActivityDate": dates(life.task_day[t_rows]),
+        "Subject": labels(TASK_SUBJECTS, life.task_subject[t_rows]),
+        "Status": labels(["Completed"], np.zeros(len(t_rows), dtype=np.int64)),
+    })  # fmt: skip
+    step("Task.csv")
+
+    hired = np.flatnonzero(roster.hire_day <= cut_day).astype(np.int64)
+    last_day = roster.end_day[hired] - 1
+    gone = (roster.end_day[hired] < NEVER) & (last_day <= cut_day)
+    manager = roster.manager[hired]
+    segment = roster.segment[hired]
+    counts["User.csv"] = write(out_dir / "User.csv", {
+        "Id": pc.take(user_ids, pa.array(hired)),
+        "Name": labels(_person_names(len(roster)), hired),
+        "Title": labels(roster.title, hired),
+        "ManagerId": pc.if_else(pa.array(manager >= 0), pc.take(user_ids, pa.array(np.maximum(manager, 0))),
+                                pa.scalar(None, pa.string())),
+        "IsActive": ~gone,
+        "CreatedDate": timestamps(roster.hire_day[hired] * DAY + 8 * 3600),
+        "StartDate__c": dates(roster.hire_day[hired]),
+        "EndDate__c": dates(np.where(gone, last_day, 0), gone),
+        "Role__c": labels(ROLE_NAMES, roster.role[hired].astype(np.int64)),
+        "Segment__c": labels([p.name for p in SEGMENTS], np.maximum(segment, 0), segment >= 0),
+    })  # fmt: skip
+    step("User.csv")
+
+    first = created.account_first_deal[:n_accounts]
+    account_owner = owner_as_of(roster, created.owner[first], np.full(n_accounts, NEVER), cut_s)
+    counts["Account.csv"] = write(out_dir / "Account.csv", {
+        "Id": account_ids[:n_accounts],
+        "Name": names,
+        "Industry": labels(INDUSTRIES, world.account_industry[:n_accounts]),
+        "NumberOfEmployees": world.account_employees[:n_accounts],
+        "BillingCountry": labels(COUNTRIES, world.account_country[:n_accounts]),
+        "OwnerId": pc.take(user_ids, pa.array(account_owner)),
+        "Segment__c": labels([p.name for p in SEGMENTS], created.account_segment[:n_accounts]),
+        "CreatedDate": timestamps(_business(created.created_s[first])),
+    })  # fmt: skip
+    step("Account.csv")
+
+    q_owner, q_start, q_amount = quota_rows(roster, world.quota_base, world.quarter_bounds, cut_day)
+    order = np.lexsort((q_owner, q_start))
+    counts["ForecastingQuota.csv"] = write(out_dir / "ForecastingQuota.csv", {
+        "Id": salesforce_ids("0J9", np.arange(len(order), dtype=np.int64)),
+        "QuotaOwnerId": pc.take(user_ids, pa.array(q_owner[order])),
+        "StartDate": dates(q_start[order]),
+        "QuotaAmount": q_amount[order],
+    })  # fmt: skip
+    step("ForecastingQuota.csv")
+    counts["users"] = len(hired)
+    return counts

@@ -1,0 +1,239 @@
+"""The demo company's people: a CRO, a VP per segment, managers, AEs and SDRs hired and lost over time.
+
+Days are integers since 1970-01-01. A user works on days ``[hire_day, end_day)``; ``end_day`` is
+:data:`NEVER` for someone still employed when the world ends. Every leaver below manager level gets a
+backfill (``successor``) after a lag, hired under the same manager; growth hires follow a headcount
+target that grows exponentially. Headcount per segment is what drives pipeline creation.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from saleslead.demo.knobs import SEGMENTS
+
+__all__ = [
+    "AE",
+    "MANAGER",
+    "NEVER",
+    "ROLE_NAMES",
+    "SDR",
+    "SDR_MANAGER",
+    "VP",
+    "Roster",
+    "build_roster",
+    "owner_as_of",
+]
+
+NEVER = np.iinfo(np.int64).max // 4
+# role codes; ROLE_NAMES gives Role__c
+EXEC, VP, MANAGER, AE, SDR_MANAGER, SDR = 0, 1, 2, 3, 4, 5
+ROLE_NAMES = ("VP", "VP", "Manager", "AE", "Manager", "SDR")
+
+AE_ATTRITION = 0.2  # per year
+SDR_ATTRITION = 0.3
+HEADCOUNT_GROWTH = 0.25  # per year
+TEAM_SPAN = 7
+SDR_RAMP_DAYS = 60
+BACKFILL_LAG = (21, 70)  # days from departure to the backfill's first day
+
+IntArray = npt.NDArray[np.int64]
+
+
+@dataclass
+class _Builder:
+    role: list[int] = field(default_factory=list)
+    title: list[str] = field(default_factory=list)
+    segment: list[int] = field(default_factory=list)
+    manager: list[int] = field(default_factory=list)
+    hire: list[int] = field(default_factory=list)
+    end: list[int] = field(default_factory=list)
+    successor: list[int] = field(default_factory=list)
+
+    def add(self, role: int, title: str, segment: int, manager: int, hire: int, end: int = NEVER) -> int:
+        self.role.append(role)
+        self.title.append(title)
+        self.segment.append(segment)
+        self.manager.append(manager)
+        self.hire.append(hire)
+        self.end.append(end)
+        self.successor.append(-1)
+        return len(self.role) - 1
+
+
+@dataclass(frozen=True)
+class Roster:
+    """Every user of the world, one entry per index."""
+
+    role: npt.NDArray[np.int8]
+    title: list[str]
+    segment: IntArray  # index into SEGMENTS, -1 for none
+    manager: IntArray  # -1 for the CRO
+    hire_day: IntArray
+    end_day: IntArray  # NEVER when still employed at the end of the world
+    successor: IntArray  # backfill, -1 for none
+    ramp_days: IntArray  # days to full productivity (0 for non-quota roles)
+
+    def __len__(self) -> int:
+        return len(self.title)
+
+    def ramp(self, users: IntArray, day: int | IntArray) -> npt.NDArray[np.float64]:
+        """Productivity in 0.15..1 of ``users`` on ``day`` (ramping linearly after the hire)."""
+        tenure = np.asarray(day, dtype=np.float64) - self.hire_day[users]
+        ramp = np.maximum(self.ramp_days[users], 1)
+        return np.asarray(np.clip(tenure / ramp, 0.15, 1.0), dtype=np.float64)
+
+
+def _team(
+    b: _Builder,
+    rng: np.random.Generator,
+    *,
+    role: int,
+    title: str,
+    manager_role: int,
+    manager_title: str,
+    manager_parent: int,
+    segment: int,
+    initial: int,
+    attrition: float,
+    start_day: int,
+    end_day: int,
+) -> None:
+    """Simulate one team week by week: departures, backfills, growth hires and new managers."""
+    mean_tenure = 365.25 / attrition
+    managers: list[int] = []
+    load: dict[int, int] = {}
+
+    def manager_for_growth(day: int) -> int:
+        if managers:
+            best = min(managers, key=lambda m: (load[m], m))
+            if load[best] < TEAM_SPAN:
+                return best
+        hired = b.add(manager_role, manager_title, segment, manager_parent, min(day, start_day - 400))
+        if day > start_day:
+            b.hire[hired] = day - int(rng.integers(14, 60))
+        managers.append(hired)
+        load[hired] = 0
+        return hired
+
+    active: list[tuple[int, int]] = []
+    pending: list[tuple[int, int]] = []
+
+    def hire(day: int, manager: int, end: int) -> int:
+        rep = b.add(role, title, segment, manager, day, end)
+        load[manager] += 1
+        heapq.heappush(active, (end, rep))
+        return rep
+
+    for _ in range(initial):
+        day = start_day - int(rng.integers(7, 3 * 365))
+        hire(day, manager_for_growth(start_day), start_day + 1 + int(rng.exponential(mean_tenure)))
+    for week in range(start_day, end_day + 1, 7):
+        while active and active[0][0] < week + 7:
+            gone_day, gone = heapq.heappop(active)
+            load[b.manager[gone]] -= 1
+            heapq.heappush(pending, (gone_day + int(rng.integers(*BACKFILL_LAG)), gone))
+        while pending and pending[0][0] < week + 7:
+            day, predecessor = heapq.heappop(pending)
+            if day > end_day:
+                continue
+            rep = hire(day, b.manager[predecessor], day + 1 + int(rng.exponential(mean_tenure)))
+            b.successor[predecessor] = rep
+        target = round(initial * math.exp(math.log1p(HEADCOUNT_GROWTH) * (week - start_day) / 365.25))
+        for _ in range(target - len(active) - len(pending)):
+            day = min(week + int(rng.integers(0, 7)), end_day)
+            hire(day, manager_for_growth(day), day + 1 + int(rng.exponential(mean_tenure)))
+
+
+def build_roster(rng: np.random.Generator, start_day: int, end_day: int, aes: float) -> Roster:
+    """Hire the org. ``aes`` is the AE headcount at ``start_day``, split across segments."""
+    b = _Builder()
+    long_ago = start_day - 4 * 365
+    cro = b.add(EXEC, "Chief Revenue Officer", -1, -1, long_ago)
+    vp_sd = b.add(VP, "VP Sales Development", -1, cro, long_ago + 90)
+    for s, profile in enumerate(SEGMENTS):
+        vp = b.add(VP, f"VP Sales, {profile.name}", s, cro, long_ago + 30 * (s + 1))
+        ae_initial = max(1, round(aes * profile.ae_share))
+        _team(
+            b, rng, role=AE, title=f"Account Executive, {profile.name}", manager_role=MANAGER,
+            manager_title=f"Sales Manager, {profile.name}", manager_parent=vp, segment=s,
+            initial=ae_initial, attrition=AE_ATTRITION, start_day=start_day, end_day=end_day,
+        )  # fmt: skip
+        _team(
+            b, rng, role=SDR, title=f"Sales Development Rep, {profile.name}", manager_role=SDR_MANAGER,
+            manager_title=f"SDR Manager, {profile.name}", manager_parent=vp_sd, segment=s,
+            initial=max(1, round(ae_initial * profile.sdr_per_ae)), attrition=SDR_ATTRITION,
+            start_day=start_day, end_day=end_day,
+        )  # fmt: skip
+    role = np.asarray(b.role, dtype=np.int8)
+    segment = np.asarray(b.segment, dtype=np.int64)
+    ramp_by_segment = np.asarray([p.ramp_days for p in SEGMENTS], dtype=np.int64)
+    ramp_days = np.where(role == AE, ramp_by_segment[segment], 0)
+    ramp_days = np.where(role == SDR, SDR_RAMP_DAYS, ramp_days)
+    return Roster(
+        role=role,
+        title=list(b.title),
+        segment=segment,
+        manager=np.asarray(b.manager, dtype=np.int64),
+        hire_day=np.asarray(b.hire, dtype=np.int64),
+        end_day=np.asarray(b.end, dtype=np.int64),
+        successor=np.asarray(b.successor, dtype=np.int64),
+        ramp_days=np.asarray(ramp_days, dtype=np.int64),
+    )
+
+
+def owner_as_of(roster: Roster, owner: IntArray, until_s: IntArray, at_s: int) -> IntArray:
+    """Who owns each record at time ``at_s`` (seconds).
+
+    A record stays with its owner unless the owner left (end of their last day, 18:00) before
+    ``at_s`` while the record was still live (``until_s``: when it closed, or never). It then moves
+    to the leaver's backfill once hired, else to the leaver's manager, and so on down the chain.
+    """
+    current = owner.copy()
+    for _ in range(64):
+        left_s = np.where(roster.end_day[current] >= NEVER, NEVER, roster.end_day[current] * 86_400 - 6 * 3600)
+        move = (left_s <= at_s) & (until_s > left_s)
+        if not move.any():
+            break
+        moving = current[move]
+        successor = roster.successor[moving]
+        hired = (successor >= 0) & (roster.hire_day[np.maximum(successor, 0)] * 86_400 <= at_s)
+        current[move] = np.where(hired, successor, roster.manager[moving])
+    return current
+
+
+def quota_rows(
+    roster: Roster, base: npt.NDArray[np.float64], bounds: IntArray, cut_day: int, *, rounded: bool = True
+) -> tuple[IntArray, IntArray, npt.NDArray[np.float64]]:
+    """Quarterly quotas of every AE as known at the end of ``cut_day``.
+
+    ``bounds`` are the first days of consecutive quarters (the last one closes the span). A quota exists
+    for each quarter that has started by ``cut_day``, for each AE hired by then who has not left before
+    the quarter began; the hire quarter is prorated and every quarter scaled by the ramp at its middle.
+    """
+    aes = np.flatnonzero(roster.role == AE).astype(np.int64)
+    hire = roster.hire_day[aes]
+    gone_before = np.where(roster.end_day[aes] - 1 <= cut_day, roster.end_day[aes], NEVER)
+    owners: list[IntArray] = []
+    starts: list[IntArray] = []
+    amounts: list[npt.NDArray[np.float64]] = []
+    for q_start, q_end in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+        if q_start > cut_day:
+            break
+        here = (hire <= min(cut_day, q_end - 1)) & (gone_before > q_start)
+        first = np.maximum(q_start, hire[here])
+        share = (q_end - first) / (q_end - q_start)
+        amount = base[roster.segment[aes[here]]] * share * roster.ramp(aes[here], (first + q_end) // 2)
+        if rounded:
+            amount = np.maximum(np.round(amount, -3), 1000.0)
+        owners.append(aes[here])
+        starts.append(np.full(int(here.sum()), q_start, dtype=np.int64))
+        amounts.append(amount)
+    if not owners:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+    return np.concatenate(owners), np.concatenate(starts), np.concatenate(amounts)
