@@ -83,9 +83,7 @@ def test_parquet_input_with_typed_columns(tmp_path: Path) -> None:
             "Id": ["o1", "o2"],
             "StageName": ["Open", "Won"],
             "CloseDate": pa.array([date(2024, 3, 31), date(2024, 3, 1)], pa.date32()),
-            "CreatedDate": pa.array(
-                [datetime(2024, 1, 1, 12), datetime(2024, 1, 2, 12)], pa.timestamp("ms", tz="UTC")
-            ),
+            "CreatedDate": pa.array([datetime(2024, 1, 1, 12), datetime(2024, 1, 2, 12)], pa.timestamp("ms", tz="UTC")),
             "Amount": [1000, 2500],
             "IsClosed": [False, True],
             "IsWon": [False, True],

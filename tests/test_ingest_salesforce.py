@@ -13,7 +13,10 @@ from saleslead.ingest import IngestSettings, StageSetting, read_export
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 SAMPLE = DATA / "salesforce-sample"
 
-OPP_HEADER = "Id,AccountId,OwnerId,Name,Amount,StageName,Probability,CloseDate,CreatedDate,IsClosed,IsWon,Type,LeadSource,Segment__c,Color__c\n"
+OPP_HEADER = (
+    "Id,AccountId,OwnerId,Name,Amount,StageName,Probability,CloseDate,CreatedDate,IsClosed,IsWon,"
+    "Type,LeadSource,Segment__c,Color__c\n"
+)
 
 
 def write(folder: Path, name: str, text: str) -> Path:

@@ -76,6 +76,8 @@ def build(raw: RawTable, spec: TableSpec, problems: Problems) -> pa.Table:
             column=missing[0],
             hint=f"expected a header with {', '.join(spec.fields[name] for name in spec.required)}",
         )
+    for line, _ in raw.skipped:
+        problems.note(raw.name, line, None, "row does not have as many fields as the header; not loaded")
     size = raw.num_rows
     bad = np.zeros(size, dtype=bool)
     columns: dict[str, pa.Array] = {}

@@ -78,9 +78,9 @@ def learn_stages(
     ordered: list[tuple[str, bool, bool, float | None]] = []
     ordered += [(s.name, False, False, _probability(s, seen)) for s in configured if not s.is_closed]
     ordered += [(s.name, False, False, s.probability) for s in learned_open]
-    closed = [(s.name, True, s.is_won, _probability(s, seen)) for s in configured if s.is_closed]
-    closed += [(s.name, True, won, s.probability) for s, won in learned_closed]
-    ordered += sorted(closed, key=lambda item: not item[2])  # stable: won first, each in given order
+    closing = [(s.name, True, s.is_won, _probability(s, seen)) for s in configured if s.is_closed]
+    closing += [(s.name, True, won, s.probability) for s, won in learned_closed]
+    ordered += sorted(closing, key=lambda item: not item[2])  # stable: won first, each in given order
     return tuple(
         StageInfo(name=name, order=index, is_closed=closed, is_won=won, probability=probability)
         for index, (name, closed, won, probability) in enumerate(ordered)
