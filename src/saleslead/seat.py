@@ -157,7 +157,7 @@ class Seat(StrategyDesk, TargetsDesk, RosterDesk, ForecastDesk, FleetDesk):
 
         export = read_export(
             request.path,
-            mapping=Path(request.mapping) if request.mapping else None,
+            mapping=request.mapping,
             strict=request.strict,
             snapshot_at=request.snapshot_at,
             progress=step,

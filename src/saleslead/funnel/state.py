@@ -56,26 +56,26 @@ def history_until(store: Store, as_of: date) -> ir.Table:
 def state_as_of(store: Store, as_of: date) -> ir.Table:
     """Every opportunity that existed at the end of ``as_of``, in its state then (see :data:`STATE_COLUMNS`)."""
     h = history_until(store, as_of)
-    ordered = ibis.window(group_by="opportunity_id", order_by=[h.changed_at, h.seq])
-    h = h.mutate(prev_stage=h.stage.lag().over(ordered), prev_close=h.close_date.lag().over(ordered))
-    pushed = (h.close_date > h.prev_close).fill_null(False)
+    # Within a deal ``seq`` grows with time, so the newest event known at the end of ``as_of`` is the
+    # one with the largest seq; each event already carries its pushes so far and its stage entry time.
     facts = h.group_by("opportunity_id").aggregate(
-        pushes=pushed.cast("int64").sum(),
+        newest=h.seq.max(),
         first_seen=h.changed_at.min(),
         activity_noted=h.last_activity_date.max(),
     )
-    moves = h.filter(h.prev_stage.isnull() | (h.stage != h.prev_stage))
-    entered = moves.group_by("opportunity_id").aggregate(stage_entered_at=moves.changed_at.max())
-    newest = ibis.window(group_by="opportunity_id", order_by=[h.changed_at.desc(), h.seq.desc()])
-    last = h.mutate(rank=ibis.row_number().over(newest)).filter(lambda t: t.rank == 0)
-    last = last.select(
+    events = store.table("history")
+    last = facts.join(events, facts.newest == events.seq).select(
         "opportunity_id",
+        "first_seen",
+        "activity_noted",
         "stage",
         "amount",
         "close_date",
         "probability",
         "forecast_category",
         "owner_id",
+        "pushes",
+        "stage_entered_at",
     )
 
     acts = store.table("activities")
@@ -84,13 +84,8 @@ def state_as_of(store: Store, as_of: date) -> ir.Table:
 
     opps = store.table("opportunities")
     stages = store.table("stages")
-    joined = (
-        last.join(facts, "opportunity_id")
-        .join(entered, "opportunity_id")
-        .left_join(opps, "opportunity_id")
-        .left_join(stages, last.stage == stages.name)
-        .left_join(touched, "opportunity_id")
-    )
+    stages = stages.rename(stage="name", stage_probability="probability")
+    joined = last.left_join(opps, "opportunity_id").left_join(stages, "stage").left_join(touched, "opportunity_id")
     day = ibis.literal(as_of)
     created = ibis.coalesce(joined.created_at, joined.first_seen)
     # Never report a creation later than the first evidence of the deal.
@@ -115,7 +110,7 @@ def state_as_of(store: Store, as_of: date) -> ir.Table:
         is_won=joined.is_won.fill_null(False),
         amount=joined.amount.fill_null(0.0),
         close_date=joined.close_date,
-        probability=ibis.coalesce(joined.probability, joined.probability_right),
+        probability=ibis.coalesce(joined.probability, joined.stage_probability),
         forecast_category=joined.forecast_category,
         stage_entered_at=joined.stage_entered_at,
         days_in_stage=day.delta(joined.stage_entered_at.date(), unit="day"),

@@ -91,9 +91,7 @@ def candidate_events(export: CanonicalExport) -> pa.Table:
         )
         times = history.column("changed_at").cast(pa.int64()).to_numpy(zero_copy_only=False)
         closed_names = {s.name for s in export.stages if s.is_closed}
-        closed_row = np.isin(
-            np.asarray(history.column("stage").to_pylist(), dtype=object), list(closed_names)
-        )
+        closed_row = np.isin(np.asarray(history.column("stage").to_pylist(), dtype=object), list(closed_names))
         order = np.lexsort((times, pos))
         last_of = order[np.r_[pos[order][1:] != pos[order][:-1], True]]
         last_time[pos[last_of]] = times[last_of]
@@ -167,9 +165,7 @@ def _state_events(opps: pa.Table, take: pa.Array, when: pa.Array, source: str) -
             "owner_id": _column(opps, "owner_id", take),
             # A closing event knows nothing of later activity; the snapshot carries it.
             "last_activity_date": (
-                _column(opps, "last_activity_date", take)
-                if source == "snapshot"
-                else pa.nulls(size, pa.date32())
+                _column(opps, "last_activity_date", take) if source == "snapshot" else pa.nulls(size, pa.date32())
             ),
             "source": pa.array([source] * size, pa.string()),
         },

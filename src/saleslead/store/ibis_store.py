@@ -24,6 +24,7 @@ import pyarrow as pa
 from saleslead.errors import StoreError
 from saleslead.ingest.canonical import CanonicalExport
 from saleslead.store.history import candidate_events
+from saleslead.store.merge import merge_events
 from saleslead.store.schema import MIGRATIONS, SCHEMA_VERSION, TABLES
 
 __all__ = ["DEFAULT_STORE", "IngestOutcome", "Store", "resolve_location"]
@@ -79,9 +80,7 @@ class Store:
             else:
                 path = Path(where)
                 if read_only and not path.exists():
-                    raise StoreError(
-                        f"no store at {where}", hint="run `saleslead ingest` or `saleslead demo` first"
-                    )
+                    raise StoreError(f"no store at {where}", hint="run `saleslead ingest` or `saleslead demo` first")
                 path.parent.mkdir(parents=True, exist_ok=True)
                 backend = ibis.duckdb.connect(str(path), read_only=read_only)
         except StoreError:
@@ -214,9 +213,7 @@ class Store:
                             "ingest_id": [ingest_id],
                             "source": [export.source],
                             "snapshot_at": pa.array([snapshot], pa.timestamp("us")),
-                            "ingested_at": pa.array(
-                                [datetime.now(UTC).replace(tzinfo=None)], pa.timestamp("us")
-                            ),
+                            "ingested_at": pa.array([datetime.now(UTC).replace(tzinfo=None)], pa.timestamp("us")),
                             "fingerprint": [fingerprint],
                             "report": [json.dumps(body, default=str)],
                         }
@@ -235,9 +232,9 @@ class Store:
 
     def _upsert_opportunities(self, opps: pa.Table, snapshot: datetime) -> int:
         columns = list(TABLES["opportunities"].names)
-        incoming = opps.append_column(
-            "first_seen_at", pa.array([snapshot] * opps.num_rows, pa.timestamp("us"))
-        ).select([c for c in columns])
+        incoming = opps.append_column("first_seen_at", pa.array([snapshot] * opps.num_rows, pa.timestamp("us"))).select(
+            [c for c in columns]
+        )
         staged = self._stage("_stage_opps", incoming)
         old = self.table("opportunities")
         joined = staged.left_join(old, staged.opportunity_id == old.opportunity_id)
@@ -255,9 +252,7 @@ class Store:
         )
         merged_arrow = merged.to_pyarrow()
         updated = int(joined.filter(old.opportunity_id.notnull()).count().execute())
-        self._sql(
-            "DELETE FROM opportunities WHERE opportunity_id IN (SELECT opportunity_id FROM _stage_opps)"
-        )
+        self._sql("DELETE FROM opportunities WHERE opportunity_id IN (SELECT opportunity_id FROM _stage_opps)")
         self.insert("opportunities", merged_arrow)
         return updated
 
@@ -265,62 +260,18 @@ class Store:
         candidates = candidate_events(export)
         if candidates.num_rows == 0:
             return 0
-        staged = self._stage("_stage_events", candidates)
+        staged = self._stage("_stage_events", candidates.select(["opportunity_id"]))
         stored = self.table("history")
-        touched = stored.semi_join(staged.select("opportunity_id").distinct(), "opportunity_id")
-        # Inferred opening and closing events only describe what the store has not seen yet:
-        # a deal seen before keeps its known past, and a later export cannot rewrite it.
-        seen = touched.group_by("opportunity_id").aggregate(last_stored=touched.changed_at.max())
-        staged = staged.left_join(seen, "opportunity_id").select(staged, seen.last_stored)
-        staged = staged.filter(
-            (staged.source == "history")
-            | (staged.source == "snapshot")
-            | staged.last_stored.isnull()
-            | ((staged.source == "closed") & (staged.changed_at > staged.last_stored))
-        )
-        both = ibis.union(
-            touched.select(
-                *[touched[c] for c in ("opportunity_id", "changed_at", *_STATE, "source")],
-                seq_order=touched.seq,
-                is_new=ibis.literal(False),
-            ),
-            staged.select(
-                *[staged[c] for c in ("opportunity_id", "changed_at", *_STATE, "source")],
-                seq_order=ibis.literal(0, "int64"),
-                is_new=ibis.literal(True),
-            ),
-        )
-        both = both.mutate(prio=both.source.cases(*_PRIORITY.items(), else_=9))
-        # Stored rows sort just before the same new row, so a repeated export finds its twin.
-        window = ibis.window(
-            group_by="opportunity_id", order_by=["changed_at", "prio", "is_new", "seq_order"]
-        )
-        snap = both.source == "snapshot"
-        # A snapshot that leaves a field blank (the export lacks it) keeps the value known before it.
-        both = both.mutate(
-            **{
-                c: ibis.ifelse(snap, ibis.coalesce(both[c], both[c].lag().over(window)), both[c])
-                for c in _STATE
-            }
-        )
-        same = ibis.literal(True)
-        for column in _STATE:
-            same = same & both[column].identical_to(both[column].lag().over(window))
-        prev_time = both.changed_at.lag().over(window)
-        repeat = same & ((both.source != "history") | prev_time.identical_to(both.changed_at))
-        flagged = both.mutate(repeat=repeat.fill_null(False))
-        keep = flagged.filter(flagged.is_new & ~flagged.repeat)
-        start = self._next_id("history", "seq")
-        ordered = keep.mutate(
-            seq=(ibis.row_number().over(order_by=["changed_at", "opportunity_id", "prio"]) + start).cast(
-                "int64"
-            ),
-            ingest_id=ibis.literal(ingest_id, "int64"),
-        )
-        rows = ordered.to_pyarrow()
-        if rows.num_rows:
-            self.insert("history", rows)
-        return int(rows.num_rows)
+        touched = stored.semi_join(staged.distinct(), "opportunity_id").to_pyarrow()
+        merged = merge_events(touched, candidates, self._next_id("history", "seq"), ingest_id)
+        if merged.added == 0:
+            return 0
+        if touched.num_rows:
+            self._stage("_stage_rows", pa.table({"opportunity_id": merged.rewritten}))
+            self._sql("DELETE FROM history WHERE opportunity_id IN (SELECT opportunity_id FROM _stage_rows)")
+            self._drop("_stage_rows")
+        self.insert("history", merged.rows)
+        return merged.added
 
     def _merge_stages(self, export: CanonicalExport) -> None:
         if not export.stages:

@@ -54,6 +54,8 @@ _V1: dict[str, sch.Schema] = {
             "last_activity_date": "date",
             "source": "string",
             "ingest_id": "int64",
+            "pushes": "int64",  # close-date moves later up to and including this event
+            "stage_entered_at": "timestamp",  # when the stage of this event was entered
         }
     ),
     "stages": ibis.schema(

@@ -1,0 +1,125 @@
+"""Benchmark: ingest and as-of reconstruction on a generated export, against same-run baselines.
+
+Prints, for an export of N opportunities (several history rows each):
+- the floor: DuckDB's bare ``read_csv`` count of the same files;
+- saleslead's ingest (read + validate + derive history + write, one transaction): rows/s and ratio to the floor;
+- as-of reconstruction of every opportunity (``state_as_of``, materialised to Arrow) against a plain pandas
+  implementation of the same reconstruction;
+- peak RSS of this process.
+
+Targets (issue 2): ingest ≥ 0.5 × the floor's speed; reconstruction of 1 M opportunities ≤ 5 s; peak RSS ≤ 4 GB.
+
+    python benchmarks/bench_ingest.py --opportunities 1000000 [--workdir /tmp/bench]
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import shutil
+import time
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from saleslead.demo import DemoConfig, generate
+from saleslead.funnel import state_as_of
+from saleslead.ingest import read_export
+from saleslead.store import Store
+
+
+def peak_rss_gb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
+
+
+def floor_seconds(folder: Path) -> tuple[float, int]:
+    con = duckdb.connect()
+    start = time.perf_counter()
+    rows = 0
+    for csv in sorted(folder.glob("*.csv")):
+        rows += con.execute(f"SELECT count(*) FROM read_csv('{csv}', header=true, all_varchar=true)").fetchone()[0]
+    return time.perf_counter() - start, rows
+
+
+def pandas_state(folder: Path, as_of: date) -> pd.DataFrame:
+    """The same reconstruction, written plainly with pandas from the history file."""
+    cutoff = pd.Timestamp(as_of) + pd.Timedelta(days=1)
+    h = pd.read_csv(
+        folder / "OpportunityHistory.csv",
+        usecols=["OpportunityId", "CreatedDate", "StageName", "Amount", "CloseDate", "ForecastCategory"],
+    )
+    h["CreatedDate"] = pd.to_datetime(h["CreatedDate"], utc=True).dt.tz_localize(None)
+    h["CloseDate"] = pd.to_datetime(h["CloseDate"])
+    h = h[h["CreatedDate"] < cutoff].sort_values(["OpportunityId", "CreatedDate"], kind="stable")
+    g = h.groupby("OpportunityId", sort=False)
+    h["prev_stage"] = g["StageName"].shift()
+    h["prev_close"] = g["CloseDate"].shift()
+    h["pushed"] = (h["CloseDate"] > h["prev_close"]).astype(int)
+    moved = h[h["prev_stage"].isna() | (h["StageName"] != h["prev_stage"])]
+    entered = moved.groupby("OpportunityId")["CreatedDate"].max().rename("stage_entered_at")
+    last = g.tail(1).set_index("OpportunityId")
+    out = last.join(entered)
+    out["pushes"] = g["pushed"].sum()
+    out["created"] = g["CreatedDate"].min()
+    out["days_in_stage"] = (pd.Timestamp(as_of) - out["stage_entered_at"].dt.normalize()).dt.days
+    out["age_days"] = (pd.Timestamp(as_of) - out["created"].dt.normalize()).dt.days
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--opportunities", type=int, default=1_000_000)
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/saleslead-bench"))
+    parser.add_argument("--as-of", type=date.fromisoformat, default=date(2026, 6, 30))
+    parser.add_argument("--keep", action="store_true", help="reuse an export already in the workdir")
+    args = parser.parse_args()
+
+    export = args.workdir / f"export-{args.opportunities}"
+    if not (args.keep and export.exists()):
+        shutil.rmtree(export, ignore_errors=True)
+        start = time.perf_counter()
+        summary = generate(export, DemoConfig(opportunities=args.opportunities, seed=3, end=date(2026, 11, 24)))
+        print(
+            f"generated {summary.opportunities:,} opportunities, {summary.history_rows:,} history rows "
+            f"in {time.perf_counter() - start:.1f} s"
+        )
+    floor_s, rows = floor_seconds(export)
+    print(f"floor  duckdb read_csv count: {rows:,} rows in {floor_s:.2f} s = {rows / floor_s:,.0f} rows/s")
+
+    store_path = args.workdir / "bench.duckdb"
+    store_path.unlink(missing_ok=True)
+    start = time.perf_counter()
+    canonical = read_export(export)
+    read_s = time.perf_counter() - start
+    with Store.open(store_path) as store:
+        outcome = store.ingest(canonical)
+    ingest_s = time.perf_counter() - start
+    print(
+        f"ingest saleslead: {rows:,} rows in {ingest_s:.2f} s (read+validate {read_s:.2f} s) = "
+        f"{rows / ingest_s:,.0f} rows/s; ratio to floor speed {floor_s / ingest_s:.2f} (target ≥ 0.50); "
+        f"history events stored {outcome.history_added:,}"
+    )
+    del canonical
+
+    with Store.open(store_path) as store:
+        start = time.perf_counter()
+        state = state_as_of(store, args.as_of).to_pyarrow()
+        state_s = time.perf_counter() - start
+    print(
+        f"as-of  saleslead state_as_of({args.as_of}): {state.num_rows:,} opportunities in {state_s:.2f} s "
+        f"(target ≤ 5 s)"
+    )
+    start = time.perf_counter()
+    baseline = pandas_state(export, args.as_of)
+    pandas_s = time.perf_counter() - start
+    print(
+        f"as-of  pandas baseline: {len(baseline):,} opportunities in {pandas_s:.2f} s; "
+        f"saleslead is {pandas_s / state_s:.1f}x faster"
+    )
+    print(f"peak RSS {peak_rss_gb():.2f} GB (target ≤ 4 GB)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,157 @@
+"""Merge candidate events into the stored history of the deals they touch (vectorised with NumPy).
+
+For each touched deal, stored and candidate events are put in one order — time, then kind
+(history < created < closed < snapshot), stored before new, then stored sequence — and:
+
+* inferred ``created`` events are kept only for deals the store has not seen, and ``closed`` events
+  only when later than everything stored (a later export cannot rewrite a known past);
+* a snapshot that leaves a field blank (the export lacks it) keeps the value known before it;
+* a new event that repeats the state just before it is dropped (a CRM history row only when it is
+  also at the same instant), so the same export ingested twice adds nothing;
+* every kept event carries what point-in-time reads need without re-sorting: ``pushes`` (close-date
+  moves later so far) and ``stage_entered_at`` (when the current stage run began), and a ``seq``
+  that increases with time within the deal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+__all__ = ["STATE_FIELDS", "MergedHistory", "merge_events"]
+
+STATE_FIELDS = ("stage", "amount", "close_date", "probability", "forecast_category", "owner_id", "last_activity_date")
+_PRIORITY = {"history": 1, "created": 2, "closed": 3, "snapshot": 4}
+_NONE = np.iinfo(np.int64).min
+
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class MergedHistory:
+    """Rows to write for the deals that changed (all their events, renumbered) and how many are new."""
+
+    rows: pa.Table
+    rewritten: pa.Array  # opportunity ids whose stored rows are replaced by ``rows``
+    added: int
+
+
+def _codes(column: pa.ChunkedArray | pa.Array) -> IntArray:
+    """Equality-comparable integers for any column (nulls become a value of their own)."""
+    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+        encoded = pc.dictionary_encode(column)
+        if isinstance(encoded, pa.ChunkedArray):
+            encoded = encoded.combine_chunks()
+        return np.asarray(encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+    if pa.types.is_floating(column.type):
+        values = np.asarray(pc.fill_null(column, np.nan).to_numpy(zero_copy_only=False), dtype=np.float64)
+        out = values.view(np.int64).copy()
+        out[np.isnan(values)] = _NONE
+        return out
+    if pa.types.is_date32(column.type):
+        column = pc.cast(column, pa.int32())
+    if pa.types.is_integer(column.type) and column.type != pa.int64():
+        column = pc.cast(column, pa.int64())
+    as_int = column if pa.types.is_integer(column.type) else pc.cast(column, pa.int64())
+    return np.asarray(pc.fill_null(as_int, _NONE).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def _forward_fill(index_valid: BoolArray, starts: BoolArray) -> IntArray:
+    """For each row, the index of the latest row at or before it (within its deal) that is valid."""
+    n = index_valid.size
+    source = np.where(index_valid | starts, np.arange(n), 0)
+    return np.maximum.accumulate(source)
+
+
+def merge_events(stored: pa.Table, candidates: pa.Table, next_seq: int, ingest_id: int) -> MergedHistory:
+    """Merge ``candidates`` (new events) into ``stored`` (all stored events of the deals they touch)."""
+    if stored.num_rows:
+        last_stored = stored.group_by("opportunity_id").aggregate([("changed_at", "max")])
+        position = pc.index_in(candidates.column("opportunity_id"), value_set=last_stored.column("opportunity_id"))
+        seen = pc.is_valid(position)
+        last_time = pc.take(last_stored.column("changed_at_max"), position)
+        later = pc.fill_null(pc.greater(candidates.column("changed_at"), last_time), True)
+        source = candidates.column("source")
+        keep = pc.or_(
+            pc.is_in(source, value_set=pa.array(["history", "snapshot"])),
+            pc.or_(pc.invert(seen), pc.and_(pc.equal(source, "closed"), later)),
+        )
+        candidates = candidates.filter(keep)
+    columns = ["opportunity_id", "changed_at", *STATE_FIELDS, "source"]
+    stored_part = stored.select(columns).append_column("is_new", pa.array(np.zeros(stored.num_rows, bool)))
+    stored_part = stored_part.append_column("old_seq", stored.column("seq"))
+    stored_part = stored_part.append_column("ingest_id", stored.column("ingest_id"))
+    new_part = candidates.select(columns).append_column("is_new", pa.array(np.ones(candidates.num_rows, bool)))
+    new_part = new_part.append_column("old_seq", pa.array(np.zeros(candidates.num_rows, np.int64)))
+    new_part = new_part.append_column("ingest_id", pa.array(np.full(candidates.num_rows, ingest_id, np.int64)))
+    both = pa.concat_tables([stored_part, new_part.cast(stored_part.schema)]).combine_chunks()
+    if both.num_rows == 0:
+        return MergedHistory(both, pa.array([], pa.string()), 0)
+
+    deal = _codes(both.column("opportunity_id"))
+    when = _codes(both.column("changed_at"))
+    kinds = both.column("source").to_numpy(zero_copy_only=False)
+    prio = np.select([kinds == k for k in _PRIORITY], list(_PRIORITY.values()), 9).astype(np.int64)
+    is_new = np.asarray(both.column("is_new").to_numpy(zero_copy_only=False), dtype=bool)
+    old_seq = np.asarray(both.column("old_seq").to_numpy(zero_copy_only=False), dtype=np.int64)
+    order = np.lexsort((old_seq, is_new, prio, when, deal))
+    both = both.take(pa.array(order))
+    deal, when, prio, is_new = deal[order], when[order], prio[order], is_new[order]
+    starts = np.r_[True, deal[1:] != deal[:-1]]
+    snapshot = prio == _PRIORITY["snapshot"]
+
+    filled: dict[str, pa.Array] = {}
+    same = ~starts
+    for name in STATE_FIELDS:
+        column = both.column(name)
+        valid = np.asarray(pc.is_valid(column).to_numpy(zero_copy_only=False), dtype=bool)
+        take = _forward_fill(valid | ~snapshot, starts)
+        column = column.take(pa.array(take))
+        filled[name] = column
+        code = _codes(column)
+        same &= np.r_[False, code[1:] == code[:-1]]
+    same_time = np.r_[False, when[1:] == when[:-1]] & ~starts
+    repeat = same & ((prio != _PRIORITY["history"]) | same_time)
+    drop = repeat & is_new
+    kept = ~drop
+    changed = np.unique(deal[is_new & kept])
+    rewrite = np.isin(deal, changed) & kept
+    added = int(np.count_nonzero(is_new & kept))
+
+    rows = both.take(pa.array(np.flatnonzero(rewrite)))
+    for name in STATE_FIELDS:
+        rows = rows.set_column(
+            rows.schema.get_field_index(name), name, filled[name].take(pa.array(np.flatnonzero(rewrite)))
+        )
+    deal_r = deal[rewrite]
+    starts_r = np.r_[True, deal_r[1:] != deal_r[:-1]] if deal_r.size else np.zeros(0, bool)
+    stage = _codes(rows.column("stage"))
+    moved = starts_r | np.r_[True, stage[1:] != stage[:-1]] if stage.size else np.zeros(0, bool)
+    entered = np.asarray(rows.column("changed_at").cast(pa.int64()).to_numpy(zero_copy_only=False))
+    stage_entered = entered[_forward_fill(moved, starts_r)] if entered.size else entered
+    close = _codes(rows.column("close_date"))
+    pushed = (~starts_r) & (close != _NONE) & np.r_[False, (close[1:] > close[:-1]) & (close[:-1] != _NONE)]
+    total = np.cumsum(pushed)
+    at_start = np.maximum.accumulate(np.where(starts_r, np.arange(deal_r.size), 0)) if deal_r.size else deal_r
+    before = (total - pushed)[at_start] if deal_r.size else total
+    pushes = total - before
+
+    out = pa.table(
+        {
+            "seq": pa.array(np.arange(next_seq, next_seq + rows.num_rows, dtype=np.int64)),
+            "opportunity_id": rows.column("opportunity_id"),
+            "changed_at": rows.column("changed_at"),
+            **{name: rows.column(name) for name in STATE_FIELDS},
+            "source": rows.column("source"),
+            "ingest_id": rows.column("ingest_id"),
+            "pushes": pa.array(pushes.astype(np.int64)),
+            "stage_entered_at": pa.array(stage_entered, pa.int64()).cast(pa.timestamp("us")),
+        }
+    )
+    rewritten = pc.unique(out.column("opportunity_id").combine_chunks())
+    return MergedHistory(out, rewritten, added)
