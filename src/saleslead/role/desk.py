@@ -1,11 +1,430 @@
-"""The seat in the fleet: lanes, handoffs, the weekly cadence: the seat's actions for this package (a mixin of the seat)."""
+"""The seat in the fleet — lanes, handoffs, flags, the weekly cadence: the seat's actions for this package."""
 
 from __future__ import annotations
 
-from saleslead.context import SeatContext
+import hashlib
+from datetime import date, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
 
-__all__ = ["FleetDesk"]
+import ibis
+from pydantic import BaseModel, ConfigDict, Field
+
+from saleslead.briefing.render import money
+from saleslead.briefing.weekly import LeakLine, PipelineLine, Section, WeeklyBriefing
+from saleslead.context import Progress, SeatContext
+from saleslead.errors import InputError, InsufficientDataError, NotFoundError
+from saleslead.funnel.conversion import stage_conversion
+from saleslead.funnel.state import state_as_of
+from saleslead.periods import Period
+from saleslead.role.cadence import ADAPTERS, Adapter, HandoffDraft, Outcome, Week
+from saleslead.role.flags import Flag, FlagBook
+from saleslead.role.handoffs import Handoff, HandoffStatus, Outbox
+from saleslead.role.router import Route, route, words
+from saleslead.role.schema import RoleDefinition, load_role
+from saleslead.status import StatusReport, compute_status
+
+if TYPE_CHECKING:
+    from saleslead.seat import Seat
+
+__all__ = [
+    "Answer",
+    "AskRequest",
+    "AskResult",
+    "FleetDesk",
+    "HandoffList",
+    "HandoffUpdate",
+    "HandoffsRequest",
+    "RunRequest",
+]
+
+
+class AskRequest(BaseModel):
+    """A request to the seat: free text, or a typed intent (an action id or a boundary id)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    text: str = ""
+    intent: str | None = None
+    as_of: date | None = None
+
+
+class Answer(BaseModel):
+    """The in-lane part of a request, answered from the store (or said plainly to be missing)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    action: str
+    mandate: str
+    available: bool
+    text: str
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class AskResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    as_of: date
+    route: Route
+    answers: list[Answer]
+    handoffs: list[Handoff]
+    question: str | None
+
+
+class HandoffsRequest(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    status: HandoffStatus | None = None
+    to_role: str | None = None
+
+
+class HandoffList(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    engagement: str
+    handoffs: list[Handoff]
+
+
+class HandoffUpdate(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    status: HandoffStatus = "acknowledged"
+    by: str = "fleet"
+
+
+class RunRequest(BaseModel):
+    """One turn of the weekly cadence as of a date, optionally ingesting a new export first."""
+
+    model_config = ConfigDict(frozen=True)
+
+    as_of: date | None = None
+    ingest: Path | None = None
+    mapping: str | None = None
+
+
+_LEGAL = {"inc", "gmbh", "ltd", "llc", "corp", "co", "sa", "ag", "plc", "bv", "sas", "srl", "pty", "limited"}
+
+
+def _request_key(text: str) -> str:
+    return hashlib.sha256(" ".join(words(text)).encode()).hexdigest()[:12]
 
 
 class FleetDesk(SeatContext):
-    """The seat in the fleet: lanes, handoffs, the weekly cadence."""
+    """The seat in the fleet: the role definition, lanes, handoffs, flags and the weekly cadence."""
+
+    def role_definition(self) -> RoleDefinition:
+        """The role this seat plays (the bundled role file)."""
+        return load_role()
+
+    @property
+    def outbox(self) -> Outbox:
+        return Outbox(self.records, self.role_definition().id)
+
+    @property
+    def flag_book(self) -> FlagBook:
+        return FlagBook(self.records, self.role_definition().id)
+
+    # --- lanes --------------------------------------------------------------------------------
+    def route_request(self, request: AskRequest) -> Route:
+        """Where a request goes (no side effects): in lane, out of lane, mixed, or unclear."""
+        return route(self.role_definition(), request.text, request.intent)
+
+    def ask(self, request: AskRequest) -> AskResult:
+        """Route a request; answer its in-lane part from the store and hand off the rest."""
+        as_of = request.as_of or self.today()
+        if not request.text.strip() and request.intent is None:
+            raise InputError("an empty request", hint="ask a question, or give an intent")
+        lanes = self.route_request(request)
+        answers = [self._answer(action, as_of) for action in lanes.actions]
+        handoffs = []
+        role = self.role_definition()
+        for boundary_id in lanes.boundaries:
+            boundary = role.boundary(boundary_id)
+            payload = self._handoff_payload(boundary_id, request.text, as_of)
+            handoff, _ = self.outbox.issue(
+                boundary,
+                request=request.text or (request.intent or ""),
+                key=f"ask/{_request_key(request.text or boundary_id)}/{as_of}",
+                payload=payload,
+                as_of=as_of,
+            )
+            handoffs.append(handoff)
+        return AskResult(as_of=as_of, route=lanes, answers=answers, handoffs=handoffs, question=lanes.question)
+
+    def _week(self, as_of: date) -> Week:
+        period = Period.quarter_of(as_of, self.settings.fiscal_start_month)
+        status = compute_status(self.store, as_of, self.settings.fiscal_start_month)
+        return Week(self.store, self.settings, as_of, period, status)
+
+    def _answer(self, action: str, as_of: date) -> Answer:
+        role = self.role_definition()
+        mandate = role.mandate_of(action).id
+        if action == "pipeline":
+            week = self._week(as_of)
+            leaks, note = self._leaks(as_of)
+            s = week.status
+            worst = min(
+                (x for x in leaks if x.conversion is not None and not x.thin),
+                key=lambda x: x.conversion or 1.0,
+                default=None,
+            )
+            text = f"{s.open_count:,} open deals worth {money(s.open_amount)} as of {as_of}."
+            if worst is not None:
+                text += f" The funnel leaks most at {worst.stage}: {worst.conversion:.0%} move on."
+            data = {
+                "status": s.model_dump(mode="json"),
+                "leaks": [x.model_dump(mode="json") for x in leaks],
+                "leak_evidence": note,
+            }
+            return Answer(action=action, mandate=mandate, available=True, text=text, data=data)
+        adapter = next((a for a in ADAPTERS if a.action == action), None)
+        if adapter is None or not adapter.available(self):
+            return Answer(
+                action=action,
+                mandate=mandate,
+                available=False,
+                text=f"{role.action(action).summary} — not on this seat yet; no number rather than a guessed one.",
+            )
+        try:
+            outcome = adapter.brief(self, self._week(as_of))
+        except InsufficientDataError as error:
+            return Answer(action=action, mandate=mandate, available=False, text=f"Not enough history: {error}")
+        return Answer(
+            action=action, mandate=mandate, available=True, text=outcome.section.text, data=outcome.section.data
+        )
+
+    # --- handoffs -----------------------------------------------------------------------------
+    def _handoff_payload(self, boundary: str, text: str, as_of: date) -> dict[str, Any]:
+        if boundary == "deal-execution":
+            return {"deals": self._named_deals(text, as_of)}
+        if boundary == "top-of-funnel":
+            return {"creation": self._creation_by_segment(as_of)}
+        return {"quota_plan": self._quota_plan(as_of)}
+
+    def _named_deals(self, text: str, as_of: date) -> list[dict[str, Any]]:
+        """Open deals the request names: by opportunity id, or by account name (with or without Inc/GmbH…)."""
+        said = " " + " ".join(words(text)) + " "
+        accounts = self.store.table("accounts").select("account_id", "name").to_pyarrow().to_pylist()
+        named = set()
+        for a in accounts:
+            name = words(a["name"] or "")
+            short = name[:-1] if len(name) > 1 and name[-1] in _LEGAL else name
+            if short and len(" ".join(short)) >= 4 and f" {' '.join(short)} " in said:
+                named.add(a["account_id"])
+        ids = {w for w in words(text) if len(w) >= 6}
+        state = state_as_of(self.store, as_of)
+        hit = state.filter(
+            ~state.is_closed
+            & (state.account_id.isin(list(named) or [""]) | state.opportunity_id.lower().isin(list(ids) or [""]))
+        )
+        rows = (
+            hit.select(
+                "opportunity_id",
+                "name",
+                "owner_id",
+                "segment",
+                "stage",
+                "amount",
+                "close_date",
+                "days_in_stage",
+                "pushes",
+                "last_activity_date",
+            )
+            .order_by(ibis.desc("amount"))
+            .limit(20)
+        )
+        return [{k: v for k, v in r.items()} for r in rows.to_pyarrow().to_pylist()]
+
+    def _creation_by_segment(self, as_of: date, weeks: int = 13) -> dict[str, Any]:
+        """Pipeline created per week by segment: the last 4 weeks against the 13-week run-rate."""
+        state = state_as_of(self.store, as_of)
+        start = as_of - timedelta(weeks=weeks)
+        recent = as_of - timedelta(weeks=4)
+        made = state.filter(state.created_at.date() > ibis.literal(start))
+        grouped = made.group_by("segment").aggregate(
+            created=made.amount.sum(),
+            deals=made.count(),
+            last4=made.amount.sum(where=made.created_at.date() > ibis.literal(recent)),
+        )
+        out = []
+        for r in grouped.order_by("segment").to_pyarrow().to_pylist():
+            run_rate = float(r["created"] or 0) / weeks
+            last4 = float(r["last4"] or 0) / 4
+            out.append(
+                {
+                    "segment": r["segment"],
+                    "weekly_run_rate": round(run_rate, 2),
+                    "weekly_last_4": round(last4, 2),
+                    "deals_13w": int(r["deals"]),
+                }
+            )
+        return {"as_of": as_of.isoformat(), "weeks": weeks, "segments": out}
+
+    def _quota_plan(self, as_of: date) -> dict[str, Any]:
+        """The quotas of the quarter holding ``as_of``, per owner, as the store has them."""
+        period = Period.quarter_of(as_of, self.settings.fiscal_start_month)
+        q = self.store.table("quotas")
+        q = q.filter((q.start_date >= ibis.literal(period.start)) & (q.start_date < ibis.literal(period.end)))
+        rows = q.group_by("owner_id").aggregate(quota=q.amount.sum()).order_by("owner_id").to_pyarrow().to_pylist()
+        total = sum(float(r["quota"] or 0) for r in rows)
+        return {
+            "period": period.name,
+            "owners": len(rows),
+            "total_quota": total,
+            "quotas": [{"owner_id": r["owner_id"], "quota": float(r["quota"] or 0)} for r in rows],
+        }
+
+    def handoffs(self, request: HandoffsRequest | None = None) -> HandoffList:
+        """The outbox: handoffs in issue order, optionally by status or receiving role."""
+        r = request or HandoffsRequest()
+        return HandoffList(engagement=self.engagement, handoffs=self.outbox.list(r.status, r.to_role))
+
+    def update_handoff(self, request: HandoffUpdate) -> Handoff:
+        """Acknowledge a handoff, or mark it done."""
+        return self.outbox.set_status(request.id, request.status, author=request.by)
+
+    def handoffs_jsonl(self, request: HandoffsRequest | None = None) -> str:
+        """The outbox as JSON Lines."""
+        return self.outbox.jsonl((request or HandoffsRequest()).status)
+
+    def open_flags(self) -> list[Flag]:
+        return self.flag_book.open()
+
+    # --- the weekly cadence -------------------------------------------------------------------
+    def _leaks(self, as_of: date) -> tuple[list[LeakLine], str]:
+        try:
+            funnel = stage_conversion(
+                self.store, as_of, confidence=self.settings.confidence, min_sample=self.settings.min_sample
+            )
+        except InsufficientDataError as error:
+            return [], str(error)
+        lines = [
+            LeakLine(
+                stage=s.stage,
+                next_stage=s.next_stage,
+                reached=s.reached,
+                advanced=s.advanced,
+                lost=s.lost,
+                conversion=s.conversion.value,
+                low=s.conversion.low,
+                high=s.conversion.high,
+                thin=s.conversion.thin,
+            )
+            for s in funnel.stages
+        ]
+        note = (
+            f"Deals created {funnel.cohort_start}..{funnel.cohort_end} (matured {funnel.maturity_days} days); "
+            f"{funnel.evidence.method}, n={funnel.evidence.sample_size}"
+        )
+        return lines, note
+
+    def run(self, request: RunRequest, progress: Progress | None = None) -> WeeklyBriefing:
+        """The weekly cadence: ingest, compute every mandate on the seat, raise flags, hand off, brief."""
+        ingested = None
+        if request.ingest is not None:
+            from saleslead.seat import IngestRequest
+
+            seat = cast("Seat", self)
+            ingested = seat.ingest(IngestRequest(path=request.ingest, mapping=request.mapping), progress).model_dump(
+                mode="json"
+            )
+        as_of = request.as_of or self.today()
+        week = self._week(as_of)
+        if week.status.history_rows == 0:
+            raise InsufficientDataError("the store holds no history to brief on", hint="ingest an export first")
+        leaks, leak_note = self._leaks(as_of)
+        outcomes: list[Outcome] = []
+        run: list[str] = []
+        missing: list[str] = []
+        for adapter in ADAPTERS:
+            outcome = self._run_adapter(adapter, week, run, missing)
+            if outcome is not None:
+                outcomes.append(outcome)
+        new_flags, resolved = self._settle_flags(outcomes, as_of)
+        new_handoffs = self._settle_handoffs([d for o in outcomes for d in o.handoffs], as_of)
+        call = next((o.call for o in outcomes if o.call is not None), None)
+        status: StatusReport = week.status
+        briefing = WeeklyBriefing(
+            engagement=self.engagement,
+            as_of=as_of,
+            period=week.period.name,
+            ingested=ingested,
+            call=call,
+            open_count=status.open_count,
+            open_amount=status.open_amount,
+            closed_won_to_date=status.closed_won_quarter_to_date.amount,
+            pipeline_by_segment=[PipelineLine(**s.model_dump()) for s in status.open_by_segment],
+            pipeline_by_stage=[PipelineLine(**s.model_dump()) for s in status.open_by_stage],
+            leaks=leaks,
+            leak_evidence=leak_note,
+            sections=[o.section for o in outcomes],
+            flags=self.flag_book.open(),
+            handoffs=[h for h in self.outbox.list() if h.status != "done"],
+            new_flags=new_flags,
+            resolved_flags=resolved,
+            new_handoffs=new_handoffs,
+            mandates_run=run,
+            mandates_missing=missing,
+        )
+        self.records.put(
+            "briefing",
+            as_of.isoformat(),
+            briefing.model_dump(mode="json", include={"as_of", "period", "call", "new_flags", "new_handoffs"}),
+            author=self.role_definition().id,
+        )
+        return briefing
+
+    def _run_adapter(self, adapter: Adapter, week: Week, run: list[str], missing: list[str]) -> Outcome | None:
+        if not adapter.available(self):
+            missing.append(adapter.action)
+            return None
+        try:
+            outcome = adapter.brief(self, week)
+        except InsufficientDataError as error:
+            missing.append(adapter.action)
+            text = f"Not enough history for an honest answer: {error}"
+            return Outcome(section=Section(id=adapter.action, title=adapter.title, available=False, text=text))
+        run.append(adapter.action)
+        return outcome
+
+    def _settle_flags(self, outcomes: list[Outcome], as_of: date) -> tuple[list[str], list[str]]:
+        book = self.flag_book
+        new: list[str] = []
+        resolved: list[str] = []
+        for outcome in outcomes:
+            seen = set()
+            for draft in outcome.flags:
+                flag, fresh = book.raise_flag(
+                    draft.kind,
+                    draft.key,
+                    severity=draft.severity,
+                    message=draft.message,
+                    evidence=draft.evidence,
+                    as_of=as_of,
+                )
+                seen.add(flag.id)
+                if fresh:
+                    new.append(flag.id)
+            for kind in outcome.checked:
+                resolved += [f.id for f in book.sweep(kind, seen, as_of)]
+        return new, resolved
+
+    def _settle_handoffs(self, drafts: list[HandoffDraft], as_of: date) -> list[str]:
+        role = self.role_definition()
+        outbox = self.outbox
+        new = []
+        for draft in drafts:
+            handoff, fresh = outbox.issue(
+                role.boundary(draft.boundary), request=draft.request, key=draft.key, payload=draft.payload, as_of=as_of
+            )
+            if fresh:
+                new.append(handoff.id)
+        return new
+
+    def briefing_on(self, as_of: date) -> dict[str, Any]:
+        """The stored summary of the briefing written for ``as_of``."""
+        record = self.records.latest("briefing", as_of.isoformat())
+        if record is None:
+            raise NotFoundError(f"no briefing for {as_of}", hint="run the cadence: saleslead run --as-of DATE")
+        return record.payload

@@ -1,0 +1,195 @@
+"""The weekly briefing: the call, where the funnel leaks, staffing against the gap, flags and handoffs.
+
+:class:`WeeklyBriefing` is what ``saleslead run`` returns (its JSON form is the documented schema);
+:func:`briefing_markdown` turns it into the seat's words. Every sentence is made from the numbers in
+the model, so the same briefing always reads the same.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from saleslead.briefing.render import money
+from saleslead.role.flags import Flag
+from saleslead.role.handoffs import Handoff
+
+__all__ = ["CallLine", "LeakLine", "PipelineLine", "Section", "WeeklyBriefing", "briefing_markdown"]
+
+
+class CallLine(BaseModel):
+    """The call: one number with its range and the evidence behind it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    period: str
+    call: float
+    low: float | None
+    high: float | None
+    confidence: float | None
+    method: str
+    sample_size: int | None
+    verdict: str | None = Field(None, description="the honesty guard's verdict on the call, when checked")
+
+
+class LeakLine(BaseModel):
+    """Conversion out of one open stage (matured creation cohorts), with its interval."""
+
+    model_config = ConfigDict(frozen=True)
+
+    stage: str
+    next_stage: str | None
+    reached: int
+    advanced: int
+    lost: int
+    conversion: float | None
+    low: float | None
+    high: float | None
+    thin: bool
+
+
+class PipelineLine(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    count: int
+    amount: float
+
+
+class Section(BaseModel):
+    """One mandate's part of the briefing: its words and the numbers they come from."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    title: str
+    available: bool
+    text: str
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class WeeklyBriefing(BaseModel):
+    """The result of the weekly cadence (``saleslead run``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    engagement: str
+    as_of: date
+    period: str
+    ingested: dict[str, Any] | None = Field(None, description="the ingest report, when --ingest was given")
+    call: CallLine | None
+    open_count: int
+    open_amount: float
+    closed_won_to_date: float
+    pipeline_by_segment: list[PipelineLine]
+    pipeline_by_stage: list[PipelineLine]
+    leaks: list[LeakLine]
+    leak_evidence: str
+    sections: list[Section]
+    flags: list[Flag]
+    handoffs: list[Handoff]
+    new_flags: list[str]
+    resolved_flags: list[str]
+    new_handoffs: list[str]
+    mandates_run: list[str]
+    mandates_missing: list[str]
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0%}"
+
+
+def _call_text(b: WeeklyBriefing) -> list[str]:
+    c = b.call
+    if c is None:
+        return [
+            f"No call for {b.period} yet: this seat has no forecast to stand on, so the only honest number is "
+            f"what is booked — {money(b.closed_won_to_date)} — and {money(b.open_amount)} of open pipeline "
+            "that has not converted."
+        ]
+    rng = f" (range {money(c.low)}–{money(c.high)}" if c.low is not None and c.high is not None else " (no range"
+    conf = f", {c.confidence:.0%} interval" if c.confidence else ""
+    sample = f", {c.sample_size:,} deals behind it" if c.sample_size else ""
+    lines = [f"**The call for {c.period}: {money(c.call)}**{rng}{conf}{sample}; method: {c.method}."]
+    if c.verdict:
+        lines.append(f"Guard verdict on the call: **{c.verdict}**.")
+    if b.open_amount and c.call:
+        lines.append(
+            f"Open pipeline is {b.open_amount / c.call:.1f}× the call; booked to date {money(b.closed_won_to_date)}."
+        )
+    return lines
+
+
+def _leak_text(b: WeeklyBriefing) -> list[str]:
+    judged = [x for x in b.leaks if x.conversion is not None and not x.thin]
+    if not judged:
+        return ["Not enough closed history to say where the funnel leaks; conversion is unmeasured, not fine."]
+    worst = min(judged, key=lambda x: x.conversion if x.conversion is not None else 1.0)
+    lines = [
+        f"The funnel leaks most at **{worst.stage}**: {_pct(worst.conversion)} move on "
+        f"({_pct(worst.low)}–{_pct(worst.high)}, {worst.advanced + worst.lost:,} decided deals); "
+        f"{worst.lost:,} died there.",
+        "",
+        "| stage | reached | advanced | lost | conversion | range |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
+    for x in b.leaks:
+        thin = " (thin)" if x.thin else ""
+        lines.append(
+            f"| {x.stage} | {x.reached:,} | {x.advanced:,} | {x.lost:,} | {_pct(x.conversion)}{thin} | "
+            f"{_pct(x.low)}–{_pct(x.high)} |"
+        )
+    lines += ["", f"_{b.leak_evidence}_"]
+    return lines
+
+
+def _pipeline_text(b: WeeklyBriefing) -> list[str]:
+    if b.open_count == 0:
+        return ["No open pipeline. Creation is the whole story this week."]
+    lines = [
+        f"{b.open_count:,} open deals, {money(b.open_amount)}. It counts once it converts, not before.",
+        "",
+        "| segment | deals | amount | share |",
+        "|---|---:|---:|---:|",
+    ]
+    for s in b.pipeline_by_segment:
+        lines.append(f"| {s.name} | {s.count:,} | {money(s.amount)} | {s.amount / b.open_amount:.0%} |")
+    early = b.pipeline_by_stage[0] if b.pipeline_by_stage else None
+    if early is not None and early.amount / b.open_amount > 0.4:
+        lines += [
+            "",
+            f"{early.amount / b.open_amount:.0%} of it sits in {early.name}, the first stage: read it at its "
+            "conversion, not at face value.",
+        ]
+    return lines
+
+
+def briefing_markdown(b: WeeklyBriefing) -> str:
+    """The briefing in the seat's voice, as Markdown."""
+    out = [f"# Sales-lead briefing — week of {b.as_of} ({b.period})", ""]
+    out += ["## The call", "", *_call_text(b), ""]
+    out += ["## Where the funnel leaks", "", *_leak_text(b), ""]
+    out += ["## Pipeline", "", *_pipeline_text(b), ""]
+    for section in b.sections:
+        out += [f"## {section.title}", "", section.text, ""]
+    out += ["## Open flags", ""]
+    if b.flags:
+        for f in b.flags:
+            new = " **(new)**" if f.id in b.new_flags else ""
+            out.append(f"- [{f.severity}] {f.message} — since {f.raised_as_of}{new}")
+    else:
+        out.append("None open.")
+    if b.resolved_flags:
+        out.append(f"Cleared this week: {', '.join(b.resolved_flags)}.")
+    out += ["", "## Handoffs", ""]
+    if b.handoffs:
+        for h in b.handoffs:
+            new = " **(new)**" if h.id in b.new_handoffs else ""
+            out.append(f"- `{h.id}` → **{h.to_role}** ({h.boundary}, {h.status}): {h.request}{new}")
+    else:
+        out.append("Nothing handed off.")
+    if b.mandates_missing:
+        out += ["", f"_Not on this seat yet: {', '.join(b.mandates_missing)}._"]
+    return "\n".join(out).rstrip() + "\n"
