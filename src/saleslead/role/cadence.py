@@ -15,13 +15,15 @@ from typing import Any
 
 from saleslead.briefing.render import money
 from saleslead.briefing.weekly import CallLine, Section
+from saleslead.errors import NotFoundError
 from saleslead.funnel.state import state_as_of
 from saleslead.periods import Period
 from saleslead.role.flags import Severity
 from saleslead.settings import Settings
 from saleslead.status import StatusReport
 from saleslead.store import Store
-from saleslead.strategy.scorecard import Scorecard, ScoreRequest
+from saleslead.strategy.check import CheckRequest, StrategyCheck
+from saleslead.strategy.scorecard import CellScore, Scorecard, ScoreRequest
 
 __all__ = ["ADAPTERS", "Adapter", "FlagDraft", "HandoffDraft", "Outcome", "Week"]
 
@@ -78,6 +80,64 @@ class Adapter:
         return callable(getattr(seat, self.method, None))
 
 
+def _decided_check(seat: Any, week: Week) -> list[FlagDraft] | None:
+    """Flags from the strategy in force (``strategy_check``); None when no strategy has been decided."""
+    if not callable(getattr(seat, "strategy_check", None)):
+        return None
+    try:
+        result: StrategyCheck = seat.strategy_check(CheckRequest(as_of=week.as_of, remember=False))
+    except NotFoundError:
+        return None
+    return [
+        FlagDraft(
+            kind="do-not-compete",
+            key=f.key,
+            severity="warning",
+            message=f.message,
+            evidence={
+                "cell": f.cell_key,
+                "opportunity_id": f.opportunity_id,
+                "open_amount": f.amount,
+                "kind": f.kind,
+                "strategy_version": result.strategy_version,
+            },
+        )
+        for f in result.flags
+    ]
+
+
+def _scorecard_check(week: Week, card: Scorecard, skip: list[CellScore]) -> list[FlagDraft]:
+    """Before any strategy is decided: open pipeline in the cells the scorecard says to leave alone."""
+    if not skip:
+        return []
+    dims = card.dimensions
+    state = state_as_of(week.store, week.as_of)
+    open_deals = state.filter(~state.is_closed)
+    cells = open_deals.group_by(list(dims)).aggregate(deals=open_deals.count(), amount=open_deals.amount.sum())
+    by_key = {" / ".join(str(r[d]) for d in dims): r for r in cells.to_pyarrow().to_pylist()}
+    flags = []
+    for cell in skip:
+        row = by_key.get(cell.key)
+        if row and row["deals"]:
+            amount = float(row["amount"] or 0)
+            flags.append(
+                FlagDraft(
+                    kind="do-not-compete",
+                    key=cell.key,
+                    severity="warning",
+                    message=f"{row['deals']} open deals ({money(amount)}) sit in {cell.key}, a do-not-compete cell",
+                    evidence={
+                        "cell": cell.key,
+                        "open_deals": row["deals"],
+                        "open_amount": amount,
+                        "rules_fired": cell.rules_fired,
+                        "evidence": cell.evidence,
+                    },
+                )
+            )
+    return flags
+
+
 # --- strategy --------------------------------------------------------------------------------------
 def _strategy(seat: Any, week: Week) -> Outcome:
     card: Scorecard = seat.strategy_score(ScoreRequest(as_of=week.as_of))
@@ -90,35 +150,14 @@ def _strategy(seat: Any, week: Week) -> Outcome:
         lines.append(
             "Pursue: " + "; ".join(f"**{c.key}** (velocity {money(c.velocity or 0.0)}/day)" for c in pursue[:3]) + "."
         )
-    flags: list[FlagDraft] = []
+    flags = _decided_check(seat, week)
+    if flags is None:
+        flags = _scorecard_check(week, card, skip)
     if skip:
-        state = state_as_of(week.store, week.as_of)
-        open_deals = state.filter(~state.is_closed)
-        cells = open_deals.group_by(list(dims)).aggregate(deals=open_deals.count(), amount=open_deals.amount.sum())
-        rows = cells.to_pyarrow().to_pylist()
-        by_key = {" / ".join(str(r[d]) for d in dims): r for r in rows}
-        for cell in skip:
-            row = by_key.get(cell.key)
-            if row and row["deals"]:
-                flags.append(
-                    FlagDraft(
-                        kind="do-not-compete",
-                        key=cell.key,
-                        severity="warning",
-                        message=(
-                            f"{row['deals']} open deals ({money(float(row['amount'] or 0))}) sit in {cell.key}, "
-                            "a cell we decided not to compete in"
-                        ),
-                        evidence={
-                            "cell": cell.key,
-                            "open_deals": row["deals"],
-                            "open_amount": row["amount"],
-                            "rules_fired": cell.rules_fired,
-                            "evidence": cell.evidence,
-                        },
-                    )
-                )
-        lines.append("Do not compete: " + ", ".join(f"**{c.key}**" for c in skip) + ".")
+        lines.append("The scorecard says do not compete in: " + ", ".join(f"**{c.key}**" for c in skip) + ".")
+    if flags:
+        total = sum(float(f.evidence.get("open_amount") or 0.0) for f in flags)
+        lines.append(f"{len(flags)} open pipeline flags in do-not-compete cells, {money(total)}: stop feeding them.")
     data = {
         "recommendations": card.recommendations,
         "pursue": [c.key for c in pursue],
