@@ -62,7 +62,7 @@ def test_store_newer_than_code_is_refused(tmp_path: Path) -> None:
 def test_same_export_twice_changes_nothing(store: Store) -> None:
     first = store.ingest(export(datetime(2025, 3, 1), [OPEN_A, WON_B]))
     assert first.opportunities_new == 2
-    # A: opened on its created date; B: opened (inferred first open stage) and closed on its close date.
+    # A: opened on its created date; B: opened (inferred: the last open stage) and closed on its close date.
     assert first.history_added == 3
     rows_before = store.count("history")
     again = store.ingest(export(datetime(2025, 3, 1), [OPEN_A, WON_B]))

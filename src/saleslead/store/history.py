@@ -4,7 +4,8 @@ Three kinds of evidence become events, each tagged with its ``source``:
 
 * ``history`` — rows of the CRM's own history (Salesforce OpportunityHistory), as they are;
 * ``created`` / ``closed`` — for opportunities without history rows: an opening event at the
-  created date (open deals: their current state; closed deals: the first open stage, inferred)
+  created date (open deals: their current state; closed deals: the last open stage, inferred — the
+  stage deals close from)
   and, for closed deals, a closing event on the close date;
 * ``snapshot`` — every opportunity's state at the moment the export describes.
 
@@ -41,11 +42,12 @@ CANDIDATE_SCHEMA = pa.schema(
 )
 
 
-def _first_open_stage(export: CanonicalExport) -> tuple[str | None, float | None]:
+def _last_open_stage(export: CanonicalExport) -> tuple[str | None, float | None]:
+    """The open stage a closed deal without history is taken to have been in: the one closes come from."""
     open_stages = sorted((s for s in export.stages if not s.is_closed), key=lambda s: s.order)
     if not open_stages:
         return None, None
-    return open_stages[0].name, open_stages[0].probability
+    return open_stages[-1].name, open_stages[-1].probability
 
 
 def _column(table: pa.Table, name: str, rows: pa.Array | None = None) -> pa.Array:
@@ -100,7 +102,7 @@ def candidate_events(export: CanonicalExport) -> pa.Table:
     is_closed = np.asarray(_column(opps, "is_closed").fill_null(False).to_numpy(zero_copy_only=False))
     created = _column(opps, "created_at")
     has_created = np.asarray(pc.is_valid(created).to_numpy(zero_copy_only=False))
-    first_stage, first_probability = _first_open_stage(export)
+    first_stage, first_probability = _last_open_stage(export)
 
     # Opening events for opportunities the CRM kept no history for.
     rows = np.flatnonzero(~with_history & has_created)
