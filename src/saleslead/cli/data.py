@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markdown import Markdown
 from rich.table import Table
 
 from saleslead.cli.common import AsOfOption, EngagementOption, JsonOption, StoreOption, as_of_date
@@ -169,4 +170,4 @@ def register(app: typer.Typer) -> None:
         )
         print_ingest(result.ingest)
         console.rule("briefing")
-        console.print(result.briefing)
+        console.print(Markdown(result.briefing))
