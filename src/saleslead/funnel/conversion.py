@@ -1,0 +1,189 @@
+"""Stage-to-stage conversion and stage win rates, by count and by value, on matured creation cohorts.
+
+Stages come from the learned ladder (``stages``: ``stage_order``, ``is_closed``, ``is_won``); no stage
+name is read. A deal *reached* open stage k when it was ever in an open stage of order ≥ k, or won.
+At stage k:
+
+* ``advanced`` — reached a later open stage, or won; ``lost`` — closed lost with k its furthest stage;
+* ``still_open`` — open with k its furthest stage: censored, neither a win nor a loss;
+* ``conversion = advanced / (advanced + lost)``; ``win_rate = won / (won + lost)`` among deals that
+  reached k (open deals excluded from both).
+
+Censoring: only cohorts created at least ``maturity_days`` before ``as_of`` count (default: the 90th
+percentile of creation→close of deals closed in the lookback), so few deals are still open; those
+that are stay out of the denominators and are reported as ``still_open``. By value, amounts are the
+deal's amount as of ``as_of`` and the interval is Wilson at the Kish effective sample size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, timedelta
+
+import ibis
+import ibis.expr.types as ir
+from pydantic import BaseModel, ConfigDict
+
+from saleslead.evidence import Evidence, Rate, wilson
+from saleslead.funnel.spans import check_by, deals, group_of
+from saleslead.store import Store
+
+__all__ = ["FunnelConversion", "StageConversion", "default_maturity", "stage_conversion", "value_rate"]
+
+
+class StageConversion(BaseModel):
+    """Conversion out of one open stage, and the win rate of deals that reached it, in one group."""
+
+    model_config = ConfigDict(frozen=True)
+
+    group: dict[str, str]
+    stage: str
+    stage_order: int
+    next_stage: str | None
+    reached: int
+    advanced: int
+    lost: int
+    won: int
+    still_open: int
+    conversion: Rate
+    conversion_value: Rate
+    win_rate: Rate
+    win_rate_value: Rate
+
+
+class FunnelConversion(BaseModel):
+    """Stage conversion of the deals created in ``[cohort_start, cohort_end]``, as known at ``as_of``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    as_of: date
+    by: list[str]
+    cohort_start: date
+    cohort_end: date
+    maturity_days: int
+    stages: list[StageConversion]
+    evidence: Evidence
+
+
+def value_rate(
+    success_value: float,
+    trial_value: float,
+    trial_value_sq: float,
+    confidence: float = 0.9,
+    min_sample: int = 30,
+) -> Rate:
+    """A value-weighted share with a Wilson interval at the Kish effective sample size ``(Σw)²/Σw²``."""
+    if trial_value <= 0 or trial_value_sq <= 0:
+        return Rate(value=None, low=None, high=None, successes=0, trials=0, method="wilson-kish", thin=True)
+    n_eff = trial_value * trial_value / trial_value_sq
+    share = min(max(success_value / trial_value, 0.0), 1.0)
+    rate = wilson(share * n_eff, n_eff, confidence, min_sample)
+    return rate.model_copy(
+        update={"value": success_value / trial_value, "successes": success_value, "trials": trial_value}
+    ).model_copy(update={"method": "wilson-kish"})
+
+
+def default_maturity(store: Store, as_of: date, lookback_days: int = 365, deal_table: ir.Table | None = None) -> int:
+    """Days after which a creation cohort counts as matured: P90 of creation→close, deals closed in the lookback."""
+    d = deal_table if deal_table is not None else deals(store, as_of)
+    start = ibis.literal(as_of - timedelta(days=lookback_days))
+    closed = d.filter(d.is_closed & (d.close_date >= start) & d.close_date.notnull())
+    cycle = closed.close_date.delta(closed.created_day, unit="day")
+    value = closed.aggregate(p90=cycle.quantile(0.9)).to_pyarrow().column("p90")[0].as_py()
+    return max(round(float(value)), 0) if value is not None else 90
+
+
+def stage_conversion(
+    store: Store,
+    as_of: date,
+    by: Sequence[str] = (),
+    *,
+    lookback_days: int = 365,
+    maturity_days: int | None = None,
+    confidence: float = 0.9,
+    min_sample: int = 30,
+    deal_table: ir.Table | None = None,
+) -> FunnelConversion:
+    """Stage conversion and win rates per open stage (and per group of ``by``), as of ``as_of``."""
+    keys = check_by(by)
+    d = deal_table if deal_table is not None else deals(store, as_of)
+    maturity = default_maturity(store, as_of, lookback_days, d) if maturity_days is None else maturity_days
+    cohort_end = as_of - timedelta(days=maturity)
+    cohort_start = cohort_end - timedelta(days=lookback_days)
+    d = d.filter(
+        (d.created_day > ibis.literal(cohort_start))
+        & (d.created_day <= ibis.literal(cohort_end))
+        & (d.reached.notnull() | d.is_won)
+    )
+    stages = store.table("stages")
+    ladder = stages.filter(~stages.is_closed).select(k=stages.stage_order)
+    pairs = d.cross_join(ladder)
+    reached = (pairs.reached >= pairs.k) | pairs.is_won
+    pairs = pairs.filter(reached)
+    lost = pairs.is_closed & ~pairs.is_won
+    advanced = (pairs.reached > pairs.k) | pairs.is_won
+    stuck = pairs.reached == pairs.k
+    w = pairs.amount
+    resolved_adv = advanced | (lost & stuck)
+    resolved_win = pairs.is_closed
+    grouped = pairs.group_by([*keys, "k"]).aggregate(
+        reached=pairs.count(),
+        advanced=advanced.cast("int64").sum(),
+        lost_here=(lost & stuck).cast("int64").sum(),
+        still_open=(~pairs.is_closed & stuck).cast("int64").sum(),
+        won=pairs.is_won.cast("int64").sum(),
+        lost_after=lost.cast("int64").sum(),
+        adv_value=w.sum(where=advanced),
+        adv_trials=w.sum(where=resolved_adv),
+        adv_sq=(w * w).sum(where=resolved_adv),
+        won_value=w.sum(where=pairs.is_won),
+        win_trials=w.sum(where=resolved_win),
+        win_sq=(w * w).sum(where=resolved_win),
+    )
+    rows = grouped.order_by([*keys, "k"]).to_pyarrow().to_pylist()
+    ladder_rows = stages.filter(~stages.is_closed).order_by("stage_order").to_pyarrow().to_pylist()
+    names = {int(r["stage_order"]): str(r["name"]) for r in ladder_rows}
+    orders = sorted(names)
+    following = {k: names[orders[i + 1]] if i + 1 < len(orders) else None for i, k in enumerate(orders)}
+    out: list[StageConversion] = []
+    for r in rows:
+        k = int(r["k"])
+        adv, lost_k, won, lost_all = int(r["advanced"]), int(r["lost_here"]), int(r["won"]), int(r["lost_after"])
+        out.append(
+            StageConversion(
+                group=group_of(r, keys),
+                stage=names.get(k, str(k)),
+                stage_order=k,
+                next_stage=following.get(k),
+                reached=int(r["reached"]),
+                advanced=adv,
+                lost=lost_k,
+                won=won,
+                still_open=int(r["still_open"]),
+                conversion=wilson(adv, adv + lost_k, confidence, min_sample),
+                conversion_value=value_rate(
+                    r["adv_value"] or 0.0, r["adv_trials"] or 0.0, r["adv_sq"] or 0.0, confidence, min_sample
+                ),
+                win_rate=wilson(won, won + lost_all, confidence, min_sample),
+                win_rate_value=value_rate(
+                    r["won_value"] or 0.0, r["win_trials"] or 0.0, r["win_sq"] or 0.0, confidence, min_sample
+                ),
+            )
+        )
+    first = [s for s in out if s.stage_order == (orders[0] if orders else 0)]
+    sample = sum(s.reached for s in first)
+    still = sum(s.still_open for s in out)
+    return FunnelConversion(
+        as_of=as_of,
+        by=list(keys),
+        cohort_start=cohort_start + timedelta(days=1),
+        cohort_end=cohort_end,
+        maturity_days=maturity,
+        stages=out,
+        evidence=Evidence(
+            method="matured creation cohorts; resolved outcomes only (open deals censored, not lost); Wilson",
+            sample_size=sample,
+            thin=sample < min_sample,
+            note=f"{still} deal-stage outcomes still open in the matured cohorts were left out",
+        ),
+    )
