@@ -1,11 +1,336 @@
-"""Mandate 2 — set and defend pipeline targets: the seat's actions for this package (a mixin of the seat)."""
+"""Mandate 2 — set and defend pipeline targets: the seat's actions for this package (a mixin of the seat).
+
+``coverage`` measures coverage two ways; ``set_targets`` turns a goal into a saved, versioned plan;
+``targets`` shows saved plans; ``defend_targets`` tracks coverage week over week, raises flags once per
+period and segment, and returns the creation gaps the cadence hands to the sales-development-rep.
+"""
 
 from __future__ import annotations
 
-from saleslead.context import SeatContext
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
-__all__ = ["TargetsDesk"]
+import ibis.expr.types as ir
+from pydantic import BaseModel, ConfigDict, Field
+
+from saleslead.context import SeatContext
+from saleslead.errors import NotFoundError
+from saleslead.funnel import creation_yield, deals, pipeline_created, spans, spans_until, stage_conversion
+from saleslead.periods import Period
+from saleslead.targets.coverage import ALL, Coverage, compute_coverage
+from saleslead.targets.defend import (
+    CoverageFlag,
+    CreationGap,
+    CreationGapWeek,
+    Defense,
+    WeeklyCoverage,
+    find_flags,
+)
+from saleslead.targets.plan import TargetPlan, build_plan, resolve_targets
+
+__all__ = [
+    "CoverageRequest",
+    "DefendRequest",
+    "PlanVersion",
+    "TargetsDesk",
+    "TargetsRequest",
+    "TargetsShowRequest",
+    "TargetsShown",
+]
+
+PLAN = "targets.plan"
+FLAG = "targets.flag"
+
+
+class CoverageRequest(BaseModel):
+    """Coverage of a period as of a date; the target is the saved plan's, else Σ quota, unless given here."""
+
+    model_config = ConfigDict(frozen=True)
+
+    period: str
+    as_of: date | None = None
+    goal: float | None = None
+    segments: dict[str, float] | None = None
+    periods: int = Field(4, ge=1, le=12, description="earlier periods the conversion is measured on")
+
+
+class TargetsRequest(BaseModel):
+    """Set the targets of a period: a goal (or Σ quota) split by segment, saved as a versioned plan."""
+
+    model_config = ConfigDict(frozen=True)
+
+    period: str
+    goal: float | None = None
+    segments: dict[str, float] | None = None
+    as_of: date | None = None
+    author: str = "saleslead"
+    periods: int = Field(4, ge=1, le=12)
+    horizon_weeks: int = Field(52, ge=4, le=156, description="created→won horizon of the creation yield")
+
+
+class TargetsShowRequest(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    period: str | None = None
+
+
+class PlanVersion(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    period: str
+    version: int
+    author: str
+    set_at: datetime
+    plan: TargetPlan
+
+
+class TargetsShown(BaseModel):
+    """Saved plans: the latest of every period, or every version of one period."""
+
+    model_config = ConfigDict(frozen=True)
+
+    plans: list[PlanVersion]
+
+
+class DefendRequest(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    period: str
+    as_of: date | None = None
+    weeks: int = Field(6, ge=1, le=26, description="weeks of coverage and creation to look back on")
+    drop: float = Field(0.2, gt=0, lt=1, description="fall below trend that raises a 'dropping' flag")
+    tolerance: float = Field(0.15, ge=0, lt=1, description="creation shortfall ignored as noise")
+    author: str = "saleslead"
 
 
 class TargetsDesk(SeatContext):
     """Mandate 2 — set and defend pipeline targets."""
+
+    def _period(self, text: str) -> Period:
+        return Period.parse(text, self.settings.fiscal_start_month)
+
+    def _targets(
+        self, period: Period, as_of: date, goal: float | None, segments: dict[str, float] | None, s: ir.Table
+    ) -> tuple[dict[str, float], str]:
+        if goal is None and not segments:
+            saved = self.records.latest(PLAN, period.name)
+            if saved is not None:
+                plan = TargetPlan.model_validate(saved.payload)
+                return {p.segment: p.target for p in plan.segments}, f"plan v{saved.version}"
+        return resolve_targets(self.store, period, as_of, goal, segments, s)
+
+    def coverage(self, request: CoverageRequest) -> Coverage:
+        """Reported and real coverage of a period as of a date, in total and by segment, with the evidence."""
+        period = self._period(request.period)
+        as_of = request.as_of or self.today()
+        s = spans(self.store, as_of).cache()
+        targets, source = self._targets(period, as_of, request.goal, request.segments, s)
+        return compute_coverage(
+            self.store,
+            period,
+            as_of,
+            targets,
+            target_source=source,
+            settings=self.settings,
+            periods=request.periods,
+            span_table=s,
+        )
+
+    def set_targets(self, request: TargetsRequest) -> TargetPlan:
+        """Turn a goal into per-segment bookings, pipeline and weekly creation; save it as a new plan version."""
+        period = self._period(request.period)
+        as_of = request.as_of or self.today()
+        s = spans(self.store, as_of).cache()
+        d = deals(self.store, as_of, s).cache()
+        targets, source = resolve_targets(self.store, period, as_of, request.goal, request.segments, s)
+        cov = compute_coverage(
+            self.store,
+            period,
+            as_of,
+            targets,
+            target_source=source,
+            settings=self.settings,
+            periods=request.periods,
+            span_table=s,
+            deal_table=d,
+        )
+        conf, n = self.settings.confidence, self.settings.min_sample
+        yields = {
+            y.group["segment"]: y
+            for y in creation_yield(
+                self.store,
+                as_of,
+                ["segment"],
+                horizon_weeks=request.horizon_weeks,
+                confidence=conf,
+                min_sample=n,
+                deal_table=d,
+            )
+        }
+        for y in creation_yield(
+            self.store, as_of, horizon_weeks=request.horizon_weeks, confidence=conf, min_sample=n, deal_table=d
+        ):
+            yields[ALL] = y
+        by_segment = stage_conversion(self.store, as_of, ["segment"], confidence=conf, min_sample=n, deal_table=d)
+        total = stage_conversion(self.store, as_of, confidence=conf, min_sample=n, deal_table=d)
+        inputs: dict[str, Any] = {
+            "goal": request.goal,
+            "segments": request.segments,
+            "as_of": as_of.isoformat(),
+            "periods": request.periods,
+            "horizon_weeks": request.horizon_weeks,
+            "targets": targets,
+        }
+        previous = self.records.latest(PLAN, period.name)
+        draft = build_plan(
+            cov,
+            period,
+            yields,
+            by_segment,
+            total,
+            goal_source=source,
+            author=request.author,
+            set_at=datetime.now(UTC).replace(tzinfo=None),
+            inputs=inputs,
+            version=(previous.version + 1) if previous else 1,
+        )
+        record = self.records.put(PLAN, period.name, draft.model_dump(mode="json"), author=request.author)
+        return draft.model_copy(update={"version": record.version, "set_at": record.created_at})
+
+    def targets(self, request: TargetsShowRequest | None = None) -> TargetsShown:
+        """Saved plans: every version of one period, or the latest plan of every period."""
+        if request is not None and request.period:
+            name = self._period(request.period).name
+            found = self.records.history(PLAN, name)
+            if not found:
+                raise NotFoundError(f"no target plan for {name}", hint="set one: saleslead targets set")
+        else:
+            found = self.records.current(PLAN)
+        return TargetsShown(
+            plans=[
+                PlanVersion(
+                    period=r.key,
+                    version=r.version,
+                    author=r.author,
+                    set_at=r.created_at,
+                    plan=TargetPlan.model_validate(r.payload).model_copy(update={"version": r.version}),
+                )
+                for r in found
+            ]
+        )
+
+    def defend_targets(self, request: DefendRequest) -> Defense:
+        """Coverage week over week, flags (raised once per period and segment) and creation gaps for the SDRs."""
+        period = self._period(request.period)
+        as_of = request.as_of or self.today()
+        s = spans(self.store, as_of).cache()
+        d = deals(self.store, as_of, s).cache()
+        targets, source = self._targets(period, as_of, None, None, s)
+        weekly: list[WeeklyCoverage] = []
+        latest: Coverage | None = None
+        for back in range(request.weeks - 1, -1, -1):
+            day = as_of - timedelta(days=7 * back)
+            cut = s if back == 0 else spans_until(s, day).cache()
+            cov = compute_coverage(
+                self.store,
+                period,
+                day,
+                targets,
+                target_source=source,
+                settings=self.settings,
+                span_table=cut,
+                deal_table=d if back == 0 else None,
+            )
+            latest = cov
+            for line in (cov, *cov.segments):
+                weekly.append(
+                    WeeklyCoverage(
+                        as_of=day,
+                        segment=line.segment,
+                        reported_coverage=line.reported_coverage,
+                        required_coverage=line.required_coverage,
+                        real_coverage=line.real_coverage,
+                        real_coverage_high=line.real_coverage_high,
+                    )
+                )
+        assert latest is not None
+        names = [ALL, *(line.segment for line in latest.segments if line.target > 0)]
+        flags: list[CoverageFlag] = []
+        new: list[CoverageFlag] = []
+        for flag in find_flags(period.name, weekly, names, as_of, request.drop):
+            known = self.records.latest(FLAG, flag.key)
+            if known is None:
+                self.records.put(FLAG, flag.key, flag.model_dump(mode="json"), author=request.author)
+                new.append(flag)
+        for record in self.records.current(FLAG):
+            if record.key.startswith(f"{period.name}/"):
+                old = CoverageFlag.model_validate(record.payload)
+                is_new = any(f.key == record.key for f in new)
+                flags.append(old.model_copy(update={"new": is_new, "status": record.status}))
+        gaps = self._creation_gaps(period, as_of, latest, d, request)
+        return Defense(
+            period=period.name,
+            as_of=as_of,
+            target_source=source,
+            coverage=latest,
+            weekly=weekly,
+            flags=sorted(flags, key=lambda f: f.key),
+            new_flags=new,
+            creation_gaps=gaps,
+        )
+
+    def _creation_gaps(
+        self, period: Period, as_of: date, cov: Coverage, d: ir.Table, request: DefendRequest
+    ) -> list[CreationGap]:
+        saved = self.records.latest(PLAN, period.name)
+        steady: dict[str, float] = {}
+        if saved is not None:
+            plan = TargetPlan.model_validate(saved.payload)
+            steady = {p.segment: p.creation.steady_per_week or 0.0 for p in plan.segments}
+            method = f"plan v{saved.version} steady weekly creation"
+        else:
+            yields = creation_yield(self.store, as_of, ["segment"], deal_table=d)
+            weeks_in = period.days / 7.0
+            for y in yields:
+                name, total = y.group["segment"], (y.cumulative[-1] if y.cumulative else 0.0)
+                target = next((line.target for line in cov.segments if line.segment == name), 0.0)
+                if total > 0 and target > 0:
+                    steady[name] = target / (weeks_in * total)
+            method = "steady weekly creation back-solved now (no saved plan)"
+        start = as_of - timedelta(days=7 * request.weeks - 1)
+        created = pipeline_created(self.store, start, as_of, ["segment"], deal_table=d)
+        typical = {line.segment: line.typical_deal for line in cov.segments}
+        out: list[CreationGap] = []
+        for name, need in sorted(steady.items()):
+            rows = [w for w in created if w.group["segment"] == name]
+            got = sum(w.value for w in rows)
+            required = need * request.weeks
+            if need <= 0 or got >= (1.0 - request.tolerance) * required:
+                continue
+            gap = required - got
+            deal = typical.get(name)
+            out.append(
+                CreationGap(
+                    period=period.name,
+                    as_of=as_of,
+                    segment=name,
+                    weeks=[
+                        CreationGapWeek(
+                            week_start=w.week_start,
+                            created=w.value,
+                            created_deals=w.deals,
+                            required=need,
+                            gap=need - w.value,
+                        )
+                        for w in rows
+                    ],
+                    created=got,
+                    required=required,
+                    gap=gap,
+                    gap_deals=gap / deal if deal else None,
+                    typical_deal=deal,
+                    required_per_week=need,
+                    method=method,
+                )
+            )
+        return out

@@ -1,0 +1,288 @@
+"""Coverage two ways: reported (pipeline ÷ what is left to book) and real (what that pipeline is measured to yield).
+
+For a period P, as of day d, per segment and in total:
+
+* ``remaining = max(target − closed_won, 0)``; ``reported_coverage = open_pipeline / remaining``.
+* From the last N finished periods, at the same day offset (see :mod:`saleslead.funnel.runrates`):
+  ``conversion c = Σ won_from_open / Σ open_value`` (value-weighted, Wilson interval at the Kish
+  effective number of deals) and ``outside share s = Σ (bookings_after − from_open) / Σ bookings_after``
+  — the part of the rest-of-period bookings that did not come from the pipeline dated in the period
+  (created after the snapshot, pulled in, reopened).
+* ``expected_from_pipeline = c × open_pipeline``; ``expected_from_new = expected_from_pipeline × s/(1 − s)``.
+* ``required_coverage = (1 − s) / c`` — the pipeline multiple of ``remaining`` that, converting as measured,
+  books the remaining target; ``required_pipeline = required_coverage × remaining``.
+* ``real_coverage = (expected_from_pipeline + expected_from_new) / remaining`` (1.0 = covered; it is below
+  1 exactly when ``reported_coverage < required_coverage``).
+* ``gap = max(required_pipeline − open_pipeline, 0)`` and ``gap_deals = gap / typical_deal`` (median amount
+  deals were created with in the last year); ``bookings_gap = max(remaining − expected remaining, 0)``.
+
+The total is measured on all deals: its same-point sums are the sums over the segments.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import ibis
+import ibis.expr.types as ir
+from pydantic import BaseModel, ConfigDict
+
+from saleslead.evidence import Rate
+from saleslead.funnel import deals, period_position, same_point_yield, spans, value_rate
+from saleslead.funnel.runrates import SamePoint
+from saleslead.periods import Period
+from saleslead.settings import Settings
+from saleslead.store import Store
+
+__all__ = ["ALL", "Coverage", "CoverageEvidence", "CoverageLine", "PeriodSample", "compute_coverage", "quota_targets"]
+
+#: The name of the whole-company line.
+ALL = "All"
+
+
+class PeriodSample(BaseModel):
+    """One earlier period's pipeline at the same point and what became of it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    period: str
+    snapshot: date
+    open_deals: int
+    open_value: float
+    won_from_open_deals: int
+    won_from_open_value: float
+    conversion: float | None
+    bookings_after: float
+    outside_pipeline: float
+
+
+class CoverageEvidence(BaseModel):
+    """What a coverage line rests on."""
+
+    model_config = ConfigDict(frozen=True)
+
+    method: str
+    periods_used: list[str]
+    sample_size: int
+    won_deals: int
+    conversion: Rate
+    outside_share: Rate
+    thin: bool
+    samples: list[PeriodSample]
+    note: str = ""
+
+
+class CoverageLine(BaseModel):
+    """Coverage of one segment (or the whole company, ``segment == "All"``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    segment: str
+    target: float
+    closed_won: float
+    closed_won_deals: int
+    remaining: float
+    open_pipeline: float
+    open_deals: int
+    reported_coverage: float | None
+    required_coverage: float | None
+    required_coverage_low: float | None
+    required_coverage_high: float | None
+    required_pipeline: float | None
+    expected_from_pipeline: float | None
+    expected_from_new: float | None
+    expected_bookings: float | None
+    real_coverage: float | None
+    real_coverage_low: float | None
+    real_coverage_high: float | None
+    gap: float | None
+    gap_deals: float | None
+    typical_deal: float | None
+    bookings_gap: float | None
+    evidence: CoverageEvidence
+
+
+class Coverage(CoverageLine):
+    """The ``saleslead coverage`` result: the whole company's line, then one per segment."""
+
+    period: str
+    as_of: date
+    target_source: str
+    segments: list[CoverageLine]
+
+
+def quota_targets(store: Store, period: Period) -> dict[str, float]:
+    """Σ ForecastingQuota starting inside the period, by the owner's segment (``users``)."""
+    quotas = store.table("quotas")
+    users = store.table("users").select("user_id", "segment")
+    q = quotas.filter(
+        (quotas.start_date >= ibis.literal(period.start)) & (quotas.start_date < ibis.literal(period.end))
+    )
+    q = q.left_join(users, q.owner_id == users.user_id)
+    q = q.mutate(segment=q.segment.fill_null("Unassigned"))
+    rows = q.group_by("segment").aggregate(amount=q.amount.sum()).to_pyarrow().to_pylist()
+    return {str(r["segment"]): float(r["amount"] or 0.0) for r in rows if (r["amount"] or 0.0) > 0}
+
+
+def _typical(deal_table: ir.Table, as_of: date) -> dict[str, float]:
+    d = deal_table
+    recent = d.filter(d.created_day > ibis.literal(as_of - timedelta(days=365)))
+    rows = recent.group_by("segment").aggregate(typical=recent.first_amount.median()).to_pyarrow().to_pylist()
+    out = {str(r["segment"]): float(r["typical"]) for r in rows if r["typical"] is not None}
+    total = recent.aggregate(typical=recent.first_amount.median()).to_pyarrow().column("typical")[0].as_py()
+    if total is not None:
+        out[ALL] = float(total)
+    return out
+
+
+def _line(
+    segment: str,
+    target: float,
+    closed_won: float,
+    won_deals: int,
+    open_pipeline: float,
+    open_deals: int,
+    samples: list[SamePoint],
+    typical: float | None,
+    settings: Settings,
+) -> CoverageLine:
+    conf, min_n = settings.confidence, settings.min_sample
+    open_v = sum(s.open_value for s in samples)
+    won_v = sum(s.won_from_open_value for s in samples)
+    conversion = value_rate(won_v, open_v, sum(s.open_value_sq for s in samples), conf, min_n)
+    after = sum(s.bookings_after for s in samples)
+    outside = sum(s.bookings_after - s.from_open for s in samples)
+    outside_rate = value_rate(outside, after, sum(s.bookings_after_sq for s in samples), conf, min_n)
+    remaining = max(target - closed_won, 0.0)
+    c, share = conversion.value, outside_rate.value or 0.0
+    share = min(share, 0.95)
+
+    def required(rate: float | None) -> float | None:
+        return (1.0 - share) / rate if rate else None
+
+    req, req_low, req_high = required(c), required(conversion.high), required(conversion.low)
+    exp_pipe = c * open_pipeline if c is not None else None
+    exp_new = exp_pipe * share / (1.0 - share) if exp_pipe is not None else None
+    exp_rest = exp_pipe + exp_new if exp_pipe is not None and exp_new is not None else None
+
+    def real(rate: float | None) -> float | None:
+        if rate is None or remaining <= 0:
+            return None
+        return rate * open_pipeline / (1.0 - share) / remaining
+
+    req_pipe = req * remaining if req is not None else None
+    gap = max(req_pipe - open_pipeline, 0.0) if req_pipe is not None else None
+    samples_out = [
+        PeriodSample(
+            period=s.period,
+            snapshot=s.snapshot,
+            open_deals=s.open_deals,
+            open_value=s.open_value,
+            won_from_open_deals=s.won_from_open_deals,
+            won_from_open_value=s.won_from_open_value,
+            conversion=s.won_from_open_value / s.open_value if s.open_value > 0 else None,
+            bookings_after=s.bookings_after,
+            outside_pipeline=s.bookings_after - s.from_open,
+        )
+        for s in samples
+    ]
+    sample_size = sum(s.open_deals for s in samples)
+    return CoverageLine(
+        segment=segment,
+        target=target,
+        closed_won=closed_won,
+        closed_won_deals=won_deals,
+        remaining=remaining,
+        open_pipeline=open_pipeline,
+        open_deals=open_deals,
+        reported_coverage=open_pipeline / remaining if remaining > 0 else None,
+        required_coverage=req,
+        required_coverage_low=req_low,
+        required_coverage_high=req_high,
+        required_pipeline=req_pipe,
+        expected_from_pipeline=exp_pipe,
+        expected_from_new=exp_new,
+        expected_bookings=closed_won + exp_rest if exp_rest is not None else None,
+        real_coverage=real(c),
+        real_coverage_low=real(conversion.low),
+        real_coverage_high=real(conversion.high),
+        gap=gap,
+        gap_deals=gap / typical if gap is not None and typical else None,
+        typical_deal=typical,
+        bookings_gap=max(remaining - exp_rest, 0.0) if exp_rest is not None else None,
+        evidence=CoverageEvidence(
+            method="measured same-point conversion of earlier periods' dated pipeline (value-weighted), "
+            "plus the measured share of rest-of-period bookings from outside that pipeline",
+            periods_used=[s.period for s in samples],
+            sample_size=sample_size,
+            won_deals=sum(s.won_from_open_deals for s in samples),
+            conversion=conversion,
+            outside_share=outside_rate,
+            thin=conversion.thin or len(samples) < 2,
+            samples=samples_out,
+            note="" if samples else "no earlier period with pipeline at this point: nothing measured",
+        ),
+    )
+
+
+def _summed(samples: list[SamePoint]) -> list[SamePoint]:
+    """The whole company's same-point samples: every field is a sum over the segments."""
+    out: dict[str, SamePoint] = {}
+    additive = [f for f, info in SamePoint.model_fields.items() if info.annotation in (int, float)]
+    for x in samples:
+        if x.period not in out:
+            out[x.period] = x.model_copy(update={"group": {}})
+            continue
+        seen = out[x.period]
+        out[x.period] = seen.model_copy(update={f: getattr(seen, f) + getattr(x, f) for f in additive})
+    return list(out.values())
+
+
+def compute_coverage(
+    store: Store,
+    period: Period,
+    as_of: date,
+    targets: dict[str, float],
+    *,
+    target_source: str,
+    settings: Settings,
+    periods: int = 4,
+    span_table: ir.Table | None = None,
+    deal_table: ir.Table | None = None,
+) -> Coverage:
+    """Coverage of ``period`` as of ``as_of`` against ``targets`` (by segment), in total and per segment."""
+    s = span_table if span_table is not None else spans(store, as_of)
+    d = deal_table if deal_table is not None else deals(store, as_of, s)
+    typical = _typical(d, as_of)
+    by_seg = {p.group["segment"]: p for p in period_position(store, period, as_of, ["segment"], span_table=s)}
+    samples_seg = same_point_yield(store, period, as_of, ["segment"], periods=periods, span_table=s)
+    samples_all = _summed(samples_seg)
+    segments = sorted(set(targets) | set(by_seg))
+    lines = []
+    for name in segments:
+        pos = by_seg.get(name)
+        lines.append(
+            _line(
+                name,
+                targets.get(name, 0.0),
+                pos.closed_won if pos else 0.0,
+                pos.closed_won_deals if pos else 0,
+                pos.open_pipeline if pos else 0.0,
+                pos.open_deals if pos else 0,
+                [x for x in samples_seg if x.group["segment"] == name],
+                typical.get(name),
+                settings,
+            )
+        )
+    whole = _line(
+        ALL,
+        sum(targets.values()),
+        sum(p.closed_won for p in by_seg.values()),
+        sum(p.closed_won_deals for p in by_seg.values()),
+        sum(p.open_pipeline for p in by_seg.values()),
+        sum(p.open_deals for p in by_seg.values()),
+        samples_all,
+        typical.get(ALL),
+        settings,
+    )
+    return Coverage(**whole.model_dump(), period=period.name, as_of=as_of, target_source=target_source, segments=lines)
