@@ -111,11 +111,14 @@ def check(store: Store, records: Records, request: CheckRequest, as_of: date) ->
         acts = store.table("activities")
         acts = acts.filter((acts.activity_date > since) & (acts.activity_date <= ibis.literal(as_of)))
         worked = acts.join(t, "opportunity_id")
-        open_amount = ibis.ifelse(worked.is_closed, 0.0, worked.amount)
-        effort = worked.group_by(dims).aggregate(
+        per_deal = worked.group_by(["opportunity_id", *dims]).aggregate(
             activities=worked.count(),
-            opportunities=worked.opportunity_id.nunique(),
-            amount=open_amount.sum(),
+            amount=ibis.ifelse(worked.is_closed, 0.0, worked.amount).max(),
+        )
+        effort = per_deal.group_by(dims).aggregate(
+            activities=per_deal.activities.sum(),
+            opportunities=per_deal.count(),
+            amount=per_deal.amount.sum(),
         )
         for row in effort.order_by(dims).to_pyarrow().to_pylist():
             cell = {d: row[d] for d in dims}

@@ -153,7 +153,11 @@ def make_decision(request: DecideRequest, card: Scorecard, records: Records) -> 
         scored = next((c for c in card.cells if c.key == key), None)
         said = f" The scorecard said {scored.recommendation}: {scored.evidence}" if scored else ""
         decided[key] = CellDecision(
-            key=key, cell=cell, decision=decision, reason=request.reason.strip().rstrip(".") + "." + said, source="override"
+            key=key,
+            cell=cell,
+            decision=decision,
+            reason=request.reason.strip().rstrip(".") + "." + said,
+            source="override",
         )
 
     payload = {
