@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from saleslead.errors import InputError, InsufficientDataError
 from saleslead.evidence import wilson
 from saleslead.funnel import history_until, state_as_of
+from saleslead.funnel.conversion import value_rate
 from saleslead.settings import Settings
 from saleslead.store import Store
 from saleslead.strategy.rules import CellFacts, Recommendation, StrategyRules, recommend
@@ -349,11 +350,11 @@ def _measure(
     decided_amount = float(row.get("decided_amount") or 0.0)
     won_amount = float(row.get("won_amount") or 0.0)
     win = wilson(won, deals, settings.confidence, settings.min_sample)
-    # By value: the Wilson interval on the Kish effective sample (sum a)² / sum a² of the decided amounts.
-    sumsq = float(row.get("decided_sumsq") or 0.0)
-    n_eff = decided_amount * decided_amount / sumsq if sumsq > 0 else 0.0
-    value_rate = won_amount / decided_amount if decided_amount > 0 else None
-    by_value = wilson((value_rate or 0.0) * n_eff, n_eff, settings.confidence, settings.min_sample)
+    # By value: the Wilson interval at the Kish effective sample (sum a)² / sum a² (the funnel core's value_rate).
+    by_value = value_rate(
+        won_amount, decided_amount, float(row.get("decided_sumsq") or 0.0), settings.confidence, settings.min_sample
+    )
+    value_rate_ = by_value.value
     avg_deal = won_amount / won if won else None
     cycle = row.get("cycle_days")
     cycle_days = float(cycle) if cycle is not None else None
@@ -395,7 +396,7 @@ def _measure(
         "won": won,
         "win": win,
         "by_value": by_value,
-        "value_rate": value_rate,
+        "value_rate": value_rate_,
         "won_amount": won_amount,
         "decided_amount": decided_amount,
         "avg_deal": avg_deal,
