@@ -11,6 +11,9 @@ import pytest
 
 from saleslead.demo import DemoConfig, generate
 from saleslead.seat import IngestRequest, Seat, open_seat
+from saleslead.store import Store
+
+from .postgres_server import new_database, postgres_server
 
 #: The demo company every mandate is tested on: a fixed "today" so answers are reproducible.
 DEMO_TODAY = date(2026, 11, 24)
@@ -53,3 +56,23 @@ def demo_seat(demo_store_file: Path, tmp_path: Path) -> Iterator[Seat]:
     seat.clock = lambda: DEMO_TODAY
     yield seat
     seat.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str | None]:
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture(params=["duckdb", "postgres"])
+def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """The same store tests on every engine the project supports (the conformance suite)."""
+    if request.param == "duckdb":
+        store = Store.open(tmp_path / "s.duckdb")
+    else:
+        base = request.getfixturevalue("postgres_url")
+        if base is None:
+            pytest.skip("no PostgreSQL server: install Debian's postgresql or set SALESLEAD_TEST_POSTGRES")
+        store = Store.open(new_database(base))
+    yield store
+    store.close()

@@ -95,8 +95,8 @@ def one(store: Store, day: date) -> dict[str, Any]:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    s = Store.open(tmp_path / "s.duckdb")
+def store(any_store: Store) -> Store:
+    s = any_store
     s.ingest(
         export(
             datetime(2025, 5, 1),

@@ -38,8 +38,8 @@ WON_B = {
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    return Store.open(tmp_path / "s.duckdb")
+def store(any_store: Store) -> Store:
+    return any_store
 
 
 def test_new_store_is_migrated_to_current_version(store: Store) -> None:
