@@ -19,7 +19,9 @@ from typing import Any
 
 import ibis
 import ibis.expr.types as ir
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from saleslead.errors import StoreError
 from saleslead.ingest.canonical import CanonicalExport
@@ -231,30 +233,28 @@ class Store:
         return bool(self.table("ingests").filter(lambda t: t.fingerprint == fingerprint).count().execute())
 
     def _upsert_opportunities(self, opps: pa.Table, snapshot: datetime) -> int:
+        """Insert new deals, replace known ones; keep the earliest sighting and any known creation date."""
         columns = list(TABLES["opportunities"].names)
-        incoming = opps.append_column("first_seen_at", pa.array([snapshot] * opps.num_rows, pa.timestamp("us"))).select(
-            [c for c in columns]
-        )
-        staged = self._stage("_stage_opps", incoming)
-        old = self.table("opportunities")
-        joined = staged.left_join(old, staged.opportunity_id == old.opportunity_id)
-        merged = joined.select(
-            *[
-                (
-                    ibis.coalesce(staged[c], old[c]).name(c)
-                    if c == "created_at"
-                    else ibis.least(staged[c], old[c].fill_null(staged[c])).name(c)
-                    if c == "first_seen_at"
-                    else staged[c]
-                )
-                for c in columns
-            ]
-        )
-        merged_arrow = merged.to_pyarrow()
-        updated = int(joined.filter(old.opportunity_id.notnull()).count().execute())
-        self._sql("DELETE FROM opportunities WHERE opportunity_id IN (SELECT opportunity_id FROM _stage_opps)")
-        self.insert("opportunities", merged_arrow)
-        return updated
+        incoming = opps.append_column(
+            "first_seen_at", pa.array(np.full(opps.num_rows, np.datetime64(snapshot, "us")), pa.timestamp("us"))
+        ).select(columns)
+        if self.count("opportunities") == 0:
+            self.insert("opportunities", incoming)
+            return 0
+        staged = self._stage("_stage_opps", incoming.select(["opportunity_id"]))
+        known = self.table("opportunities").semi_join(staged, "opportunity_id")
+        known_rows = known.select("opportunity_id", "created_at", "first_seen_at").to_pyarrow()
+        if known_rows.num_rows:
+            position = pc.index_in(incoming.column("opportunity_id"), value_set=known_rows.column("opportunity_id"))
+            old_created = pc.take(known_rows.column("created_at"), position)
+            old_seen = pc.take(known_rows.column("first_seen_at"), position)
+            created = pc.coalesce(incoming.column("created_at"), old_created)
+            seen = pc.min_element_wise(incoming.column("first_seen_at"), old_seen)
+            incoming = incoming.set_column(columns.index("created_at"), "created_at", created)
+            incoming = incoming.set_column(columns.index("first_seen_at"), "first_seen_at", seen)
+            self._sql("DELETE FROM opportunities WHERE opportunity_id IN (SELECT opportunity_id FROM _stage_opps)")
+        self.insert("opportunities", incoming)
+        return int(known_rows.num_rows)
 
     def _add_history(self, export: CanonicalExport, ingest_id: int) -> int:
         candidates = candidate_events(export)
@@ -307,6 +307,9 @@ class Store:
             [f"{c}_max" if f"{c}_max" in grouped.column_names else c for c in grouped.column_names]
         )
         grouped = pa.table({c: grouped.column(f"{c}_max" if c in values else c) for c in columns})
+        if self.count(name) == 0:
+            self.insert(name, grouped)
+            return
         staged = self._stage("_stage_rows", grouped)
         if values:
             condition = " AND ".join(f"{name}.{k} = _stage_rows.{k}" for k in key)
