@@ -44,6 +44,9 @@ class MandateTool:
 
 
 MANDATE_TOOLS: tuple[MandateTool, ...] = (
+    MandateTool("coverage", "coverage", True, "Coverage of the goal: reported, required and real"),
+    MandateTool("targets", "set_targets", False, "Set the pipeline and creation targets for a goal"),
+    MandateTool("defend_targets", "defend_targets", False, "Weekly coverage, slips and creation gaps"),
     MandateTool("strategy_score", "strategy_score", True, "Strategy scorecard: where to compete"),
     MandateTool("strategy_check", "strategy_check", False, "Pipeline and effort in do-not-compete cells"),
 )

@@ -24,6 +24,8 @@ from saleslead.status import StatusReport
 from saleslead.store import Store
 from saleslead.strategy.check import CheckRequest, StrategyCheck
 from saleslead.strategy.scorecard import CellScore, Scorecard, ScoreRequest
+from saleslead.targets.defend import Defense
+from saleslead.targets.desk import DefendRequest
 
 __all__ = ["ADAPTERS", "Adapter", "FlagDraft", "HandoffDraft", "Outcome", "Week"]
 
@@ -170,6 +172,62 @@ def _strategy(seat: Any, week: Week) -> Outcome:
     )
 
 
+# --- targets ---------------------------------------------------------------------------------------
+def _targets(seat: Any, week: Week) -> Outcome:
+    defense: Defense = seat.defend_targets(DefendRequest(period=week.period.name, as_of=week.as_of))
+    c = defense.coverage
+
+    def times(x: float | None) -> str:
+        return "—" if x is None else f"{x:.1f}×"
+
+    lines = [
+        f"Goal {money(c.target)} ({defense.target_source}); booked {money(c.closed_won)}, {money(c.remaining)} to go.",
+        f"Reported coverage {times(c.reported_coverage)} against {times(c.required_coverage)} required "
+        f"(the conversion says {times(c.required_coverage_low)}–{times(c.required_coverage_high)}).",
+    ]
+    if c.real_coverage is not None:
+        lo, hi = c.real_coverage_low, c.real_coverage_high
+        rng = f" ({lo:.0%}–{hi:.0%})" if lo is not None and hi is not None else ""
+        lines.append(f"Real coverage {c.real_coverage:.0%}{rng}: what the open pipeline converts to, of what is left.")
+    if c.gap is not None and c.gap > 0:
+        lines.append(f"Pipeline gap {money(c.gap)}" + (f", about {c.gap_deals:.0f} deals." if c.gap_deals else "."))
+    flags = [
+        FlagDraft(
+            kind="coverage-slip", key=f.key, severity="warning", message=f.message, evidence=f.model_dump(mode="json")
+        )
+        for f in defense.flags
+    ]
+    handoffs = []
+    for gap in defense.creation_gaps:
+        lines.append(
+            f"Creation gap in {gap.segment}: {money(gap.gap)} behind over {len(gap.weeks)} weeks "
+            f"(needs {money(gap.required_per_week)} a week) — handed to the sales-development-reps."
+        )
+        week_start = max((w.week_start for w in gap.weeks), default=week.as_of)
+        handoffs.append(
+            HandoffDraft(
+                boundary="top-of-funnel",
+                request=f"Close the {gap.segment} pipeline creation gap for {gap.period}",
+                key=f"creation-gap/{gap.period}/{gap.segment}/{week_start}",
+                payload=gap.model_dump(mode="json"),
+            )
+        )
+    data = {
+        "coverage": c.model_dump(mode="json", exclude={"segments"}),
+        "flags": len(flags),
+        "creation_gaps": [g.segment for g in defense.creation_gaps],
+    }
+    return Outcome(
+        section=Section(
+            id="targets", title="Coverage against the goal", available=True, text="\n".join(lines), data=data
+        ),
+        flags=flags,
+        checked={"coverage-slip"},
+        handoffs=handoffs,
+    )
+
+
 ADAPTERS: tuple[Adapter, ...] = (
+    Adapter("coverage", "targets", "defend_targets", "Coverage against the goal", False, _targets),
     Adapter("strategy_score", "strategy", "strategy_score", "Where we compete", True, _strategy),
 )
