@@ -37,6 +37,7 @@ def export(
     history: Iterable[dict[str, Any]] = (),
     activities: Iterable[dict[str, Any]] = (),
     users: Iterable[dict[str, Any]] = (),
+    quotas: Iterable[dict[str, Any]] = (),
 ) -> CanonicalExport:
     hist = table(HISTORY, history)
     return CanonicalExport(
@@ -46,7 +47,7 @@ def export(
         history=hist,
         users=table(USERS, users),
         accounts=ACCOUNTS.empty_table(),
-        quotas=QUOTAS.empty_table(),
+        quotas=table(QUOTAS, quotas),
         activities=table(ACTIVITIES, activities),
         stages=STAGES,
         has_history=hist.num_rows > 0,

@@ -179,13 +179,14 @@ def cycle_length(
     d = deal_table if deal_table is not None else deals(store, as_of)
     won = d.filter(d.is_won & (d.close_date > ibis.literal(as_of - timedelta(days=lookback_days))))
     cycle = won.close_date.delta(won.created_day, unit="day")
-    agg = won.group_by(list(keys)).aggregate(
-        n=won.count(),
-        median=cycle.quantile(0.5),
-        p80=cycle.quantile(0.8),
-        p90=cycle.quantile(0.9),
-        average=won.amount.mean(),
-    )
+    metrics = {
+        "n": won.count(),
+        "median": cycle.quantile(0.5),
+        "p80": cycle.quantile(0.8),
+        "p90": cycle.quantile(0.9),
+        "average": won.amount.mean(),
+    }
+    agg = won.group_by(list(keys)).aggregate(**metrics) if keys else won.aggregate(**metrics)
     rows = agg.order_by(list(keys)).to_pyarrow().to_pylist() if keys else agg.to_pyarrow().to_pylist()
     return [
         CycleLength(

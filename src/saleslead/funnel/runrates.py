@@ -123,7 +123,7 @@ def same_point_yield(
     recent ``periods`` of them are returned (all groups), oldest first.
     """
     keys = check_by(by)
-    candidates = [period.shift(-i) for i in range(1, periods + 9)]
+    candidates = [period.shift(-i) for i in range(1, periods + 3)]
     candidates = [q for q in candidates if q.last_day <= as_of]
     if not candidates:
         return []

@@ -53,7 +53,7 @@ def spans(store: Store, as_of: date) -> ir.Table:
     h = h.mutate(
         valid_to=h.changed_at.lead().over(ordered),
         first_amount=h.amount.first().over(ordered),
-        first_seen=h.changed_at.min().over(ibis.window(group_by="opportunity_id")),
+        first_seen=h.changed_at.first().over(ordered),
     )
     stages = store.table("stages")
     opps = store.table("opportunities")
