@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict
 from saleslead.briefing import pipeline_briefing
 from saleslead.context import Progress
 from saleslead.demo import DemoConfig, Slump, generate
-from saleslead.errors import InputError
+from saleslead.errors import InputError, InsufficientDataError
 from saleslead.forecast.desk import ForecastDesk
 from saleslead.ingest import read_export
 from saleslead.role.desk import FleetDesk
@@ -228,8 +228,18 @@ class Seat(StrategyDesk, TargetsDesk, RosterDesk, ForecastDesk, FleetDesk):
             users=summary.users,
             ingest=report,
             status=status,
-            briefing=pipeline_briefing(status),
+            briefing=self._demo_briefing(today, status),
         )
+
+    def _demo_briefing(self, today: date, status: StatusReport) -> str:
+        """The weekly cadence's briefing as of the demo's today (the pipeline section if the cadence cannot run)."""
+        from saleslead.briefing.weekly import briefing_markdown
+        from saleslead.role.desk import RunRequest
+
+        try:
+            return briefing_markdown(self.run(RunRequest(as_of=today)))
+        except InsufficientDataError:
+            return pipeline_briefing(status)
 
 
 def open_seat(
