@@ -1,0 +1,328 @@
+"""The deal book as arrays: every opportunity's history in NumPy, and its state at any date, vectorised.
+
+:func:`load_book` pulls the history known at the end of ``until`` (plus the static attributes, the
+stages, the owners' start dates and the logged activities) once; :meth:`DealBook.states_at` then
+rebuilds every opportunity as it stood at the end of any earlier day without going back to the
+engine — the same fields :func:`saleslead.funnel.state.state_as_of` gives, for many dates at once.
+That is what makes weekly training snapshots and a walk-forward backtest cheap.
+
+Times are days since 1970-01-01 (float for instants, int for dates). An event at instant ``t`` is
+known at the end of day ``d`` when ``t < d + 1``.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+from datetime import date
+
+import ibis
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from saleslead.funnel.state import history_until
+from saleslead.store import Store
+
+__all__ = ["DealBook", "States", "day_number", "from_day_number", "load_book", "quarter_end_days"]
+
+Floats = npt.NDArray[np.float64]
+Ints = npt.NDArray[np.int64]
+Bools = npt.NDArray[np.bool_]
+
+_EPOCH = date(1970, 1, 1)
+_NO_DATE = -1_000_000
+_SHIFT = np.int64(1) << np.int64(32)
+
+
+def day_number(day: date) -> int:
+    return (day - _EPOCH).days
+
+
+def from_day_number(day: int) -> date:
+    return date.fromordinal(_EPOCH.toordinal() + int(day))
+
+
+def quarter_end_days(days: Ints, fiscal_start_month: int) -> Ints:
+    """For each day number, the day number of the (exclusive) end of its fiscal quarter."""
+    d = np.asarray(days, dtype="datetime64[D]")
+    months = d.astype("datetime64[M]").astype(np.int64)  # months since 1970-01
+    offset = (months - (fiscal_start_month - 1)) % 3
+    end_month = months - offset + 3
+    return np.asarray(end_month.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64))
+
+
+def _codes(column: pa.ChunkedArray | pa.Array) -> tuple[Ints, list[str]]:
+    """Codes into the sorted distinct values: the same values give the same codes on any store."""
+    values = pc.fill_null(column.cast(pa.string()), "")
+    names = sorted(str(v) for v in pc.unique(values).to_pylist())
+    found = pc.index_in(values, value_set=pa.array(names, pa.string()))
+    return np.asarray(found.to_numpy(zero_copy_only=False), dtype=np.int64), names
+
+
+def _days(column: pa.ChunkedArray, instant: bool) -> Floats:
+    if instant:
+        values = pc.cast(column, pa.timestamp("s")).cast(pa.int64()).to_numpy(zero_copy_only=False)
+        out = np.asarray(values, dtype=np.float64) / 86_400.0
+    else:
+        values = column.cast(pa.date32()).cast(pa.int32()).to_numpy(zero_copy_only=False)
+        out = np.asarray(values, dtype=np.float64)
+    return out
+
+
+@dataclass(frozen=True)
+class States:
+    """Opportunities as they stood at the end of given days (one row per opportunity and day)."""
+
+    deal: Ints  # index into DealBook.ids
+    day: Ints  # the as-of day number
+    event: Ints  # index of the last history event known then
+    stage: Ints  # index into DealBook.stage_names
+    stage_order: Ints
+    is_closed: Bools
+    is_won: Bools
+    amount: Floats
+    close_day: Ints
+    forecast_category: Ints  # index into DealBook.categories
+    owner: Ints  # index into DealBook.owners
+    days_in_stage: Ints
+    age_days: Ints
+    pushes: Ints
+    days_since_activity: Ints  # _NO_DATE-based when never touched: large
+    next_close: Floats  # instant of the next closing event after the state (inf when none is recorded)
+    next_close_won: Bools
+
+    def take(self, rows: Ints | Bools) -> States:
+        return States(**{k: getattr(self, k)[rows] for k in self.__dataclass_fields__})
+
+    def __len__(self) -> int:
+        return len(self.deal)
+
+
+@dataclass(frozen=True)
+class DealBook:
+    """Every opportunity's history known at the end of ``until``, as arrays sorted by deal and time."""
+
+    until: int
+    ids: list[str]
+    segment: Ints
+    segment_names: list[str]
+    channel: Ints
+    channel_names: list[str]
+    created: Floats
+    first_seen: Floats
+    tag: npt.NDArray[np.uint32]  # stable hash of the id: deterministic sampling on any store
+    stage_names: list[str]
+    stage_order_of: Ints
+    stage_closed: Bools
+    stage_won: Bools
+    stage_probability: Floats
+    categories: list[str]
+    owners: list[str]
+    owner_start: Floats  # day number the owner started (nan: unknown)
+    # events
+    ev_deal: Ints
+    ev_time: Floats
+    ev_stage: Ints
+    ev_amount: Floats
+    ev_close: Ints
+    ev_category: Ints
+    ev_owner: Ints
+    ev_entered: Floats  # when the stage of this event was entered
+    ev_pushes: Ints  # close-date pushes up to and including this event
+    ev_activity: Ints  # latest activity date noted in history up to this event
+    ev_next_close: Ints  # index of the first closing event at or after this one (same deal), else -1
+    ev_key: Ints
+    act_key: Ints  # activities: deal << 32 | day, sorted
+    act_day: Ints
+
+    @property
+    def size(self) -> int:
+        return len(self.ids)
+
+    def states_at(self, day: int, deals: Ints | None = None) -> States:
+        """Every opportunity (or those in ``deals``) that existed at the end of ``day``, as it stood then."""
+        pool = np.arange(self.size, dtype=np.int64) if deals is None else deals
+        probe = (pool << np.int64(32)) + np.int64(self._second(day + 1))
+        last = np.searchsorted(self.ev_key, probe, side="left") - 1
+        ok = last >= 0
+        ok[ok] = self.ev_deal[last[ok]] == pool[ok]
+        pool, last = pool[ok], last[ok]
+        stage = self.ev_stage[last]
+        entered = self.ev_entered[last]
+        created = np.minimum(np.where(np.isnan(self.created[pool]), np.inf, self.created[pool]), self.first_seen[pool])
+        act_probe = (pool << np.int64(32)) + np.int64(day - _NO_DATE + 1)
+        a = np.searchsorted(self.act_key, act_probe, side="left") - 1
+        a_ok = a >= 0
+        a_ok[a_ok] = (self.act_key[a[a_ok]] >> np.int64(32)) == pool[a_ok]
+        logged = np.where(a_ok, self.act_day[np.maximum(a, 0)], _NO_DATE)
+        activity = np.maximum(logged, self.ev_activity[last])
+        nxt = self.ev_next_close[last]
+        has_next = nxt >= 0
+        return States(
+            deal=pool,
+            day=np.full(len(pool), day, dtype=np.int64),
+            event=last,
+            stage=stage,
+            stage_order=self.stage_order_of[stage],
+            is_closed=self.stage_closed[stage],
+            is_won=self.stage_won[stage],
+            amount=self.ev_amount[last],
+            close_day=self.ev_close[last],
+            forecast_category=self.ev_category[last],
+            owner=self.ev_owner[last],
+            days_in_stage=day - np.floor(entered).astype(np.int64),
+            age_days=day - np.floor(created).astype(np.int64),
+            pushes=self.ev_pushes[last],
+            days_since_activity=np.where(activity > _NO_DATE, day - activity, 10_000),
+            next_close=np.where(has_next, self.ev_time[np.maximum(nxt, 0)], np.inf),
+            next_close_won=has_next & self.stage_won[self.ev_stage[np.maximum(nxt, 0)]],
+        )
+
+    @staticmethod
+    def _second(day: int) -> int:
+        return int(day) * 86_400 + 2**31 // 2
+
+    def owner_tenure(self, owner: Ints, day: int) -> Floats:
+        start = self.owner_start[owner]
+        return np.where(np.isnan(start), np.nan, day - start)
+
+
+def load_book(store: Store, until: date) -> DealBook:
+    """Read the history known at the end of ``until`` and everything needed to replay it."""
+    h = history_until(store, until)
+    stages = store.table("stages").to_pyarrow()
+    events = h.select(
+        "opportunity_id", "changed_at", "seq", "stage", "amount", "close_date", "forecast_category",
+        "owner_id", "last_activity_date",
+    ).to_pyarrow()  # fmt: skip
+    opps_t = store.table("opportunities")
+    known = h.select("opportunity_id").distinct()
+    opps = opps_t.semi_join(known, "opportunity_id").select(
+        "opportunity_id", "owner_id", "segment", "channel", "created_at"
+    ).to_pyarrow()  # fmt: skip
+    users = store.table("users").select("user_id", "start_date").to_pyarrow()
+    acts_t = store.table("activities")
+    acts = acts_t.filter(acts_t.activity_date <= ibis.literal(until)).to_pyarrow()
+
+    # deals: sorted by id so codes are stable for a given set of ids
+    id_list = sorted(set(events.column("opportunity_id").to_pylist()))
+    index = pa.array(id_list, pa.string())
+    n = len(id_list)
+
+    def pos(column: pa.ChunkedArray) -> Ints:
+        found = pc.index_in(column, value_set=index)
+        return np.asarray(pc.fill_null(found, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+    o_pos = pos(opps.column("opportunity_id"))
+    seg_codes, seg_names = _codes(pc.fill_null(opps.column("segment"), "Unassigned"))
+    ch_codes, ch_names = _codes(pc.fill_null(opps.column("channel"), "Unknown"))
+    segment = np.zeros(n, dtype=np.int64)
+    channel = np.zeros(n, dtype=np.int64)
+    created = np.full(n, np.nan)
+    segment[o_pos] = seg_codes
+    channel[o_pos] = ch_codes
+    created[o_pos] = _days(opps.column("created_at"), instant=True)
+    default_owner = [""] * n
+    for p, o in zip(o_pos.tolist(), opps.column("owner_id").to_pylist(), strict=True):
+        default_owner[p] = o or ""
+
+    st_names = [str(s) for s in stages.column("name").to_pylist()]
+    st_order = np.asarray(stages.column("stage_order").to_pylist(), dtype=np.int64)
+    st_closed = np.asarray([bool(v) for v in stages.column("is_closed").to_pylist()])
+    st_won = np.asarray([bool(v) for v in stages.column("is_won").to_pylist()])
+    st_prob = np.asarray([np.nan if v is None else float(v) for v in stages.column("probability").to_pylist()])
+
+    ev_deal = pos(events.column("opportunity_id"))
+    ev_time = _days(events.column("changed_at"), instant=True)
+    seq = np.asarray(events.column("seq").to_numpy(zero_copy_only=False), dtype=np.int64)
+    order = np.lexsort((seq, ev_time, ev_deal))
+    events = events.take(pa.array(order))
+    ev_deal, ev_time = ev_deal[order], ev_time[order]
+    stage_found = pc.fill_null(pc.index_in(events.column("stage"), value_set=pa.array(st_names)), -1)
+    ev_stage = np.asarray(stage_found.to_numpy(zero_copy_only=False), dtype=np.int64)
+    if (ev_stage < 0).any():  # a stage the stages table does not know: treat as an open stage after the known
+        st_names.append("(unknown)")
+        st_order = np.append(st_order, 999)
+        st_closed, st_won, st_prob = np.append(st_closed, False), np.append(st_won, False), np.append(st_prob, np.nan)
+        ev_stage = np.where(ev_stage < 0, len(st_names) - 1, ev_stage)
+    ev_amount = np.nan_to_num(
+        np.asarray(pc.fill_null(events.column("amount"), 0.0).to_numpy(zero_copy_only=False), dtype=np.float64)
+    )
+    close = pc.fill_null(events.column("close_date").cast(pa.int32()), _NO_DATE)
+    ev_close = np.asarray(close.to_numpy(zero_copy_only=False), dtype=np.int64)
+    ev_category, categories = _codes(events.column("forecast_category"))
+    owner_col = events.column("owner_id").to_pylist()
+    owner_filled = [o if o else default_owner[d] for o, d in zip(owner_col, ev_deal.tolist(), strict=True)]
+    ev_owner, owners = _codes(pa.array(owner_filled, pa.string()))
+    activity = pc.fill_null(events.column("last_activity_date").cast(pa.int32()), _NO_DATE)
+    ev_act_raw = np.asarray(activity.to_numpy(zero_copy_only=False), dtype=np.int64)
+
+    m = len(ev_deal)
+    idx = np.arange(m, dtype=np.int64)
+    first = np.ones(m, dtype=bool)
+    first[1:] = ev_deal[1:] != ev_deal[:-1]
+    change = first.copy()
+    change[1:] |= ev_stage[1:] != ev_stage[:-1]
+    ev_entered = ev_time[np.maximum.accumulate(np.where(change, idx, 0))]
+    pushed = np.zeros(m, dtype=np.int64)
+    prev_close = np.roll(ev_close, 1)
+    pushed[~first] = ((ev_close > prev_close) & (prev_close > _NO_DATE) & (ev_close > _NO_DATE))[~first]
+    cum = np.cumsum(pushed)
+    start_of = np.maximum.accumulate(np.where(first, idx, 0))
+    ev_pushes = cum - cum[start_of] + pushed[start_of]
+    span = np.int64(4_000_000)
+    ev_activity = np.maximum.accumulate(ev_deal * span + (ev_act_raw - _NO_DATE)) - ev_deal * span + _NO_DATE
+    closing = st_closed[ev_stage]
+    nxt = np.minimum.accumulate(np.where(closing, idx, m)[::-1])[::-1]
+    ev_next_close = np.where((nxt < m) & (ev_deal[np.minimum(nxt, m - 1)] == ev_deal), nxt, -1)
+    first_seen = np.full(n, np.inf)
+    np.minimum.at(first_seen, ev_deal, ev_time)
+    ev_key = (ev_deal << np.int64(32)) + np.int64(2**31 // 2) + np.floor(ev_time * 86_400.0).astype(np.int64)
+
+    a_pos = pos(acts.column("opportunity_id"))
+    a_day = np.asarray(acts.column("activity_date").cast(pa.int32()).to_numpy(zero_copy_only=False), dtype=np.int64)
+    keep = a_pos >= 0
+    a_key = (a_pos[keep] << np.int64(32)) + (a_day[keep] - _NO_DATE)
+    a_order = np.argsort(a_key, kind="stable")
+
+    u_ids = users.column("user_id").to_pylist()
+    u_start = dict(zip(u_ids, users.column("start_date").to_pylist(), strict=True))
+    owner_start = np.asarray(
+        [day_number(s) if (s := u_start.get(o)) is not None else np.nan for o in owners], dtype=np.float64
+    )
+    tag = np.asarray([zlib.crc32(i.encode()) for i in id_list], dtype=np.uint32)
+    return DealBook(
+        until=day_number(until),
+        ids=id_list,
+        segment=segment,
+        segment_names=seg_names,
+        channel=channel,
+        channel_names=ch_names,
+        created=created,
+        first_seen=first_seen,
+        tag=tag,
+        stage_names=st_names,
+        stage_order_of=st_order,
+        stage_closed=st_closed,
+        stage_won=st_won,
+        stage_probability=st_prob,
+        categories=categories,
+        owners=owners,
+        owner_start=owner_start,
+        ev_deal=ev_deal,
+        ev_time=ev_time,
+        ev_stage=ev_stage,
+        ev_amount=ev_amount,
+        ev_close=ev_close,
+        ev_category=ev_category,
+        ev_owner=ev_owner,
+        ev_entered=ev_entered,
+        ev_pushes=ev_pushes,
+        ev_activity=ev_activity,
+        ev_next_close=ev_next_close,
+        ev_key=ev_key,
+        act_key=a_key[a_order],
+        act_day=a_day[keep][a_order],
+    )

@@ -1,0 +1,60 @@
+"""New pipeline: what will be created after the as-of date and won inside the period, from run-rates.
+
+(Computed here until the shared funnel core's run-rates land; then fold into ``saleslead.funnel``.)
+
+For the as-of day ``D`` at offset ``o = D - period.start`` days, each of the last :data:`QUARTERS`
+periods ``Q`` of the same length that ended by ``D`` gives the amount won inside ``Q`` by deals created
+after ``Q.start + o`` — the same position in that period. Per segment: the mean over those periods
+(the run-rate) and its coefficient of variation. The amount goes to owners in proportion to the open
+pipeline they carry in the segment at ``D``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from saleslead.forecast.panel import DealBook, day_number
+from saleslead.periods import Period
+
+__all__ = ["QUARTERS", "NewPipeline", "new_pipeline_run_rate"]
+
+Floats = npt.NDArray[np.float64]
+QUARTERS = 4
+
+
+@dataclass(frozen=True)
+class NewPipeline:
+    mean: Floats  # per segment
+    cv: Floats
+    periods: list[str]
+    samples: npt.NDArray[np.float64]  # (periods, segments)
+
+
+def new_pipeline_run_rate(book: DealBook, period: Period, as_of: int) -> NewPipeline:
+    """Created-and-won-inside-the-period run-rate by segment, measured on periods finished by ``as_of``."""
+    n_seg = len(book.segment_names)
+    offset = as_of - day_number(period.start)
+    now = book.states_at(as_of)
+    created = now.day - now.age_days
+    won = now.is_won
+    past: list[Period] = []
+    step = 1
+    while len(past) < QUARTERS and step <= 4 * QUARTERS:
+        q = period.shift(-step)
+        step += 1
+        if day_number(q.end) <= as_of + 1:
+            past.append(q)
+    samples = np.zeros((len(past), n_seg))
+    for j, q in enumerate(past):
+        start, end = day_number(q.start), day_number(q.end)
+        mask = won & (now.close_day >= start) & (now.close_day < end) & (created > start + offset)
+        samples[j] = np.bincount(book.segment[now.deal[mask]], weights=now.amount[mask], minlength=n_seg)
+    if not past:
+        return NewPipeline(np.zeros(n_seg), np.zeros(n_seg), [], samples)
+    mean = samples.mean(axis=0)
+    sd = samples.std(axis=0, ddof=1) if len(past) > 1 else mean * 0.5
+    cv = np.where(mean > 0, sd / np.maximum(mean, 1e-9), 0.0)
+    return NewPipeline(mean, cv, [q.name for q in past], samples)

@@ -1,0 +1,299 @@
+"""Requests and results of the forecast desk: their ``model_dump(mode="json")`` is the documented JSON."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from saleslead.evidence import Evidence
+
+__all__ = [
+    "AccuracyRequest",
+    "AccuracyResult",
+    "BacktestPoint",
+    "BacktestRequest",
+    "BacktestResult",
+    "CallCheck",
+    "CallCheckRequest",
+    "CallListRequest",
+    "CallListResult",
+    "CallRecord",
+    "CallSubmitRequest",
+    "DealForecast",
+    "Factor",
+    "ForecastMethod",
+    "ForecastRequest",
+    "ForecastResult",
+    "LedgerRow",
+    "NodeForecast",
+    "Outcome",
+    "SeatCallRequest",
+    "SegmentForecast",
+    "StallItem",
+    "StallsRequest",
+    "StallsResult",
+    "WaterfallRequest",
+    "WaterfallResult",
+]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class ForecastRequest(_Frozen):
+    period: str | None = None  # default: the quarter of as_of
+    as_of: date | None = None  # default: today
+    by: Literal["owner", "manager", "segment"] | None = None
+    deals: bool = False
+    scenarios: int | None = Field(None, ge=100)
+
+
+class Outcome(_Frozen):
+    closed_won: float
+    p10: float
+    p50: float
+    p90: float
+    mean: float
+
+
+class NodeForecast(Outcome):
+    id: str
+    name: str
+    title: str
+    level: int
+    parent_id: str | None
+    commit: float
+    best_case: float
+    pipeline: float
+    omitted: float
+    open_deals: int
+
+
+class SegmentForecast(Outcome):
+    segment: str
+    new_pipeline_mean: float
+
+
+class Factor(_Frozen):
+    factor: str
+    value: str
+    effect: float  # change in the weekly log-odds of winning vs an average deal
+
+
+class DealForecast(_Frozen):
+    opportunity_id: str
+    owner_id: str
+    segment: str
+    stage: str
+    amount: float
+    close_date: date | None
+    forecast_category: str
+    p_win_in_period: float
+    expected_amount: float
+    factors: list[Factor]
+
+
+class ForecastMethod(_Frozen):
+    name: str
+    description: str
+    evidence: Evidence
+    training_rows: int
+    training_deals: int
+    training_origins: int
+    training_from: date
+    training_to: date
+    won_events: int
+    lost_events: int
+    calibration_rows: int
+    shock_sd: float
+    shock_mean: float
+    shock_groups: int
+    shock_floor_used: bool
+    new_pipeline_periods: list[str]
+    seed: int
+
+
+class ForecastResult(_Frozen):
+    period: str
+    as_of: date
+    scenarios: int
+    total: Outcome
+    nodes: list[NodeForecast]
+    segments: list[SegmentForecast]
+    method: ForecastMethod
+    deals: list[DealForecast] | None = None
+
+
+class StallsRequest(_Frozen):
+    as_of: date | None = None
+
+
+class StallItem(_Frozen):
+    opportunity_id: str
+    name: str | None
+    owner_id: str
+    segment: str
+    stage: str
+    amount: float
+    days_in_stage: int
+    stage_p90_days: float | None
+    pushes: int
+    days_since_activity: int | None
+    quiet_span_days: float | None
+    reasons: list[str]
+    to_role: str = "account-executive"
+
+
+class StallsResult(_Frozen):
+    as_of: date
+    items: list[StallItem]
+    evidence: Evidence
+
+
+class WaterfallRequest(_Frozen):
+    period: str
+    start: date
+    end: date
+
+
+class WaterfallResult(_Frozen):
+    period: str
+    start: date
+    end: date
+    starting_pipeline: float
+    created: float
+    pulled_in: float
+    pushed_out: float
+    amount_up: float
+    amount_down: float
+    won: float
+    lost: float
+    ending_pipeline: float
+    deals: dict[str, int]
+    reconciles: bool
+
+
+class CallSubmitRequest(_Frozen):
+    node: str
+    period: str
+    amount: float = Field(ge=0)
+    category: str = "commit"
+    as_of: date | None = None
+    author: str = "unknown"
+    reason: str | None = None  # required for an adjustment of someone else's call
+    adjustment: bool = False
+
+
+class CallCheck(_Frozen):
+    node: str
+    period: str
+    amount: float
+    category: str
+    version: int
+    as_of: date
+    p_outcome_at_least_call: float
+    verdict: Literal["supported", "stretch", "outruns-pipeline"]
+    node_p10: float
+    node_p50: float
+    node_p90: float
+    closed_won: float
+    gap_to_close: float
+    deals_needed: list[DealForecast]
+    flagged: bool
+
+
+class CallRecord(_Frozen):
+    node: str
+    period: str
+    amount: float
+    category: str
+    as_of: date
+    author: str
+    reason: str | None
+    adjustment: bool
+    version: int
+    recorded_at: datetime
+    previous_amount: float | None
+    p10: float | None = None
+    p90: float | None = None
+    check: CallCheck | None = None
+
+
+class CallCheckRequest(_Frozen):
+    period: str
+    node: str | None = None
+    as_of: date | None = None
+
+
+class CallListRequest(_Frozen):
+    period: str | None = None
+    node: str | None = None
+    history: bool = False
+
+
+class CallListResult(_Frozen):
+    calls: list[CallRecord]
+
+
+class SeatCallRequest(_Frozen):
+    period: str | None = None
+    as_of: date | None = None
+
+
+class BacktestRequest(_Frozen):
+    start: date
+    end: date
+    every: Literal["week", "month"] = "week"
+    scenarios: int = Field(2_000, ge=100)
+    refit_weeks: int = Field(4, ge=1)
+    best_case_share: float = Field(0.5, ge=0, le=1)
+
+
+class BacktestPoint(_Frozen):
+    as_of: date
+    period: str
+    week_of_quarter: int
+    actual: float
+    p10: float
+    p50: float
+    p90: float
+    mean: float
+    stage_weighted: float
+    categories: float
+    crps: float
+
+
+class BacktestResult(_Frozen):
+    points: list[BacktestPoint]
+    summary: dict[str, dict[str, float | int | None]]
+    by_week: list[dict[str, float | int | None]]
+    calibration: list[dict[str, float | int]]
+    brier: float
+    brier_stage: float
+    deals_scored: int
+    method: str
+
+
+class AccuracyRequest(_Frozen):
+    as_of: date | None = None
+
+
+class LedgerRow(_Frozen):
+    node: str
+    calls: int
+    mean_error: float  # (call - actual) / actual, averaged
+    bias_shrunk: float
+    abs_error: float
+    abs_error_shrunk: float
+    thin: bool
+
+
+class AccuracyResult(_Frozen):
+    as_of: date
+    rows: list[LedgerRow]
+    team_bias: float | None
+    prior_strength: float
+    evidence: Evidence

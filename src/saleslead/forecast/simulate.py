@@ -1,0 +1,166 @@
+"""Monte Carlo of a period's outcome: open deals won or not under a shared period shock, plus new pipeline.
+
+Scenario ``s`` draws one period shock ``z_s ~ N(0, σ²)`` (discretised on :data:`SHOCK_LEVELS` equal-mass
+levels) shared by every deal, then each open deal ``i`` is won with probability
+``sigmoid(logit p_i + z_s)``; its amount counts toward its owner, every manager above, and its segment.
+New pipeline (not yet created, created and won inside the period) adds ``m_seg · e^{z_s} · ε``,
+ε log-normal with mean 1. Closed-won so far is added as it is. Scenarios run in chunks so memory stays
+bounded by ``chunk × deals`` whatever the number of scenarios.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+from scipy import optimize, special
+
+from saleslead.context import Progress
+
+__all__ = ["SHOCK_LEVELS", "Book", "Shock", "Simulation", "estimate_shock", "simulate"]
+
+Floats = npt.NDArray[np.float64]
+Ints = npt.NDArray[np.int64]
+SHOCK_LEVELS = 256
+_CHUNK_CELLS = 12_000_000  # scenario × deal cells per chunk (≈ 100 MB of working arrays)
+
+
+@dataclass(frozen=True)
+class Shock:
+    """The period-level shock on the log-odds: sd (used), mean (reported), how many groups it rests on."""
+
+    sd: float
+    mean: float
+    groups: int
+    deals: int
+    floor_used: bool
+
+
+@dataclass(frozen=True)
+class Book:
+    """What a simulation needs, already reduced to arrays."""
+
+    p: Floats  # P(won in period) per open deal
+    amount: Floats
+    owner: Ints  # per deal: index of its owner
+    segment: Ints
+    closed_owner: Floats  # closed-won so far per owner
+    closed_segment: Floats
+    new_mean: Floats  # per segment: expected new pipeline created and won inside the period
+    new_cv: Floats  # per segment: its coefficient of variation
+    new_share: Floats  # (segments, owners): how each segment's new pipeline splits across owners
+    rollup: sp.csr_matrix  # (owners, nodes): 1 where the node is the owner or above the owner
+
+
+@dataclass(frozen=True)
+class Simulation:
+    total: npt.NDArray[np.float32]  # (scenarios,)
+    nodes: npt.NDArray[np.float32]  # (nodes, scenarios)
+    segments: npt.NDArray[np.float32]  # (segments, scenarios)
+    won: npt.NDArray[np.float32]  # per deal: share of scenarios in which it was won
+
+    @property
+    def scenarios(self) -> int:
+        return len(self.total)
+
+
+def _gh(deg: int = 24) -> tuple[Floats, Floats]:
+    x, w = np.polynomial.hermite.hermgauss(deg)
+    return np.sqrt(2.0) * x, w / np.sqrt(np.pi)
+
+
+def estimate_shock(groups: list[tuple[Floats, npt.NDArray[np.bool_]]], floor: float = 0.05) -> Shock:
+    """Maximum likelihood of a random-intercept model: y ~ Bernoulli(sigmoid(logit p + z_g)), z_g ~ N(μ, σ²).
+
+    Each group is the deals open at one origin of a past period, with the model's probability of winning
+    inside that period and whether they did. The marginal likelihood integrates z by Gauss–Hermite.
+    """
+    usable = [(np.clip(p, 1e-6, 1 - 1e-6), y) for p, y in groups if len(p)]
+    if len(usable) < 3:
+        return Shock(sd=max(floor, 0.2), mean=0.0, groups=len(usable), deals=0, floor_used=True)
+    nodes, weights = _gh()
+    logits = [special.logit(p) for p, _ in usable]
+    ys = [y.astype(np.float64) for _, y in usable]
+
+    def negative(theta: Floats) -> float:
+        mu, log_sd = float(theta[0]), float(theta[1])
+        z = mu + np.exp(log_sd) * nodes
+        total = 0.0
+        for lg, y in zip(logits, ys, strict=True):
+            eta = lg[:, None] + z[None, :]
+            ll = (y[:, None] * eta - np.logaddexp(0.0, eta)).sum(axis=0)
+            top = ll.max()
+            total += top + np.log(np.dot(weights, np.exp(ll - top)))
+        return -total
+
+    best = optimize.minimize(negative, np.asarray([0.0, np.log(0.2)]), method="Nelder-Mead", options={"xatol": 1e-3})
+    sd = float(np.exp(best.x[1]))
+    return Shock(
+        sd=max(sd, floor),
+        mean=float(best.x[0]),
+        groups=len(usable),
+        deals=int(sum(len(y) for y in ys)),
+        floor_used=sd < floor,
+    )
+
+
+def simulate(
+    book: Book,
+    shock_sd: float,
+    scenarios: int,
+    seed: int,
+    n_segments: int,
+    progress: Progress | None = None,
+) -> Simulation:
+    """Run ``scenarios`` seeded scenarios in chunks; deterministic for a given seed and input."""
+    rng = np.random.default_rng(seed)
+    n = len(book.p)
+    order = np.lexsort((book.segment, book.owner))
+    amount = book.amount[order]
+    owner = book.owner[order]
+    segment = book.segment[order]
+    n_owners = book.rollup.shape[0]
+    pair = owner * max(n_segments, 1) + segment
+    starts = np.flatnonzero(np.r_[True, pair[1:] != pair[:-1]]) if n else np.zeros(0, dtype=np.int64)
+    pair_owner = owner[starts]
+    pair_segment = segment[starts]
+    to_owner = sp.csr_matrix(
+        (np.ones(len(starts)), (np.arange(len(starts)), pair_owner)), shape=(len(starts), n_owners)
+    )
+    to_segment = sp.csr_matrix(
+        (np.ones(len(starts)), (np.arange(len(starts)), pair_segment)), shape=(len(starts), n_segments)
+    )
+    levels = shock_sd * special.ndtri((np.arange(SHOCK_LEVELS) + 0.5) / SHOCK_LEVELS)
+    logit = special.logit(np.clip(book.p[order], 1e-9, 1 - 1e-9))
+    chance = special.expit(logit[None, :] + levels[:, None]).astype(np.float32)  # (levels, deals)
+    rollup_t = book.rollup.T.tocsr()
+    new_sd = np.sqrt(np.log1p(np.minimum(book.new_cv, 2.0) ** 2))
+    total = np.zeros(scenarios, dtype=np.float32)
+    nodes = np.zeros((book.rollup.shape[1], scenarios), dtype=np.float32)
+    segments = np.zeros((n_segments, scenarios), dtype=np.float32)
+    won_count = np.zeros(n, dtype=np.float64)
+    chunk = max(1, min(scenarios, _CHUNK_CELLS // max(n, 1)))
+    for first in range(0, scenarios, chunk):
+        c = min(chunk, scenarios - first)
+        level = rng.integers(0, SHOCK_LEVELS, size=c)
+        draws = rng.random((c, n), dtype=np.float32)
+        won = draws < chance[level]
+        won_count += won.sum(axis=0)
+        money = np.where(won, amount, 0.0)
+        by_pair = np.add.reduceat(money, starts, axis=1) if n else np.zeros((c, 0))
+        owner_sum = np.asarray(to_owner.T @ by_pair.T).T + book.closed_owner[None, :]
+        segment_sum = np.asarray(to_segment.T @ by_pair.T).T + book.closed_segment[None, :]
+        eps = np.exp(rng.standard_normal((c, n_segments)) * new_sd[None, :] - new_sd[None, :] ** 2 / 2)
+        new = book.new_mean[None, :] * np.exp(levels[level])[:, None] * eps  # (c, segments)
+        owner_sum += new @ book.new_share
+        segment_sum += new
+        nodes[:, first : first + c] = np.asarray(rollup_t @ owner_sum.T, dtype=np.float32)
+        segments[:, first : first + c] = segment_sum.T.astype(np.float32)
+        total[first : first + c] = segment_sum.sum(axis=1)
+        if progress is not None:
+            progress("scenarios", first + c, scenarios)
+    back = np.empty(n, dtype=np.float32)
+    back[order] = (won_count / max(scenarios, 1)).astype(np.float32)
+    return Simulation(total=total, nodes=nodes, segments=segments, won=back)
