@@ -1,0 +1,167 @@
+"""The web face of the seat: ``create_app`` builds the FastAPI app behind ``saleslead serve``.
+
+Pages (Jinja2 + Plotly, drawn in the browser) and a JSON API under ``/api`` that returns exactly what
+the CLI prints under ``--json``; the OpenAPI description is at ``/openapi.json``. Every failure, on a
+page or an endpoint, comes out in the one error shape of :func:`saleslead.errors.error_payload`. The
+app serves one engagement; who may read and write is settled in :mod:`saleslead.web.security`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import date
+from pathlib import Path
+
+import plotly
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from saleslead import __version__
+from saleslead.errors import InputError, NotFoundError, SalesLeadError, error_payload, http_status
+from saleslead.seat import Seat, open_seat
+from saleslead.settings import Settings
+from saleslead.store import resolve_location
+from saleslead.web.context import SeatHolder, WebConfig, render
+from saleslead.web.routes import ROUTERS
+from saleslead.web.security import LOOPBACK_HOSTS, AccessDenied, Guard, ensure_token, security_headers
+
+__all__ = ["PLOTLY_JS", "create_app"]
+
+#: plotly.js as the installed ``plotly`` package ships it: the dashboard never loads it from a CDN.
+PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+_STATIC = Path(__file__).parent / "static"
+Next = Callable[[Request], Awaitable[Response]]
+
+
+def _status_of(error: BaseException) -> int:
+    if isinstance(error, AccessDenied):
+        return error.status
+    return http_status(error)
+
+
+def _wants_json(request: Request) -> bool:
+    path = request.url.path
+    if path.startswith("/api/") or path == "/openapi.json" or request.method != "GET":
+        return True
+    return "text/html" not in request.headers.get("accept", "")
+
+
+def _respond(request: Request, error: BaseException, status: int) -> Response:
+    payload = error_payload(error)
+    if _wants_json(request):
+        return JSONResponse(payload, status_code=status)
+    return render(request, "error.html", page="", status_code=status, error=payload["error"], status=status)
+
+
+def _validation_error(error: RequestValidationError) -> InputError:
+    problems = []
+    column = None
+    for item in error.errors():
+        where = [str(p) for p in item.get("loc", ()) if p not in ("query", "body", "path")]
+        column = column or (where[-1] if where else None)
+        problems.append(f"{'.'.join(where) or 'request'}: {item.get('msg', 'invalid')}")
+    return InputError("; ".join(problems) or "invalid request", column=column, hint="see /openapi.json")
+
+
+def _http_error(error: StarletteHTTPException) -> SalesLeadError:
+    if error.status_code == 404:
+        return NotFoundError("no such page or endpoint", hint="pages are in the navigation; the API in /openapi.json")
+    if error.status_code == 405:
+        return InputError("method not allowed here", hint="see /openapi.json")
+    return SalesLeadError(str(error.detail))
+
+
+def create_app(
+    store_path: str | Path | None = None,
+    engagement: str = "default",
+    token: str | None = None,
+    *,
+    settings: Settings | None = None,
+    clock: Callable[[], date] | None = None,
+    allowed_hosts: tuple[str, ...] = LOOPBACK_HOSTS,
+    new_token: bool = False,
+) -> FastAPI:
+    """The dashboard over one store and one engagement.
+
+    ``token`` sets the write token; without it the engagement's stored token is used, and on first
+    start (or with ``new_token``) one is made — it is on ``app.state.new_token`` for the caller to
+    show once. ``allowed_hosts`` are the names the server answers to (the Host header).
+    """
+    location = resolve_location(store_path)
+    settings = settings or Settings()
+    with open_seat(location, settings=settings, engagement=engagement) as seat:
+        token_sha256, fresh = ensure_token(seat.records, token, rotate=new_token)
+
+    def opener() -> Seat:
+        opened = open_seat(location, settings=settings, engagement=engagement)
+        if clock is not None:
+            opened.clock = clock
+        return opened
+
+    holder = SeatHolder(opener)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        holder.close()
+
+    app = FastAPI(
+        title="saleslead",
+        lifespan=lifespan,
+        version=__version__,
+        summary="The sales-lead seat's dashboard and JSON API (the same JSON as the CLI's --json).",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.config = WebConfig(
+        store=location, engagement=engagement, settings=settings, clock=clock, guard=Guard(token_sha256), seat=holder
+    )
+    app.state.new_token = fresh
+    hosts = {h.lower() for h in allowed_hosts}
+
+    @app.middleware("http")
+    async def guard_hosts_and_headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        host = request.headers.get("host", "")
+        name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+        if "*" not in hosts and name.lower() not in hosts:
+            error = AccessDenied(f"this server does not answer to the host {name!r}", status=400)
+            response: Response = JSONResponse(error_payload(error), status_code=400)
+        else:
+            response = await call_next(request)
+        for key, value in security_headers().items():
+            if key == "Cache-Control" and request.url.path.startswith("/static/"):
+                value = "public, max-age=86400"
+            response.headers.setdefault(key, value)
+        return response
+
+    @app.exception_handler(SalesLeadError)
+    async def _seat_error(request: Request, error: SalesLeadError) -> Response:
+        return _respond(request, error, _status_of(error))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, error: RequestValidationError) -> Response:
+        return _respond(request, _validation_error(error), 422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, error: StarletteHTTPException) -> Response:
+        return _respond(request, _http_error(error), error.status_code)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, error: Exception) -> Response:
+        return _respond(request, error, 500)
+
+    @app.get("/static/plotly.min.js", include_in_schema=False)
+    def plotly_js() -> FileResponse:
+        return FileResponse(PLOTLY_JS, media_type="text/javascript")
+
+    app.mount("/static", StaticFiles(directory=_STATIC), name="static")
+    for router in ROUTERS:
+        app.include_router(router)
+    return app

@@ -1,0 +1,199 @@
+"""What every page and endpoint of the web face shares: the app's settings, a seat per request, the
+guards, the templates, and the pages in the navigation.
+
+The app holds one seat open while it runs (opening a store costs more than most answers) and lets one
+request at a time use it. Each request calls one seat method. Answers to reads are kept, keyed by the
+method, the request and today's date, until the next write through the dashboard: while the server
+runs it holds the DuckDB file, so nothing else can change the store under it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, TypeVar
+
+from fastapi import Depends, Request
+from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel
+from starlette.responses import Response
+
+from saleslead.briefing.render import money
+from saleslead.seat import Seat
+from saleslead.settings import Settings
+from saleslead.web.security import Guard
+
+__all__ = [
+    "PAGES",
+    "Page",
+    "ReadAccess",
+    "SeatHolder",
+    "WebConfig",
+    "WriteAccess",
+    "config_of",
+    "may_read",
+    "may_write",
+    "render",
+    "seat",
+    "templates",
+]
+
+
+R = TypeVar("R")
+T = TypeVar("T")
+_KEPT = 64
+
+
+class SeatHolder:
+    """The app's one seat: opened on first use, used by one request at a time, answers kept until a write."""
+
+    def __init__(self, opener: Callable[[], Seat]) -> None:
+        self._opener = opener
+        self._seat: Seat | None = None
+        self._lock = threading.Lock()
+        self._answers: OrderedDict[str, Any] = OrderedDict()
+
+    def _open(self) -> Seat:
+        if self._seat is None:
+            self._seat = self._opener()
+        return self._seat
+
+    def today(self) -> date:
+        """The seat's today (its clock)."""
+        with self._lock:
+            return self._open().today()
+
+    def read(self, method: Callable[[Seat, R], T], request: R) -> T:
+        """``seat.<method>(request)``, or the answer kept from the same call today."""
+        with self._lock:
+            seat = self._open()
+            body = request.model_dump_json() if isinstance(request, BaseModel) else repr(request)
+            key = f"{method.__name__}|{seat.today()}|{body}"
+            if key in self._answers:
+                self._answers.move_to_end(key)
+                answer: T = self._answers[key]
+                return answer
+            answer = method(seat, request)
+            self._answers[key] = answer
+            while len(self._answers) > _KEPT:
+                self._answers.popitem(last=False)
+            return answer
+
+    def write(self, method: Callable[[Seat, R], T], request: R) -> T:
+        """``seat.<method>(request)`` for a change: every kept answer is forgotten."""
+        with self._lock:
+            seat = self._open()
+            self._answers.clear()
+            try:
+                return method(seat, request)
+            finally:
+                self._answers.clear()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._seat is not None:
+                self._seat.close()
+                self._seat = None
+            self._answers.clear()
+
+
+@dataclass(frozen=True)
+class WebConfig:
+    """One running dashboard: its store, its engagement (and only that one), settings, clock, token digest."""
+
+    store: str
+    engagement: str
+    settings: Settings
+    clock: Callable[[], date] | None
+    guard: Guard
+    seat: SeatHolder
+
+
+@dataclass(frozen=True)
+class Page:
+    """A page in the navigation, and the seat method it needs (absent until its mandate lands)."""
+
+    slug: str
+    path: str
+    title: str
+    mandate: str
+    method: str
+
+    @property
+    def landed(self) -> bool:
+        return callable(getattr(Seat, self.method, None))
+
+
+PAGES: tuple[Page, ...] = (
+    Page("status", "/", "Pipeline", "the seat", "status"),
+    Page("call", "/call", "The call", "forecast", "forecast"),
+    Page("coverage", "/coverage", "Coverage", "targets", "coverage"),
+    Page("waterfall", "/waterfall", "Waterfall", "forecast", "waterfall"),
+    Page("stalls", "/stalls", "Stalls", "forecast", "stalls"),
+    Page("accuracy", "/accuracy", "Accuracy", "forecast", "accuracy"),
+    Page("roster", "/roster", "Roster", "roster", "roster_capacity"),
+    Page("strategy", "/strategy", "Strategy", "strategy", "strategy_score"),
+    Page("handoffs", "/handoffs", "Handoffs", "the fleet", "handoffs"),
+)
+
+
+def config_of(request: Request) -> WebConfig:
+    config: WebConfig = request.app.state.config
+    return config
+
+
+def seat(request: Request) -> SeatHolder:
+    """The engagement's seat (one at a time)."""
+    return config_of(request).seat
+
+
+def may_read(request: Request) -> None:
+    config_of(request).guard.read(request)
+
+
+def may_write(request: Request) -> None:
+    config_of(request).guard.write(request)
+
+
+ReadAccess = Depends(may_read)
+WriteAccess = Depends(may_write)
+
+templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+
+
+def _money(value: float | None) -> str:
+    return "—" if value is None else money(float(value))
+
+
+def _pct(value: float | None, digits: int = 0) -> str:
+    return "—" if value is None else f"{value:.{digits}%}"
+
+
+def _count(value: int | float | None) -> str:
+    return "—" if value is None else f"{value:,.0f}"
+
+
+templates.env.filters["money"] = _money
+templates.env.filters["pct"] = _pct
+templates.env.filters["count"] = _count
+
+
+def render(request: Request, template: str, page: str, status_code: int = 200, **context: Any) -> Response:
+    """A page: its template, the navigation, the engagement and the as-of date it shows."""
+    config = config_of(request)
+    return templates.TemplateResponse(
+        request,
+        template,
+        {
+            "pages": PAGES,
+            "page": page,
+            "engagement": config.engagement,
+            "store_name": Path(config.store).name,
+            **context,
+        },
+        status_code=status_code,
+    )

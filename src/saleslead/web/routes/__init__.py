@@ -1,0 +1,11 @@
+"""One module per page: each holds the page and its JSON endpoints."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from saleslead.web.routes import coverage, handoffs, status, strategy
+
+__all__ = ["ROUTERS"]
+
+ROUTERS: tuple[APIRouter, ...] = (status.router, coverage.router, strategy.router, handoffs.router)
