@@ -77,8 +77,13 @@ def test_decide_adopts_the_scorecard_and_check_flags(seat: Seat) -> None:
     again = seat.strategy_check(CheckRequest(as_of=date(2026, 2, 28)))
     assert again.new_flags == 0
     assert all(f.first_flagged == date(2026, 2, 28) for f in again.flags)
-    assert len(seat.records.current(FLAG_KIND)) == 2
-    assert len(seat.records.history(FLAG_KIND, "v1/pipeline/NEW1")) == 1  # unchanged: not written again
+    remembered = seat.records.current(FLAG_KIND)
+    assert [r.key for r in remembered] == ["v1/Enterprise / New Business / Event"]
+    assert remembered[0].payload["pipeline"] == {"NEW1": "2026-02-28"}
+    assert remembered[0].payload["effort"]["activities"] == 3
+    assert remembered[0].version == 1  # unchanged on the second check: not written again
+    later = seat.strategy_check(CheckRequest(as_of=date(2026, 3, 1)))
+    assert [(f.new, f.first_flagged) for f in later.flags] == [(False, date(2026, 2, 28))] * 2
 
     early = seat.strategy_check(CheckRequest(as_of=date(2026, 1, 10)))
     assert early.flags == []

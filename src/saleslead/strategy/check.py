@@ -7,8 +7,10 @@ As of a date, under the strategy in force then (the latest version decided on or
 * **effort** — activities logged after the decision and up to ``as_of`` on opportunities of a
   do-not-compete cell (new or old deals alike): one flag per cell.
 
-Flags are remembered as records of kind ``strategy-flag``: a flag raised before is reported again
-but not as new, and it keeps its first date; when its figures change a new version is written.
+Flags are remembered as records of kind ``strategy-flag``, one per strategy version and cell (key
+``v{version}/{cell}``: the flagged deals with their first date, and the effort): a flag raised before
+is reported again but not as new, and keeps its first date; when a cell's flags change, a new version
+of its record is written.
 """
 
 from __future__ import annotations
@@ -142,17 +144,35 @@ def check(store: Store, records: Records, request: CheckRequest, as_of: date) ->
                 }
             )
 
+    # Remembered per cell (one record per strategy version and cell), so a check writes a handful of records.
+    previous = {r.key: r.payload for r in records.current(FLAG_KIND)}
+    memory: dict[str, dict[str, Any]] = {}
     flags = []
     for f in found:
-        before = records.latest(FLAG_KIND, f["key"])
-        first = date.fromisoformat(before.payload["first_flagged"]) if before else as_of
-        if before is not None and first > as_of:
-            first = as_of
-        payload = {**f, "first_flagged": first.isoformat(), "created_on": f["created_on"] and str(f["created_on"])}
-        changed = before is None or {k: v for k, v in before.payload.items() if k != "as_of"} != payload
-        if request.remember and changed:
-            records.put(FLAG_KIND, f["key"], {**payload, "as_of": as_of.isoformat()}, author="strategy-check")
-        flags.append(StrategyFlag(**{**f, "first_flagged": first, "new": before is None}))
+        record_key = f"v{strategy.version}/{f['cell_key']}"
+        before = previous.get(record_key, {})
+        remembered = memory.setdefault(
+            record_key, {"cell": f["cell"], "pipeline": dict(before.get("pipeline", {})), "effort": None}
+        )
+        if f["kind"] == "pipeline":
+            seen = before.get("pipeline", {}).get(f["opportunity_id"])
+        else:
+            seen = (before.get("effort") or {}).get("first_flagged")
+        first = min(date.fromisoformat(seen), as_of) if seen else as_of
+        if f["kind"] == "pipeline":
+            remembered["pipeline"][f["opportunity_id"]] = first.isoformat()
+        else:
+            remembered["effort"] = {
+                "first_flagged": first.isoformat(),
+                **{k: f[k] for k in ("activities", "opportunities", "amount")},
+            }
+        flags.append(StrategyFlag(**f, first_flagged=first, new=seen is None))
+    if request.remember:
+        for record_key, remembered in memory.items():
+            known = previous.get(record_key)
+            if known is None or {k: v for k, v in known.items() if k != "as_of"} != remembered:
+                payload = {**remembered, "as_of": as_of.isoformat()}
+                records.put(FLAG_KIND, record_key, payload, author="strategy-check")
     pipeline = [f for f in flags if f.kind == "pipeline"]
     return StrategyCheck(
         as_of=as_of,
