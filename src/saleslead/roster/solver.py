@@ -43,8 +43,12 @@ def solve_mip(
     time_limit: float,
     mip_rel_gap: float,
     threads: int | None = None,
+    start: FloatArray | None = None,
 ) -> MipOutcome:
-    """Minimise ``cost @ x`` s.t. ``row_lower ≤ matrix @ x ≤ row_upper``, ``lower ≤ x ≤ upper``."""
+    """Minimise ``cost @ x`` s.t. ``row_lower ≤ matrix @ x ≤ row_upper``, ``lower ≤ x ≤ upper``.
+
+    ``start`` — a feasible point handed to HiGHS as the first incumbent (the MIP then only improves it).
+    """
     n_rows, n_cols = matrix.shape
     h = _Highs()
     h.setOptionValue("output_flag", False)
@@ -71,6 +75,8 @@ def solve_mip(
     if integer.any():
         lp.integrality_ = [HighsVarType.kInteger if i else HighsVarType.kContinuous for i in integer]
     h.passModel(lp)
+    if start is not None:
+        h.setSolution(n_cols, np.arange(n_cols, dtype=np.int32), np.asarray(start, dtype=np.float64))
     h.run()
     status = h.modelStatusToString(h.getModelStatus())
     info = h.getInfo()
