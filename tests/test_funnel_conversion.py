@@ -43,7 +43,8 @@ def test_stage_conversion_by_hand(store: Store) -> None:
     assert qualify.conversion_value.value == pytest.approx(1150 / 1190)
     sq = 120**2 + 200**2 + 100**2 + 80**2 + 50**2 + 500**2 + 100**2 + 40**2
     assert qualify.conversion_value == value_rate(1150, 1190, sq, 0.9, 30)
-    assert result.evidence.sample_size == 9 and result.evidence.thin
+    assert result.evidence.sample_size == 9
+    assert result.evidence.thin
 
 
 def test_value_rate_uses_kish_effective_size() -> None:
@@ -52,14 +53,16 @@ def test_value_rate_uses_kish_effective_size() -> None:
     plain = wilson(0.4 * n_eff, n_eff)
     assert rate.value == pytest.approx(0.4)
     assert (rate.low, rate.high) == (pytest.approx(plain.low), pytest.approx(plain.high))
-    assert rate.thin and rate.method == "wilson-kish"
+    assert rate.thin
+    assert rate.method == "wilson-kish"
 
 
 def test_maturity_excludes_young_cohorts(store: Store) -> None:
     # maturity 30 days: only deals created by 11 Mar count (F, G, H are too young)
     result = stage_conversion(store, AS_OF, maturity_days=30, lookback_days=365)
     qualify = result.stages[0]
-    assert qualify.reached == 6 and qualify.still_open == 0
+    assert qualify.reached == 6
+    assert qualify.still_open == 0
     assert result.cohort_end == date(2025, 3, 11)
 
 
@@ -76,8 +79,10 @@ def test_demo_conversion_by_segment_is_consistent(demo_seat: Seat) -> None:
     assert segments == {"SMB", "Mid-Market", "Enterprise"}
     for s in result.stages:
         assert s.reached == s.advanced + s.lost + s.still_open
-        assert s.conversion.low is not None and s.conversion.low <= s.conversion.value <= s.conversion.high
+        assert s.conversion.low is not None
+        assert s.conversion.low <= s.conversion.value <= s.conversion.high
     # the stages are the learned ladder's open stages, in order
     orders = [s.stage_order for s in result.stages if s.group["segment"] == "SMB"]
-    assert orders == sorted(orders) and len(orders) == 5
+    assert orders == sorted(orders)
+    assert len(orders) == 5
     assert result.maturity_days > 0

@@ -43,7 +43,8 @@ def test_days_in_stage_by_hand(store: Store) -> None:
 def test_cycle_and_velocity_by_hand(store: Store) -> None:
     (cycle,) = cycle_length(store, AS_OF)
     # won: E 16 days, A 67, C 74, D 28, G 3 → median 28; average won (50+120+100+80+100)/5 = 90
-    assert cycle.won_deals == 5 and cycle.median_days == 28.0
+    assert cycle.won_deals == 5
+    assert cycle.median_days == 28.0
     assert cycle.average_won == pytest.approx(90.0)
     (velocity,) = sales_velocity(store, AS_OF)
     assert velocity.open_deals == 2  # F and H
@@ -54,9 +55,7 @@ def test_cycle_and_velocity_by_hand(store: Store) -> None:
 
 def test_demo_durations_order_with_segment(demo_seat: Seat) -> None:
     rows = stage_durations(demo_seat.store, demo_seat.today(), ["segment"])
-    median = {
-        r.group["segment"]: r.median_days for r in rows if r.stage_order == 0 and r.median_days is not None
-    }
+    median = {r.group["segment"]: r.median_days for r in rows if r.stage_order == 0 and r.median_days is not None}
     # the demo's Enterprise deals dwell longer than SMB ones
     assert median["Enterprise"] > median["SMB"]
     for r in rows:

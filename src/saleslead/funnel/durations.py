@@ -125,8 +125,6 @@ def stage_durations(
     """Days in each open stage per group: Kaplan–Meier median, P80, P90 (running stays censored)."""
     keys = check_by(by)
     s = span_table if span_table is not None else spans(store, as_of)
-    ordered = ibis.window(group_by="opportunity_id", order_by=[s.changed_at, s.seq])
-    s = s.mutate(prev_stage=s.stage.lag().over(ordered))
     moves = s.filter(s.prev_stage.isnull() | (s.stage != s.prev_stage))
     after = ibis.window(group_by="opportunity_id", order_by=moves.changed_at)
     moves = moves.mutate(left_at=moves.changed_at.lead().over(after))

@@ -137,7 +137,13 @@ def same_point_yield(
             "snap_end": [end_of(snapshot_of(period, as_of, q)) for q in candidates],
         }
     )
-    at = s.join(snaps, (s.changed_at < snaps.snap_end) & (s.valid_to.isnull() | (s.valid_to >= snaps.snap_end)))
+    cuts = [end_of(snapshot_of(period, as_of, q)) for q in candidates]
+    near = s.filter(
+        (s.changed_at < ibis.literal(max(cuts))) & (s.valid_to.isnull() | (s.valid_to >= ibis.literal(min(cuts))))
+    )
+    at = near.join(
+        snaps, (near.changed_at < snaps.snap_end) & (near.valid_to.isnull() | (near.valid_to >= snaps.snap_end))
+    )
     at = at.select(
         "opportunity_id",
         "period",

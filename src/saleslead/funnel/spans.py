@@ -45,13 +45,14 @@ def group_of(row: Mapping[str, Any], by: Sequence[str]) -> dict[str, str]:
 def spans(store: Store, as_of: date) -> ir.Table:
     """Every recorded state known at the end of ``as_of``, with when it stopped holding.
 
-    Columns: opportunity_id, seq, changed_at, valid_to (null: still holds), stage, stage_order, is_closed,
+    Columns: opportunity_id, seq, changed_at, valid_to (null: still holds), stage, prev_stage, stage_order, is_closed,
     is_won, amount, close_date, first_amount, first_seen, created_at, segment, motion, channel, owner_id.
     """
     h = history_until(store, as_of)
     ordered = ibis.window(group_by="opportunity_id", order_by=[h.changed_at, h.seq])
     h = h.mutate(
         valid_to=h.changed_at.lead().over(ordered),
+        prev_stage=h.stage.lag().over(ordered),
         first_amount=h.amount.first().over(ordered),
         first_seen=h.changed_at.first().over(ordered),
     )
@@ -65,6 +66,7 @@ def spans(store: Store, as_of: date) -> ir.Table:
         changed_at=joined.changed_at,
         valid_to=joined.valid_to,
         stage=joined.stage,
+        prev_stage=joined.prev_stage,
         stage_order=joined.stage_order.fill_null(999),
         is_closed=joined.is_closed.fill_null(False),
         is_won=joined.is_won.fill_null(False),
@@ -93,7 +95,7 @@ def deals(store: Store, as_of: date, span_table: ir.Table | None = None) -> ir.T
     last = s.filter(s.valid_to.isnull())
     both = last.join(reach, "opportunity_id")
     return both.select(
-        *[both[c] for c in last.columns if c not in ("valid_to", "seq")],
+        *[both[c] for c in last.columns if c not in ("valid_to", "seq", "prev_stage")],
         reached=both.reached,
         created_day=both.created_at.date(),
     )
