@@ -44,6 +44,7 @@ class MandateTool:
 
 
 MANDATE_TOOLS: tuple[MandateTool, ...] = (
+    MandateTool("forecast", "forecast", True, "The forecast: one number with its range"),
     MandateTool("coverage", "coverage", True, "Coverage of the goal: reported, required and real"),
     MandateTool("targets", "set_targets", False, "Set the pipeline and creation targets for a goal"),
     MandateTool("defend_targets", "defend_targets", False, "Weekly coverage, slips and creation gaps"),

@@ -16,6 +16,7 @@ from typing import Any
 from saleslead.briefing.render import money
 from saleslead.briefing.weekly import CallLine, Section
 from saleslead.errors import NotFoundError
+from saleslead.forecast.schemas import ForecastRequest, ForecastResult
 from saleslead.funnel.state import state_as_of
 from saleslead.periods import Period
 from saleslead.role.flags import Severity
@@ -227,7 +228,34 @@ def _targets(seat: Any, week: Week) -> Outcome:
     )
 
 
+# --- forecast --------------------------------------------------------------------------------------
+def _forecast(seat: Any, week: Week) -> Outcome:
+    result: ForecastResult = seat.forecast(ForecastRequest(period=week.period.name, as_of=week.as_of))
+    t = result.total
+    call = CallLine(
+        period=result.period,
+        call=t.p50,
+        low=t.p10,
+        high=t.p90,
+        confidence=0.8,
+        method=result.method.name,
+        sample_size=result.method.training_deals,
+    )
+    lines = [
+        f"Median outcome {money(t.p50)} (P10 {money(t.p10)} – P90 {money(t.p90)}), of which {money(t.closed_won)} is "
+        f"already booked; {result.scenarios:,} scenarios, trained on {result.method.training_deals:,} deals.",
+    ]
+    for seg in result.segments:
+        lines.append(f"- {seg.segment}: {money(seg.p50)} ({money(seg.p10)}–{money(seg.p90)})")
+    data = {"total": t.model_dump(mode="json"), "method": result.method.name}
+    return Outcome(
+        section=Section(id="forecast", title="The forecast", available=True, text="\n".join(lines), data=data),
+        call=call,
+    )
+
+
 ADAPTERS: tuple[Adapter, ...] = (
+    Adapter("forecast", "forecast", "forecast", "The forecast", True, _forecast),
     Adapter("coverage", "targets", "defend_targets", "Coverage against the goal", False, _targets),
     Adapter("strategy_score", "strategy", "strategy_score", "Where we compete", True, _strategy),
 )

@@ -385,6 +385,10 @@ class FleetDesk(SeatContext):
             missing.append(adapter.action)
             text = f"Not enough history for an honest answer: {error}"
             return Outcome(section=Section(id=adapter.action, title=adapter.title, available=False, text=text))
+        except Exception as error:  # one mandate's failure must not sink the week's briefing: say it loudly
+            missing.append(adapter.action)
+            text = f"**The {adapter.mandate} mandate failed this week** ({type(error).__name__}: {error}); no number."
+            return Outcome(section=Section(id=adapter.action, title=adapter.title, available=False, text=text))
         run.append(adapter.action)
         return outcome
 
