@@ -34,7 +34,12 @@ MinDealsOption = Annotated[
     int | None, typer.Option("--min-deals", min=1, help="Decided deals a cell needs (default: settings).")
 ]
 CostOption = Annotated[
-    float | None, typer.Option("--cost-per-deal", min=0, help="Cost of working one deal; cells that lose money …")
+    float | None,
+    typer.Option(
+        "--cost-per-deal",
+        min=0,
+        help="Cost of working one deal: a cell booking less than its deals cost is do-not-compete.",
+    ),
 ]
 CoverageOption = Annotated[
     float | None, typer.Option("--max-coverage", help="The most pipeline per dollar booked the team can create.")

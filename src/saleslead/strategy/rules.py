@@ -117,7 +117,10 @@ def recommend(
         return Verdict(
             "insufficient-evidence",
             ["min_deals"],
-            [f"Only {facts.deals} decided deals (the rules need {min_deals}){between}: not enough to judge."],
+            [
+                f"Only {facts.deals} decided deal{'' if facts.deals == 1 else 's'} (the rules need {min_deals})"
+                f"{between}: not enough to judge."
+            ],
         )
 
     dnc: list[tuple[str, str]] = []
