@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
+from saleslead.periods import Period
 from saleslead.settings import Settings
 from saleslead.store import Store
 from saleslead.store.records import Records
@@ -32,3 +33,9 @@ class SeatContext:
 
     def today(self) -> date:
         return self.clock()
+
+    def period(self, text: str | None = None, as_of: date | None = None) -> Period:
+        """The period named ``text`` (fiscal calendar of the settings), else the quarter holding ``as_of`` or today."""
+        if text:
+            return Period.parse(text, self.settings.fiscal_start_month)
+        return Period.quarter_of(as_of or self.today(), self.settings.fiscal_start_month)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from saleslead.context import Progress, SeatContext
 from saleslead.forecast.outlook import forecast_result, run_outlook
 from saleslead.forecast.schemas import ForecastRequest, ForecastResult
-from saleslead.periods import Period
 
 __all__ = ["ForecastDesk"]
 
@@ -13,17 +12,9 @@ __all__ = ["ForecastDesk"]
 class ForecastDesk(SeatContext):
     """Mandate 4 — forecast and call the number."""
 
-    def _period(self, text: str | None, as_of: object) -> Period:
-        from datetime import date
-
-        day = as_of if isinstance(as_of, date) else self.today()
-        if text:
-            return Period.parse(text, self.settings.fiscal_start_month)
-        return Period.quarter_of(day, self.settings.fiscal_start_month)
-
     def forecast(self, request: ForecastRequest, progress: Progress | None = None) -> ForecastResult:
         """Call the period's number as of a date: P10/P50/P90 for the total, every node and segment."""
         as_of = request.as_of or self.today()
-        period = self._period(request.period, as_of)
+        period = self.period(request.period, as_of)
         outlook = run_outlook(self.store, self.settings, period, as_of, request.scenarios, progress)
         return forecast_result(outlook, self.settings, request.by, request.deals)

@@ -106,9 +106,6 @@ class DefendRequest(BaseModel):
 class TargetsDesk(SeatContext):
     """Mandate 2 — set and defend pipeline targets."""
 
-    def _period(self, text: str) -> Period:
-        return Period.parse(text, self.settings.fiscal_start_month)
-
     def _targets(
         self, period: Period, as_of: date, goal: float | None, segments: dict[str, float] | None, s: ir.Table
     ) -> tuple[dict[str, float], str]:
@@ -121,7 +118,7 @@ class TargetsDesk(SeatContext):
 
     def coverage(self, request: CoverageRequest) -> Coverage:
         """Reported and real coverage of a period as of a date, in total and by segment, with the evidence."""
-        period = self._period(request.period)
+        period = self.period(request.period)
         as_of = request.as_of or self.today()
         s = spans(self.store, as_of).cache()
         targets, source = self._targets(period, as_of, request.goal, request.segments, s)
@@ -138,7 +135,7 @@ class TargetsDesk(SeatContext):
 
     def set_targets(self, request: TargetsRequest) -> TargetPlan:
         """Turn a goal into per-segment bookings, pipeline and weekly creation; save it as a new plan version."""
-        period = self._period(request.period)
+        period = self.period(request.period)
         as_of = request.as_of or self.today()
         s = spans(self.store, as_of).cache()
         d = deals(self.store, as_of, s).cache()
@@ -200,7 +197,7 @@ class TargetsDesk(SeatContext):
     def targets(self, request: TargetsShowRequest | None = None) -> TargetsShown:
         """Saved plans: every version of one period, or the latest plan of every period."""
         if request is not None and request.period:
-            name = self._period(request.period).name
+            name = self.period(request.period).name
             found = self.records.history(PLAN, name)
             if not found:
                 raise NotFoundError(f"no target plan for {name}", hint="set one: saleslead targets set")
@@ -221,7 +218,7 @@ class TargetsDesk(SeatContext):
 
     def defend_targets(self, request: DefendRequest) -> Defense:
         """Coverage week over week, flags (raised once per period and segment) and creation gaps for the SDRs."""
-        period = self._period(request.period)
+        period = self.period(request.period)
         as_of = request.as_of or self.today()
         s = spans(self.store, as_of).cache()
         d = deals(self.store, as_of, s).cache()
