@@ -1,11 +1,367 @@
-"""Mandate 3 — build and manage the roster: the seat's actions for this package (a mixin of the seat)."""
+"""Mandate 3 — build and manage the roster: the seat's actions for this package (a mixin of the seat).
+
+Actions: ``roster_show`` (who holds which seat, ramp, productivity, attainment, seasonality),
+``roster_plan`` (hires by month and segment against a goal, the binding constraint, SDR math, quota check;
+stored as a ``roster_plan`` record version), ``roster_scenarios`` (base / best / worst side by side),
+``roster_diff`` (two stored versions), ``roster_rebalance`` (accounts to AEs) and ``roster_finance``
+(the reconciliation table for the finance-analyst).
+"""
 
 from __future__ import annotations
 
-from saleslead.context import SeatContext
+from datetime import date
 
-__all__ = ["RosterDesk"]
+from pydantic import BaseModel, ConfigDict, Field
+
+from saleslead.context import SeatContext
+from saleslead.errors import InputError, NotFoundError
+from saleslead.periods import Period
+from saleslead.roster.config import RosterConfig
+from saleslead.roster.finance import FINANCE_COLUMNS, FinanceRow, finance_rows, rows_to_csv
+from saleslead.roster.measures import Headcount, RosterMeasures, measure_roster
+from saleslead.roster.pipeline import PipelineYield
+from saleslead.roster.plan import SCENARIOS, PlanWork, RosterPlan, RosterPlanRequest, build_plan
+from saleslead.roster.potential import account_book
+from saleslead.roster.productivity import Attainment, Productivity
+from saleslead.roster.ramp import RampProfile
+from saleslead.roster.rebalance import AccountMove, RepBalance, RepInput, rebalance
+from saleslead.roster.scenarios import PLAN_KIND, PlanDiff, ScenarioLine, diff_plans, scenario_line
+from saleslead.roster.seasonality import Seasonality
+from saleslead.roster.seats import RosterSeat, month_start
+
+__all__ = [
+    "FinanceTable",
+    "RebalanceResult",
+    "RosterDesk",
+    "RosterDiffRequest",
+    "RosterFinanceRequest",
+    "RosterPlan",
+    "RosterPlanRequest",
+    "RosterRebalanceRequest",
+    "RosterScenarioRequest",
+    "RosterShowRequest",
+    "RosterView",
+    "ScenarioSet",
+    "SegmentView",
+]
+
+_AUTHOR = "sales-lead"
+
+
+class RosterShowRequest(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    as_of: date | None = None
+    config: RosterConfig = RosterConfig()
+    include_leavers: bool = False
+
+
+class SegmentView(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    segment: str
+    headcount: Headcount
+    ramp: RampProfile
+    productivity: Productivity
+    attainment: Attainment
+    pipeline: PipelineYield | None
+    full_quarterly_quota: float
+
+
+class RosterView(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    as_of: date
+    seats: list[RosterSeat]
+    segments: list[SegmentView]
+    seasonality: Seasonality
+    assumptions: RosterConfig
+
+
+class RosterScenarioRequest(BaseModel):
+    """Plan the same goal under several scenarios and store each as a version."""
+
+    model_config = ConfigDict(frozen=True)
+
+    plan: RosterPlanRequest
+    scenarios: list[str] = Field(default_factory=lambda: ["base", "best", "worst"])
+
+
+class ScenarioSet(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    period: str
+    as_of: date
+    lines: list[ScenarioLine]
+    plans: list[RosterPlan]
+
+
+class RosterDiffRequest(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    key_a: str
+    key_b: str | None = None  # default: the same key
+    version_a: int | None = None  # default: the one before the latest (same key) or the latest
+    version_b: int | None = None  # default: the latest
+
+
+class RosterRebalanceRequest(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    as_of: date | None = None
+    segments: list[str] | None = None
+    locked: list[str] = Field(default_factory=list, description="account ids that stay with their owner")
+    potential_band: float = Field(0.15, gt=0, lt=1)
+    workload_band: float = Field(0.25, gt=0, lt=1)
+    band_penalty: float = Field(10.0, gt=0)
+    move_penalty: float = Field(1.0, ge=0)
+    tier_width: float | None = Field(None, gt=0, le=1, description="potential tier width (None: automatic)")
+    time_limit: float = Field(60.0, gt=0, le=600)
+    mip_rel_gap: float = Field(0.01, ge=0, le=1)
+    config: RosterConfig = RosterConfig()
+    save: bool = True
+
+
+class RebalanceResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    as_of: date
+    accounts: int
+    reps: list[RepBalance]
+    moves: list[AccountMove]
+    moved: int
+    moved_potential_share: float
+    within_band_before: int
+    within_band_after: int
+    spread_before: float  # standard deviation of potential ÷ target over reps
+    spread_after: float
+    status: str
+    objective: float
+    bound: float
+    gap: float
+    seconds: float
+    formulation: str
+    variables: int
+    constraints: int
+    skipped_accounts: int
+    locked: int
+    potential_method: str
+    version: int | None = None
+
+
+class RosterFinanceRequest(BaseModel):
+    """The finance table of a plan: given as a request, or a stored version (key, version)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    plan: RosterPlanRequest | None = None
+    key: str | None = None
+    version: int | None = None
+
+
+class FinanceTable(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    as_of: date
+    period: str
+    scenario: str
+    plan_key: str | None
+    plan_version: int | None
+    columns: list[str]
+    rows: list[FinanceRow]
+    total_quota: float
+    total_expected_bookings: float
+    total_cost: float | None
+    cost_basis: str
+
+    def to_csv(self) -> str:
+        return rows_to_csv(self.rows)
+
+
+def _spread(values: list[float]) -> float:
+    if not values:
+        return 0.0
+    mean = sum(values) / len(values)
+    return float((sum((v - mean) ** 2 for v in values) / len(values)) ** 0.5)
 
 
 class RosterDesk(SeatContext):
     """Mandate 3 — build and manage the roster."""
+
+    def roster_show(self, request: RosterShowRequest | None = None) -> RosterView:
+        """The roster as of a date: seats, headcount and ramp by segment, productivity, attainment."""
+        request = request or RosterShowRequest()
+        as_of = request.as_of or self.today()
+        m = measure_roster(self.store, as_of, request.config, self.settings)
+        return RosterView(
+            as_of=as_of,
+            seats=[s for s in m.seats if s.active or request.include_leavers],
+            segments=[
+                SegmentView(
+                    segment=s.segment,
+                    headcount=s.headcount,
+                    ramp=s.ramp,
+                    productivity=s.productivity,
+                    attainment=s.attainment,
+                    pipeline=s.pipeline,
+                    full_quarterly_quota=s.full_quota,
+                )
+                for s in m.segments.values()
+            ],
+            seasonality=m.season,
+            assumptions=request.config,
+        )
+
+    def _plan(self, request: RosterPlanRequest) -> tuple[RosterPlan, RosterMeasures, PlanWork]:
+        as_of = request.as_of or self.today()
+        measures = measure_roster(self.store, as_of, request.config, self.settings)
+        plan, work = build_plan(request.model_copy(update={"as_of": as_of}), measures, self.settings.fiscal_start_month)
+        if request.save:
+            key = request.name or f"{plan.period}/{plan.scenario}"
+            record = self.records.put(PLAN_KIND, key, plan.model_dump(mode="json"), author=_AUTHOR)
+            plan = plan.model_copy(update={"key": key, "version": record.version})
+        return plan, measures, work
+
+    def roster_plan(self, request: RosterPlanRequest) -> RosterPlan:
+        """The fewest AE hires by month and segment that reach the goal with the buffer, and what binds."""
+        return self._plan(request)[0]
+
+    def roster_scenarios(self, request: RosterScenarioRequest) -> ScenarioSet:
+        """Base, best and worst plans of the same goal side by side (each stored as a version)."""
+        unknown = [s for s in request.scenarios if s not in SCENARIOS]
+        if unknown:
+            raise InputError(f"unknown scenario(s) {unknown}", hint=f"scenarios: {sorted(SCENARIOS)}")
+        plans = [
+            self.roster_plan(
+                request.plan.model_copy(
+                    update={"scenario": s, "name": f"{request.plan.name}/{s}" if request.plan.name else None}
+                )
+            )
+            for s in request.scenarios
+        ]
+        return ScenarioSet(
+            period=plans[0].period, as_of=plans[0].as_of, lines=[scenario_line(p) for p in plans], plans=plans
+        )
+
+    def _stored_plan(self, key: str, version: int | None) -> RosterPlan:
+        versions = self.records.history(PLAN_KIND, key)
+        if not versions:
+            raise NotFoundError(f"no roster plan {key!r}", hint="list plans with `saleslead roster scenario`")
+        chosen = versions[-1] if version is None else next((r for r in versions if r.version == version), None)
+        if chosen is None:
+            raise NotFoundError(f"roster plan {key!r} has no version {version}")
+        return RosterPlan.model_validate(chosen.payload).model_copy(update={"key": key, "version": chosen.version})
+
+    def roster_diff(self, request: RosterDiffRequest) -> PlanDiff:
+        """What changed between two stored plan versions (default: the last two versions of one key)."""
+        key_b = request.key_b or request.key_a
+        version_a = request.version_a
+        if version_a is None and key_b == request.key_a:
+            versions = self.records.history(PLAN_KIND, request.key_a)
+            if len(versions) < 2 and request.version_b is None:
+                raise NotFoundError(f"roster plan {request.key_a!r} has fewer than two versions to compare")
+            version_a = versions[-2].version if len(versions) >= 2 else None
+        return diff_plans(self._stored_plan(request.key_a, version_a), self._stored_plan(key_b, request.version_b))
+
+    def roster_finance(self, request: RosterFinanceRequest) -> FinanceTable:
+        """Month × seat × quota × expected bookings × cost: the plan as finance reconciles it."""
+        if request.plan is not None:
+            plan_request = request.plan.model_copy(update={"save": False})
+        elif request.key is not None:
+            plan_request = self._stored_plan(request.key, request.version).request
+            plan_request = plan_request.model_copy(update={"save": False})
+        else:
+            raise InputError("give a plan request or a stored plan key")
+        plan, measures, work = self._plan(plan_request)
+        span = max((len(v) for v in work.months.values()), default=0)
+        quarter_of = {
+            t: Period.quarter_of(month_start(t), self.settings.fiscal_start_month).name
+            for t in range(work.first_month, work.first_month + span)
+        }
+        rows: list[FinanceRow] = []
+        for seg, months in work.months.items():
+            rows.extend(
+                finance_rows(
+                    seg,
+                    measures.active(seg, "AE"),
+                    work.hires[seg],
+                    months,
+                    work.first_month,
+                    work.period_first,
+                    work.ramps[seg],
+                    measures.season,
+                    measures.segments[seg].full_quota,
+                    quarter_of,
+                    work.config,
+                )
+            )
+        costs = [r.cost for r in rows if r.cost is not None]
+        basis = work.config.cost_per_seat_month
+        return FinanceTable(
+            as_of=plan.as_of,
+            period=plan.period,
+            scenario=plan.scenario,
+            plan_key=plan.key or request.key,
+            plan_version=plan.version or request.version,
+            columns=list(FINANCE_COLUMNS),
+            rows=rows,
+            total_quota=sum(r.quota for r in rows),
+            total_expected_bookings=sum(r.expected_bookings for r in rows),
+            total_cost=sum(costs) if costs else None,
+            cost_basis=(
+                f"cost per AE seat-month {basis['AE']:,.0f} × expected presence" if "AE" in basis else "no cost given"
+            ),
+        )
+
+    def roster_rebalance(self, request: RosterRebalanceRequest | None = None) -> RebalanceResult:
+        """Reassign accounts across AEs to bring potential and workload within bands, moving as little as may be."""
+        request = request or RosterRebalanceRequest()
+        as_of = request.as_of or self.today()
+        measures = measure_roster(self.store, as_of, request.config, self.settings)
+        segments = request.segments or list(measures.segments)
+        reps = [
+            RepInput(s.user_id, s.name, seg, measures.segments[seg].ramp.factor(s.tenure_months))
+            for seg in segments
+            if seg in measures.segments
+            for s in measures.active(seg, "AE")
+        ]
+        if not reps:
+            raise InputError(f"no active AEs in {segments} as of {as_of}")
+        book = account_book(self.store, as_of, request.config)
+        locked = set(request.locked)
+        out = rebalance(
+            book, reps, locked, potential_band=request.potential_band, workload_band=request.workload_band,
+            band_penalty=request.band_penalty, move_penalty=request.move_penalty, tier_width=request.tier_width,
+            time_limit=request.time_limit, mip_rel_gap=request.mip_rel_gap,
+        )  # fmt: skip
+        total = float(sum(book.potential[i] for i in range(len(book)) if book.segment[i] in set(segments)))
+        result = RebalanceResult(
+            as_of=as_of,
+            accounts=len(book) - out.skipped_accounts,
+            reps=out.reps,
+            moves=out.moves,
+            moved=len(out.moves),
+            moved_potential_share=sum(m.potential for m in out.moves) / total if total > 0 else 0.0,
+            within_band_before=sum(r.within_band_before for r in out.reps),
+            within_band_after=sum(r.within_band_after for r in out.reps),
+            spread_before=_spread([r.potential_before / r.target_potential for r in out.reps if r.target_potential]),
+            spread_after=_spread([r.potential_after / r.target_potential for r in out.reps if r.target_potential]),
+            status=out.status,
+            objective=out.objective,
+            bound=out.bound,
+            gap=out.gap,
+            seconds=out.seconds,
+            formulation=out.formulation,
+            variables=out.variables,
+            constraints=out.constraints,
+            skipped_accounts=out.skipped_accounts,
+            locked=len(locked & set(book.account_id)),
+            potential_method=(
+                "closed-won in the 12 months to as_of + open amount × stage probability; accounts with neither: "
+                f"{request.config.whitespace_share:.0%} of the segment median"
+            ),
+        )
+        if request.save:
+            record = self.records.put("roster_rebalance", str(as_of), result.model_dump(mode="json"), author=_AUTHOR)
+            result = result.model_copy(update={"version": record.version})
+        return result
