@@ -59,7 +59,7 @@ def _chart(handoffs: list[Handoff], roles: list[str]) -> dict[str, Any]:
         height=280,
         barmode="stack",
         legend={"traceorder": "normal"},
-        yaxis={"title": {"text": "handoffs"}, "rangemode": "tozero"},
+        yaxis={"title": {"text": "handoffs"}, "rangemode": "tozero", "tickformat": ",d"},
     )
 
 

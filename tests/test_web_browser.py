@@ -1,0 +1,163 @@
+"""The dashboard end to end in real headless Chromium (Debian's, driven by Playwright): every page draws its
+chart, writes through the forms are refused without the token and go through with it. Screenshots are saved
+under ``test-artifacts/``.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from saleslead.role.desk import AskRequest
+from saleslead.seat import open_seat
+from saleslead.web import create_app
+from saleslead.web.context import PAGES
+
+from .conftest import DEMO_TODAY
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+TOKEN = "browser-test-token"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed at /usr/bin/chromium"),
+]
+
+
+@pytest.fixture(scope="module")
+def server(demo_store_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The dashboard on the demo company (two handoffs in its outbox), served by uvicorn on a free port."""
+    import uvicorn
+
+    path = tmp_path_factory.mktemp("web-browser") / "demo.duckdb"
+    shutil.copy(demo_store_file, path)
+    with open_seat(path) as seat:
+        seat.ask(AskRequest(text="Please follow up with the customer on our biggest deal", as_of=DEMO_TODAY))
+        seat.ask(AskRequest(text="Build a prospect list for SMB", as_of=DEMO_TODAY))
+    app = create_app(path, token=TOKEN, clock=lambda: DEMO_TODAY)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    web = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=web.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not web.started:
+        assert time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    web.should_exit = True
+    thread.join(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    playwright = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed")
+    with playwright.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    """A fresh tab that records console errors and failed requests."""
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    tab = context.new_page()
+    tab.problems = []
+    tab.on("console", lambda m: tab.problems.append(m.text) if m.type == "error" else None)
+    tab.on("pageerror", lambda e: tab.problems.append(str(e)))
+    tab.on("requestfailed", lambda r: tab.problems.append(f"failed {r.url}"))
+    yield tab
+    context.close()
+
+
+def shoot(tab: Any, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    target = ARTIFACTS / f"web-{name}.png"
+    tab.screenshot(path=str(target), full_page=True)
+    return target
+
+
+@pytest.mark.parametrize("shown", [p for p in PAGES if p.landed], ids=lambda p: p.slug)
+def test_every_page_loads_with_its_chart_drawn(server: str, page: Any, shown: Any) -> None:
+    response = page.goto(server + shown.path)
+    assert response.status == 200
+    page.wait_for_selector(".chart .main-svg", timeout=60_000)
+    charts = page.locator(".chart[data-figure]")
+    drawn = page.locator(".chart .plotly .main-svg")
+    assert charts.count() >= 1
+    page.wait_for_function(
+        "() => document.querySelectorAll('.chart[data-figure]').length === "
+        "document.querySelectorAll('.chart .plotly').length"
+    )
+    assert drawn.count() >= charts.count()
+    box = page.locator(".chart").first.bounding_box()
+    assert box["width"] > 300
+    assert box["height"] > 150
+    assert page.locator("nav a.active").inner_text().startswith(shown.title)
+    assert shoot(page, shown.slug).stat().st_size > 20_000
+    assert page.problems == [], "no script error, no blocked or failed request (CSP, CDN)"
+
+
+def test_the_status_chart_shows_every_stage(server: str, page: Any) -> None:
+    page.goto(server + "/?as_of=2026-06-30")
+    page.wait_for_selector("#chart-stage .main-svg")
+    status = page.request.get(server + "/api/status?as_of=2026-06-30").json()
+    ticks = page.locator("#chart-stage .ytick text").all_text_contents()
+    assert ticks == [s["name"] for s in reversed(status["open_by_stage"])]  # drawn top-down in funnel order
+    assert len(ticks) == sum(1 for s in status["stages"] if not s["is_closed"])
+    assert page.locator("input[name=as_of]").input_value() == "2026-06-30"
+    assert page.locator(".kpi .value").first.inner_text() == f"${status['open_amount'] / 1e6:,.2f}M"
+
+
+def test_a_write_without_the_token_is_refused_then_goes_through_with_it(server: str, page: Any) -> None:
+    page.goto(server + "/handoffs?to_role=account-executive")
+    row = page.locator("tr[data-handoff]").first
+    assert row.locator(".tag").inner_text() == "open"
+    row.get_by_role("button", name="Acknowledge").click()
+    result = row.locator(".result")
+    result.locator(".refused").wait_for()
+    assert "Refused (401, AccessDenied)" in result.inner_text()
+    assert result.get_attribute("data-status") == "401"
+    shoot(page, "write-refused")
+    page.reload()
+    assert page.locator("tr[data-handoff]").first.locator(".tag").inner_text() == "open"
+
+    page.fill("#write-token", TOKEN)
+    page.dispatch_event("#write-token", "change")
+    page.locator("tr[data-handoff]").first.get_by_role("button", name="Acknowledge").click()
+    page.locator("tr[data-handoff] .result .ok").wait_for()
+    assert "is now acknowledged" in page.locator("tr[data-handoff] .result .ok").inner_text()
+    page.wait_for_load_state("load")
+    page.locator("tr[data-handoff] .tag:text('acknowledged')").wait_for(timeout=15_000)
+    assert TOKEN not in page.content(), "the token is never rendered into the page"
+    shoot(page, "write-accepted")
+
+
+def test_tables_sort_by_a_click(server: str, page: Any) -> None:
+    page.goto(server + "/strategy")
+    table = page.locator("#scorecard-table")
+    table.locator("th", has_text="Decided").click()
+    first = [int(x.replace(",", "")) for x in table.locator("tbody tr td:nth-child(3)").all_inner_texts()]
+    assert first == sorted(first)
+    table.locator("th", has_text="Decided").click()
+    second = [int(x.replace(",", "")) for x in table.locator("tbody tr td:nth-child(3)").all_inner_texts()]
+    assert second == sorted(first, reverse=True)
