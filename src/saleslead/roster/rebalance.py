@@ -10,9 +10,19 @@ segment, current owner and potential tier (exact mode: one account per group, ``
 ``over, under ≥ 0``. Locked accounts stay with their owner (constants in the owner's load).
 
 Minimise ``band_penalty × Σ (over_r + under_r) ÷ target_r`` (both measures)
-``+ move_penalty × Σ_{r ≠ owner(g)} y[g, r]`` — accounts whose owner is not an active AE of the segment
-must move and carry no penalty. Tiered mode assigns a group's accounts to reps by interleaving them in
-potential order, and the balance reported is recomputed on the actual accounts.
+``+ move_penalty × Σ_{r ≠ owner(g)} y[g, r] × potential_g ÷ mean target`` — disruption is the potential that
+changes hands, in units of a rep's target. Accounts whose owner is not an active AE of the segment must
+move and carry no penalty.
+
+Solving (so 10,000 accounts × 100 reps fit in a minute): the LP relaxation first; its solution rounded per
+group (floors, then the largest fractions) is a feasible start; the MIP is then solved on the columns the
+relaxation or the rounding use plus every "stay" column, from that start, with a time limit and
+``mip_rel_gap``. The reported gap is against a valid lower bound: the LP relaxation of the full model (or
+the MIP's own bound when no column was dropped, as in exact mode). Exact mode (one account per group,
+binaries) is used when ``accounts × reps ≤ exact_limit`` in every segment and no tier width is given;
+otherwise accounts are grouped by owner and potential tier (``tier = ⌊ln(potential) ÷ ln(1 + width)⌋``,
+width 0.2 by default), a group's accounts are dealt to its reps by interleaving them in potential order,
+and the balance reported is recomputed on the actual accounts.
 """
 
 from __future__ import annotations
@@ -236,7 +246,8 @@ def rebalance(
         start = np.concatenate([y, *(np.maximum(x, 0.0) for x in slack)])
         # the MIP keeps the columns the relaxation or the rounding uses, and every "stay with the owner"
         stays = np.asarray([groups[g][0] == r for g, r in zip(col_group, col_rep, strict=True)], dtype=np.bool_)
-        keep[:n_y] = (relaxed.values[:n_y] > 1e-9) | (y > 0) | stays
+        if not exact:  # small (exact) models keep every column, so the MIP's own bound is valid
+            keep[:n_y] = (relaxed.values[:n_y] > 1e-9) | (y > 0) | stays
     cols_kept = np.flatnonzero(keep)
     restricted = solve_mip(
         bounds[0][keep], bounds[1][keep], bounds[2][keep], integer[keep], matrix[:, cols_kept], row_lower,
@@ -245,7 +256,10 @@ def rebalance(
     )  # fmt: skip
     full = np.zeros(n_cols)
     full[cols_kept] = restricted.values
-    bound = relaxed.objective if relaxed.feasible else restricted.bound
+    # a valid lower bound: the relaxation's, or the MIP's own when no column was dropped
+    bound = relaxed.objective if relaxed.feasible else -math.inf
+    if keep.all() and restricted.feasible:
+        bound = max(bound, restricted.bound)
     gap = (restricted.objective - bound) / max(abs(restricted.objective), 1e-9) if restricted.feasible else math.inf
     outcome = MipOutcome(
         values=full, status=restricted.status, objective=restricted.objective, bound=bound, gap=max(gap, 0.0),
