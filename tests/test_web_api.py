@@ -148,6 +148,9 @@ BAD_REQUESTS: list[tuple[str, str, dict[str, Any], int, str]] = [
     ("GET", "/api/strategy/scorecard", {"by": "segment,planet"}, 422, "InputError"),
     ("GET", "/api/strategy", {}, 404, "NotFoundError"),
     ("POST", "/api/strategy/decide", {"author": ""}, 422, "InputError"),
+    ("GET", "/api/roster", {"as_of": "2026-02-30"}, 422, "InputError"),
+    ("GET", "/api/roster/plan", {"period": "2027-Q1"}, 422, "InputError"),
+    ("POST", "/api/roster/plan", {"period": "2027-Q1", "goal": 1e6, "scenario": "rosy"}, 422, "InputError"),
     ("GET", "/api/handoffs", {"status": "lost"}, 422, "InputError"),
     ("POST", "/api/handoffs/update", {"id": "ho-0000000000000000"}, 404, "NotFoundError"),
 ]
@@ -226,6 +229,23 @@ def test_strategy_heatmap_holds_every_cell(client: TestClient) -> None:
     filled = sum(1 for row in heatmap["z"] for z in row if z is not None)
     assert filled == len(card["cells"])
     assert set(heatmap["y"]) == {c["segment"] for c in card["cells"]}
+
+
+def test_roster_plan_draws_capacity_against_goal(client: TestClient) -> None:
+    params = {"period": "2027-Q1", "goal": "9000000"}
+    plan = client.get("/api/roster/plan", params=params).json()
+    assert plan["goal"] == 9_000_000
+    assert plan["key"] is None, "a plan computed for a page is not saved"
+    page = client.get("/roster", params=params, headers={"accept": "text/html"})
+    chart = figures(page.text)[0]["data"]
+    months = sorted({m["month"] for m in plan["months"]})
+    assert months == ["2027-01", "2027-02", "2027-03"]
+    goal_line = next(t for t in chart if t["name"].startswith("goal"))
+    want = [sum(m["goal"] for m in plan["months"] if m["month"] == month) for month in months]
+    assert goal_line["y"] == pytest.approx(want)
+    bars = [t for t in chart if t["type"] == "bar"]
+    assert sum(sum(t["y"]) for t in bars) == pytest.approx(sum(m["capacity"] for m in plan["months"]))
+    assert f'<span class="value">{plan["total_hires"]}</span>' in page.text
 
 
 def test_plotly_comes_from_the_installed_package(client: TestClient) -> None:

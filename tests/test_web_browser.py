@@ -117,6 +117,20 @@ def test_every_page_loads_with_its_chart_drawn(server: str, page: Any, shown: An
     assert page.problems == [], "no script error, no blocked or failed request (CSP, CDN)"
 
 
+def test_a_roster_plan_draws_capacity_against_goal(server: str, page: Any) -> None:
+    page.goto(server + "/roster")
+    page.wait_for_selector("#chart-headcount .main-svg")
+    page.fill("#plan-form input[name=goal]", "9000000")
+    page.locator("#plan-form button[type=submit]").click()
+    page.wait_for_selector("#chart-capacity .main-svg", timeout=60_000)
+    assert "goal=9000000" in page.url
+    legend = page.locator("#chart-capacity .legendtext").all_text_contents()
+    assert "goal × (1 + 10% buffer)" in legend
+    assert page.locator("#hires-table tbody tr").count() == 3
+    shoot(page, "roster-plan")
+    assert page.problems == []
+
+
 def test_the_status_chart_shows_every_stage(server: str, page: Any) -> None:
     page.goto(server + "/?as_of=2026-06-30")
     page.wait_for_selector("#chart-stage .main-svg")

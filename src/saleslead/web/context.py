@@ -135,7 +135,7 @@ PAGES: tuple[Page, ...] = (
     Page("waterfall", "/waterfall", "Waterfall", "forecast", "waterfall"),
     Page("stalls", "/stalls", "Stalls", "forecast", "stalls"),
     Page("accuracy", "/accuracy", "Accuracy", "forecast", "accuracy"),
-    Page("roster", "/roster", "Roster", "roster", "roster_capacity"),
+    Page("roster", "/roster", "Roster", "roster", "roster_show"),
     Page("strategy", "/strategy", "Strategy", "strategy", "strategy_score"),
     Page("handoffs", "/handoffs", "Handoffs", "the fleet", "handoffs"),
 )

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from saleslead.web.routes import call, coverage, handoffs, status, strategy
+from saleslead.web.routes import call, coverage, handoffs, roster, status, strategy
 
 __all__ = ["ROUTERS"]
 
-ROUTERS: tuple[APIRouter, ...] = (status.router, call.router, coverage.router, strategy.router, handoffs.router)
+ROUTERS: tuple[APIRouter, ...] = (
+    status.router,
+    call.router,
+    coverage.router,
+    roster.router,
+    strategy.router,
+    handoffs.router,
+)
