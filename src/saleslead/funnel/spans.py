@@ -49,13 +49,10 @@ def spans(store: Store, as_of: date) -> ir.Table:
     is_won, amount, close_date, first_amount, first_seen, created_at, segment, motion, channel, owner_id.
     """
     h = history_until(store, as_of)
-    ordered = ibis.window(group_by="opportunity_id", order_by=[h.changed_at, h.seq])
-    h = h.mutate(
-        valid_to=h.changed_at.lead().over(ordered),
-        prev_stage=h.stage.lag().over(ordered),
-        first_amount=h.amount.first().over(ordered),
-        first_seen=h.changed_at.first().over(ordered),
-    )
+    # The store keeps each event's successor time and its deal's first event (see store.merge), so no
+    # re-sorting is needed; a successor after ``as_of`` is not known yet and reads as "still holds".
+    cut = ibis.literal(end_of(as_of))
+    h = h.mutate(valid_to=ibis.ifelse(h.valid_to >= cut, ibis.null("timestamp"), h.valid_to))
     stages = store.table("stages")
     opps = store.table("opportunities")
     joined = h.left_join(stages, h.stage == stages.name).left_join(opps, "opportunity_id")

@@ -56,18 +56,11 @@ def history_until(store: Store, as_of: date) -> ir.Table:
 def state_as_of(store: Store, as_of: date) -> ir.Table:
     """Every opportunity that existed at the end of ``as_of``, in its state then (see :data:`STATE_COLUMNS`)."""
     h = history_until(store, as_of)
-    # Within a deal ``seq`` grows with time, so the newest event known at the end of ``as_of`` is the
-    # one with the largest seq; each event already carries its pushes so far and its stage entry time.
-    facts = h.group_by("opportunity_id").aggregate(
-        newest=h.seq.max(),
-        first_seen=h.changed_at.min(),
-        activity_noted=h.last_activity_date.max(),
-    )
-    events = store.table("history")
-    last = facts.join(events, facts.newest == events.seq).select(
+    # The newest event known at the end of ``as_of`` is the one whose successor (if any) came later.
+    cut = ibis.literal(end_of(as_of))
+    last = h.filter(h.valid_to.isnull() | (h.valid_to >= cut)).select(
         "opportunity_id",
         "first_seen",
-        "activity_noted",
         "stage",
         "amount",
         "close_date",
@@ -76,6 +69,7 @@ def state_as_of(store: Store, as_of: date) -> ir.Table:
         "owner_id",
         "pushes",
         "stage_entered_at",
+        activity_noted="activity_so_far",
     )
 
     acts = store.table("activities")

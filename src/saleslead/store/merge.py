@@ -9,7 +9,9 @@ For each touched deal, stored and candidate events are put in one order — time
 * a new event that repeats the state just before it is dropped (a CRM history row only when it is
   also at the same instant), so the same export ingested twice adds nothing;
 * every kept event carries what point-in-time reads need without re-sorting: ``pushes`` (close-date
-  moves later so far) and ``stage_entered_at`` (when the current stage run began), and a ``seq``
+  moves later so far), ``stage_entered_at`` (when the current stage run began), ``valid_to`` (when
+  the next event replaced it — a later fact, so readers null it past their as-of), ``prev_stage``,
+  ``first_amount`` and ``first_seen`` (the deal's first event), ``activity_so_far``, and a ``seq``
   that increases with time within the deal.
 """
 
@@ -66,6 +68,16 @@ def _forward_fill(index_valid: BoolArray, starts: BoolArray) -> IntArray:
     n = index_valid.size
     source = np.where(index_valid | starts, np.arange(n), 0)
     return np.maximum.accumulate(source)
+
+
+def _running_max_by_group(values: IntArray, starts: BoolArray) -> IntArray:
+    """Running maximum of ``values`` that restarts where ``starts`` is true (groups are contiguous)."""
+    group = np.cumsum(starts) - 1
+    # Lift each group above every earlier one so one global running max never leaks across groups.
+    span = int(values.max()) - int(values.min()) + 1 if values.size else 1
+    low = int(values.min()) if values.size else 0
+    lifted = (values - low) + group.astype(np.int64) * span
+    return np.maximum.accumulate(lifted) - group.astype(np.int64) * span + low
 
 
 def merge_events(stored: pa.Table, candidates: pa.Table, next_seq: int, ingest_id: int) -> MergedHistory:
@@ -140,6 +152,21 @@ def merge_events(stored: pa.Table, candidates: pa.Table, next_seq: int, ingest_i
     at_start = np.maximum.accumulate(np.where(starts_r, np.arange(deal_r.size), 0)) if deal_r.size else deal_r
     before = (total - pushed)[at_start] if deal_r.size else total
     pushes = total - before
+    n = deal_r.size
+    ends = np.r_[starts_r[1:], True] if n else starts_r
+    # When this state stopped holding: the next event of the same deal (null for the newest).
+    next_time = np.r_[entered[1:], 0] if n else entered
+    valid_to = pa.array(next_time, pa.int64(), mask=ends).cast(pa.timestamp("us"))
+    prev_take = np.where(starts_r, 0, np.arange(n) - 1) if n else np.zeros(0, np.int64)
+    prev_stage = pc.if_else(
+        pa.array(starts_r), pa.nulls(n, pa.string()), rows.column("stage").take(pa.array(prev_take))
+    )
+    first_row = np.maximum.accumulate(np.where(starts_r, np.arange(n), 0)) if n else np.zeros(0, np.int64)
+    # Latest activity known so far within the deal: a running maximum that restarts at each deal.
+    unknown = -(10**7)  # days before 1970: below any real date
+    activity = _codes(rows.column("last_activity_date"))
+    best = _running_max_by_group(np.where(activity == _NONE, unknown, activity), starts_r)
+    activity_so_far = pa.array(best, pa.int64(), mask=best <= unknown).cast(pa.int32()).cast(pa.date32())
 
     out = pa.table(
         {
@@ -151,6 +178,11 @@ def merge_events(stored: pa.Table, candidates: pa.Table, next_seq: int, ingest_i
             "ingest_id": rows.column("ingest_id"),
             "pushes": pa.array(pushes.astype(np.int64)),
             "stage_entered_at": pa.array(stage_entered, pa.int64()).cast(pa.timestamp("us")),
+            "valid_to": valid_to,
+            "prev_stage": prev_stage,
+            "first_amount": rows.column("amount").take(pa.array(first_row)),
+            "first_seen": rows.column("changed_at").take(pa.array(first_row)),
+            "activity_so_far": activity_so_far,
         }
     )
     rewritten = pc.unique(out.column("opportunity_id").combine_chunks())

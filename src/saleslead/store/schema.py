@@ -56,6 +56,11 @@ _V1: dict[str, sch.Schema] = {
             "ingest_id": "int64",
             "pushes": "int64",  # close-date moves later up to and including this event
             "stage_entered_at": "timestamp",  # when the stage of this event was entered
+            "valid_to": "timestamp",  # when the next event replaced this one (null: newest)
+            "prev_stage": "string",  # stage of the event before (null: first)
+            "first_amount": "float64",  # amount at the deal's first event
+            "first_seen": "timestamp",  # time of the deal's first event
+            "activity_so_far": "date",  # latest activity date known up to this event
         }
     ),
     "stages": ibis.schema(
