@@ -2,9 +2,40 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+
 from saleslead.context import Progress, SeatContext
-from saleslead.forecast.outlook import forecast_result, run_outlook
-from saleslead.forecast.schemas import ForecastRequest, ForecastResult
+from saleslead.errors import InputError
+from saleslead.evidence import Evidence
+from saleslead.forecast.backtest import run_backtest
+from saleslead.forecast.calls import CALL, FLAG, SEAT_CALL, call_key, call_record, check_adjustment, store_flag
+from saleslead.forecast.guard import TOTAL, check_call
+from saleslead.forecast.ledger import node_actuals, shrink
+from saleslead.forecast.outlook import Outlook, forecast_result, run_outlook
+from saleslead.forecast.panel import day_number, load_book
+from saleslead.forecast.schemas import (
+    AccuracyRequest,
+    AccuracyResult,
+    BacktestRequest,
+    BacktestResult,
+    CallCheck,
+    CallCheckRequest,
+    CallListRequest,
+    CallListResult,
+    CallRecord,
+    CallSubmitRequest,
+    ForecastRequest,
+    ForecastResult,
+    LedgerRow,
+    SeatCallRequest,
+    StallsRequest,
+    StallsResult,
+    WaterfallRequest,
+    WaterfallResult,
+)
+from saleslead.forecast.stalls import find_stalls
+from saleslead.forecast.waterfall import pipeline_waterfall
+from saleslead.periods import Period
 
 __all__ = ["ForecastDesk"]
 
@@ -12,9 +43,189 @@ __all__ = ["ForecastDesk"]
 class ForecastDesk(SeatContext):
     """Mandate 4 — forecast and call the number."""
 
+    def _forecast_period(self, text: str | None, as_of: date) -> Period:
+        if text:
+            return Period.parse(text, self.settings.fiscal_start_month)
+        return Period.quarter_of(as_of, self.settings.fiscal_start_month)
+
+    def _outlook(self, period: Period, as_of: date, progress: Progress | None = None) -> Outlook:
+        return run_outlook(self.store, self.settings, period, as_of, None, progress)
+
     def forecast(self, request: ForecastRequest, progress: Progress | None = None) -> ForecastResult:
         """Call the period's number as of a date: P10/P50/P90 for the total, every node and segment."""
         as_of = request.as_of or self.today()
-        period = self.period(request.period, as_of)
+        period = self._forecast_period(request.period, as_of)
         outlook = run_outlook(self.store, self.settings, period, as_of, request.scenarios, progress)
         return forecast_result(outlook, self.settings, request.by, request.deals)
+
+    def stalls(self, request: StallsRequest) -> StallsResult:
+        """Open deals stuck in stage, slipping or quiet beyond history's norms, for the account executive."""
+        return find_stalls(self.store, request.as_of or self.today(), self.settings.min_sample)
+
+    def waterfall(self, request: WaterfallRequest) -> WaterfallResult:
+        """How a period's pipeline moved between two dates, reconciling exactly."""
+        period = Period.parse(request.period, self.settings.fiscal_start_month)
+        return pipeline_waterfall(self.store, period, request.start, request.end)
+
+    # --- calls --------------------------------------------------------------------------------
+    def call_submit(self, request: CallSubmitRequest, progress: Progress | None = None) -> CallRecord:
+        """Record a call (or a manager's adjustment, with its reason), check it with the honesty guard."""
+        period = Period.parse(request.period, self.settings.fiscal_start_month)
+        as_of = request.as_of or self.today()
+        self._known_node(request.node)
+        key = call_key(period.name, request.node)
+        previous = self.records.latest(CALL, key)
+        check_adjustment(previous, request.author, request.adjustment, request.reason)
+        version = (previous.version + 1) if previous else 1
+        check = check_call(
+            self._outlook(period, as_of, progress), request.node, request.amount, request.category, version,
+            self.settings.guard,
+        )  # fmt: skip
+        payload = {
+            "node": request.node,
+            "period": period.name,
+            "amount": request.amount,
+            "category": request.category,
+            "as_of": as_of.isoformat(),
+            "author": request.author,
+            "reason": request.reason,
+            "adjustment": request.adjustment or (previous is not None and previous.author != request.author),
+            "previous_amount": previous.payload.get("amount") if previous else None,
+            "check": check.model_dump(mode="json"),
+        }
+        record = self.records.put(CALL, key, payload, author=request.author)
+        store_flag(self.records, check, request.author)
+        return call_record(record)
+
+    def call_check(self, request: CallCheckRequest, progress: Progress | None = None) -> CallListResult:
+        """Re-check the current calls of a period as of a date; store each verdict as the call's flag."""
+        period = Period.parse(request.period, self.settings.fiscal_start_month)
+        as_of = request.as_of or self.today()
+        current = [r for r in self.records.current(CALL) if r.payload.get("period") == period.name]
+        if request.node:
+            current = [r for r in current if r.payload.get("node") == request.node]
+        if not current:
+            return CallListResult(calls=[])
+        outlook = self._outlook(period, as_of, progress)
+        out: list[CallRecord] = []
+        for record in current:
+            body = record.payload
+            check = check_call(
+                outlook, str(body["node"]), float(body["amount"]), str(body["category"]), record.version,
+                self.settings.guard,
+            )  # fmt: skip
+            store_flag(self.records, check, "saleslead")
+            out.append(call_record(record).model_copy(update={"check": check}))
+        return CallListResult(calls=out)
+
+    def call_list(self, request: CallListRequest) -> CallListResult:
+        """Current calls (or every version with --history), newest check included."""
+        records = []
+        for kind in (CALL, SEAT_CALL):
+            for current in self.records.current(kind):
+                records.extend(self.records.history(kind, current.key) if request.history else [current])
+        calls = [call_record(r) for r in records]
+        if request.period:
+            calls = [c for c in calls if c.period == request.period]
+        if request.node:
+            calls = [c for c in calls if c.node == request.node]
+        return CallListResult(calls=sorted(calls, key=lambda c: (c.period, c.node, c.version)))
+
+    def seat_call(self, request: SeatCallRequest, progress: Progress | None = None) -> CallRecord:
+        """The seat's own call for a period: the P50 of the total with its P10–P90, versioned."""
+        as_of = request.as_of or self.today()
+        period = self._forecast_period(request.period, as_of)
+        outlook = self._outlook(period, as_of, progress)
+        result = forecast_result(outlook, self.settings, "segment", False)
+        previous = self.records.latest(SEAT_CALL, period.name)
+        check = check_call(outlook, TOTAL, result.total.p50, "seat-call", (previous.version + 1) if previous else 1,
+                           self.settings.guard)  # fmt: skip
+        payload = {
+            "node": TOTAL,
+            "period": period.name,
+            "amount": result.total.p50,
+            "category": "seat-call",
+            "as_of": as_of.isoformat(),
+            "author": "saleslead",
+            "reason": f"P50 of {result.scenarios} scenarios; {result.method.name}",
+            "adjustment": False,
+            "previous_amount": previous.payload.get("amount") if previous else None,
+            "p10": result.total.p10,
+            "p90": result.total.p90,
+            "check": check.model_dump(mode="json"),
+        }
+        return call_record(self.records.put(SEAT_CALL, period.name, payload, author="saleslead"))
+
+    def forecast_flags(self) -> list[CallCheck]:
+        """Open honesty-guard flags on the current version of every call (for every briefing)."""
+        current = {r.key: r.version for r in self.records.current(CALL)}
+        flags = []
+        for record in self.records.current(FLAG):
+            check = CallCheck.model_validate(record.payload)
+            if record.status == "open" and current.get(record.key) == check.version:
+                flags.append(check)
+        return flags
+
+    def _known_node(self, node: str) -> None:
+        if node == TOTAL:
+            return
+        users = self.store.table("users")
+        if not users.filter(users.user_id == node).count().execute():
+            raise InputError(f"no user {node!r} to call for", hint="use a user id from the users table, or 'total'")
+
+    # --- accuracy ----------------------------------------------------------------------------
+    def forecast_backtest(self, request: BacktestRequest, progress: Progress | None = None) -> BacktestResult:
+        """Walk-forward backtest of the forecast against both baselines."""
+        return run_backtest(self.store, self.settings, request, progress)
+
+    def forecast_accuracy(self, request: AccuracyRequest) -> AccuracyResult:
+        """Submitted calls against what was booked, per node, shrunk toward the team."""
+        as_of = request.as_of or self.today()
+        book = load_book(self.store, as_of)
+        errors: dict[str, list[float]] = {}
+        by_period: dict[str, list[tuple[str, float]]] = {}
+        for current in self.records.current(CALL):
+            period = Period.parse(str(current.payload["period"]), self.settings.fiscal_start_month)
+            if period.end > as_of:
+                continue
+            made = [
+                r
+                for r in self.records.history(CALL, current.key)
+                if date.fromisoformat(str(r.payload["as_of"])) < period.end
+            ]
+            if made:
+                by_period.setdefault(period.name, []).append(
+                    (str(made[-1].payload["node"]), float(made[-1].payload["amount"]))
+                )
+        for name, calls in by_period.items():
+            period = Period.parse(name, self.settings.fiscal_start_month)
+            actual = node_actuals(self.store, book, period, day_number(as_of), {n for n, _ in calls})
+            for node, amount in calls:
+                if actual.get(node, 0.0) > 0:
+                    errors.setdefault(node, []).append((amount - actual[node]) / actual[node])
+        table, team, k = shrink(errors)
+        rows = [
+            LedgerRow(
+                node=node,
+                calls=len(errors[node]),
+                mean_error=v[0],
+                bias_shrunk=v[1],
+                abs_error=v[2],
+                abs_error_shrunk=v[3],
+                thin=len(errors[node]) < self.settings.min_sample,
+            )
+            for node, v in sorted(table.items())
+        ]
+        n = sum(len(v) for v in errors.values())
+        return AccuracyResult(
+            as_of=as_of,
+            rows=rows,
+            team_bias=team,
+            prior_strength=k,
+            evidence=Evidence(
+                method="relative error of the last call before period end; empirical-Bayes shrinkage to the team",
+                sample_size=n,
+                thin=n < self.settings.min_sample,
+                note=f"recorded {datetime.now(UTC).date().isoformat()}",
+            ),
+        )

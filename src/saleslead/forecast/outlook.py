@@ -33,7 +33,7 @@ from saleslead.periods import Period
 from saleslead.settings import Settings
 from saleslead.store import Store
 
-__all__ = ["Outlook", "period_weights", "run_outlook", "win_probabilities"]
+__all__ = ["Outlook", "forecast_result", "period_shock", "period_weights", "run_outlook", "win_probabilities"]
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
@@ -65,7 +65,7 @@ def _won_in(st: States, period: Period) -> npt.NDArray[np.bool_]:
     return st.is_won & (st.close_day >= start) & (st.close_day < end)
 
 
-def _shock(model: DealModel, book: DealBook, as_of: int, period: Period, floor: float) -> Shock:
+def period_shock(model: DealModel, book: DealBook, as_of: int, period: Period, floor: float = 0.05) -> Shock:
     """Random-intercept fit on the last :data:`SHOCK_QUARTERS` finished periods, at a few origins in each."""
     groups: list[tuple[Floats, npt.NDArray[np.bool_]]] = []
     now = book.states_at(as_of)
@@ -114,6 +114,7 @@ def run_outlook(
     progress: Progress | None = None,
     book: DealBook | None = None,
     model: DealModel | None = None,
+    shock: Shock | None = None,
 ) -> Outlook:
     """Forecast ``period`` as of the end of ``as_of`` (a ``book`` loaded later is cut at ``as_of`` here)."""
     d = day_number(as_of)
@@ -123,9 +124,9 @@ def run_outlook(
     model = model or fit_deal_model(book, d, settings.fiscal_start_month, settings.min_sample)
     now = book.states_at(d)
     open_ = now.take(~now.is_closed)
-    p = win_probabilities(model, book, open_, period)
+    shock = shock or period_shock(model, book, d, period)
+    p = shock.calibrate(win_probabilities(model, book, open_, period))
     closed = now.take(_won_in(now, period))
-    shock = _shock(model, book, d, period, floor=0.05)
     new = new_pipeline_run_rate(book, period, d)
     owner_codes = np.unique(np.concatenate([open_.owner, closed.owner]))
     owners = [book.owners[int(o)] for o in owner_codes]
@@ -304,7 +305,8 @@ def forecast_result(o: Outlook, settings: Settings, by: str | None, with_deals: 
         lost_events=r.events_lost,
         calibration_rows=r.calibration_rows,
         shock_sd=round(o.shock.sd, 4),
-        shock_mean=round(o.shock.mean, 4),
+        window_intercept=round(o.shock.intercept, 4),
+        window_slope=round(o.shock.slope, 4),
         shock_groups=o.shock.groups,
         shock_floor_used=o.shock.floor_used,
         new_pipeline_periods=o.new.periods,

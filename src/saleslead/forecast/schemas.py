@@ -109,7 +109,8 @@ class ForecastMethod(_Frozen):
     lost_events: int
     calibration_rows: int
     shock_sd: float
-    shock_mean: float
+    window_intercept: float
+    window_slope: float
     shock_groups: int
     shock_floor_used: bool
     new_pipeline_periods: list[str]

@@ -29,13 +29,21 @@ _CHUNK_CELLS = 12_000_000  # scenario × deal cells per chunk (≈ 100 MB of wor
 
 @dataclass(frozen=True)
 class Shock:
-    """The period-level shock on the log-odds: sd (used), mean (reported), how many groups it rests on."""
+    """The period-level shock on the log-odds and the window calibration fitted with it.
+
+    Calibrated probability: ``sigmoid(intercept + slope · logit p)``; shock ``z ~ N(0, sd²)`` on top.
+    """
 
     sd: float
-    mean: float
+    intercept: float
+    slope: float
     groups: int
     deals: int
     floor_used: bool
+
+    def calibrate(self, p: Floats) -> Floats:
+        lg = special.logit(np.clip(p, 1e-6, 1 - 1e-6))
+        return np.asarray(special.expit(self.intercept + self.slope * lg), dtype=np.float64)
 
 
 @dataclass(frozen=True)
@@ -72,34 +80,37 @@ def _gh(deg: int = 24) -> tuple[Floats, Floats]:
 
 
 def estimate_shock(groups: list[tuple[Floats, npt.NDArray[np.bool_]]], floor: float = 0.05) -> Shock:
-    """Maximum likelihood of a random-intercept model: y ~ Bernoulli(sigmoid(logit p + z_g)), z_g ~ N(μ, σ²).
+    """Maximum likelihood of y ~ Bernoulli(sigmoid(a + b·logit p + z_g)), z_g ~ N(0, σ²) (Platt + random intercept).
 
     Each group is the deals open at one origin of a past period, with the model's probability of winning
     inside that period and whether they did. The marginal likelihood integrates z by Gauss–Hermite.
     """
     usable = [(np.clip(p, 1e-6, 1 - 1e-6), y) for p, y in groups if len(p)]
     if len(usable) < 3:
-        return Shock(sd=max(floor, 0.2), mean=0.0, groups=len(usable), deals=0, floor_used=True)
+        return Shock(sd=max(floor, 0.2), intercept=0.0, slope=1.0, groups=len(usable), deals=0, floor_used=True)
     nodes, weights = _gh()
     logits = [special.logit(p) for p, _ in usable]
     ys = [y.astype(np.float64) for _, y in usable]
 
     def negative(theta: Floats) -> float:
-        mu, log_sd = float(theta[0]), float(theta[1])
-        z = mu + np.exp(log_sd) * nodes
+        a, b, log_sd = float(theta[0]), float(theta[1]), float(theta[2])
+        z = a + np.exp(log_sd) * nodes
         total = 0.0
         for lg, y in zip(logits, ys, strict=True):
-            eta = lg[:, None] + z[None, :]
+            eta = b * lg[:, None] + z[None, :]
             ll = (y[:, None] * eta - np.logaddexp(0.0, eta)).sum(axis=0)
             top = ll.max()
             total += top + np.log(np.dot(weights, np.exp(ll - top)))
         return -total
 
-    best = optimize.minimize(negative, np.asarray([0.0, np.log(0.2)]), method="Nelder-Mead", options={"xatol": 1e-3})
-    sd = float(np.exp(best.x[1]))
+    start = np.asarray([0.0, 1.0, np.log(0.2)])
+    best = optimize.minimize(negative, start, method="Nelder-Mead", options={"xatol": 1e-3, "fatol": 1e-3})
+    sd = float(np.exp(best.x[2]))
+    slope = float(np.clip(best.x[1], 0.5, 2.0))
     return Shock(
         sd=max(sd, floor),
-        mean=float(best.x[0]),
+        intercept=float(best.x[0]),
+        slope=slope,
         groups=len(usable),
         deals=int(sum(len(y) for y in ys)),
         floor_used=sd < floor,
@@ -136,7 +147,10 @@ def simulate(
     logit = special.logit(np.clip(book.p[order], 1e-9, 1 - 1e-9))
     chance = special.expit(logit[None, :] + levels[:, None]).astype(np.float32)  # (levels, deals)
     rollup_t = book.rollup.T.tocsr()
-    new_sd = np.sqrt(np.log1p(np.minimum(book.new_cv, 2.0) ** 2))
+    # the run-rate's spread across past periods already holds the shared shock: keep only the rest
+    shock_var = np.expm1(shock_sd**2)
+    own_cv2 = np.maximum(np.minimum(book.new_cv, 2.0) ** 2 - shock_var, 0.01)
+    new_sd = np.sqrt(np.log1p(own_cv2))
     total = np.zeros(scenarios, dtype=np.float32)
     nodes = np.zeros((book.rollup.shape[1], scenarios), dtype=np.float32)
     segments = np.zeros((n_segments, scenarios), dtype=np.float32)

@@ -1,0 +1,216 @@
+"""Walk-forward backtest: forecast the current period at each as-of date and score it against what happened.
+
+At each as-of date ``D`` (weekly or monthly between two dates) the forecast of the quarter holding ``D`` is
+made exactly as ``saleslead forecast`` would make it — from history known at the end of ``D`` only — and
+compared with the closed-won amount of that quarter known at its last day. The model is refit every
+``refit_weeks`` as-of dates (a model fit at an earlier date has seen even less, so nothing leaks).
+Two baselines run on the same points: the stage-probability-weighted pipeline and Commit + a share of
+Best Case (both over open deals whose close date falls in the quarter, plus closed-won so far).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import numpy as np
+import numpy.typing as npt
+
+from saleslead.context import Progress
+from saleslead.errors import InputError, InsufficientDataError
+from saleslead.forecast.model import DealModel, fit_deal_model
+from saleslead.forecast.outlook import period_shock, run_outlook
+from saleslead.forecast.panel import DealBook, day_number, load_book
+from saleslead.forecast.rollup import category_field
+from saleslead.forecast.schemas import BacktestPoint, BacktestRequest, BacktestResult
+from saleslead.forecast.simulate import Shock
+from saleslead.periods import Period, week_index
+from saleslead.settings import Settings
+from saleslead.store import Store
+
+__all__ = ["crps", "run_backtest", "scores"]
+
+Floats = npt.NDArray[np.float64]
+
+
+def crps(samples: npt.NDArray[np.float32] | Floats, actual: float) -> float:
+    """Continuous ranked probability score of an empirical distribution: E|X − y| − ½·E|X − X′|."""
+    x = np.sort(np.asarray(samples, dtype=np.float64))
+    n = len(x)
+    spread = 2.0 * np.dot(2 * np.arange(1, n + 1) - n - 1, x) / (n * n)
+    return float(np.mean(np.abs(x - actual)) - 0.5 * spread)
+
+
+def _pinball(forecast: Floats, actual: Floats, q: float) -> float:
+    diff = actual - forecast
+    return float(np.sum(np.maximum(q * diff, (q - 1) * diff)))
+
+
+def scores(points: list[BacktestPoint]) -> dict[str, dict[str, float | int | None]]:
+    """WAPE, bias, pinball, CRPS and P10–P90 coverage over the points, for the model and the baselines."""
+    if not points:
+        return {}
+    y = np.asarray([p.actual for p in points])
+    total = float(y.sum()) or 1.0
+    out: dict[str, dict[str, float | int | None]] = {}
+    for name in ("p50", "mean", "stage_weighted", "categories"):
+        f = np.asarray([getattr(p, name) for p in points])
+        out[name] = {
+            "points": len(points),
+            "wape": float(np.abs(f - y).sum() / total),
+            "bias": float((f - y).sum() / total),
+        }
+    p10 = np.asarray([p.p10 for p in points])
+    p50 = np.asarray([p.p50 for p in points])
+    p90 = np.asarray([p.p90 for p in points])
+    out["interval"] = {
+        "coverage_p10_p90": float(np.mean((y >= p10) & (y <= p90))),
+        "below_p10": float(np.mean(y < p10)),
+        "above_p90": float(np.mean(y > p90)),
+        "pinball_p10": _pinball(p10, y, 0.1) / total,
+        "pinball_p50": _pinball(p50, y, 0.5) / total,
+        "pinball_p90": _pinball(p90, y, 0.9) / total,
+        "crps": float(np.sum([p.crps for p in points]) / total),
+    }
+    return out
+
+
+def _dates(request: BacktestRequest) -> list[date]:
+    if request.end < request.start:
+        raise InputError("--to must not be before --from")
+    days: list[date] = []
+    day = request.start
+    while day <= request.end:
+        days.append(day)
+        if request.every == "week":
+            day += timedelta(days=7)
+        else:
+            month = day.month % 12 + 1
+            day = date(day.year + (day.month == 12), month, min(day.day, 28))
+    return days
+
+
+def _baselines(book: DealBook, as_of: int, period: Period, share: float) -> tuple[float, float, float]:
+    now = book.states_at(as_of)
+    start, end = day_number(period.start), day_number(period.end)
+    closing = (now.close_day >= start) & (now.close_day < end)
+    closed = float(now.amount[now.is_won & closing].sum())
+    open_ = ~now.is_closed & closing
+    prob = np.nan_to_num(book.stage_probability[now.stage]) / 100.0
+    weighted = closed + float((now.amount * prob)[open_].sum())
+    fields = [category_field(c) for c in book.categories]
+    commit = np.asarray([f == "commit" for f in fields])[now.forecast_category]
+    best = np.asarray([f == "best_case" for f in fields])[now.forecast_category]
+    categories = closed + float(now.amount[open_ & commit].sum()) + share * float(now.amount[open_ & best].sum())
+    return closed, weighted, categories
+
+
+def run_backtest(
+    store: Store, settings: Settings, request: BacktestRequest, progress: Progress | None = None
+) -> BacktestResult:
+    """Score the forecast and both baselines at every as-of date whose quarter has finished in the store."""
+    last = store.table("history").changed_at.max().execute()
+    if last is None:
+        raise InsufficientDataError("the store holds no history")
+    last_day = last.date()
+    book = load_book(store, last_day)
+    fsm = settings.fiscal_start_month
+    dates = [d for d in _dates(request) if Period.quarter_of(d, fsm).last_day <= last_day]
+    if not dates:
+        raise InsufficientDataError(
+            f"no as-of date between {request.start} and {request.end} has a finished quarter in the store "
+            f"(history ends {last_day})"
+        )
+    points: list[BacktestPoint] = []
+    deal_p: list[Floats] = []
+    deal_y: list[npt.NDArray[np.bool_]] = []
+    deal_stage: list[Floats] = []
+    model: DealModel | None = None
+    shock: Shock | None = None
+    shock_period: Period | None = None
+    for i, as_of in enumerate(dates):
+        d = day_number(as_of)
+        period = Period.quarter_of(as_of, fsm)
+        if model is None or i % request.refit_weeks == 0:
+            model = fit_deal_model(book, d, fsm, settings.min_sample)
+            shock = None
+        if shock is None or shock_period != period:
+            shock = period_shock(model, book, d, period)
+            shock_period = period
+        o = run_outlook(store, settings, period, as_of, request.scenarios, None, book, model, shock)
+        end_state = book.states_at(day_number(period.last_day))
+        start, end = day_number(period.start), day_number(period.end)
+        won_mask = end_state.is_won & (end_state.close_day >= start) & (end_state.close_day < end)
+        actual = float(end_state.amount[won_mask].sum())
+        won_ids = np.zeros(book.size, dtype=bool)
+        won_ids[end_state.deal[won_mask]] = True
+        deal_p.append(o.p)
+        deal_y.append(won_ids[o.open.deal])
+        closing = (o.open.close_day >= start) & (o.open.close_day < end)
+        deal_stage.append(np.nan_to_num(book.stage_probability[o.open.stage]) / 100.0 * closing)
+        _, weighted, categories = _baselines(book, d, period, request.best_case_share)
+        q = np.quantile(o.sim.total.astype(np.float64), [0.1, 0.5, 0.9])
+        points.append(
+            BacktestPoint(
+                as_of=as_of,
+                period=period.name,
+                week_of_quarter=week_index(period, as_of),
+                actual=actual,
+                p10=float(q[0]),
+                p50=float(q[1]),
+                p90=float(q[2]),
+                mean=float(o.sim.total.mean()),
+                stage_weighted=weighted,
+                categories=categories,
+                crps=crps(o.sim.total, actual),
+            )
+        )
+        if progress is not None:
+            progress("backtest", i + 1, len(dates))
+    p = np.concatenate(deal_p)
+    y = np.concatenate(deal_y).astype(np.float64)
+    stage_p = np.concatenate(deal_stage)
+    by_week: list[dict[str, float | int | None]] = []
+    for week in sorted({pt.week_of_quarter for pt in points}):
+        chosen = [pt for pt in points if pt.week_of_quarter == week]
+        s = scores(chosen)
+        by_week.append(
+            {
+                "week_of_quarter": week,
+                "points": len(chosen),
+                "coverage_p10_p90": s["interval"]["coverage_p10_p90"],
+                "wape_p50": s["p50"]["wape"],
+                "wape_stage_weighted": s["stage_weighted"]["wape"],
+                "wape_categories": s["categories"]["wape"],
+                "bias_p50": s["p50"]["bias"],
+            }
+        )
+    return BacktestResult(
+        points=points,
+        summary=scores(points),
+        by_week=by_week,
+        calibration=calibration_table(p, y),
+        brier=float(np.mean((p - y) ** 2)) if len(p) else 0.0,
+        brier_stage=float(np.mean((stage_p - y) ** 2)) if len(p) else 0.0,
+        deals_scored=len(p),
+        method=f"walk-forward, refit every {request.refit_weeks} as-of dates, {request.scenarios} scenarios",
+    )
+
+
+def calibration_table(p: Floats, y: Floats, bins: int = 10) -> list[dict[str, float | int]]:
+    """Deals grouped by predicted probability (tenths): mean predicted vs observed share won."""
+    rows: list[dict[str, float | int]] = []
+    edges = np.linspace(0, 1, bins + 1)
+    which = np.clip(np.searchsorted(edges, p, side="right") - 1, 0, bins - 1)
+    for b in range(bins):
+        m = which == b
+        if m.any():
+            rows.append(
+                {
+                    "low": float(edges[b]),
+                    "high": float(edges[b + 1]),
+                    "deals": int(m.sum()),
+                    "predicted": float(p[m].mean()),
+                    "observed": float(y[m].mean()),
+                }
+            )
+    return rows
