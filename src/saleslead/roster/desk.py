@@ -265,14 +265,24 @@ class RosterDesk(SeatContext):
 
     def roster_finance(self, request: RosterFinanceRequest) -> FinanceTable:
         """Month × seat × quota × expected bookings × cost: the plan as finance reconciles it."""
+        stored: RosterPlan | None = None
         if request.plan is not None:
             plan_request = request.plan.model_copy(update={"save": False})
         elif request.key is not None:
-            plan_request = self._stored_plan(request.key, request.version).request
-            plan_request = plan_request.model_copy(update={"save": False})
+            stored = self._stored_plan(request.key, request.version)
+            plan_request = stored.request.model_copy(update={"save": False})
         else:
             raise InputError("give a plan request or a stored plan key")
         plan, measures, work = self._plan(plan_request)
+        if stored is not None:
+            same = [(s.segment, s.hires) for s in plan.segments] == [(s.segment, s.hires) for s in stored.segments]
+            if not same:
+                raise InputError(
+                    f"the store has changed since plan {stored.key} v{stored.version} was made: its hires no longer "
+                    "reproduce",
+                    hint="make the plan again, then export it",
+                )
+            plan = plan.model_copy(update={"key": stored.key, "version": stored.version})
         span = max((len(v) for v in work.months.values()), default=0)
         quarter_of = {
             t: Period.quarter_of(month_start(t), self.settings.fiscal_start_month).name
@@ -301,8 +311,8 @@ class RosterDesk(SeatContext):
             as_of=plan.as_of,
             period=plan.period,
             scenario=plan.scenario,
-            plan_key=plan.key or request.key,
-            plan_version=plan.version or request.version,
+            plan_key=plan.key,
+            plan_version=plan.version,
             columns=list(FINANCE_COLUMNS),
             rows=rows,
             total_quota=sum(r.quota for r in rows),

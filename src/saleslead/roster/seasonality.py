@@ -66,7 +66,7 @@ def measure_seasonality(
     if overall <= 0:
         return flat_season("no ramped AE-months with bookings")
     k = config.seasonality_prior_years
-    raw = [(len(v) * (float(np.mean(v)) / overall) + k) / (len(v) + k) if v or k > 0 else 1.0 for v in values]
+    raw = [(len(v) * (float(np.mean(v)) / overall) + k) / (len(v) + k) if v else 1.0 for v in values]
     scale = float(np.mean(raw))
     return Seasonality(
         index=[r / scale for r in raw],

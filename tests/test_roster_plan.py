@@ -1,0 +1,124 @@
+"""The roster plan on the demo company: binding constraint (seller capacity vs pipeline), SDR math and the
+quota check by their formulas, versions and scenarios, the diff, the finance table, and the CLI's JSON."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from saleslead.cli.app import app
+from saleslead.errors import InputError
+from saleslead.roster.desk import RosterDiffRequest, RosterFinanceRequest, RosterPlanRequest, RosterScenarioRequest
+from saleslead.seat import Seat
+
+GOAL = 30e6
+
+
+def test_binding_constraint_follows_the_creation_requirement(demo_seat: Seat) -> None:
+    plenty = {s: 1.0 for s in ("SMB", "Mid-Market", "Enterprise")}
+    seller = demo_seat.roster_plan(RosterPlanRequest(period="FY2027", goal=GOAL, pipeline_creation_per_week=plenty))
+    assert seller.binding_constraint == "seller_capacity"
+    assert seller.total_hires > 0
+    assert all(s.pipeline.source == "request" for s in seller.segments)
+    huge = {s: 1e9 for s in ("SMB", "Mid-Market", "Enterprise")}
+    piped = demo_seat.roster_plan(RosterPlanRequest(period="FY2027", goal=GOAL, pipeline_creation_per_week=huge))
+    assert piped.binding_constraint == "pipeline"
+    assert "the fix is creation" in piped.verdict
+    for s in piped.segments:
+        p = s.pipeline
+        assert p.pipeline_gap_per_week == pytest.approx(1e9 - p.expected_creation_per_week)
+        sdr = s.sdr
+        assert sdr.sdr_pipeline_per_week == pytest.approx(1e9 * sdr.sdr_share + p.pipeline_gap_per_week)
+        assert sdr.opportunities_per_week == pytest.approx(sdr.sdr_pipeline_per_week / sdr.average_sdr_amount)
+        assert sdr.meetings_per_week == pytest.approx(sdr.opportunities_per_week / 0.5)
+        assert sdr.sdr_hires is not None
+        assert sdr.sdr_hires > 0
+
+
+def test_plan_carries_its_inputs_and_quota_check(demo_seat: Seat) -> None:
+    plan = demo_seat.roster_plan(RosterPlanRequest(period="FY2027", goal=GOAL, buffer=0.1))
+    assert plan.goal == pytest.approx(GOAL)
+    assert sum(s.goal for s in plan.segments) == pytest.approx(GOAL)
+    assert len(plan.months) == 12 * len(plan.segments)
+    for s in plan.segments:
+        months = [m for m in plan.months if m.segment == s.segment]
+        assert sum(m.capacity for m in months) == pytest.approx(s.capacity)
+        assert sum(m.goal for m in months) == pytest.approx(s.goal_with_buffer)
+        for m in months:
+            i = m.inputs
+            assert i.capacity == pytest.approx(i.ramped_equivalents * i.productivity * i.seasonality)
+        assert s.capacity >= s.goal_with_buffer - 1e-6
+        q = s.quota
+        assert q.expected_from_quota == pytest.approx(q.period_quota * q.expected_attainment)
+        assert q.consistent == (q.expected_from_quota >= q.goal)
+        assert s.sdr.band.low < s.sdr.band.high
+        assert s.sdr.band_verdict in {"SDR-heavy", "within", "SDR-light"}
+    assert (plan.key, plan.version) == ("FY2027/base", 1)
+
+
+def test_scenarios_versions_and_diff(demo_seat: Seat) -> None:
+    request = RosterPlanRequest(period="FY2027", goal=GOAL)
+    result = demo_seat.roster_scenarios(RosterScenarioRequest(plan=request))
+    lines = {x.scenario: x for x in result.lines}
+    assert lines["best"].total_hires <= lines["base"].total_hires <= lines["worst"].total_hires
+    assert lines["best"].win_rate_delta_pts == 5.0
+    assert lines["worst"].attrition_delta == pytest.approx(0.05)
+    again = demo_seat.roster_plan(request.model_copy(update={"ramp_delta_months": 2.0}))
+    assert again.version == 2
+    diff = demo_seat.roster_diff(RosterDiffRequest(key_a="FY2027/base"))
+    assert (diff.a.version, diff.b.version) == (1, 2)
+    assert diff.total_hires == (lines["base"].total_hires, again.total_hires)
+    assert sum(h.delta for h in diff.hires) == again.total_hires - lines["base"].total_hires
+    best_worst = demo_seat.roster_diff(RosterDiffRequest(key_a="FY2027/best", key_b="FY2027/worst"))
+    assert best_worst.changed
+
+
+def test_finance_table_adds_up_to_the_plan(demo_seat: Seat) -> None:
+    from saleslead.roster.config import RosterConfig
+
+    config = RosterConfig(cost_per_seat_month={"AE": 15_000.0})
+    plan = demo_seat.roster_plan(RosterPlanRequest(period="2027-Q2", goal=8e6, config=config))
+    table = demo_seat.roster_finance(RosterFinanceRequest(key=plan.key))
+    assert table.plan_version == plan.version
+    assert table.total_expected_bookings == pytest.approx(sum(s.capacity for s in plan.segments))
+    heads = sum(m.inputs.heads for m in plan.months)
+    assert table.total_cost == pytest.approx(15_000.0 * heads)
+    for s in plan.segments:
+        assert sum(r.quota for r in table.rows if r.segment == s.segment) == pytest.approx(s.quota.period_quota)
+    hires = [r for r in table.rows if r.status == "planned hire"]
+    assert len({r.seat_id for r in hires}) == plan.total_hires
+    csv = table.to_csv().splitlines()
+    assert csv[0] == ",".join(table.columns)
+    assert len(csv) == len(table.rows) + 1
+
+
+def test_a_period_before_the_as_of_month_is_refused(demo_seat: Seat) -> None:
+    with pytest.raises(InputError):
+        demo_seat.roster_plan(RosterPlanRequest(period="2026-Q4", goal=GOAL))
+    with pytest.raises(InputError):
+        demo_seat.roster_plan(RosterPlanRequest(period="FY2027"))
+
+
+def test_cli_plan_json_and_export(demo_store_file: Path, tmp_path: Path) -> None:
+    store = str(tmp_path / "cli.duckdb")
+    shutil.copy(demo_store_file, store)
+    runner = CliRunner()
+    args = ["roster", "plan", "--period", "FY2027", "--goal", "30000000", "--as-of", "2026-11-24", "--store", store]
+    out = runner.invoke(app, [*args, "--json"])
+    assert out.exit_code == 0, out.output
+    payload = json.loads(out.output)
+    assert payload["binding_constraint"] in {"seller_capacity", "pipeline", "none"}
+    assert payload["key"] == "FY2027/base"
+    target = tmp_path / "finance.csv"
+    out = runner.invoke(app, ["roster", "export-finance", "FY2027/base", "--store", store, "--out", str(target)])
+    assert out.exit_code == 0, out.output
+    assert target.read_text().startswith("month,quarter,seat_id")
+    bad = runner.invoke(app, ["roster", "plan", "--period", "FY2027", "--store", store, "--json"])
+    assert bad.exit_code == 2
+    assert json.loads(bad.output)["error"]["type"] == "InputError"
+    assert not math.isnan(payload["goal"])
