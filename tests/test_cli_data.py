@@ -166,5 +166,7 @@ def test_demo_builds_ingests_and_briefs(tmp_path: Path) -> None:
     assert result["ingest"]["rows_read"]["opportunities"] == result["opportunities"]
     assert result["status"]["as_of"] == "2026-03-31"
     assert result["status"]["open_count"] > 0
-    assert "Pipeline as of 2026-03-31" in result["briefing"]
+    # The demo ends with the weekly briefing: the call with its range comes first.
+    assert result["briefing"].startswith("# Sales-lead briefing — week of 2026-03-31 (2026-Q1)")
+    assert "## The call" in result["briefing"]
     assert counts(store)[0] == result["opportunities"]
