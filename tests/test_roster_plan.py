@@ -122,3 +122,18 @@ def test_cli_plan_json_and_export(demo_store_file: Path, tmp_path: Path) -> None
     assert bad.exit_code == 2
     assert json.loads(bad.output)["error"]["type"] == "InputError"
     assert not math.isnan(payload["goal"])
+
+
+def test_plan_reads_the_targets_desks_goal_and_creation(demo_seat: Seat) -> None:
+    from saleslead.targets.desk import TargetsRequest
+
+    targets = demo_seat.set_targets(TargetsRequest(period="2027-Q1", goal=8e6))
+    plan = demo_seat.roster_plan(RosterPlanRequest(period="2027-Q1", buffer=0.1))
+    assert plan.goal_source == f"the targets plan v{targets.version} of the period"
+    by_segment = {s.segment: s for s in targets.segments}
+    for s in plan.segments:
+        assert s.goal == pytest.approx(by_segment[s.segment].target)
+        steady = by_segment[s.segment].creation.steady_per_week
+        assert steady is not None
+        assert s.pipeline.required_creation_per_week == pytest.approx(steady * 1.1)
+        assert s.pipeline.source.startswith("targets plan v")

@@ -20,7 +20,7 @@ from saleslead.roster.config import RosterConfig
 from saleslead.roster.finance import FINANCE_COLUMNS, FinanceRow, finance_rows, rows_to_csv
 from saleslead.roster.measures import Headcount, RosterMeasures, measure_roster
 from saleslead.roster.pipeline import PipelineYield
-from saleslead.roster.plan import SCENARIOS, PlanWork, RosterPlan, RosterPlanRequest, build_plan
+from saleslead.roster.plan import SCENARIOS, PlanWork, RosterPlan, RosterPlanRequest, TargetsInput, build_plan
 from saleslead.roster.potential import account_book
 from saleslead.roster.productivity import Attainment, Productivity
 from saleslead.roster.ramp import RampProfile
@@ -28,6 +28,8 @@ from saleslead.roster.rebalance import AccountMove, RepBalance, RepInput, rebala
 from saleslead.roster.scenarios import PLAN_KIND, PlanDiff, ScenarioLine, diff_plans, scenario_line
 from saleslead.roster.seasonality import Seasonality
 from saleslead.roster.seats import RosterSeat, month_start
+from saleslead.targets.desk import PLAN as TARGETS_PLAN
+from saleslead.targets.plan import TargetPlan
 
 __all__ = [
     "FinanceTable",
@@ -215,12 +217,30 @@ class RosterDesk(SeatContext):
     def _plan(self, request: RosterPlanRequest) -> tuple[RosterPlan, RosterMeasures, PlanWork]:
         as_of = request.as_of or self.today()
         measures = measure_roster(self.store, as_of, request.config, self.settings)
-        plan, work = build_plan(request.model_copy(update={"as_of": as_of}), measures, self.settings.fiscal_start_month)
+        plan, work = build_plan(
+            request.model_copy(update={"as_of": as_of}),
+            measures,
+            self.settings.fiscal_start_month,
+            self._targets_of(request.period),
+        )
         if request.save:
             key = request.name or f"{plan.period}/{plan.scenario}"
             record = self.records.put(PLAN_KIND, key, plan.model_dump(mode="json"), author=_AUTHOR)
             plan = plan.model_copy(update={"key": key, "version": record.version})
         return plan, measures, work
+
+    def _targets_of(self, period: str) -> TargetsInput | None:
+        """The targets desk's latest saved plan of the period, if one was set."""
+        name = Period.parse(period, self.settings.fiscal_start_month).name
+        record = self.records.latest(TARGETS_PLAN, name)
+        if record is None:
+            return None
+        saved = TargetPlan.model_validate(record.payload)
+        return TargetsInput(
+            version=record.version,
+            target={s.segment: s.target for s in saved.segments},
+            creation_per_week={s.segment: s.creation.steady_per_week for s in saved.segments},
+        )
 
     def roster_plan(self, request: RosterPlanRequest) -> RosterPlan:
         """The fewest AE hires by month and segment that reach the goal with the buffer, and what binds."""

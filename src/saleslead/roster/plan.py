@@ -42,6 +42,7 @@ __all__ = [
     "RosterPlanRequest",
     "SegmentPlan",
     "SolverReport",
+    "TargetsInput",
     "build_plan",
 ]
 
@@ -174,8 +175,23 @@ class PlanWork:
     config: RosterConfig
 
 
-def _goals(request: RosterPlanRequest, measures: RosterMeasures) -> tuple[dict[str, float], str]:
+@dataclass(frozen=True)
+class TargetsInput:
+    """The targets desk's saved plan of the period: bookings target and steady creation per week by segment."""
+
+    version: int
+    target: dict[str, float]
+    creation_per_week: dict[str, float | None]
+
+
+def _goals(
+    request: RosterPlanRequest, measures: RosterMeasures, targets: TargetsInput | None
+) -> tuple[dict[str, float], str]:
     segments = list(measures.segments)
+    if request.goal is None and not request.goal_by_segment and targets is not None:
+        known = {s: v for s, v in targets.target.items() if s in measures.segments}
+        if known:
+            return known, f"the targets plan v{targets.version} of the period"
     if request.goal_by_segment:
         unknown = sorted(set(request.goal_by_segment) - set(segments))
         if unknown:
@@ -195,7 +211,7 @@ def _goals(request: RosterPlanRequest, measures: RosterMeasures) -> tuple[dict[s
 
 
 def build_plan(
-    request: RosterPlanRequest, measures: RosterMeasures, fiscal_start_month: int
+    request: RosterPlanRequest, measures: RosterMeasures, fiscal_start_month: int, targets: TargetsInput | None = None
 ) -> tuple[RosterPlan, PlanWork]:
     as_of = measures.as_of
     period = Period.parse(request.period, fiscal_start_month)
@@ -213,7 +229,7 @@ def build_plan(
     config = request.config.model_copy(
         update={"attrition_annual": min(0.95, max(0.0, request.config.attrition_annual + attr_d))}
     )
-    goals, goal_source = _goals(request, measures)
+    goals, goal_source = _goals(request, measures, targets)
     earliest = month_index(as_of) + config.hiring_lead_time_months + 1
     inputs: list[SegmentInputs] = []
     ramps: dict[str, RampProfile] = {}
@@ -261,6 +277,10 @@ def build_plan(
         if request.pipeline_creation_per_week and seg in request.pipeline_creation_per_week:
             required: float | None = request.pipeline_creation_per_week[seg]
             source = "request"
+        elif targets is not None and targets.creation_per_week.get(seg) and targets.target.get(seg):
+            steady = targets.creation_per_week[seg] or 0.0
+            required = steady * target / targets.target[seg]
+            source = f"targets plan v{targets.version}: steady creation × goal with buffer ÷ its target"
         elif y:
             required = target / y / weeks
             source = "goal × (1 + buffer) ÷ measured yield ÷ weeks of the period"
