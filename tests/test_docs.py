@@ -1,0 +1,52 @@
+"""Docs are checked against the code: the command reference, every command's help, the README's commands."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import typer
+
+from saleslead.cli.app import app
+from saleslead.cli.reference import render_reference
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _commands() -> dict[str, object]:
+    found: dict[str, object] = {}
+
+    def walk(command: object, path: str) -> None:
+        found[path] = command
+        for name, child in getattr(command, "commands", {}).items():
+            walk(child, f"{path} {name}")
+
+    walk(typer.main.get_command(app), "saleslead")
+    return found
+
+
+def test_command_reference_is_current() -> None:
+    current = (ROOT / "docs" / "commands.md").read_text()
+    assert current == render_reference(), "regenerate: python -m saleslead.cli.reference > docs/commands.md"
+
+
+def test_every_command_says_what_it_does() -> None:
+    missing = [path for path, command in _commands().items() if not (getattr(command, "help", "") or "").strip()]
+    assert missing == []
+
+
+def test_readme_commands_exist() -> None:
+    commands = _commands()
+    readme = (ROOT / "README.md").read_text()
+    used = set(re.findall(r"^(saleslead(?: [a-z][a-z-]*)*)", readme, flags=re.MULTILINE))
+    used |= {m for m in re.findall(r"`(saleslead(?: [a-z][a-z-]*)+)", readme)}
+    assert used, "the README shows no saleslead command"
+    unknown = []
+    for line in used:
+        words = line.split()
+        # the longest prefix that is a command must exist, and the next word must not be a missing subcommand
+        while len(words) > 1 and " ".join(words) not in commands:
+            words.pop()
+        if " ".join(words) not in commands or (len(words) == 1 and line != "saleslead"):
+            unknown.append(line)
+    assert unknown == []
