@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from saleslead.briefing.render import money as briefing_money
 from saleslead.errors import SalesLeadError, error_payload, exit_code
 
 __all__ = ["console", "emit_json", "fail", "money", "progress_bar", "stderr"]
@@ -22,15 +23,8 @@ stderr = Console(stderr=True)
 
 
 def money(value: float | None) -> str:
-    if value is None:
-        return "—"
-    sign = "-" if value < 0 else ""
-    value = abs(value)
-    if value >= 1e6:
-        return f"{sign}${value / 1e6:,.2f}M"
-    if value >= 1e3:
-        return f"{sign}${value / 1e3:,.1f}k"
-    return f"{sign}${value:,.0f}"
+    """Money as the briefing writes it ($1.25M, $340k); a dash when unknown."""
+    return "—" if value is None else briefing_money(value)
 
 
 def emit_json(result: BaseModel | dict[str, Any] | list[Any]) -> None:
