@@ -1,11 +1,285 @@
-"""CLI commands for: Mandate 4 — forecast and call the number."""
+"""CLI commands for mandate 4 — forecast and call the number."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
+from rich.table import Table
+
+from saleslead.cli.common import AsOfOption, EngagementOption, JsonOption, StoreOption, as_of_date
+from saleslead.cli.output import console, emit_json, guarded, money, progress_bar
+from saleslead.forecast.schemas import (
+    AccuracyRequest,
+    BacktestRequest,
+    CallCheckRequest,
+    CallListRequest,
+    CallListResult,
+    CallRecord,
+    CallSubmitRequest,
+    ForecastRequest,
+    SeatCallRequest,
+    StallsRequest,
+    WaterfallRequest,
+)
+from saleslead.periods import parse_date
+from saleslead.seat import open_seat
 
 __all__ = ["register"]
 
+PeriodOption = Annotated[str | None, typer.Option("--period", help="Period: YYYY-Qn, YYYY-MM or FYYYYY.")]
+
+
+def _print_calls(result: CallListResult) -> None:
+    table = Table("period", "node", "v", "amount", "category", "author", "P(≥ call)", "verdict", box=None)
+    for c in result.calls:
+        check = c.check
+        table.add_row(
+            c.period, c.node, str(c.version), money(c.amount), c.category, c.author,
+            f"{check.p_outcome_at_least_call:.0%}" if check else "—", check.verdict if check else "—",
+        )  # fmt: skip
+    console.print(table)
+
+
+def _print_call(call: CallRecord) -> None:
+    _print_calls(CallListResult(calls=[call]))
+    check = call.check
+    if check and check.flagged:
+        console.print(
+            f"[bold yellow]flag:[/] {check.verdict} — P(outcome ≥ {money(check.amount)}) = "
+            f"{check.p_outcome_at_least_call:.0%}; range {money(check.node_p10)}–{money(check.node_p90)}"
+        )
+        if check.deals_needed:
+            console.print(f"deals that would have to close ({len(check.deals_needed)}):")
+            for d in check.deals_needed[:15]:
+                console.print(f"  {d.opportunity_id} {d.stage} {money(d.amount)} p={d.p_win_in_period:.0%}")
+
 
 def register(app: typer.Typer) -> None:
-    """Add this package's commands to the app."""
+    @app.command()
+    def forecast(
+        period: PeriodOption = None,
+        as_of: AsOfOption = None,
+        by: Annotated[str | None, typer.Option("--by", help="Nodes to show: owner, manager or segment.")] = None,
+        deals: Annotated[bool, typer.Option("--deals", help="Also list every open deal's probability.")] = False,
+        scenarios: Annotated[int | None, typer.Option("--scenarios", help="Monte Carlo scenarios.")] = None,
+        store: StoreOption = None,
+        engagement: EngagementOption = "default",
+        json: JsonOption = False,
+    ) -> None:
+        """Call the number: P10/P50/P90 of the period's closed-won, for the total, every node and segment."""
+        with guarded(json):
+            if by not in (None, "owner", "manager", "segment"):
+                from saleslead.errors import InputError
+
+                raise InputError(f"--by must be owner, manager or segment, got {by!r}")
+            request = ForecastRequest(
+                period=period,
+                as_of=as_of_date(as_of),
+                by=by,
+                deals=deals,
+                scenarios=scenarios,
+            )
+            with open_seat(store, engagement=engagement) as seat, progress_bar(not json) as bar:
+                result = seat.forecast(request, bar)
+            if json:
+                emit_json(result)
+                return
+            t = result.total
+            console.print(
+                f"[bold]{result.period}[/] as of {result.as_of}: P50 {money(t.p50)} "
+                f"(P10 {money(t.p10)} – P90 {money(t.p90)}), closed-won so far {money(t.closed_won)}"
+            )
+            table = Table("node", "level", "closed", "P10", "P50", "P90", "commit", "best case", box=None)
+            for n in result.nodes:
+                table.add_row(
+                    "  " * n.level + n.name, str(n.level), money(n.closed_won), money(n.p10), money(n.p50),
+                    money(n.p90), money(n.commit), money(n.best_case),
+                )  # fmt: skip
+            console.print(table)
+            seg = Table("segment", "closed", "P10", "P50", "P90", "new pipeline", box=None)
+            for s in result.segments:
+                seg.add_row(s.segment, money(s.closed_won), money(s.p10), money(s.p50), money(s.p90),
+                            money(s.new_pipeline_mean))  # fmt: skip
+            console.print(seg)
+            m = result.method
+            console.print(
+                f"method: {m.name}; {m.training_rows:,} deal-weeks, shock sd {m.shock_sd:.2f} "
+                f"({m.shock_groups} past origins){' — thin' if m.evidence.thin else ''}"
+            )
+
+    @app.command()
+    def stalls(
+        as_of: AsOfOption = None,
+        store: StoreOption = None,
+        engagement: EngagementOption = "default",
+        json: JsonOption = False,
+    ) -> None:
+        """Deals stuck in stage, slipping or quiet beyond history's P90, addressed to the account executive."""
+        with guarded(json):
+            with open_seat(store, engagement=engagement) as seat:
+                result = seat.stalls(StallsRequest(as_of=as_of_date(as_of)))
+            if json:
+                emit_json(result)
+                return
+            table = Table("deal", "owner", "stage", "days", "pushes", "amount", "why", box=None)
+            for it in result.items:
+                table.add_row(it.opportunity_id, it.owner_id, it.stage, str(it.days_in_stage), str(it.pushes),
+                              money(it.amount), "; ".join(it.reasons))  # fmt: skip
+            console.print(table)
+            console.print(f"{len(result.items)} stalls as of {result.as_of}, for the account-executive")
+
+    @app.command()
+    def waterfall(
+        period: Annotated[str, typer.Option("--period", help="Period: YYYY-Qn, YYYY-MM or FYYYYY.")],
+        start: Annotated[str, typer.Option("--from", help="Start date (YYYY-MM-DD).")],
+        end: Annotated[str, typer.Option("--to", help="End date (YYYY-MM-DD).")],
+        store: StoreOption = None,
+        engagement: EngagementOption = "default",
+        json: JsonOption = False,
+    ) -> None:
+        """How the period's pipeline moved between two dates: created, pulled in, pushed, won, lost."""
+        with guarded(json):
+            request = WaterfallRequest(period=period, start=parse_date(start, "--from"), end=parse_date(end, "--to"))
+            with open_seat(store, engagement=engagement) as seat:
+                result = seat.waterfall(request)
+            if json:
+                emit_json(result)
+                return
+            table = Table("movement", "amount", box=None)
+            for name in ("starting_pipeline", "created", "pulled_in", "pushed_out", "amount_up", "amount_down",
+                         "won", "lost", "ending_pipeline"):  # fmt: skip
+                sign = "-" if name in ("pushed_out", "amount_down", "won", "lost") else ""
+                table.add_row(name.replace("_", " "), sign + money(getattr(result, name)))
+            console.print(table)
+            console.print("reconciles" if result.reconciles else "[red]does not reconcile[/]")
+
+    call = typer.Typer(help="Calls on the number: submit, check with the honesty guard, list.", no_args_is_help=True)
+    app.add_typer(call, name="call")
+
+    @call.command("submit")
+    def call_submit(
+        node: Annotated[str, typer.Option("--node", help="User id of the person called for, or 'total'.")],
+        period: Annotated[str, typer.Option("--period", help="Period: YYYY-Qn.")],
+        amount: Annotated[float, typer.Option("--amount", help="The call.")],
+        category: Annotated[str, typer.Option("--category", help="commit, best-case, …")] = "commit",
+        as_of: AsOfOption = None,
+        author: Annotated[str, typer.Option("--author", help="Who calls (a person or an agent).")] = "unknown",
+        reason: Annotated[str | None, typer.Option("--reason", help="Why (required for an adjustment).")] = None,
+        adjustment: Annotated[bool, typer.Option("--adjustment", help="A manager's adjustment.")] = False,
+        store: StoreOption = None,
+        engagement: EngagementOption = "default",
+        json: JsonOption = False,
+    ) -> None:
+        """Record a call on a period's number and check it against the forecast at once."""
+        with guarded(json):
+            request = CallSubmitRequest(
+                node=node, period=period, amount=amount, category=category, as_of=as_of_date(as_of),
+                author=author, reason=reason, adjustment=adjustment,
+            )  # fmt: skip
+            with open_seat(store, engagement=engagement) as seat, progress_bar(not json) as bar:
+                result = seat.call_submit(request, bar)
+            emit_json(result) if json else _print_call(result)
+
+    @call.command("check")
+    def call_check(
+        period: Annotated[str, typer.Option("--period", help="Period: YYYY-Qn.")],
+        node: Annotated[str | None, typer.Option("--node", help="Only this node.")] = None,
+        as_of: AsOfOption = None,
+        store: StoreOption = None,
+        engagement: EngagementOption = "default",
+        json: JsonOption = False,
+    ) -> None:
+        """Re-check the period's current calls with the honesty guard and store the verdicts."""
+        with guarded(json):
+            with open_seat(store, engagement=engagement) as seat, progress_bar(not json) as bar:
+                result = seat.call_check(CallCheckRequest(period=period, node=node, as_of=as_of_date(as_of)), bar)
+            emit_json(result) if json else _print_calls(result)
+
+    @call.command("list")
+    def call_list(
+        period: PeriodOption = None,
+        node: Annotated[str | None, typer.Option("--node", help="Only this node.")] = None,
+        history: Annotated[bool, typer.Option("--history", help="Every version, not just the current.")] = False,
+        store: StoreOption = None,
+        engagement: EngagementOption = "default",
+        json: JsonOption = False,
+    ) -> None:
+        """The calls on record (the seat's own call included), with their latest verdict."""
+        with guarded(json):
+            with open_seat(store, engagement=engagement) as seat:
+                result = seat.call_list(CallListRequest(period=period, node=node, history=history))
+            emit_json(result) if json else _print_calls(result)
+
+    @call.command("seat")
+    def call_seat(
+        period: PeriodOption = None,
+        as_of: AsOfOption = None,
+        store: StoreOption = None,
+        engagement: EngagementOption = "default",
+        json: JsonOption = False,
+    ) -> None:
+        """The seat's own call for the period — the number the fleet plans against — with its range."""
+        with guarded(json):
+            with open_seat(store, engagement=engagement) as seat, progress_bar(not json) as bar:
+                result = seat.seat_call(SeatCallRequest(period=period, as_of=as_of_date(as_of)), bar)
+            emit_json(result) if json else _print_call(result)
+
+    @app.command()
+    def backtest(
+        start: Annotated[str, typer.Option("--from", help="First as-of date (YYYY-MM-DD).")],
+        end: Annotated[str, typer.Option("--to", help="Last as-of date (YYYY-MM-DD).")],
+        every: Annotated[str, typer.Option("--every", help="week or month.")] = "week",
+        scenarios: Annotated[int, typer.Option("--scenarios", help="Scenarios per point.")] = 2_000,
+        refit_weeks: Annotated[int, typer.Option("--refit", help="Refit the model every N points.")] = 4,
+        store: StoreOption = None,
+        engagement: EngagementOption = "default",
+        json: JsonOption = False,
+    ) -> None:
+        """Walk-forward backtest of the forecast against two baselines: WAPE, bias, coverage, CRPS, Brier."""
+        with guarded(json):
+            request = BacktestRequest(
+                start=parse_date(start, "--from"), end=parse_date(end, "--to"), every=every,
+                scenarios=scenarios, refit_weeks=refit_weeks,
+            )  # fmt: skip
+            with open_seat(store, engagement=engagement) as seat, progress_bar(not json) as bar:
+                result = seat.forecast_backtest(request, bar)
+            if json:
+                emit_json(result)
+                return
+            table = Table("forecast", "points", "WAPE", "bias", box=None)
+            for name in ("p50", "mean", "stage_weighted", "categories"):
+                s = result.summary[name]
+                table.add_row(name, str(s["points"]), f"{s['wape']:.1%}", f"{s['bias']:+.1%}")
+            console.print(table)
+            i = result.summary["interval"]
+            console.print(
+                f"P10–P90 coverage {i['coverage_p10_p90']:.0%} "
+                f"(below {i['below_p10']:.0%}, above {i['above_p90']:.0%});"
+                f" CRPS {i['crps']:.3f}; Brier {result.brier:.3f} vs stage probabilities {result.brier_stage:.3f}"
+            )
+            weeks = Table("week", "points", "coverage", "WAPE P50", "WAPE stage", "WAPE categories", box=None)
+            for w in result.by_week:
+                cells = [f"{w[k]:.1%}" for k in ("wape_p50", "wape_stage_weighted", "wape_categories")]
+                weeks.add_row(str(w["week_of_quarter"]), str(w["points"]), f"{w['coverage_p10_p90']:.0%}", *cells)
+            console.print(weeks)
+
+    @app.command()
+    def accuracy(
+        as_of: AsOfOption = None,
+        store: StoreOption = None,
+        engagement: EngagementOption = "default",
+        json: JsonOption = False,
+    ) -> None:
+        """The accuracy ledger: calls against actuals per node, shrunk toward the team."""
+        with guarded(json):
+            with open_seat(store, engagement=engagement) as seat:
+                result = seat.forecast_accuracy(AccuracyRequest(as_of=as_of_date(as_of)))
+            if json:
+                emit_json(result)
+                return
+            table = Table("node", "calls", "bias", "bias (shrunk)", "abs error", "abs (shrunk)", box=None)
+            for r in result.rows:
+                table.add_row(r.node, str(r.calls), f"{r.mean_error:+.1%}", f"{r.bias_shrunk:+.1%}",
+                              f"{r.abs_error:.1%}", f"{r.abs_error_shrunk:.1%}")  # fmt: skip
+            console.print(table)

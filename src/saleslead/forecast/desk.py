@@ -48,14 +48,22 @@ class ForecastDesk(SeatContext):
             return Period.parse(text, self.settings.fiscal_start_month)
         return Period.quarter_of(as_of, self.settings.fiscal_start_month)
 
-    def _outlook(self, period: Period, as_of: date, progress: Progress | None = None) -> Outlook:
-        return run_outlook(self.store, self.settings, period, as_of, None, progress)
+    def _outlook(
+        self, period: Period, as_of: date, progress: Progress | None = None, scenarios: int | None = None
+    ) -> Outlook:
+        """One forecast per (period, as-of, settings, store contents), reused by calls and checks."""
+        key = (period.name, as_of, scenarios, self.settings.model_dump_json(), self.store.count("ingests"))
+        cache: dict[tuple[object, ...], Outlook] = self.__dict__.setdefault("_forecast_outlooks", {})
+        if key not in cache:
+            cache.clear()  # keep one: an outlook holds the whole deal book
+            cache[key] = run_outlook(self.store, self.settings, period, as_of, scenarios, progress)
+        return cache[key]
 
     def forecast(self, request: ForecastRequest, progress: Progress | None = None) -> ForecastResult:
         """Call the period's number as of a date: P10/P50/P90 for the total, every node and segment."""
         as_of = request.as_of or self.today()
         period = self._forecast_period(request.period, as_of)
-        outlook = run_outlook(self.store, self.settings, period, as_of, request.scenarios, progress)
+        outlook = self._outlook(period, as_of, progress, request.scenarios)
         return forecast_result(outlook, self.settings, request.by, request.deals)
 
     def stalls(self, request: StallsRequest) -> StallsResult:

@@ -237,6 +237,15 @@ def _factor_values(book: DealBook, st: States, model: DealModel) -> list[list[st
     ]
 
 
+def _path(h: Hierarchy, i: int) -> list[str]:
+    """Names from the top down to node ``i``: sorting by it lists each manager before their team."""
+    path: list[str] = []
+    while i >= 0 and len(path) <= len(h.ids):
+        path.append(f"{h.names[i]}\x00{h.ids[i]}")
+        i = h.parent[i]
+    return path[::-1]
+
+
 def forecast_result(o: Outlook, settings: Settings, by: str | None, with_deals: bool) -> ForecastResult:
     cats, counts = node_categories(o)
     closed_owner = np.zeros(len(o.owners))
@@ -247,7 +256,7 @@ def forecast_result(o: Outlook, settings: Settings, by: str | None, with_deals: 
     h = o.hierarchy
     leaves = h.leaves()
     nodes: list[NodeForecast] = []
-    for i in range(len(h.ids)):
+    for i in sorted(range(len(h.ids)), key=lambda j: _path(h, j)):
         is_leaf = i in leaves and not any(par == i for par in h.parent)
         if by == "owner" and not is_leaf:
             continue

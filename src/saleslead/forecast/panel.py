@@ -146,7 +146,7 @@ class DealBook:
         pool = np.arange(self.size, dtype=np.int64) if deals is None else deals
         probe = (pool << np.int64(32)) + np.int64(self._second(day + 1))
         last = np.searchsorted(self.ev_key, probe, side="left") - 1
-        ok = last >= 0
+        ok = (last >= 0) & (len(self.ev_key) > 0)
         ok[ok] = self.ev_deal[last[ok]] == pool[ok]
         pool, last = pool[ok], last[ok]
         stage = self.ev_stage[last]
@@ -156,7 +156,11 @@ class DealBook:
         a = np.searchsorted(self.act_key, act_probe, side="left") - 1
         a_ok = a >= 0
         a_ok[a_ok] = (self.act_key[a[a_ok]] >> np.int64(32)) == pool[a_ok]
-        logged = np.where(a_ok, self.act_day[np.maximum(a, 0)], _NO_DATE)
+        logged = (
+            np.where(a_ok, self.act_day[np.maximum(a, 0)], _NO_DATE)
+            if len(self.act_day)
+            else np.full(len(pool), _NO_DATE, dtype=np.int64)
+        )
         activity = np.maximum(logged, self.ev_activity[last])
         nxt = self.ev_next_close[last]
         has_next = nxt >= 0

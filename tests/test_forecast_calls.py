@@ -1,0 +1,80 @@
+"""Forecast JSON, calls, the honesty guard and the ledger on the demo company."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from saleslead.errors import InputError
+from saleslead.forecast.schemas import (
+    AccuracyRequest,
+    CallCheckRequest,
+    CallListRequest,
+    CallSubmitRequest,
+    ForecastRequest,
+    SeatCallRequest,
+)
+from saleslead.seat import Seat
+from saleslead.settings import Settings
+
+AS_OF = date(2026, 5, 20)
+
+
+def test_forecast_calls_guard_and_ledger(demo_seat: Seat) -> None:
+    demo_seat.settings = Settings(scenarios=1_000)
+    result = demo_seat.forecast(ForecastRequest(period="2026-Q2", as_of=AS_OF, deals=True))
+    body = result.model_dump(mode="json")
+    assert {"period", "as_of", "scenarios", "total", "nodes", "method", "deals"} <= set(body)
+    assert set(body["total"]) == {"closed_won", "p10", "p50", "p90", "mean"}
+    t = result.total
+    assert t.closed_won <= t.p10 <= t.p50 <= t.p90
+    top = [n for n in result.nodes if n.level == 0 and n.open_deals > 0]
+    assert sum(n.mean for n in top) == pytest.approx(t.mean, rel=1e-4)  # every deal rolls up to one top
+    for n in result.nodes:
+        assert {"commit", "best_case", "pipeline"} <= set(n.model_dump())
+    assert result.deals is not None
+    assert len(result.deals) == sum(n.open_deals for n in top)
+    assert all(0.0 <= d.p_win_in_period <= 1.0 and d.factors for d in result.deals)
+    expected_open = sum(d.expected_amount for d in result.deals)
+    new = sum(s.new_pipeline_mean for s in result.segments)
+    assert t.mean == pytest.approx(t.closed_won + expected_open + new, rel=0.03)
+
+    # a call far above the range outruns the pipeline; the flag is stored for this call version
+    far = demo_seat.call_submit(
+        CallSubmitRequest(node="total", period="2026-Q2", amount=t.p90 * 2, as_of=AS_OF, author="vp")
+    )
+    assert far.check is not None
+    assert far.check.verdict == "outruns-pipeline"
+    assert far.check.p_outcome_at_least_call == 0.0
+    assert far.check.deals_needed
+    flags = demo_seat.forecast_flags()
+    assert [(f.node, f.version) for f in flags] == [("total", 1)]
+    # someone else changing the call must give a reason
+    with pytest.raises(InputError):
+        demo_seat.call_submit(CallSubmitRequest(node="total", period="2026-Q2", amount=t.p10, author="cro"))
+    fair = demo_seat.call_submit(
+        CallSubmitRequest(node="total", period="2026-Q2", amount=t.p10, as_of=AS_OF, author="cro", reason="realism")
+    )
+    assert fair.version == 2
+    assert fair.adjustment
+    assert fair.previous_amount == t.p90 * 2
+    assert fair.check is not None
+    assert fair.check.verdict == "supported"
+    assert demo_seat.forecast_flags() == []  # the call changed: the flag went with it
+    history = demo_seat.call_list(CallListRequest(period="2026-Q2", history=True))
+    assert [c.amount for c in history.calls] == [t.p90 * 2, t.p10]
+    checked = demo_seat.call_check(CallCheckRequest(period="2026-Q2", as_of=AS_OF))
+    assert checked.calls[0].check is not None
+    assert checked.calls[0].check.verdict == "supported"
+
+    seat_call = demo_seat.seat_call(SeatCallRequest(period="2026-Q2", as_of=AS_OF))
+    assert seat_call.amount == t.p50
+    assert (seat_call.p10, seat_call.p90) == (t.p10, t.p90)
+
+    ledger = demo_seat.forecast_accuracy(AccuracyRequest(as_of=date(2026, 7, 15)))
+    assert [r.node for r in ledger.rows] == ["total"]
+    row = ledger.rows[0]
+    assert row.calls == 1
+    assert row.thin
+    assert row.mean_error == pytest.approx(ledger.team_bias)

@@ -1,0 +1,76 @@
+"""Leakage: the forecast as of D sees nothing recorded after D.
+
+Two checks. (1) On the full demo store, a forecast from history cut at D equals the forecast made from a
+deal book that holds 15 more months (the backtest's path): exactly. (2) Against a store holding only the
+export cut at D: every owner-independent field of every deal is identical, and the forecast agrees to
+within the one thing the data cannot say — who owned a deal at D. The demo's OpportunityHistory carries
+no OwnerId, so the store falls back to the opportunity's owner *today* (deals of reps who left after D
+are reassigned); the owner-tenure feature and the rollup see that owner. This is a limit of the data
+(fixable upstream by recording owner changes), reported in docs/forecast.md.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from saleslead.demo import generate
+from saleslead.forecast.outlook import run_outlook
+from saleslead.forecast.panel import day_number, load_book
+from saleslead.forecast.schemas import ForecastRequest
+from saleslead.periods import Period
+from saleslead.seat import IngestRequest, open_seat
+from saleslead.settings import Settings
+from saleslead.store import Store
+
+from .conftest import DEMO_CONFIG
+
+CUT = date(2025, 8, 14)
+
+
+@pytest.fixture(scope="module")
+def cut_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("cut") / "export"
+    generate(folder, DEMO_CONFIG, cut_at=CUT)
+    path = folder.parent / "cut.duckdb"
+    with open_seat(path) as seat:
+        seat.ingest(IngestRequest(path=folder))
+    return path
+
+
+def test_later_history_in_the_book_changes_nothing(demo_store_file: Path) -> None:
+    settings = Settings(scenarios=1_000)
+    period = Period.parse("2025-Q3")
+    with Store.open(demo_store_file, read_only=True) as store:
+        cut = run_outlook(store, settings, period, CUT)
+        later = run_outlook(store, settings, period, CUT, book=load_book(store, date(2026, 11, 24)))
+    assert cut.model.report == later.model.report
+    assert np.array_equal(cut.p, later.p)
+    assert cut.shock == later.shock
+    assert np.array_equal(cut.sim.total, later.sim.total)
+    assert np.array_equal(cut.sim.nodes, later.sim.nodes)
+
+
+def test_cut_store_agrees(demo_store_file: Path, cut_store: Path) -> None:
+    with Store.open(demo_store_file, read_only=True) as full, Store.open(cut_store, read_only=True) as cut:
+        a = load_book(full, CUT).states_at(day_number(CUT))
+        b = load_book(cut, CUT).states_at(day_number(CUT))
+    for field in ("stage", "amount", "close_day", "pushes", "days_in_stage", "age_days", "days_since_activity"):
+        assert np.array_equal(getattr(a, field), getattr(b, field)), field
+    request = ForecastRequest(period="2025-Q3", as_of=CUT, deals=True, scenarios=1_000)
+    with open_seat(demo_store_file, read_only=True) as full_seat, open_seat(cut_store, read_only=True) as cut_seat:
+        x = full_seat.forecast(request)
+        y = cut_seat.forecast(request)
+    assert x.method.training_rows == y.method.training_rows
+    assert x.total.closed_won == y.total.closed_won
+    assert x.total.p50 == pytest.approx(y.total.p50, rel=0.02)
+    assert x.deals is not None
+    assert y.deals is not None
+    px = {d.opportunity_id: d.p_win_in_period for d in x.deals}
+    py = {d.opportunity_id: d.p_win_in_period for d in y.deals}
+    assert px.keys() == py.keys()
+    assert len(px) > 100
+    assert np.mean([abs(px[k] - py[k]) for k in px]) < 0.01
