@@ -141,6 +141,11 @@ def test_handoffs_filter_by_role_and_status(client: TestClient) -> None:
 BAD_REQUESTS: list[tuple[str, str, dict[str, Any], int, str]] = [
     ("GET", "/api/status", {"as_of": "yesterday"}, 422, "InputError"),
     ("GET", "/api/forecast", {"by": "region"}, 422, "InputError"),
+    ("GET", "/api/calls", {"history": "maybe"}, 422, "InputError"),
+    ("POST", "/api/calls", {"node": "total", "period": "2026-Q4", "amount": -5}, 422, "InputError"),
+    ("GET", "/api/stalls", {"as_of": "soon"}, 422, "InputError"),
+    ("GET", "/api/waterfall", {"period": "2026-Q9"}, 422, "InputError"),
+    ("GET", "/api/accuracy", {"as_of": "2026-11-31"}, 422, "InputError"),
     ("GET", "/api/coverage", {"period": "2026-Q9"}, 422, "InputError"),
     ("GET", "/api/targets/defend", {"weeks": "0"}, 422, "InputError"),
     ("GET", "/api/targets", {"period": "2019-Q1"}, 404, "NotFoundError"),

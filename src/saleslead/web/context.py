@@ -134,7 +134,7 @@ PAGES: tuple[Page, ...] = (
     Page("coverage", "/coverage", "Coverage", "targets", "coverage"),
     Page("waterfall", "/waterfall", "Waterfall", "forecast", "waterfall"),
     Page("stalls", "/stalls", "Stalls", "forecast", "stalls"),
-    Page("accuracy", "/accuracy", "Accuracy", "forecast", "accuracy"),
+    Page("accuracy", "/accuracy", "Accuracy", "forecast", "forecast_accuracy"),
     Page("roster", "/roster", "Roster", "roster", "roster_show"),
     Page("strategy", "/strategy", "Strategy", "strategy", "strategy_score"),
     Page("handoffs", "/handoffs", "Handoffs", "the fleet", "handoffs"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from saleslead.web.routes import call, coverage, handoffs, roster, status, strategy
+from saleslead.web.routes import accuracy, call, coverage, handoffs, roster, stalls, status, strategy, waterfall
 
 __all__ = ["ROUTERS"]
 
@@ -12,6 +12,9 @@ ROUTERS: tuple[APIRouter, ...] = (
     status.router,
     call.router,
     coverage.router,
+    waterfall.router,
+    stalls.router,
+    accuracy.router,
     roster.router,
     strategy.router,
     handoffs.router,

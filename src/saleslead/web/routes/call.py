@@ -1,7 +1,9 @@
 """The call page: the number with its P10–P90 range, its fan to the end of the period, the rollup by node and
 segment (and, once the forecast desk records calls, the submitted calls with their honesty verdicts).
 
-``GET /api/forecast`` is ``saleslead forecast --json``.
+``GET /api/forecast`` is ``saleslead forecast --json``; ``GET /api/calls`` the calls recorded (``saleslead call
+list``); ``POST /api/calls`` submits a call and checks it with the honesty guard (a write: token). The page reads
+two things — the forecast and the calls recorded — so it makes two seat calls, both reads.
 """
 
 from __future__ import annotations
@@ -13,11 +15,18 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from starlette.responses import Response
 
-from saleslead.forecast.schemas import ForecastRequest, ForecastResult
+from saleslead.forecast.schemas import (
+    CallListRequest,
+    CallListResult,
+    CallRecord,
+    CallSubmitRequest,
+    ForecastRequest,
+    ForecastResult,
+)
 from saleslead.periods import Period
 from saleslead.seat import Seat
 from saleslead.web.charts import PALETTE, figure, figure_json
-from saleslead.web.context import ReadAccess, SeatHolder, config_of, render, seat
+from saleslead.web.context import ReadAccess, SeatHolder, WriteAccess, config_of, render, seat
 
 __all__ = ["router"]
 
@@ -37,6 +46,24 @@ def forecast_api(
     """P10/P50/P90 of the period's bookings for the total, every node and segment (``saleslead forecast``)."""
     asked = ForecastRequest(period=period, as_of=as_of, by=by, deals=deals)
     return JSONResponse(s.read(Seat.forecast, asked).model_dump(mode="json"))
+
+
+@router.get("/api/calls", response_model=CallListResult, dependencies=[ReadAccess])
+def calls_api(
+    period: Annotated[str | None, Query(description="only calls of this period")] = None,
+    node: Annotated[str | None, Query(description="only calls of this node (a user id, or total)")] = None,
+    history: Annotated[bool, Query(description="every version, not only the current one")] = False,
+    s: SeatHolder = Depends(seat),
+) -> Response:
+    """Calls recorded, each with its latest honesty check."""
+    asked = CallListRequest(period=period, node=node, history=history)
+    return JSONResponse(s.read(Seat.call_list, asked).model_dump(mode="json"))
+
+
+@router.post("/api/calls", response_model=CallRecord, dependencies=[WriteAccess])
+def submit_call_api(request: CallSubmitRequest, s: SeatHolder = Depends(seat)) -> Response:
+    """Record a call and check it against the pipeline: supported, stretch or outruns-pipeline (needs the token)."""
+    return JSONResponse(s.write(Seat.call_submit, request).model_dump(mode="json"))
 
 
 def _fan(result: ForecastResult, period: Period) -> dict[str, Any]:
@@ -140,12 +167,16 @@ def call_page(
     fiscal = config_of(request).settings.fiscal_start_month
     shown = Period.parse(result.period, fiscal)
     nodes = sorted(result.nodes, key=lambda n: (n.level, -n.p50))
+    calls = s.read(Seat.call_list, CallListRequest(period=result.period))
+    names = {n.id: n.name for n in result.nodes}
     return render(
         request,
         "call.html",
         page="call",
         f=result,
         nodes=nodes,
+        calls=sorted(calls.calls, key=lambda c: c.recorded_at, reverse=True),
+        names=names,
         as_of=result.as_of,
         period=result.period,
         fan=figure_json(_fan(result, shown)),

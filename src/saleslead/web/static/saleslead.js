@@ -61,11 +61,20 @@
     return div.innerHTML;
   }
 
+  function money(value) {
+    var size = Math.abs(value), sign = value < 0 ? "-" : "";
+    if (size >= 1e6) return sign + "$" + (size / 1e6).toFixed(2) + "M";
+    if (size >= 1e3) return sign + "$" + Math.round(size / 1e3) + "k";
+    return sign + "$" + Math.round(size);
+  }
+
   function describe(form, data) {
     var template = form.getAttribute("data-describe");
     if (!template) return "Saved.";
-    return template.replace(/\{([a-z_.]+)\}/g, function (_, path) {
+    return template.replace(/\{([a-z_.0-9]+)(\|(money|pct))?\}/g, function (_, path, __, format) {
       var value = path.split(".").reduce(function (o, k) { return o === null || o === undefined ? o : o[k]; }, data);
+      if (format === "pct" && typeof value === "number") value = (100 * value).toFixed(0) + "%";
+      if (format === "money" && typeof value === "number") value = money(value);
       return escapeHtml(value);
     });
   }
