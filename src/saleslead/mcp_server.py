@@ -35,19 +35,29 @@ __all__ = ["MANDATE_TOOLS", "MandateTool", "build_server", "serve"]
 
 @dataclass(frozen=True)
 class MandateTool:
-    """A mandate action exposed as a tool: the seat method it calls and whether it only reads."""
+    """A mandate action exposed as a tool: the seat method it calls, whether it only reads, whether it repeats."""
 
     name: str
     method: str
     read_only: bool
     title: str
+    idempotent: bool = False
 
 
 MANDATE_TOOLS: tuple[MandateTool, ...] = (
     MandateTool("forecast", "forecast", True, "The forecast: one number with its range"),
+    MandateTool("seat_call", "seat_call", False, "The seat's own call: its P50 with the P10–P90, stored as a version"),
+    MandateTool("call_submit", "call_submit", False, "Submit a call (or a manager's adjustment) and check it"),
+    MandateTool(
+        "call_check", "call_check", False, "Re-check the calls of a period against the pipeline", idempotent=True
+    ),
+    MandateTool("stalls", "stalls", True, "Stalled deals: stuck in stage, slipping or quiet"),
+    MandateTool("waterfall", "waterfall", True, "How a period's pipeline moved between two dates"),
     MandateTool("coverage", "coverage", True, "Coverage of the goal: reported, required and real"),
     MandateTool("targets", "set_targets", False, "Set the pipeline and creation targets for a goal"),
     MandateTool("defend_targets", "defend_targets", False, "Weekly coverage, slips and creation gaps"),
+    MandateTool("roster_show", "roster_show", True, "The roster: seats, ramp, productivity, attainment"),
+    MandateTool("roster_plan", "roster_plan", False, "Hires against a goal, and the binding constraint"),
     MandateTool("strategy_score", "strategy_score", True, "Strategy scorecard: where to compete"),
     MandateTool("strategy_check", "strategy_check", False, "Pipeline and effort in do-not-compete cells"),
 )
@@ -145,7 +155,11 @@ def build_server(
                 name=tool.name,
                 title=tool.title,
                 description=doc,
-                annotations=ToolAnnotations(read_only_hint=tool.read_only, open_world_hint=False),
+                annotations=ToolAnnotations(
+                    read_only_hint=tool.read_only,
+                    idempotent_hint=True if tool.read_only or tool.idempotent else None,
+                    open_world_hint=False,
+                ),
             )
 
     @server.tool(

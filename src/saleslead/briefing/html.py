@@ -52,6 +52,19 @@ def _charts(b: WeeklyBriefing) -> list[str]:
         )
         fig.update_layout(title="Stage conversion (with interval)", yaxis={"tickformat": ".0%", "range": [0, 1]})
         charts.append(_figure(fig, "stage-conversion"))
+    roster = next((x for x in b.sections if x.id == "roster" and x.available), None)
+    if roster is not None and roster.data.get("segments"):
+        segs = roster.data["segments"]
+        names = [str(x["segment"]) for x in segs]
+        fig = go.Figure(
+            [
+                go.Bar(name="goal", x=names, y=[x["goal"] for x in segs]),
+                go.Bar(name="capacity now", x=names, y=[x["base_capacity"] for x in segs]),
+                go.Bar(name="capacity with hires", x=names, y=[x["capacity"] for x in segs]),
+            ]
+        )
+        fig.update_layout(title=f"Staffing {roster.data.get('period')}: capacity against the goal ($)", barmode="group")
+        charts.append(_figure(fig, "staffing"))
     if b.call is not None and b.call.low is not None and b.call.high is not None:
         c = b.call
         above, below = b.call.high - c.call, c.call - b.call.low

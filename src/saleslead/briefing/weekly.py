@@ -32,6 +32,9 @@ class CallLine(BaseModel):
     method: str
     sample_size: int | None
     verdict: str | None = Field(None, description="the honesty guard's verdict on the call, when checked")
+    version: int | None = Field(None, description="version of the seat's stored call (forecast-seat-call)")
+    as_of: date | None = Field(None, description="the date the stored call was made as of")
+    previous: float | None = Field(None, description="the seat's previous call of the period, if any")
 
 
 class LeakLine(BaseModel):
@@ -112,9 +115,17 @@ def _call_text(b: WeeklyBriefing) -> list[str]:
     rng = f" (range {money(c.low)}–{money(c.high)}" if c.low is not None and c.high is not None else " (no range"
     conf = f", {c.confidence:.0%} interval" if c.confidence else ""
     sample = f", {c.sample_size:,} deals behind it" if c.sample_size else ""
-    lines = [f"**The call for {c.period}: {money(c.call)}**{rng}{conf}{sample}; method: {c.method}."]
+    lines = [f"**The call for {c.period}: {money(c.call)}**{rng}{conf}{sample}); method: {c.method}."]
+    if c.version is not None:
+        moved = ""
+        if c.previous is not None:
+            moved = f"; {'up' if c.call >= c.previous else 'down'} {money(abs(c.call - c.previous))} on the last call"
+        lines.append(f"The seat's call v{c.version}, as of {c.as_of}{moved}.")
     if c.verdict:
         lines.append(f"Guard verdict on the call: **{c.verdict}**.")
+    for f in b.flags:
+        if f.kind == "call-guard":
+            lines.append(f"- **[{f.severity}]** {f.message}.")
     if b.open_amount and c.call:
         lines.append(
             f"Open pipeline is {b.open_amount / c.call:.1f}× the call; booked to date {money(b.closed_won_to_date)}."
@@ -166,6 +177,55 @@ def _pipeline_text(b: WeeklyBriefing) -> list[str]:
     return lines
 
 
+_SEVERITY = {"critical": 0, "warning": 1, "info": 2}
+_LISTED = 5  # per kind of flag and per receiving role; the rest are counted
+
+
+def _flag_text(b: WeeklyBriefing) -> list[str]:
+    if not b.flags:
+        lines = ["None open."]
+    else:
+        lines = []
+        kinds: dict[str, list[Flag]] = {}
+        for f in b.flags:
+            kinds.setdefault(f.kind, []).append(f)
+        order = sorted(kinds, key=lambda k: (min(_SEVERITY[f.severity] for f in kinds[k]), k))
+        for kind in order:
+            flags = sorted(
+                kinds[kind], key=lambda f: (_SEVERITY[f.severity], -float(f.evidence.get("amount") or 0.0), f.id)
+            )
+            for f in flags[:_LISTED]:
+                new = " **(new)**" if f.id in b.new_flags else ""
+                lines.append(f"- [{f.severity}] {f.message} — since {f.raised_as_of}{new}")
+            rest = flags[_LISTED:]
+            if rest:
+                fresh = sum(1 for f in rest if f.id in b.new_flags)
+                lines.append(f"- … and {len(rest)} more {kind} flags ({fresh} new)")
+    if b.resolved_flags:
+        shown = ", ".join(b.resolved_flags[: _LISTED * 2])
+        more = f" and {len(b.resolved_flags) - _LISTED * 2} more" if len(b.resolved_flags) > _LISTED * 2 else ""
+        lines.append(f"Cleared this week: {shown}{more}.")
+    return lines
+
+
+def _handoff_text(b: WeeklyBriefing) -> list[str]:
+    if not b.handoffs:
+        return ["Nothing handed off."]
+    lines = []
+    roles: dict[str, list[Handoff]] = {}
+    for h in b.handoffs:
+        roles.setdefault(h.to_role, []).append(h)
+    for role, handoffs in roles.items():
+        fresh = [h for h in handoffs if h.id in b.new_handoffs]
+        lines.append(f"**{role}**: {len(handoffs)} not done, {len(fresh)} new this week.")
+        for h in (fresh + [h for h in handoffs if h.id not in b.new_handoffs])[:_LISTED]:
+            new = " **(new)**" if h.id in b.new_handoffs else ""
+            lines.append(f"- `{h.id}` ({h.boundary}, {h.status}): {h.request}{new}")
+        if len(handoffs) > _LISTED:
+            lines.append(f"- … and {len(handoffs) - _LISTED} more")
+    return lines
+
+
 def briefing_markdown(b: WeeklyBriefing) -> str:
     """The briefing in the seat's voice, as Markdown."""
     out = [f"# Sales-lead briefing — week of {b.as_of} ({b.period})", ""]
@@ -174,22 +234,8 @@ def briefing_markdown(b: WeeklyBriefing) -> str:
     out += ["## Pipeline", "", *_pipeline_text(b), ""]
     for section in b.sections:
         out += [f"## {section.title}", "", section.text, ""]
-    out += ["## Open flags", ""]
-    if b.flags:
-        for f in b.flags:
-            new = " **(new)**" if f.id in b.new_flags else ""
-            out.append(f"- [{f.severity}] {f.message} — since {f.raised_as_of}{new}")
-    else:
-        out.append("None open.")
-    if b.resolved_flags:
-        out.append(f"Cleared this week: {', '.join(b.resolved_flags)}.")
-    out += ["", "## Handoffs", ""]
-    if b.handoffs:
-        for h in b.handoffs:
-            new = " **(new)**" if h.id in b.new_handoffs else ""
-            out.append(f"- `{h.id}` → **{h.to_role}** ({h.boundary}, {h.status}): {h.request}{new}")
-    else:
-        out.append("Nothing handed off.")
+    out += ["## Open flags", "", *_flag_text(b), ""]
+    out += ["## Handoffs", "", *_handoff_text(b)]
     if b.mandates_missing:
         out += ["", f"_Not on this seat yet: {', '.join(b.mandates_missing)}._"]
     return "\n".join(out).rstrip() + "\n"

@@ -1,5 +1,8 @@
 """The weekly cadence's mandate adapters: one small function per mandate action the seat can run.
 
+The forecast side (the call, the guard over submitted calls, stalls) is in
+:mod:`saleslead.role.forecast_brief`, the roster side in :mod:`saleslead.role.staffing`.
+
 Each adapter names the seat method it needs. When the seat has it, the cadence calls it with a
 request built from the week's as-of date, and turns the result into a briefing section, the flags it
 raises and the handoffs it issues. When the seat lacks it, the mandate is listed as missing: the
@@ -8,79 +11,21 @@ briefing never invents a number a mandate did not compute.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 from saleslead.briefing.render import money
-from saleslead.briefing.weekly import CallLine, Section
+from saleslead.briefing.weekly import Section
 from saleslead.errors import NotFoundError
-from saleslead.forecast.schemas import ForecastRequest, ForecastResult
 from saleslead.funnel.state import state_as_of
-from saleslead.periods import Period
-from saleslead.role.flags import Severity
-from saleslead.settings import Settings
-from saleslead.status import StatusReport
-from saleslead.store import Store
+from saleslead.role.forecast_brief import brief_calls, brief_forecast, brief_stalls
+from saleslead.role.staffing import brief_roster
+from saleslead.role.week import Adapter, FlagDraft, HandoffDraft, Outcome, Week
 from saleslead.strategy.check import CheckRequest, StrategyCheck
 from saleslead.strategy.scorecard import CellScore, Scorecard, ScoreRequest
 from saleslead.targets.defend import Defense
 from saleslead.targets.desk import DefendRequest
 
 __all__ = ["ADAPTERS", "Adapter", "FlagDraft", "HandoffDraft", "Outcome", "Week"]
-
-
-@dataclass(frozen=True)
-class Week:
-    """What every adapter gets: the store, the as-of date, the quarter it sits in, the pipeline."""
-
-    store: Store
-    settings: Settings
-    as_of: date
-    period: Period
-    status: StatusReport
-
-
-@dataclass(frozen=True)
-class FlagDraft:
-    kind: str
-    key: str
-    severity: Severity
-    message: str
-    evidence: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class HandoffDraft:
-    boundary: str
-    request: str
-    key: str
-    payload: dict[str, Any]
-
-
-@dataclass
-class Outcome:
-    section: Section
-    call: CallLine | None = None
-    flags: list[FlagDraft] = field(default_factory=list)
-    checked: set[str] = field(default_factory=set)  # flag kinds this adapter evaluated (cleared if not raised)
-    handoffs: list[HandoffDraft] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Adapter:
-    """A mandate action the cadence, ``ask`` and the MCP server can run when the seat has its method."""
-
-    action: str
-    mandate: str
-    method: str
-    title: str
-    read_only: bool
-    brief: Callable[[Any, Week], Outcome]
-
-    def available(self, seat: object) -> bool:
-        return callable(getattr(seat, self.method, None))
 
 
 def _decided_check(seat: Any, week: Week) -> list[FlagDraft] | None:
@@ -228,34 +173,11 @@ def _targets(seat: Any, week: Week) -> Outcome:
     )
 
 
-# --- forecast --------------------------------------------------------------------------------------
-def _forecast(seat: Any, week: Week) -> Outcome:
-    result: ForecastResult = seat.forecast(ForecastRequest(period=week.period.name, as_of=week.as_of))
-    t = result.total
-    call = CallLine(
-        period=result.period,
-        call=t.p50,
-        low=t.p10,
-        high=t.p90,
-        confidence=0.8,
-        method=result.method.name,
-        sample_size=result.method.training_deals,
-    )
-    lines = [
-        f"Median outcome {money(t.p50)} (P10 {money(t.p10)} – P90 {money(t.p90)}), of which {money(t.closed_won)} is "
-        f"already booked; {result.scenarios:,} scenarios, trained on {result.method.training_deals:,} deals.",
-    ]
-    for seg in result.segments:
-        lines.append(f"- {seg.segment}: {money(seg.p50)} ({money(seg.p10)}–{money(seg.p90)})")
-    data = {"total": t.model_dump(mode="json"), "method": result.method.name}
-    return Outcome(
-        section=Section(id="forecast", title="The forecast", available=True, text="\n".join(lines), data=data),
-        call=call,
-    )
-
-
 ADAPTERS: tuple[Adapter, ...] = (
-    Adapter("forecast", "forecast", "forecast", "The forecast", True, _forecast),
+    Adapter("forecast", "forecast", "forecast", "The forecast", True, brief_forecast),
+    Adapter("call_check", "forecast", "call_check", "The calls on the number", False, brief_calls),
+    Adapter("stalls", "forecast", "stalls", "Stalled deals", True, brief_stalls),
     Adapter("coverage", "targets", "defend_targets", "Coverage against the goal", False, _targets),
+    Adapter("roster_plan", "roster", "roster_plan", "Staffing against the gap", False, brief_roster),
     Adapter("strategy_score", "strategy", "strategy_score", "Where we compete", True, _strategy),
 )

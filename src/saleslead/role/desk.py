@@ -16,12 +16,13 @@ from saleslead.context import Progress, SeatContext
 from saleslead.errors import InputError, InsufficientDataError, NotFoundError
 from saleslead.funnel.conversion import stage_conversion
 from saleslead.funnel.state import state_as_of
-from saleslead.periods import Period
 from saleslead.role.cadence import ADAPTERS, Adapter, HandoffDraft, Outcome, Week
 from saleslead.role.flags import Flag, FlagBook
 from saleslead.role.handoffs import Handoff, HandoffStatus, Outbox
 from saleslead.role.router import Route, route, words
 from saleslead.role.schema import RoleDefinition, load_role
+from saleslead.roster.desk import RosterFinanceRequest
+from saleslead.roster.scenarios import PLAN_KIND as ROSTER_PLAN
 from saleslead.status import StatusReport, compute_status
 
 if TYPE_CHECKING:
@@ -152,10 +153,10 @@ class FleetDesk(SeatContext):
             handoffs.append(handoff)
         return AskResult(as_of=as_of, route=lanes, answers=answers, handoffs=handoffs, question=lanes.question)
 
-    def _week(self, as_of: date) -> Week:
-        period = Period.quarter_of(as_of, self.settings.fiscal_start_month)
+    def _week(self, as_of: date, *, writes: bool = True, ingested: bool = False) -> Week:
+        period = self.period(as_of=as_of)
         status = compute_status(self.store, as_of, self.settings.fiscal_start_month)
-        return Week(self.store, self.settings, as_of, period, status)
+        return Week(self.store, self.settings, as_of, period, status, writes=writes, ingested=ingested)
 
     def _answer(self, action: str, as_of: date) -> Answer:
         role = self.role_definition()
@@ -187,7 +188,7 @@ class FleetDesk(SeatContext):
                 text=f"{role.action(action).summary} — not on this seat yet; no number rather than a guessed one.",
             )
         try:
-            outcome = adapter.brief(self, self._week(as_of))
+            outcome = adapter.brief(self, self._week(as_of, writes=False))
         except InsufficientDataError as error:
             return Answer(action=action, mandate=mandate, available=False, text=f"Not enough history: {error}")
         return Answer(
@@ -200,7 +201,7 @@ class FleetDesk(SeatContext):
             return {"deals": self._named_deals(text, as_of)}
         if boundary == "top-of-funnel":
             return {"creation": self._creation_by_segment(as_of)}
-        return {"quota_plan": self._quota_plan(as_of)}
+        return {"quota_plan": self._quota_plan(as_of), **self._capacity_plan(as_of)}
 
     def _named_deals(self, text: str, as_of: date) -> list[dict[str, Any]]:
         """Open deals the request names: by opportunity id, or by account name (with or without Inc/GmbH…)."""
@@ -261,9 +262,29 @@ class FleetDesk(SeatContext):
             )
         return {"as_of": as_of.isoformat(), "weeks": weeks, "segments": out}
 
+    def _capacity_plan(self, as_of: date) -> dict[str, Any]:
+        """The roster's finance table of the latest stored plan made by ``as_of`` for a period not yet over."""
+        if not callable(getattr(self, "roster_finance", None)):
+            return {}
+        plans = [
+            r
+            for r in self.records.current(ROSTER_PLAN)
+            if date.fromisoformat(str(r.payload["as_of"])) <= as_of
+            and self.period(str(r.payload["period"])).end > as_of
+        ]
+        if not plans:
+            return {}
+        record = max(plans, key=lambda r: (r.created_at, r.key))
+        seat = cast("Seat", self)
+        try:
+            table = seat.roster_finance(RosterFinanceRequest(key=record.key, version=record.version))
+        except (InputError, InsufficientDataError) as error:
+            return {"finance_note": f"plan {record.key} v{record.version} could not be exported: {error}"}
+        return {"finance": table.model_dump(mode="json")}
+
     def _quota_plan(self, as_of: date) -> dict[str, Any]:
         """The quotas of the quarter holding ``as_of``, per owner, as the store has them."""
-        period = Period.quarter_of(as_of, self.settings.fiscal_start_month)
+        period = self.period(as_of=as_of)
         q = self.store.table("quotas")
         q = q.filter((q.start_date >= ibis.literal(period.start)) & (q.start_date < ibis.literal(period.end)))
         rows = q.group_by("owner_id").aggregate(quota=q.amount.sum()).order_by("owner_id").to_pyarrow().to_pylist()
@@ -330,7 +351,7 @@ class FleetDesk(SeatContext):
                 mode="json"
             )
         as_of = request.as_of or self.today()
-        week = self._week(as_of)
+        week = self._week(as_of, ingested=ingested is not None)
         if week.status.history_rows == 0:
             raise InsufficientDataError("the store holds no history to brief on", hint="ingest an export first")
         leaks, leak_note = self._leaks(as_of)
@@ -394,37 +415,19 @@ class FleetDesk(SeatContext):
 
     def _settle_flags(self, outcomes: list[Outcome], as_of: date) -> tuple[list[str], list[str]]:
         book = self.flag_book
-        new: list[str] = []
-        resolved: list[str] = []
-        for outcome in outcomes:
-            seen = set()
-            for draft in outcome.flags:
-                flag, fresh = book.raise_flag(
-                    draft.kind,
-                    draft.key,
-                    severity=draft.severity,
-                    message=draft.message,
-                    evidence=draft.evidence,
-                    as_of=as_of,
-                )
-                seen.add(flag.id)
-                if fresh:
-                    new.append(flag.id)
-            for kind in outcome.checked:
-                resolved += [f.id for f in book.sweep(kind, seen, as_of)]
+        drafts = [(d.kind, d.key, d.severity, d.message, d.evidence) for o in outcomes for d in o.flags]
+        raised = book.raise_many(drafts, as_of)
+        seen = {flag.id for flag, _ in raised}
+        new = [flag.id for flag, fresh in raised if fresh]
+        resolved = [f.id for f in book.sweep_kinds({k for o in outcomes for k in o.checked}, seen, as_of)]
         return new, resolved
 
     def _settle_handoffs(self, drafts: list[HandoffDraft], as_of: date) -> list[str]:
         role = self.role_definition()
-        outbox = self.outbox
-        new = []
-        for draft in drafts:
-            handoff, fresh = outbox.issue(
-                role.boundary(draft.boundary), request=draft.request, key=draft.key, payload=draft.payload, as_of=as_of
-            )
-            if fresh:
-                new.append(handoff.id)
-        return new
+        issued = self.outbox.issue_many(
+            [(role.boundary(d.boundary), d.request, d.key, d.payload) for d in drafts], as_of=as_of
+        )
+        return [handoff.id for handoff, fresh in issued if fresh]
 
     def briefing_on(self, as_of: date) -> dict[str, Any]:
         """The stored summary of the briefing written for ``as_of``."""

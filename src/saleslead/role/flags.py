@@ -73,6 +73,52 @@ class FlagBook:
         self.records.put(KIND, fid, flag.model_dump(mode="json"), author=self.author, status="open")
         return flag, True
 
+    def raise_many(
+        self, drafts: list[tuple[str, str, Severity, str, dict[str, Any]]], as_of: date
+    ) -> list[tuple[Flag, bool]]:
+        """:meth:`raise_flag` for many (kind, key, severity, message, evidence) at once: one read, one write."""
+        current = {r.key: r for r in self.records.current(KIND)}
+        at = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+        out: list[tuple[Flag, bool]] = []
+        fresh: dict[str, Flag] = {}
+        for kind, key, severity, message, evidence in drafts:
+            fid = f"{kind}/{key}"
+            if fid in fresh:
+                out.append((fresh[fid], False))
+                continue
+            record = current.get(fid)
+            if record is not None and record.status == "open":
+                out.append((_from_record(record), False))
+                continue
+            flag = Flag(
+                id=fid,
+                kind=kind,
+                severity=severity,
+                message=message,
+                evidence=evidence,
+                raised_as_of=as_of,
+                raised_at=at,
+                status="open",
+            )
+            fresh[fid] = flag
+            out.append((flag, True))
+        self.records.put_many(
+            KIND, [(f.id, f.model_dump(mode="json"), "open") for f in fresh.values()], author=self.author, at=at
+        )
+        return out
+
+    def resolve_many(self, flags: list[Flag], as_of: date) -> list[Flag]:
+        """Resolve these open flags at once."""
+        done = [
+            f.model_copy(update={"status": "resolved", "resolved_as_of": as_of}) for f in flags if f.status == "open"
+        ]
+        self.records.put_many(KIND, [(f.id, f.model_dump(mode="json"), "resolved") for f in done], author=self.author)
+        return done
+
+    def sweep_kinds(self, kinds: set[str], seen: set[str], as_of: date) -> list[Flag]:
+        """:meth:`sweep` for several kinds at once."""
+        return self.resolve_many([f for f in self.open() if f.kind in kinds and f.id not in seen], as_of)
+
     def resolve(self, flag_id: str, as_of: date) -> Flag:
         current = _from_record(self.records.get(KIND, flag_id))
         if current.status == "resolved":
@@ -82,7 +128,7 @@ class FlagBook:
 
     def sweep(self, kind: str, seen: set[str], as_of: date) -> list[Flag]:
         """Resolve the open flags of ``kind`` not seen this run (the condition has cleared)."""
-        return [self.resolve(f.id, as_of) for f in self.open() if f.kind == kind and f.id not in seen]
+        return self.resolve_many([f for f in self.open() if f.kind == kind and f.id not in seen], as_of)
 
     def open(self) -> list[Flag]:
         flags = [_from_record(r) for r in self.records.current(KIND) if r.status == "open"]

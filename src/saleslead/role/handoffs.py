@@ -100,6 +100,45 @@ class Outbox:
         )
         return handoff, True
 
+    def issue_many(
+        self, drafts: list[tuple[Boundary, str, str, dict[str, Any]]], *, as_of: date | None = None
+    ) -> list[tuple[Handoff, bool]]:
+        """:meth:`issue` for many (boundary, request, key, payload) at once: one read, one write."""
+        existing = {r.key: _from_record(r) for r in self.records.current(KIND)}
+        sequence = len(existing)
+        at = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+        out: list[tuple[Handoff, bool]] = []
+        fresh: list[Handoff] = []
+        for boundary, request, key, payload in drafts:
+            hid = handoff_id(self.records.engagement, boundary.owner, boundary.id, key)
+            if hid in existing:
+                out.append((existing[hid], False))
+                continue
+            sequence += 1
+            handoff = Handoff(
+                id=hid,
+                from_role=self.from_role,
+                to_role=boundary.owner,
+                relation=boundary.relation,
+                boundary=boundary.id,
+                reason=boundary.reason,
+                request=request,
+                payload_key=key,
+                payload=json.loads(json.dumps(payload, default=str)),
+                engagement=self.records.engagement,
+                sequence=sequence,
+                as_of=as_of,
+                created_at=at,
+                status="open",
+            )
+            existing[hid] = handoff
+            fresh.append(handoff)
+            out.append((handoff, True))
+        self.records.put_many(
+            KIND, [(h.id, h.model_dump(mode="json"), "open") for h in fresh], author=self.from_role, at=at
+        )
+        return out
+
     def get(self, handoff: str) -> Handoff:
         return _from_record(self.records.get(KIND, handoff))
 

@@ -7,6 +7,7 @@ so a newer role file still loads; ``docs/role.schema.json`` is the golden JSON S
 
 from __future__ import annotations
 
+import functools
 from importlib import resources
 from pathlib import Path
 from typing import Literal
@@ -138,7 +139,18 @@ def _check(role: RoleDefinition, source: str) -> None:
 
 
 def load_role(path: Path | None = None) -> RoleDefinition:
-    """Load and check a role file (default: the bundled ``sales-lead.md``)."""
+    """Load and check a role file (default: the bundled ``sales-lead.md``, parsed once per process)."""
+    if path is None:
+        return _bundled_role()
+    return _load(path)
+
+
+@functools.cache
+def _bundled_role() -> RoleDefinition:
+    return _load(None)
+
+
+def _load(path: Path | None) -> RoleDefinition:
     source = str(path) if path else "saleslead/role/sales-lead.md"
     if path is None:
         text = bundled_role_text()

@@ -82,6 +82,52 @@ class Records:
             self.store.insert("records", pa.table(row))
         return record
 
+    def put_many(
+        self,
+        kind: str,
+        items: list[tuple[str, dict[str, Any], str]],
+        *,
+        author: str,
+        at: datetime | None = None,
+    ) -> list[Record]:
+        """Add a new version of many keys of ``kind`` at once: ``items`` are (key, payload, status); one insert."""
+        if not items:
+            return []
+        versions = {r.key: r.version for r in self._query(kind)}
+        when = (at or datetime.now(UTC)).replace(tzinfo=None)
+        records = []
+        for key, payload, status in items:
+            versions[key] = versions.get(key, 0) + 1
+            records.append(
+                Record(
+                    record_id=uuid.uuid4().hex,
+                    engagement=self.engagement,
+                    kind=kind,
+                    key=key,
+                    version=versions[key],
+                    status=status,
+                    author=author,
+                    created_at=when,
+                    payload=payload,
+                )
+            )
+        table = pa.table(
+            {
+                "record_id": [r.record_id for r in records],
+                "engagement": [r.engagement for r in records],
+                "kind": [kind] * len(records),
+                "key": [r.key for r in records],
+                "version": [r.version for r in records],
+                "status": [r.status for r in records],
+                "author": [author] * len(records),
+                "created_at": pa.array([when] * len(records), pa.timestamp("us")),
+                "payload": [json.dumps(r.payload, default=str, sort_keys=True) for r in records],
+            }
+        )
+        with self.store.transaction():
+            self.store.insert("records", table)
+        return records
+
     def _query(self, kind: str, key: str | None = None) -> list[Record]:
         t = self.store.table("records")
         t = t.filter((t.engagement == self.engagement) & (t.kind == kind))

@@ -1,0 +1,240 @@
+"""The roster mandate in the weekly cadence: staffing against the gap, and the plan finance reconciles.
+
+Hires made now land next quarter at the earliest, so the cadence staffs the **next** quarter. Its goal,
+in this order: the targets plan of the next quarter (the roster reads it itself), the Σ quota of the
+next quarter, this quarter's targets plan carried forward, this quarter's Σ quota carried forward —
+the briefing says which. The plan (``roster_plan``) is stored as a version of ``weekly/<period>``; the
+same week's plan is reused rather than stored twice.
+
+* a ``capacity-short`` flag per segment whose roster as it stands (ramp and attrition counted,
+  before any hire) carries less than the goal: a warning, critical when even the planned hires cannot
+  reach it in time;
+* a handoff to the finance-analyst (``feeds``) with the quota and capacity plan (``roster_finance``),
+  keyed by what finance would reconcile — the period, the goal by segment and the hires by month — so a
+  new handoff goes out only when the plan changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from saleslead.briefing.render import money
+from saleslead.briefing.weekly import Section
+from saleslead.errors import InputError
+from saleslead.periods import Period
+from saleslead.role.handoffs import KIND as HANDOFF
+from saleslead.role.handoffs import handoff_id
+from saleslead.role.week import FlagDraft, HandoffDraft, Outcome, Week
+from saleslead.roster.desk import FinanceTable, RosterFinanceRequest
+from saleslead.roster.plan import RosterPlan, RosterPlanRequest
+from saleslead.roster.scenarios import PLAN_KIND
+from saleslead.targets.coverage import quota_targets
+from saleslead.targets.desk import PLAN as TARGETS_PLAN
+from saleslead.targets.plan import TargetPlan
+
+__all__ = ["brief_roster", "finance_key", "plan_goal"]
+
+TITLE = "Staffing against the gap"
+
+
+def plan_goal(seat: Any, week: Week) -> tuple[Period, dict[str, float] | None, str] | None:
+    """(the quarter to staff, goal by segment or None to let the roster read the targets plan, source)."""
+    target = week.period.shift(1)
+    if seat.records.latest(TARGETS_PLAN, target.name) is not None:
+        return target, None, f"the targets plan of {target.name}"
+    quotas = quota_targets(week.store, target)
+    if quotas:
+        return target, quotas, f"Σ quota of {target.name}"
+    saved = seat.records.latest(TARGETS_PLAN, week.period.name)
+    if saved is not None:
+        plan = TargetPlan.model_validate(saved.payload)
+        goal = {s.segment: s.target for s in plan.segments}
+        return target, goal, f"{week.period.name}'s targets plan v{saved.version} carried forward"
+    quotas = quota_targets(week.store, week.period)
+    if quotas:
+        return target, quotas, f"Σ quota of {week.period.name} carried forward: none set for {target.name} yet"
+    return None
+
+
+def _request(target: Period, goal: dict[str, float] | None, week: Week, by_segment: bool) -> RosterPlanRequest:
+    common: dict[str, Any] = {"period": target.name, "as_of": week.as_of, "name": f"weekly/{target.name}"}
+    if goal is None:
+        return RosterPlanRequest(**common)
+    if by_segment:
+        return RosterPlanRequest(goal_by_segment=goal, **common)
+    return RosterPlanRequest(goal=sum(goal.values()), **common)
+
+
+def _plan(seat: Any, week: Week, target: Period, goal: dict[str, float] | None) -> RosterPlan:
+    """This week's stored plan when it is there for the same request; else plan now (stored if writing)."""
+    for by_segment in (True, False):
+        request = _request(target, goal, week, by_segment).model_copy(update={"save": week.writes})
+        stored = seat.records.latest(PLAN_KIND, request.name) if week.writes and not week.ingested else None
+        if stored is not None:
+            kept = RosterPlan.model_validate(stored.payload)
+            if kept.request.model_dump(exclude={"save"}) == request.model_dump(exclude={"save"}):
+                return kept.model_copy(update={"key": request.name, "version": stored.version})
+        try:
+            plan: RosterPlan = seat.roster_plan(request)
+            return plan
+        except InputError:
+            if goal is None or not by_segment:
+                raise
+            # a segment of the goal has no AE on the roster: plan the total, split by the bookings mix
+    raise AssertionError("unreachable")
+
+
+def finance_key(plan: RosterPlan) -> str:
+    """What finance reconciles: the period, the goal by segment and the hires by month; its digest keys the handoff."""
+    content = {
+        "period": plan.period,
+        "goal": {s.segment: round(s.goal, 2) for s in plan.segments},
+        "hires": {s.segment: {h.month: h.hires for h in s.hires} for s in plan.segments},
+    }
+    digest = hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:12]
+    return f"roster-plan/{plan.period}/{digest}"
+
+
+def _flags(plan: RosterPlan) -> list[FlagDraft]:
+    flags = []
+    for s in plan.segments:
+        if s.base_capacity >= s.goal:
+            continue
+        fix = (
+            f"{s.total_hires} AE hires close it"
+            if s.reachable
+            else f"even {s.total_hires} AE hires leave it {s.shortfall_share:.0%} short: out of reach by hiring in time"
+        )
+        if s.binding_constraint == "pipeline":
+            fix += (
+                f"; pipeline binds: creation must reach {money(s.pipeline.required_creation_per_week or 0.0)}/week "
+                f"against {money(s.pipeline.expected_creation_per_week)} expected"
+            )
+        flags.append(
+            FlagDraft(
+                kind="capacity-short",
+                key=f"{plan.period}/{s.segment}",
+                severity="warning" if s.reachable else "critical",
+                message=f"{s.segment} {plan.period}: the roster as it stands carries {money(s.base_capacity)} of a "
+                f"{money(s.goal)} goal ({s.base_capacity / s.goal:.0%}); {fix}",
+                evidence={
+                    "goal": s.goal,
+                    "goal_with_buffer": s.goal_with_buffer,
+                    "base_capacity": s.base_capacity,
+                    "capacity": s.capacity,
+                    "total_hires": s.total_hires,
+                    "reachable": s.reachable,
+                    "binding_constraint": s.binding_constraint,
+                    "productivity_per_rep_month": s.productivity.per_rep_month,
+                    "plan_key": plan.key,
+                    "plan_version": plan.version,
+                },
+            )
+        )
+    return flags
+
+
+def _finance_handoff(seat: Any, plan: RosterPlan) -> HandoffDraft | None:
+    """The plan for the finance-analyst, unless this plan was already handed over (then nothing is recomputed)."""
+    key = finance_key(plan)
+    boundary = seat.role_definition().boundary("financial-model")
+    if seat.records.latest(HANDOFF, handoff_id(seat.engagement, boundary.owner, boundary.id, key)) is not None:
+        return None
+    table: FinanceTable = seat.roster_finance(RosterFinanceRequest(key=plan.key, version=plan.version))
+    summary = {
+        "period": plan.period,
+        "as_of": plan.as_of.isoformat(),
+        "goal": plan.goal,
+        "goal_source": plan.goal_source,
+        "total_hires": plan.total_hires,
+        "binding_constraint": plan.binding_constraint,
+        "segments": [
+            {
+                "segment": s.segment,
+                "goal": s.goal,
+                "base_capacity": s.base_capacity,
+                "capacity": s.capacity,
+                "hires": [h.model_dump(mode="json") for h in s.hires],
+                "binding_constraint": s.binding_constraint,
+            }
+            for s in plan.segments
+        ],
+    }
+    return HandoffDraft(
+        boundary="financial-model",
+        request=f"Reconcile the {plan.period} quota and capacity plan to the books",
+        key=key,
+        payload={"plan": summary, "finance": table.model_dump(mode="json")},
+    )
+
+
+def brief_roster(seat: Any, week: Week) -> Outcome:
+    """Capacity against the next quarter's goal, the hires that close it, and what binds."""
+    found = plan_goal(seat, week)
+    if found is None:
+        text = (
+            f"No goal to staff against: no targets plan and no quota for {week.period.shift(1).name} or "
+            f"{week.period.name}. Set one (saleslead targets set) and the roster plan follows."
+        )
+        section = Section(id="roster", title=TITLE, available=False, text=text)
+        return Outcome(section=section, checked={"capacity-short"})
+    target, goal, source = found
+    plan = _plan(seat, week, target, goal)
+    base = sum(s.base_capacity for s in plan.segments)
+    capacity = sum(s.capacity for s in plan.segments)
+    binds = {"seller_capacity": "seller capacity", "pipeline": "pipeline", "none": "nothing"}
+    lines = [
+        f"Staffing {plan.period} against a {money(plan.goal)} goal ({source}), with a {plan.buffer:.0%} buffer. "
+        f"The roster as it stands — ramp and attrition counted — carries **{money(base)}** ({base / plan.goal:.0%} "
+        f"of the goal); with **{plan.total_hires} AE hires** the plan reaches {money(capacity)}. "
+        f"Binding constraint: **{binds.get(plan.binding_constraint, plan.binding_constraint)}**.",
+        "",
+        "| segment | goal | capacity now | AE hires | capacity planned | binds |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
+    for s in plan.segments:
+        reach = "" if s.reachable else f" ({s.shortfall_share:.0%} short)"
+        lines.append(
+            f"| {s.segment} | {money(s.goal)} | {money(s.base_capacity)} | {s.total_hires} | {money(s.capacity)}"
+            f"{reach} | {binds.get(s.binding_constraint, s.binding_constraint)} |"
+        )
+    lines += ["", plan.verdict]
+    if plan.key is not None:
+        lines.append(f"_Plan {plan.key} v{plan.version}; solver: {plan.solver.status}._")
+    handoffs = []
+    if week.writes and plan.key is not None and callable(getattr(seat, "roster_finance", None)):
+        draft = _finance_handoff(seat, plan)
+        if draft is not None:
+            handoffs.append(draft)
+    data = {
+        "period": plan.period,
+        "goal": plan.goal,
+        "goal_source": source,
+        "base_capacity": base,
+        "capacity": capacity,
+        "total_hires": plan.total_hires,
+        "binding_constraint": plan.binding_constraint,
+        "plan_key": plan.key,
+        "plan_version": plan.version,
+        "finance_key": finance_key(plan),
+        "segments": [
+            {
+                "segment": s.segment,
+                "goal": s.goal,
+                "base_capacity": s.base_capacity,
+                "capacity": s.capacity,
+                "total_hires": s.total_hires,
+                "reachable": s.reachable,
+                "binding_constraint": s.binding_constraint,
+            }
+            for s in plan.segments
+        ],
+    }
+    return Outcome(
+        section=Section(id="roster", title=TITLE, available=True, text="\n".join(lines), data=data),
+        flags=_flags(plan),
+        checked={"capacity-short"},
+        handoffs=handoffs,
+    )
