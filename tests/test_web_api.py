@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import shutil
@@ -13,6 +14,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from saleslead.forecast.schemas import AccuracyRequest, CallSubmitRequest
 from saleslead.role.desk import AskRequest
 from saleslead.seat import StatusRequest, open_seat
 from saleslead.store import Store
@@ -34,14 +36,30 @@ def client_for(store: Path, **kwargs: Any) -> TestClient:
     return TestClient(app, base_url="http://127.0.0.1", client=("127.0.0.1", 50123), raise_server_exceptions=False)
 
 
-@pytest.fixture(scope="module")
-def web_store(demo_store_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of the demo store with two handoffs in the outbox (one to the AE, one to the SDRs)."""
-    path = tmp_path_factory.mktemp("web") / "demo.duckdb"
+#: The call recorded in the seeded store: the company's 2026-Q3 commit, made in mid-August.
+Q3_CALL = CallSubmitRequest(
+    node="total", period="2026-Q3", amount=7_000_000, as_of=date(2026, 8, 14), author="maria", category="commit"
+)
+
+
+@functools.cache
+def seeded_store(demo_store_file: Path) -> Path:
+    """Once per session: the demo store with two handoffs (to the AE, to the SDRs) and a past call to judge."""
+    path = demo_store_file.parent / "web-seeded.duckdb"
     shutil.copy(demo_store_file, path)
     with open_seat(path) as seat:
+        seat.clock = lambda: DEMO_TODAY
         seat.ask(AskRequest(text="Please follow up with the customer on our biggest deal", as_of=DEMO_TODAY))
         seat.ask(AskRequest(text="Build a prospect list for SMB", as_of=DEMO_TODAY))
+        seat.call_submit(Q3_CALL)
+    return path
+
+
+@pytest.fixture(scope="module")
+def web_store(demo_store_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A private copy of the seeded demo store."""
+    path = tmp_path_factory.mktemp("web") / "demo.duckdb"
+    shutil.copy(seeded_store(demo_store_file), path)
     return path
 
 
@@ -251,6 +269,31 @@ def test_roster_plan_draws_capacity_against_goal(client: TestClient) -> None:
     bars = [t for t in chart if t["type"] == "bar"]
     assert sum(sum(t["y"]) for t in bars) == pytest.approx(sum(m["capacity"] for m in plan["months"]))
     assert f'<span class="value">{plan["total_hires"]}</span>' in page.text
+
+
+def test_accuracy_judges_the_recorded_call(client: TestClient, web_store: Path) -> None:
+    with open_seat(web_store) as seat:
+        seat.clock = lambda: DEMO_TODAY
+        booked = seat.status(StatusRequest(as_of=date(2026, 9, 30))).closed_won_quarter_to_date
+        ledger = json.loads(seat.forecast_accuracy(AccuracyRequest()).model_dump_json())
+    assert booked.period == "2026-Q3"
+    api = client.get("/api/accuracy").json()
+    assert api["rows"] == ledger["rows"]
+    [row] = api["rows"]
+    assert row["node"] == "total"
+    assert row["calls"] == 1
+    assert row["mean_error"] == pytest.approx((Q3_CALL.amount - booked.amount) / booked.amount)
+    chart = figures(client.get("/accuracy", headers={"accept": "text/html"}).text)[0]
+    assert chart["data"][0]["y"] == [pytest.approx(row["mean_error"])]
+
+
+def test_calls_listed_with_their_verdicts(client: TestClient) -> None:
+    calls = client.get("/api/calls", params={"period": "2026-Q3"}).json()["calls"]
+    assert [(c["node"], c["amount"], c["author"]) for c in calls] == [("total", 7_000_000, "maria")]
+    assert calls[0]["check"]["verdict"] in {"supported", "stretch", "outruns-pipeline"}
+    page = client.get("/call", params={"period": "2026-Q3", "as_of": "2026-08-14"}, headers={"accept": "text/html"})
+    assert page.status_code == 200
+    assert f'<span class="tag {calls[0]["check"]["verdict"]}">' in page.text
 
 
 def test_plotly_comes_from_the_installed_package(client: TestClient) -> None:

@@ -15,12 +15,11 @@ from typing import Any
 
 import pytest
 
-from saleslead.role.desk import AskRequest
-from saleslead.seat import open_seat
 from saleslead.web import create_app
 from saleslead.web.context import PAGES
 
 from .conftest import DEMO_TODAY
+from .test_web_api import seeded_store
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
@@ -43,14 +42,11 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def server(demo_store_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The dashboard on the demo company (two handoffs in its outbox), served by uvicorn on a free port."""
+    """The dashboard on the demo company (two handoffs, a past call), served by uvicorn on a free port."""
     import uvicorn
 
     path = tmp_path_factory.mktemp("web-browser") / "demo.duckdb"
-    shutil.copy(demo_store_file, path)
-    with open_seat(path) as seat:
-        seat.ask(AskRequest(text="Please follow up with the customer on our biggest deal", as_of=DEMO_TODAY))
-        seat.ask(AskRequest(text="Build a prospect list for SMB", as_of=DEMO_TODAY))
+    shutil.copy(seeded_store(demo_store_file), path)
     app = create_app(path, token=TOKEN, clock=lambda: DEMO_TODAY)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -164,6 +160,25 @@ def test_a_write_without_the_token_is_refused_then_goes_through_with_it(server: 
     page.locator("tr[data-handoff] .tag:text('acknowledged')").wait_for(timeout=15_000)
     assert TOKEN not in page.content(), "the token is never rendered into the page"
     shoot(page, "write-accepted")
+
+
+def test_a_call_submitted_through_the_form_shows_its_verdict(server: str, page: Any) -> None:
+    page.goto(server + "/call")
+    page.wait_for_selector("#chart-fan .main-svg", timeout=60_000)
+    forecast = page.request.get(server + "/api/forecast").json()
+    page.fill("#write-token", TOKEN)
+    page.dispatch_event("#write-token", "change")
+    page.select_option("#call-form select[name=node]", "total")
+    page.fill("#call-form input[name=amount]", str(round(forecast["total"]["p90"] * 1.5)))
+    page.fill("#call-form input[name=author]", "dana")
+    page.locator("#call-form button[type=submit]").click()
+    verdict = page.locator("#call-result .ok .verdict")
+    verdict.wait_for(timeout=60_000)
+    assert verdict.inner_text() == "outruns-pipeline", "half again above P90 outruns the pipeline"
+    assert "P(outcome ≥ call)" in page.locator("#call-result").inner_text()
+    shoot(page, "call-verdict")
+    calls = page.request.get(server + "/api/calls?node=total&period=" + forecast["period"]).json()["calls"]
+    assert [(c["author"], c["check"]["verdict"]) for c in calls] == [("dana", "outruns-pipeline")]
 
 
 def test_tables_sort_by_a_click(server: str, page: Any) -> None:

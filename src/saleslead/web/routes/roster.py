@@ -175,6 +175,8 @@ def _ramp_chart(view: RosterView) -> dict[str, Any]:
         height=320,
         xaxis={"title": {"text": "tenure month"}},
         yaxis={"tickformat": ".0%", "title": {"text": "share of ramped productivity"}, "range": [0, 1.05]},
+        legend={"orientation": "h", "y": 1.12, "x": 0},
+        margin={"t": 40},
     )
 
 
