@@ -56,22 +56,7 @@ class FlagBook:
         as_of: date,
     ) -> tuple[Flag, bool]:
         """Raise a flag unless it is already open; returns (flag, newly raised)."""
-        fid = f"{kind}/{key}"
-        existing = self.records.latest(KIND, fid)
-        if existing is not None and existing.status == "open":
-            return _from_record(existing), False
-        flag = Flag(
-            id=fid,
-            kind=kind,
-            severity=severity,
-            message=message,
-            evidence=evidence,
-            raised_as_of=as_of,
-            raised_at=datetime.now(UTC).replace(tzinfo=None, microsecond=0),
-            status="open",
-        )
-        self.records.put(KIND, fid, flag.model_dump(mode="json"), author=self.author, status="open")
-        return flag, True
+        return self.raise_many([(kind, key, severity, message, evidence)], as_of)[0]
 
     def raise_many(
         self, drafts: list[tuple[str, str, Severity, str, dict[str, Any]]], as_of: date

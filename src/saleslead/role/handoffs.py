@@ -75,38 +75,19 @@ class Outbox:
         at: datetime | None = None,
     ) -> tuple[Handoff, bool]:
         """Put a handoff in the outbox unless it is already there; returns (handoff, newly issued)."""
-        hid = handoff_id(self.records.engagement, boundary.owner, boundary.id, key)
-        existing = self.records.latest(KIND, hid)
-        if existing is not None:
-            return _from_record(existing), False
-        handoff = Handoff(
-            id=hid,
-            from_role=self.from_role,
-            to_role=boundary.owner,
-            relation=boundary.relation,
-            boundary=boundary.id,
-            reason=boundary.reason,
-            request=request,
-            payload_key=key,
-            payload=json.loads(json.dumps(payload, default=str)),
-            engagement=self.records.engagement,
-            sequence=len(self.records.current(KIND)) + 1,
-            as_of=as_of,
-            created_at=(at or datetime.now(UTC)).replace(tzinfo=None, microsecond=0),
-            status="open",
-        )
-        self.records.put(
-            KIND, hid, handoff.model_dump(mode="json"), author=self.from_role, status="open", at=handoff.created_at
-        )
-        return handoff, True
+        return self.issue_many([(boundary, request, key, payload)], as_of=as_of, at=at)[0]
 
     def issue_many(
-        self, drafts: list[tuple[Boundary, str, str, dict[str, Any]]], *, as_of: date | None = None
+        self,
+        drafts: list[tuple[Boundary, str, str, dict[str, Any]]],
+        *,
+        as_of: date | None = None,
+        at: datetime | None = None,
     ) -> list[tuple[Handoff, bool]]:
         """:meth:`issue` for many (boundary, request, key, payload) at once: one read, one write."""
         existing = {r.key: _from_record(r) for r in self.records.current(KIND)}
         sequence = len(existing)
-        at = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+        at = (at or datetime.now(UTC)).replace(tzinfo=None, microsecond=0)
         out: list[tuple[Handoff, bool]] = []
         fresh: list[Handoff] = []
         for boundary, request, key, payload in drafts:
