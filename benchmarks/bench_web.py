@@ -5,8 +5,10 @@ For each page the dashboard has (pages whose mandate has not landed are listed a
 - ``seat``: the seat method the page calls, called directly (the same-run baseline: what no face can beat);
 - ``cold``: the page served in process (``TestClient``, no network) the first time it is asked for — the
   seat method, the chart JSON and the Jinja2 render;
-- ``warm``: the same page asked for again (the app keeps the answer until the next write);
-- ``face``: ``cold − seat``, the web face's own cost, and ``cold ÷ seat``.
+- ``again``: the same page asked for again (the app keeps the answer until the next write);
+- ``warmed``: the page on a server started with the background warm-up (``saleslead serve`` does it), once
+  the warm-up is done;
+- ``cold ÷ seat``: the web face's own cost relative to the seat method.
 
 Target (issue 8): every page under a second of server time on a 100 k-opportunity demo store.
 
@@ -28,7 +30,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from saleslead.demo import DemoConfig, generate
-from saleslead.forecast.schemas import ForecastRequest
+from saleslead.forecast.schemas import AccuracyRequest, ForecastRequest, StallsRequest, WaterfallRequest
 from saleslead.periods import Period
 from saleslead.role.desk import HandoffsRequest
 from saleslead.roster.desk import RosterShowRequest
@@ -70,6 +72,12 @@ CALLS: dict[str, tuple[str, Callable[[Seat], Any]]] = {
     ),
     "/strategy": ("strategy_score", lambda s: s.strategy_score(ScoreRequest())),
     "/handoffs": ("handoffs", lambda s: s.handoffs(HandoffsRequest())),
+    "/stalls": ("stalls", lambda s: s.stalls(StallsRequest())),
+    "/waterfall": (
+        "waterfall",
+        lambda s: s.waterfall(WaterfallRequest(period=QUARTER, start=date(2026, 9, 30), end=TODAY)),
+    ),
+    "/accuracy": ("forecast_accuracy", lambda s: s.forecast_accuracy(AccuracyRequest())),
 }
 
 
@@ -87,41 +95,53 @@ def main() -> None:
     ensure_store(args.store, args.opportunities)
 
     landed = {p.path for p in PAGES if p.landed}
-    waiting = [p for p in PAGES if not p.landed]
-    rows: list[tuple[str, str, float, float, float]] = []
+    paths = [path for path in CALLS if path.split("?")[0] in landed]
+    html = {"accept": "text/html"}
+    rows: list[tuple[str, str, float, float, float, float]] = []
+    # One seat stays open for the whole run, so DuckDB's buffers are as warm for the page as for the baseline.
     with open_seat(args.store) as seat:
         seat.clock = lambda: TODAY
-        opportunities = seat.store.count("opportunities")
-        baseline: dict[str, float] = {}
-        for path, (_method, call) in CALLS.items():
-            if path.split("?")[0] not in landed:
-                continue
-            call(seat)  # warm DuckDB's buffers, so the page below is not charged for the first read
-            baseline[path], _ = timed(lambda call=call: call(seat))  # type: ignore[misc]
-    print(f"store: {args.store} ({opportunities:,} opportunities), as of {TODAY}")
-    app = create_app(args.store, token="bench-token", clock=lambda: TODAY)
-    with TestClient(app, base_url="http://127.0.0.1", client=("127.0.0.1", 50000)) as client:
-        client.get("/api/handoffs")  # open the seat once; every page below shares it
-        html = {"accept": "text/html"}
-        for path in baseline:
-            cold, response = timed(lambda path=path: client.get(path, headers=html))  # type: ignore[misc]
-            assert response.status_code == 200, (path, response.text[:300])
-            warm, _ = timed(lambda path=path: client.get(path, headers=html))  # type: ignore[misc]
-            rows.append((path, CALLS[path][0], baseline[path], cold, warm))
+        print(f"store: {args.store} ({seat.store.count('opportunities'):,} opportunities), as of {TODAY}")
+        cold_app = create_app(args.store, token="bench-token", clock=lambda: TODAY)
+        with TestClient(cold_app, base_url="http://127.0.0.1", client=("127.0.0.1", 50000)) as client:
+            client.get("/api/handoffs")  # open the app's seat once; every page below shares it
+            for path in paths:
+                method, call = CALLS[path]
+                call(seat)  # the first read of what this method needs
+                seat_s, _ = timed(lambda call=call: call(seat))  # type: ignore[misc]
+                cold, response = timed(lambda path=path: client.get(path, headers=html))  # type: ignore[misc]
+                assert response.status_code == 200, (path, response.text[:300])
+                kept, _ = timed(lambda path=path: client.get(path, headers=html))  # type: ignore[misc]
+                rows.append((path, method, seat_s, cold, kept, float("nan")))
+        warm_app = create_app(args.store, token="bench-token", clock=lambda: TODAY, warm=True)
+        with TestClient(warm_app, base_url="http://127.0.0.1", client=("127.0.0.1", 50000)) as client:
+            began = time.perf_counter()
+            warm_app.state.warmed.wait()
+            print(f"background warm-up of every page's default view: {time.perf_counter() - began:.1f} s")
+            for i, (path, method, seat_s, cold, kept, _) in enumerate(rows):
+                warmed, _ = timed(lambda path=path: client.get(path, headers=html))  # type: ignore[misc]
+                rows[i] = (path, method, seat_s, cold, kept, warmed)
 
-    print(
-        f"\n{'page':<40} {'seat method':<16} {'seat s':>8} {'cold s':>8} {'warm s':>8} {'face s':>8} {'cold/seat':>10}"
+    head = (
+        f"{'page':<40} {'seat method':<16} {'seat s':>8} {'cold s':>8} {'again s':>8} {'warmed s':>9} {'cold/seat':>10}"
     )
-    for path, method, seat_s, cold, warm in rows:
+    print("\n" + head)
+    for path, method, seat_s, cold, kept, warmed in rows:
         ratio = cold / seat_s if seat_s > 0 else float("nan")
-        print(f"{path:<40} {method:<16} {seat_s:8.3f} {cold:8.3f} {warm:8.3f} {cold - seat_s:8.3f} {ratio:10.2f}")
+        print(f"{path:<40} {method:<16} {seat_s:8.3f} {cold:8.3f} {kept:8.3f} {warmed:9.3f} {ratio:10.2f}")
     over = [r for r in rows if r[3] >= 1.0]
-    fast = sum(r[4] < 1.0 for r in rows)
-    print(f"\npages under 1 s cold: {len(rows) - len(over)} of {len(rows)}; warm: {fast} of {len(rows)}")
-    for path, method, seat_s, cold, _ in over:
-        print(f"  over budget: {path} — {method} alone takes {seat_s:.2f} s of its {cold:.2f} s")
-    for page in waiting:
-        print(f"  not benchmarked: {page.path} — the {page.mandate} mandate has no {page.method}() on the seat yet")
+    again = sum(r[4] < 1.0 for r in rows)
+    warmed = sum(r[5] < 1.0 for r in rows)
+    n = len(rows)
+    print(
+        f"\nunder 1 s of server time: cold {n - len(over)} of {n}; asked again {again} of {n}; "
+        f"after the warm-up {warmed} of {n}"
+    )
+    for path, method, seat_s, cold, _, _ in over:
+        print(f"  cold over budget: {path} — {method} alone takes {seat_s:.2f} s of its {cold:.2f} s")
+    for page in PAGES:
+        if not page.landed:
+            print(f"  not benchmarked: {page.path} — the {page.mandate} mandate has no {page.method}() on the seat yet")
 
 
 if __name__ == "__main__":

@@ -130,6 +130,19 @@ def test_status_by_hand_and_as_of(tiny_store: Path) -> None:
     assert "2025-Q2" in page.text
 
 
+def test_pages_are_prepared_in_the_background_and_again_after_a_write(tiny_store: Path) -> None:
+    app = create_app(tiny_store, token=TOKEN, clock=lambda: date(2025, 5, 1), warm=True)
+    with TestClient(app, base_url="http://127.0.0.1", client=("127.0.0.1", 50123)) as c:
+        assert app.state.warmed.wait(60)
+        kept = app.state.config.seat.kept()
+        assert {"status", "handoffs"} <= set(kept)
+        assert c.get("/api/status").json()["open_count"] == 2  # the kept answer: as of the clock's today
+        decided = c.post("/api/strategy/decide", json={"author": "x", "as_of": "2025-05-01"}, headers=WRITE)
+        assert decided.status_code in (200, 409, 422)  # decided, or too little history: a write either way
+        assert app.state.warmed.wait(60)
+        assert {"status", "handoffs"} <= set(app.state.config.seat.kept())
+
+
 def test_api_returns_the_clis_json(client: TestClient, web_store: Path) -> None:
     with open_seat(web_store) as seat:
         seat.clock = lambda: DEMO_TODAY

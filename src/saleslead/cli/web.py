@@ -26,6 +26,10 @@ def register(app: typer.Typer) -> None:
                 help="Another name the server answers to (Host header); repeat as needed. Loopback names always.",
             ),
         ] = None,
+        warm: Annotated[
+            bool,
+            typer.Option("--warm/--no-warm", help="Compute every page's default view in the background at start."),
+        ] = True,
         new_token: Annotated[
             bool, typer.Option("--new-token", help="Make a new write token (the old one stops working).")
         ] = False,
@@ -46,7 +50,7 @@ def register(app: typer.Typer) -> None:
         if not is_loopback(host) and host not in ("0.0.0.0", "::"):
             hosts = (*hosts, host)
         with guarded(False):
-            web = create_app(store, engagement, allowed_hosts=hosts, new_token=new_token)
+            web = create_app(store, engagement, allowed_hosts=hosts, new_token=new_token, warm=warm)
         fresh = web.state.new_token
         web.state.new_token = None
         shown = f"[{host}]" if ":" in host else host

@@ -8,6 +8,7 @@ app serves one engagement; who may read and write is settled in :mod:`saleslead.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import date
@@ -26,7 +27,7 @@ from saleslead.errors import InputError, NotFoundError, SalesLeadError, error_pa
 from saleslead.seat import Seat, open_seat
 from saleslead.settings import Settings
 from saleslead.store import resolve_location
-from saleslead.web.context import SeatHolder, WebConfig, render
+from saleslead.web.context import PAGES, SeatHolder, WebConfig, render
 from saleslead.web.routes import ROUTERS
 from saleslead.web.security import LOOPBACK_HOSTS, AccessDenied, Guard, ensure_token, security_headers
 
@@ -76,6 +77,23 @@ def _http_error(error: StarletteHTTPException) -> SalesLeadError:
     return SalesLeadError(str(error.detail))
 
 
+def _warm(app: FastAPI) -> None:
+    """Ask for every page once, in the background, so the first visitor gets kept answers."""
+    from starlette.testclient import TestClient
+
+    done: threading.Event = app.state.warmed
+    done.clear()
+
+    def run() -> None:
+        client = TestClient(app, base_url="http://127.0.0.1", client=("127.0.0.1", 0), raise_server_exceptions=False)
+        for page in PAGES:
+            if page.landed:
+                client.get(page.path, headers={"accept": "text/html"})
+        done.set()
+
+    threading.Thread(target=run, name="saleslead-warm", daemon=True).start()
+
+
 def create_app(
     store_path: str | Path | None = None,
     engagement: str = "default",
@@ -85,12 +103,15 @@ def create_app(
     clock: Callable[[], date] | None = None,
     allowed_hosts: tuple[str, ...] = LOOPBACK_HOSTS,
     new_token: bool = False,
+    warm: bool = False,
 ) -> FastAPI:
     """The dashboard over one store and one engagement.
 
     ``token`` sets the write token; without it the engagement's stored token is used, and on first
     start (or with ``new_token``) one is made — it is on ``app.state.new_token`` for the caller to
-    show once. ``allowed_hosts`` are the names the server answers to (the Host header).
+    show once. ``allowed_hosts`` are the names the server answers to (the Host header). ``warm``: once
+    started, and after every write, compute every page's default answer in the background
+    (``app.state.warmed`` is set when done).
     """
     location = resolve_location(store_path)
     settings = settings or Settings()
@@ -106,8 +127,12 @@ def create_app(
     holder = SeatHolder(opener)
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(started: FastAPI) -> AsyncIterator[None]:
+        if warm:
+            holder.after_write = lambda: _warm(started)
+            _warm(started)
         yield
+        holder.after_write = None
         holder.close()
 
     app = FastAPI(
@@ -122,6 +147,7 @@ def create_app(
         store=location, engagement=engagement, settings=settings, clock=clock, guard=Guard(token_sha256), seat=holder
     )
     app.state.new_token = fresh
+    app.state.warmed = threading.Event()
     hosts = {h.lower() for h in allowed_hosts}
 
     @app.middleware("http")

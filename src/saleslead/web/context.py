@@ -53,6 +53,7 @@ class SeatHolder:
 
     def __init__(self, opener: Callable[[], Seat]) -> None:
         self._opener = opener
+        self.after_write: Callable[[], None] | None = None
         self._seat: Seat | None = None
         self._lock = threading.Lock()
         self._answers: OrderedDict[str, Any] = OrderedDict()
@@ -92,6 +93,13 @@ class SeatHolder:
                 return method(seat, request)
             finally:
                 self._answers.clear()
+                if self.after_write is not None:
+                    self.after_write()
+
+    def kept(self) -> list[str]:
+        """The seat methods whose answers are kept (oldest first)."""
+        with self._lock:
+            return [key.split("|", 1)[0] for key in self._answers]
 
     def close(self) -> None:
         with self._lock:

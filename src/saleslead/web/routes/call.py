@@ -115,12 +115,10 @@ def _fan(result: ForecastResult, period: Period) -> dict[str, Any]:
             },
         ],
         height=360,
-        xaxis={
-            "range": [start, end],
-            "title": {"text": f"{result.period} · weeks of the period"},
-            "dtick": 7 * 86_400_000,
-        },
+        xaxis={"range": [start, end], "dtick": 14 * 86_400_000, "tickformat": "%b %d"},
         yaxis={"tickprefix": "$", "tickformat": "~s", "rangemode": "tozero"},
+        legend={"orientation": "h", "y": 1.14, "x": 0},
+        margin={"t": 48},
         hovermode="x unified",
     )
 
