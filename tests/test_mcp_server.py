@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import pytest
 from mcp import Client, StdioServerParameters
 
 from saleslead.funnel.state import state_as_of
@@ -129,3 +130,67 @@ def test_stdio_smoke(tmp_path: Path) -> None:
     names, routed = _run(scenario)
     assert "route_request" in names
     assert routed.structured_content["handoffs"][0]["to_role"] == "sales-development-rep"
+
+
+def test_mandate_tools_forecast_stalls_and_the_guard(demo_seat: Seat) -> None:
+    """Each tool call opens the seat afresh, so every forecasting call fits its own outlook: two here."""
+    path = demo_seat.store.location
+    demo_seat.close()
+    server = build_server(path, clock=lambda: DEMO_TODAY)
+
+    async def scenario() -> dict[str, Any]:
+        async with Client(server) as client:
+            tools = {t.name: t for t in (await client.list_tools()).tools}
+            forecast = await client.call_tool(
+                "forecast", {"period": "2026-Q4", "as_of": "2026-11-24", "scenarios": 500}
+            )
+            stalls = await client.call_tool("stalls", {"as_of": "2026-11-24"})
+            p90 = forecast.structured_content["total"]["p90"]
+            bold = await client.call_tool(
+                "call_submit",
+                {"node": "total", "period": "2026-Q4", "amount": 3 * p90, "as_of": "2026-11-24", "author": "vp"},
+            )
+            waterfall = await client.call_tool(
+                "waterfall", {"period": "2026-Q4", "start": "2026-10-01", "end": "2026-11-24"}
+            )
+            return {
+                "tools": tools,
+                "forecast": forecast,
+                "stalls": stalls,
+                "bold": bold,
+                "waterfall": waterfall,
+            }
+
+    got = _run(scenario)
+    tools = got["tools"]
+    hints = {name: tools[name].annotations.read_only_hint for name in tools}
+    assert {k: hints[k] for k in ("forecast", "stalls", "waterfall", "roster_show")} == dict.fromkeys(
+        ("forecast", "stalls", "waterfall", "roster_show"), True
+    )
+    for writes in ("call_submit", "call_check", "seat_call", "roster_plan"):
+        assert hints[writes] is False, writes
+    assert tools["call_check"].annotations.idempotent_hint is True
+    assert tools["call_submit"].annotations.idempotent_hint is None
+    assert set(tools["call_submit"].input_schema["properties"]) >= {"node", "period", "amount", "author", "reason"}
+    assert "goal_by_segment" in tools["roster_plan"].input_schema["properties"]
+
+    total = got["forecast"].structured_content["total"]
+    assert got["forecast"].is_error is False
+    assert total["p10"] <= total["p50"] <= total["p90"]
+    assert got["forecast"].structured_content["scenarios"] == 500
+
+    stalls = got["stalls"].structured_content
+    assert stalls["items"]
+    assert all(i["to_role"] == "account-executive" and i["reasons"] for i in stalls["items"])
+
+    bold = got["bold"].structured_content
+    assert got["bold"].is_error is False
+    assert bold["check"]["verdict"] == "outruns-pipeline"
+    assert bold["check"]["flagged"] is True
+    assert bold["check"]["amount"] > bold["check"]["node_p90"]
+
+    w = got["waterfall"].structured_content
+    assert w["reconciles"] is True
+    assert w["starting_pipeline"] + w["created"] + w["pulled_in"] - w["pushed_out"] + w["amount_up"] - w[
+        "amount_down"
+    ] - w["won"] - w["lost"] == pytest.approx(w["ending_pipeline"])
