@@ -50,10 +50,10 @@ def test_crps_by_hand() -> None:
 def test_shock_fit_recovers_a_known_spread() -> None:
     rng = np.random.default_rng(5)
     groups = []
-    for _ in range(60):
-        p = rng.uniform(0.05, 0.8, 400)
+    for _ in range(40):
+        p = rng.uniform(0.05, 0.8, 300)
         z = rng.normal(0.0, 0.4)
-        groups.append((p, rng.random(400) < special.expit(special.logit(p) + z)))
+        groups.append((p, rng.random(300) < special.expit(special.logit(p) + z)))
     shock = estimate_shock(groups)
     assert shock.sd == pytest.approx(0.4, abs=0.1)
     assert shock.slope == pytest.approx(1.0, abs=0.1)

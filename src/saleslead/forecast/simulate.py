@@ -24,7 +24,7 @@ __all__ = ["SHOCK_LEVELS", "Book", "Shock", "Simulation", "estimate_shock", "sim
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
 SHOCK_LEVELS = 256
-_CHUNK_CELLS = 12_000_000  # scenario × deal cells per chunk (≈ 100 MB of working arrays)
+_CHUNK_CELLS = 8_000_000  # scenario × deal cells per chunk (≈ 60 MB of working arrays)
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,7 @@ class Simulation:
     total: npt.NDArray[np.float32]  # (scenarios,)
     nodes: npt.NDArray[np.float32]  # (nodes, scenarios)
     segments: npt.NDArray[np.float32]  # (segments, scenarios)
-    won: npt.NDArray[np.float32]  # per deal: share of scenarios in which it was won
+    won: npt.NDArray[np.float32]  # per deal: P(won) under the shock, averaged over the shock levels
 
     @property
     def scenarios(self) -> int:
@@ -125,7 +125,12 @@ def simulate(
     n_segments: int,
     progress: Progress | None = None,
 ) -> Simulation:
-    """Run ``scenarios`` seeded scenarios in chunks; deterministic for a given seed and input."""
+    """Run ``scenarios`` seeded scenarios; deterministic for a given seed and input.
+
+    Scenarios are grouped by their shock level, so each group compares fresh 16-bit uniform draws with one
+    row of thresholds ``round(65536 · sigmoid(logit p + z_level))`` (probability resolution 1/65536), and
+    sums won amounts per (owner, segment) with one sparse product.
+    """
     rng = np.random.default_rng(seed)
     n = len(book.p)
     order = np.lexsort((book.segment, book.owner))
@@ -134,47 +139,48 @@ def simulate(
     segment = book.segment[order]
     n_owners = book.rollup.shape[0]
     pair = owner * max(n_segments, 1) + segment
-    starts = np.flatnonzero(np.r_[True, pair[1:] != pair[:-1]]) if n else np.zeros(0, dtype=np.int64)
-    pair_owner = owner[starts]
-    pair_segment = segment[starts]
-    to_owner = sp.csr_matrix(
-        (np.ones(len(starts)), (np.arange(len(starts)), pair_owner)), shape=(len(starts), n_owners)
-    )
-    to_segment = sp.csr_matrix(
-        (np.ones(len(starts)), (np.arange(len(starts)), pair_segment)), shape=(len(starts), n_segments)
-    )
+    first = np.flatnonzero(np.r_[True, pair[1:] != pair[:-1]]) if n else np.zeros(0, dtype=np.int64)
+    pair_index = np.cumsum(np.r_[True, pair[1:] != pair[:-1]]) - 1 if n else np.zeros(0, dtype=np.int64)
+    n_pairs = len(first)
+    deal_to_pair = sp.csc_matrix((amount, (np.arange(n), pair_index)), shape=(n, n_pairs))
+    to_owner = sp.csr_matrix((np.ones(n_pairs), (owner[first], np.arange(n_pairs))), shape=(n_owners, n_pairs))
+    to_segment = sp.csr_matrix((np.ones(n_pairs), (segment[first], np.arange(n_pairs))), shape=(n_segments, n_pairs))
     levels = shock_sd * special.ndtri((np.arange(SHOCK_LEVELS) + 0.5) / SHOCK_LEVELS)
     logit = special.logit(np.clip(book.p[order], 1e-9, 1 - 1e-9))
-    chance = special.expit(logit[None, :] + levels[:, None]).astype(np.float32)  # (levels, deals)
     rollup_t = book.rollup.T.tocsr()
     # the run-rate's spread across past periods already holds the shared shock: keep only the rest
     shock_var = np.expm1(shock_sd**2)
     own_cv2 = np.maximum(np.minimum(book.new_cv, 2.0) ** 2 - shock_var, 0.01)
     new_sd = np.sqrt(np.log1p(own_cv2))
+    level_of = rng.integers(0, SHOCK_LEVELS, size=scenarios)
+    eps = np.exp(rng.standard_normal((scenarios, n_segments)) * new_sd[None, :] - new_sd[None, :] ** 2 / 2)
+    new_all = book.new_mean[None, :] * np.exp(levels[level_of])[:, None] * eps  # (scenarios, segments)
     total = np.zeros(scenarios, dtype=np.float32)
     nodes = np.zeros((book.rollup.shape[1], scenarios), dtype=np.float32)
     segments = np.zeros((n_segments, scenarios), dtype=np.float32)
-    won_count = np.zeros(n, dtype=np.float64)
-    chunk = max(1, min(scenarios, _CHUNK_CELLS // max(n, 1)))
-    for first in range(0, scenarios, chunk):
-        c = min(chunk, scenarios - first)
-        level = rng.integers(0, SHOCK_LEVELS, size=c)
-        draws = rng.random((c, n), dtype=np.float32)
-        won = draws < chance[level]
-        won_count += won.sum(axis=0)
-        money = np.where(won, amount, 0.0)
-        by_pair = np.add.reduceat(money, starts, axis=1) if n else np.zeros((c, 0))
-        owner_sum = np.asarray(to_owner.T @ by_pair.T).T + book.closed_owner[None, :]
-        segment_sum = np.asarray(to_segment.T @ by_pair.T).T + book.closed_segment[None, :]
-        eps = np.exp(rng.standard_normal((c, n_segments)) * new_sd[None, :] - new_sd[None, :] ** 2 / 2)
-        new = book.new_mean[None, :] * np.exp(levels[level])[:, None] * eps  # (c, segments)
-        owner_sum += new @ book.new_share
-        segment_sum += new
-        nodes[:, first : first + c] = np.asarray(rollup_t @ owner_sum.T, dtype=np.float32)
-        segments[:, first : first + c] = segment_sum.T.astype(np.float32)
-        total[first : first + c] = segment_sum.sum(axis=1)
-        if progress is not None:
-            progress("scenarios", first + c, scenarios)
+    chunk = max(1, _CHUNK_CELLS // max(n, 1))
+    done = 0
+    for lv in range(SHOCK_LEVELS):
+        members = np.flatnonzero(level_of == lv)
+        if not len(members):
+            continue
+        threshold = np.minimum(np.round(special.expit(logit + levels[lv]) * 65536.0), 65535).astype(np.uint16)
+        for start in range(0, len(members), chunk):
+            sub = members[start : start + chunk]
+            won = rng.integers(0, 65536, size=(len(sub), n), dtype=np.uint16) < threshold[None, :]
+            by_pair = np.asarray(won.astype(np.float32) @ deal_to_pair).T  # (pairs, c)
+            owner_sum = np.asarray(to_owner @ by_pair) + book.closed_owner[:, None]
+            segment_sum = np.asarray(to_segment @ by_pair) + book.closed_segment[:, None]
+            new = new_all[sub]  # (c, segments)
+            owner_sum += book.new_share.T @ new.T
+            segment_sum += new.T
+            nodes[:, sub] = np.asarray(rollup_t @ owner_sum, dtype=np.float32)
+            segments[:, sub] = segment_sum.astype(np.float32)
+            total[sub] = segment_sum.sum(axis=0)
+            done += len(sub)
+            if progress is not None:
+                progress("scenarios", done, scenarios)
+    marginal = special.expit(logit[None, :] + levels[:, None]).mean(axis=0)
     back = np.empty(n, dtype=np.float32)
-    back[order] = (won_count / max(scenarios, 1)).astype(np.float32)
+    back[order] = marginal.astype(np.float32)
     return Simulation(total=total, nodes=nodes, segments=segments, won=back)

@@ -19,7 +19,7 @@ from datetime import date
 import numpy as np
 
 from saleslead.errors import InputError
-from saleslead.forecast.panel import day_number, load_book
+from saleslead.forecast.panel import DealBook, day_number, load_book
 from saleslead.forecast.schemas import WaterfallResult
 from saleslead.periods import Period
 from saleslead.store import Store
@@ -27,11 +27,16 @@ from saleslead.store import Store
 __all__ = ["pipeline_waterfall"]
 
 
-def pipeline_waterfall(store: Store, period: Period, start: date, end: date) -> WaterfallResult:
-    """Movements of ``period``'s pipeline from the end of ``start`` to the end of ``end``."""
+def pipeline_waterfall(
+    store: Store, period: Period, start: date, end: date, book: DealBook | None = None
+) -> WaterfallResult:
+    """Movements of ``period``'s pipeline from the end of ``start`` to the end of ``end``.
+
+    ``book`` may be loaded at any date on or after ``end`` (states are replayed as of each date)."""
     if end < start:
         raise InputError(f"--to {end} is before --from {start}")
-    book = load_book(store, end)
+    if book is None or book.until < day_number(end):
+        book = load_book(store, end)
     lo, hi = day_number(period.start), day_number(period.end)
     a = book.states_at(day_number(start))
     b = book.states_at(day_number(end))
