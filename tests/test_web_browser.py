@@ -76,6 +76,8 @@ def browser() -> Iterator[Any]:
 def page(browser: Any) -> Iterator[Any]:
     """A fresh tab that records console errors and failed requests."""
     context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    context.set_default_timeout(120_000)  # the forecast behind /call is seconds of Monte Carlo on a busy machine
+    context.set_default_navigation_timeout(120_000)
     tab = context.new_page()
     tab.problems = []
     tab.on("console", lambda m: tab.problems.append(m.text) if m.type == "error" else None)
