@@ -5,8 +5,10 @@
 For the as-of day ``D`` at offset ``o = D - period.start`` days, each of the last :data:`QUARTERS`
 periods ``Q`` of the same length that ended by ``D`` gives the amount won inside ``Q`` by deals created
 after ``Q.start + o`` — the same position in that period. Per segment: the mean over those periods
-(the run-rate) and its coefficient of variation. The amount goes to owners in proportion to the open
-pipeline they carry in the segment at ``D``.
+(the run-rate) and its coefficient of variation, each past period's amount first scaled by the pace
+of deal creation: deals created in the 91 days up to ``D`` over those created in the 91 days up to
+``Q.start + o`` (per segment), so a growing team is not forecast at last year's size. The amount goes
+to owners in proportion to the open pipeline they carry in the segment at ``D``.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ __all__ = ["QUARTERS", "NewPipeline", "new_pipeline_run_rate"]
 
 Floats = npt.NDArray[np.float64]
 QUARTERS = 4
+PACE_DAYS = 91
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,12 @@ class NewPipeline:
     cv: Floats
     periods: list[str]
     samples: npt.NDArray[np.float64]  # (periods, segments)
+
+
+def _created(segment: npt.NDArray[np.int64], created: npt.NDArray[np.int64], day: int, n_seg: int) -> Floats:
+    """Deals created in the :data:`PACE_DAYS` days up to ``day``, per segment."""
+    recent = (created > day - PACE_DAYS) & (created <= day)
+    return np.bincount(segment[recent], minlength=n_seg).astype(np.float64)
 
 
 def new_pipeline_run_rate(book: DealBook, period: Period, as_of: int) -> NewPipeline:
@@ -48,10 +57,15 @@ def new_pipeline_run_rate(book: DealBook, period: Period, as_of: int) -> NewPipe
         if day_number(q.end) <= as_of + 1:
             past.append(q)
     samples = np.zeros((len(past), n_seg))
+    segment = book.segment[now.deal]
+    pace_now = _created(segment, created, now.day[0] if len(now) else as_of, n_seg)
     for j, q in enumerate(past):
         start, end = day_number(q.start), day_number(q.end)
         mask = won & (now.close_day >= start) & (now.close_day < end) & (created > start + offset)
-        samples[j] = np.bincount(book.segment[now.deal[mask]], weights=now.amount[mask], minlength=n_seg)
+        booked = np.bincount(segment[mask], weights=now.amount[mask], minlength=n_seg)
+        pace = _created(segment, created, start + offset, n_seg)
+        # scaled by the pace of deal creation now vs then (the team grows or shrinks)
+        samples[j] = booked * np.where(pace > 0, pace_now / np.maximum(pace, 1), 1.0)
     if not past:
         return NewPipeline(np.zeros(n_seg), np.zeros(n_seg), [], samples)
     mean = samples.mean(axis=0)
