@@ -64,6 +64,7 @@ def register(app: typer.Typer) -> None:
             console.print(
                 "Write token: the one printed when this engagement was first served (--new-token for another)."
             )
+        console.file.flush()  # the token is shown once: make sure it is out before the server starts
         if not is_loopback(host):
             stderr.print(
                 "[yellow]Listening beyond this machine: reads from elsewhere need the token too; "
