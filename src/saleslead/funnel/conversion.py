@@ -25,7 +25,7 @@ import ibis.expr.types as ir
 from pydantic import BaseModel, ConfigDict
 
 from saleslead.evidence import Evidence, Rate, wilson
-from saleslead.funnel.spans import check_by, deals, group_of
+from saleslead.funnel.spans import check_by, cohort_deals, current_deals, group_of, with_attributes
 from saleslead.store import Store
 
 __all__ = ["FunnelConversion", "StageConversion", "default_maturity", "stage_conversion", "value_rate"]
@@ -85,9 +85,14 @@ def value_rate(
 
 def default_maturity(store: Store, as_of: date, lookback_days: int = 365, deal_table: ir.Table | None = None) -> int:
     """Days after which a creation cohort counts as matured: P90 of creation→close, deals closed in the lookback."""
-    d = deal_table if deal_table is not None else deals(store, as_of)
     start = ibis.literal(as_of - timedelta(days=lookback_days))
-    closed = d.filter(d.is_closed & (d.close_date >= start) & d.close_date.notnull())
+    if deal_table is None:
+        now = current_deals(store, as_of)
+        now = now.filter(now.is_closed & (now.close_date >= start) & now.close_date.notnull())
+        closed = with_attributes(store, now.select("opportunity_id", "close_date", "first_seen", "owner_id"))
+    else:
+        d = deal_table
+        closed = d.filter(d.is_closed & (d.close_date >= start) & d.close_date.notnull())
     cycle = closed.close_date.delta(closed.created_day, unit="day")
     value = closed.aggregate(p90=cycle.quantile(0.9)).to_pyarrow().column("p90")[0].as_py()
     return max(round(float(value)), 0) if value is not None else 90
@@ -106,10 +111,14 @@ def stage_conversion(
 ) -> FunnelConversion:
     """Stage conversion and win rates per open stage (and per group of ``by``), as of ``as_of``."""
     keys = check_by(by)
-    d = deal_table if deal_table is not None else deals(store, as_of)
-    maturity = default_maturity(store, as_of, lookback_days, d) if maturity_days is None else maturity_days
+    if maturity_days is None:
+        maturity = default_maturity(store, as_of, lookback_days, deal_table)
+    else:
+        maturity = maturity_days
     cohort_end = as_of - timedelta(days=maturity)
     cohort_start = cohort_end - timedelta(days=lookback_days)
+    # Without a deal table, only the deals of the cohort are built (the history is pruned first).
+    d = deal_table if deal_table is not None else cohort_deals(store, as_of, cohort_start)
     d = d.filter(
         (d.created_day > ibis.literal(cohort_start))
         & (d.created_day <= ibis.literal(cohort_end))

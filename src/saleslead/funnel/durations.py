@@ -26,7 +26,8 @@ from pydantic import BaseModel, ConfigDict
 
 from saleslead.evidence import Rate
 from saleslead.funnel.conversion import stage_conversion
-from saleslead.funnel.spans import check_by, deals, group_of, spans
+from saleslead.funnel.spans import check_by, current_deals, deals, group_of, known_events, with_attributes
+from saleslead.funnel.state import end_of
 from saleslead.store import Store
 
 __all__ = [
@@ -124,16 +125,11 @@ def stage_durations(
 ) -> list[StageDuration]:
     """Days in each open stage per group: Kaplan–Meier median, P80, P90 (running stays censored)."""
     keys = check_by(by)
-    s = span_table if span_table is not None else spans(store, as_of)
-    moves = s.filter(s.prev_stage.isnull() | (s.stage != s.prev_stage))
-    after = ibis.window(group_by="opportunity_id", order_by=moves.changed_at)
-    moves = moves.mutate(left_at=moves.changed_at.lead().over(after))
-    start = ibis.literal(as_of - timedelta(days=lookback_days))
-    stays = moves.filter(~moves.is_closed & (moves.changed_at.date() >= start))
-    end = ibis.coalesce(stays.left_at, ibis.literal(as_of + timedelta(days=1)).cast("timestamp"))
-    length = ((end.epoch_seconds() - stays.changed_at.epoch_seconds()) / _DAY).floor().cast("int64")
-    stays = stays.mutate(days=length, finished=stays.left_at.notnull())
-    counted = stays.group_by([*keys, "stage", "stage_order", "days", "finished"]).aggregate(n=stays.count())
+    counted = (
+        _stay_counts(store, as_of, keys, lookback_days)
+        if span_table is None
+        else _stay_counts_from(span_table, as_of, keys, lookback_days)
+    )
     rows = counted.to_pyarrow().to_pylist()
     buckets: dict[tuple[tuple[str, ...], str, int], list[tuple[int, bool, int]]] = defaultdict(list)
     for r in rows:
@@ -163,6 +159,42 @@ def stage_durations(
     return out
 
 
+def _stay_counts(store: Store, as_of: date, keys: tuple[str, ...], lookback_days: int) -> ir.Table:
+    """Stays per (group, stage, whole days, finished), from the stored run starts — no window.
+
+    Every event carries ``stage_entered_at``, the start of the run of its stage it belongs to; a run ends
+    when its last event is replaced (``valid_to``), or is still running at ``as_of`` (null ``valid_to``).
+    """
+    e = known_events(store, as_of)
+    start = ibis.literal(as_of - timedelta(days=lookback_days)).cast("timestamp")
+    e = e.filter(~e.is_closed & (e.stage_entered_at >= start))
+    cut = ibis.literal(end_of(as_of))
+    extra = {"owner_id": e.owner_id.max(where=e.changed_at == e.stage_entered_at)} if "owner_id" in keys else {}
+    runs = e.group_by(["opportunity_id", "stage_entered_at", "stage", "stage_order"]).aggregate(
+        left_at=e.valid_to.fill_null(cut).max(), first_seen=e.first_seen.min(), **extra
+    )
+    if any(k != "owner_id" for k in keys) or extra:
+        if not extra:
+            runs = runs.mutate(owner_id=ibis.null("string"))
+        runs = with_attributes(store, runs)
+    length = ((runs.left_at.epoch_seconds() - runs.stage_entered_at.epoch_seconds()) / _DAY).floor().cast("int64")
+    runs = runs.mutate(days=length, finished=runs.left_at < cut)
+    return runs.group_by([*keys, "stage", "stage_order", "days", "finished"]).aggregate(n=runs.count())
+
+
+def _stay_counts_from(s: ir.Table, as_of: date, keys: tuple[str, ...], lookback_days: int) -> ir.Table:
+    """The same counts from a span table (one window over the stage changes)."""
+    moves = s.filter(s.prev_stage.isnull() | (s.stage != s.prev_stage))
+    after = ibis.window(group_by="opportunity_id", order_by=moves.changed_at)
+    moves = moves.mutate(left_at=moves.changed_at.lead().over(after))
+    start = ibis.literal(as_of - timedelta(days=lookback_days))
+    stays = moves.filter(~moves.is_closed & (moves.changed_at.date() >= start))
+    end = ibis.coalesce(stays.left_at, ibis.literal(as_of + timedelta(days=1)).cast("timestamp"))
+    length = ((end.epoch_seconds() - stays.changed_at.epoch_seconds()) / _DAY).floor().cast("int64")
+    stays = stays.mutate(days=length, finished=stays.left_at.notnull())
+    return stays.group_by([*keys, "stage", "stage_order", "days", "finished"]).aggregate(n=stays.count())
+
+
 def cycle_length(
     store: Store,
     as_of: date,
@@ -174,8 +206,13 @@ def cycle_length(
 ) -> list[CycleLength]:
     """Creation→close days of deals won (close date) within the lookback: median, P80, P90; average won."""
     keys = check_by(by)
-    d = deal_table if deal_table is not None else deals(store, as_of)
-    won = d.filter(d.is_won & (d.close_date > ibis.literal(as_of - timedelta(days=lookback_days))))
+    since = ibis.literal(as_of - timedelta(days=lookback_days))
+    if deal_table is None:
+        now = current_deals(store, as_of)
+        now = now.filter(now.is_won & (now.close_date > since))
+        won = with_attributes(store, now.select("opportunity_id", "close_date", "amount", "first_seen", "owner_id"))
+    else:
+        won = deal_table.filter(deal_table.is_won & (deal_table.close_date > since))
     cycle = won.close_date.delta(won.created_day, unit="day")
     metrics = {
         "n": won.count(),

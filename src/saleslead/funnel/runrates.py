@@ -26,7 +26,7 @@ import ibis
 import ibis.expr.types as ir
 from pydantic import BaseModel, ConfigDict
 
-from saleslead.funnel.spans import check_by, group_of, spans
+from saleslead.funnel.spans import check_by, current_deals, group_of, known_events, with_attributes
 from saleslead.funnel.state import end_of
 from saleslead.periods import Period
 from saleslead.store import Store
@@ -79,12 +79,13 @@ def period_position(
 ) -> list[PeriodPosition]:
     """Closed-won so far and open pipeline dated in ``period``, per group, as of ``as_of``."""
     keys = check_by(by)
-    s = span_table if span_table is not None else spans(store, as_of)
-    now = s.filter(s.valid_to.isnull())
+    now = current_deals(store, as_of) if span_table is None else span_table.filter(span_table.valid_to.isnull())
     dated = (now.close_date >= ibis.literal(period.start)) & (now.close_date < ibis.literal(period.end))
-    won = dated & now.is_won & (now.close_date <= ibis.literal(as_of))
-    open_ = dated & ~now.is_closed
-    now = now.filter(won | open_)
+    now = now.filter(dated & ((now.is_won & (now.close_date <= ibis.literal(as_of))) | ~now.is_closed))
+    if span_table is None and keys:
+        now = with_attributes(store, now)
+    won = now.is_won & (now.close_date <= ibis.literal(as_of))
+    open_ = ~now.is_closed
     metrics = {
         "closed_won": now.amount.sum(where=won),
         "closed_won_deals": won.cast("int64").sum(),
@@ -127,7 +128,14 @@ def same_point_yield(
     candidates = [q for q in candidates if q.last_day <= as_of]
     if not candidates:
         return []
-    s = span_table if span_table is not None else spans(store, as_of)
+    # From a span table the grouping columns are on every row; from the stored events they are joined
+    # to the few rows that survive the filters (the event's owner and first evidence are carried for that).
+    s = span_table if span_table is not None else known_events(store, as_of)
+    carry = list(keys) if span_table is not None else ["first_seen", "owner_id"]
+
+    def attach(t: ir.Table) -> ir.Table:
+        return with_attributes(store, t) if span_table is None and keys else t
+
     snaps = ibis.memtable(
         {
             "period": [q.name for q in candidates],
@@ -150,7 +158,7 @@ def same_point_yield(
         "q_start",
         "q_end",
         "snapshot",
-        *keys,
+        *carry,
         then_closed=at.is_closed,
         then_won=at.is_won,
         then_close=at.close_date,
@@ -159,14 +167,15 @@ def same_point_yield(
     final = s.filter(s.valid_to.isnull())
     final = final.select(
         "opportunity_id",
+        *carry,
         won=final.is_won,
         won_close=final.close_date,
         won_amount=final.amount,
-        **{k: final[k] for k in keys},
     )
     in_q = (at.then_close >= at.q_start) & (at.then_close < at.q_end)
     open_at = at.filter(~at.then_closed & in_q)
     fate = open_at.left_join(final.select("opportunity_id", "won", "won_close", "won_amount"), "opportunity_id")
+    fate = attach(fate.select(*open_at.columns, "won", "won_close", "won_amount"))
     hit = fate.won.fill_null(False) & (fate.won_close >= fate.q_start) & (fate.won_close < fate.q_end)
     pipe = fate.group_by(["period", *keys]).aggregate(
         open_deals=fate.count(),
@@ -177,8 +186,22 @@ def same_point_yield(
     )
     won = final.filter(final.won)
     won_q = won.join(snaps, (won.won_close >= snaps.q_start) & (won.won_close < snaps.q_end))
-    won_q = won_q.select("opportunity_id", "period", "q_start", "q_end", "won_amount", *keys)
-    then = at.select("opportunity_id", "period", "then_closed", "then_won", "then_close")
+    won_q = won_q.select("opportunity_id", "period", "q_start", "q_end", "snap_end", "won_amount", *carry)
+    # The state then of the deals won in each period only: one keyed join, not every deal at every snapshot.
+    ev = near.select("opportunity_id", "changed_at", "valid_to", "is_closed", "is_won", "close_date")
+    pairs = won_q.select("opportunity_id", "period", "snap_end")
+    then = pairs.join(
+        ev,
+        [
+            pairs.opportunity_id == ev.opportunity_id,
+            ev.changed_at < pairs.snap_end,
+            ev.valid_to.isnull() | (ev.valid_to >= pairs.snap_end),
+        ],
+    )
+    then = then.select(
+        "opportunity_id", "period", then_closed=then.is_closed, then_won=then.is_won, then_close=then.close_date
+    )
+    won_q = attach(won_q.drop("snap_end"))
     src = won_q.left_join(then, ["opportunity_id", "period"])
     missing = src.then_closed.isnull()
     before = src.then_won.fill_null(False)

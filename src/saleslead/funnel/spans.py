@@ -22,7 +22,19 @@ from saleslead.errors import InputError
 from saleslead.funnel.state import end_of, history_until
 from saleslead.store import Store
 
-__all__ = ["DIMENSIONS", "check_by", "deals", "group_of", "spans", "spans_until"]
+__all__ = [
+    "DIMENSIONS",
+    "check_by",
+    "cohort_deals",
+    "current_deals",
+    "deal_attributes",
+    "deals",
+    "group_of",
+    "known_events",
+    "spans",
+    "spans_until",
+    "with_attributes",
+]
 
 #: The columns results may be grouped by (``team`` is the owner: an owner's deals are their team's).
 DIMENSIONS = ("segment", "motion", "channel", "owner_id")
@@ -79,13 +91,98 @@ def spans(store: Store, as_of: date) -> ir.Table:
     )
 
 
+def known_events(store: Store, as_of: date) -> ir.Table:
+    """Every history event known at the end of ``as_of`` with its stage's place on the ladder — no deal attributes.
+
+    Columns: opportunity_id, changed_at, valid_to (null: still holds at ``as_of``), stage, prev_stage,
+    stage_entered_at, stage_order, is_closed, is_won, amount, close_date, first_amount, first_seen, owner_id
+    (the event's, may be null). Measures filter and aggregate this narrow table first and join the deal
+    attributes (:func:`with_attributes`) only to the rows they keep.
+    """
+    h = history_until(store, as_of)
+    cut = ibis.literal(end_of(as_of))
+    order, closed, won = _ladder(store, h.stage)
+    return h.select(
+        opportunity_id=h.opportunity_id,
+        changed_at=h.changed_at,
+        valid_to=ibis.ifelse(h.valid_to >= cut, ibis.null("timestamp"), h.valid_to),
+        stage=h.stage,
+        prev_stage=h.prev_stage,
+        stage_entered_at=h.stage_entered_at,
+        stage_order=order,
+        is_closed=closed,
+        is_won=won,
+        amount=h.amount.fill_null(0.0),
+        close_date=h.close_date,
+        first_amount=h.first_amount.fill_null(0.0),
+        first_seen=h.first_seen,
+        owner_id=h.owner_id,
+    )
+
+
+def _ladder(store: Store, stage: ir.StringValue) -> tuple[ir.IntegerValue, ir.BooleanValue, ir.BooleanValue]:
+    """``stage_order``, ``is_closed``, ``is_won`` of the history's stage as expressions over the learned ladder.
+
+    The ladder is a handful of rows: reading it first and writing it into the query as literals spares
+    the engine a join against every history event. A stage missing from the ladder is open, order 999.
+    """
+    rows = store.table("stages").to_pyarrow().to_pylist()
+    if not rows:
+        return ibis.literal(999, "int64"), ibis.literal(False), ibis.literal(False)
+    order = stage.cases(
+        *[(r["name"], int(r["stage_order"] if r["stage_order"] is not None else 999)) for r in rows], else_=999
+    ).cast("int64")
+    closed_names = [r["name"] for r in rows if r["is_closed"]]
+    won_names = [r["name"] for r in rows if r["is_won"]]
+    closed = stage.isin(closed_names).fill_null(False) if closed_names else ibis.literal(False)
+    won = stage.isin(won_names).fill_null(False) if won_names else ibis.literal(False)
+    return order, closed, won
+
+
+def deal_attributes(store: Store) -> ir.Table:
+    """The static attributes results are grouped by, one row per deal (``opp_*``: to combine with the history)."""
+    opps = store.table("opportunities")
+    return opps.select(
+        opportunity_id=opps.opportunity_id,
+        opp_created_at=opps.created_at,
+        segment=opps.segment.fill_null("Unassigned"),
+        motion=opps.motion.fill_null("Unknown"),
+        channel=opps.channel.fill_null("Unknown"),
+        opp_owner_id=opps.owner_id,
+    )
+
+
+def with_attributes(store: Store, table: ir.Table) -> ir.Table:
+    """``table`` (opportunity_id, first_seen, owner_id, ...) with created_at, created_day, segment, motion, channel.
+
+    ``created_at`` is the deal's creation, never later than its first evidence; ``owner_id`` is the
+    event's owner, else the deal's, else ``Unknown`` — the same rules as :func:`spans`.
+    """
+    attrs = deal_attributes(store)
+    j = table.left_join(attrs, table.opportunity_id == attrs.opportunity_id)
+    created = ibis.least(ibis.coalesce(j.opp_created_at, j.first_seen), j.first_seen)
+    keep = [c for c in table.columns if c not in ("owner_id", "created_at", "created_day")]
+    return j.select(
+        *[j[c] for c in keep],
+        created_at=created,
+        created_day=created.date(),
+        segment=j.segment,
+        motion=j.motion,
+        channel=j.channel,
+        owner_id=ibis.coalesce(j.owner_id, j.opp_owner_id).fill_null("Unknown"),
+    )
+
+
 def deals(store: Store, as_of: date, span_table: ir.Table | None = None) -> ir.Table:
     """One row per deal known at the end of ``as_of``: its state then, ``reached`` and ``created_day``.
 
     ``reached`` is the highest ``stage_order`` of an *open* stage the deal was ever in (null if it was
     never open); a won deal counts as having passed every open stage (see ``funnel.conversion``).
+    Without ``span_table`` it is one aggregation of :func:`known_events` per deal (no window, no spans).
     """
-    s = span_table if span_table is not None else spans(store, as_of)
+    if span_table is None:
+        return with_attributes(store, _deal_rows(known_events(store, as_of)))
+    s = span_table
     reach = s.group_by("opportunity_id").aggregate(
         reached=s.stage_order.max(where=~s.is_closed),
     )
@@ -96,6 +193,40 @@ def deals(store: Store, as_of: date, span_table: ir.Table | None = None) -> ir.T
         reached=both.reached,
         created_day=both.created_at.date(),
     )
+
+
+def _deal_rows(e: ir.Table) -> ir.Table:
+    """One row per deal of known events ``e``: the state still holding (null ``valid_to``) and ``reached``."""
+    now = e.valid_to.isnull()
+    return e.group_by("opportunity_id").aggregate(
+        changed_at=e.changed_at.max(where=now),
+        stage=e.stage.max(where=now),
+        stage_order=e.stage_order.max(where=now),
+        is_closed=e.is_closed.any(where=now),
+        is_won=e.is_won.any(where=now),
+        amount=e.amount.max(where=now),
+        close_date=e.close_date.max(where=now),
+        first_amount=e.first_amount.max(),
+        first_seen=e.first_seen.min(),
+        owner_id=e.owner_id.max(where=now),
+        reached=e.stage_order.max(where=~e.is_closed),
+    )
+
+
+def cohort_deals(store: Store, as_of: date, created_after: date) -> ir.Table:
+    """:func:`deals` created after ``created_after`` (the history is pruned before aggregating)."""
+    e = known_events(store, as_of)
+    # A deal's creation is never later than its first event, so a deal created after the day has
+    # every event (its first one included) from the next day on.
+    e = e.filter(e.first_seen >= ibis.literal(end_of(created_after)))
+    d = with_attributes(store, _deal_rows(e))
+    return d.filter(d.created_day > ibis.literal(created_after))
+
+
+def current_deals(store: Store, as_of: date) -> ir.Table:
+    """The state of every deal at the end of ``as_of`` (known events still holding), without deal attributes."""
+    e = known_events(store, as_of)
+    return e.filter(e.valid_to.isnull())
 
 
 def spans_until(span_table: ir.Table, as_of: date) -> ir.Table:
