@@ -28,8 +28,10 @@ import ibis.expr.types as ir
 from pydantic import BaseModel, ConfigDict
 
 from saleslead.evidence import Rate
-from saleslead.funnel import deals, period_position, same_point_yield, spans, value_rate
+from saleslead.funnel import deals, period_position, same_point_yield, value_rate
 from saleslead.funnel.runrates import SamePoint
+from saleslead.funnel.spans import current_deals, with_attributes
+from saleslead.funnel.state import end_of
 from saleslead.periods import Period
 from saleslead.settings import Settings
 from saleslead.store import Store
@@ -124,9 +126,16 @@ def quota_targets(store: Store, period: Period) -> dict[str, float]:
     return {str(r["segment"]): float(r["amount"] or 0.0) for r in rows if (r["amount"] or 0.0) > 0}
 
 
-def _typical(deal_table: ir.Table, as_of: date) -> dict[str, float]:
-    d = deal_table
-    recent = d.filter(d.created_day > ibis.literal(as_of - timedelta(days=365)))
+def _typical(store: Store, as_of: date, deal_table: ir.Table | None) -> dict[str, float]:
+    since = as_of - timedelta(days=365)
+    if deal_table is None:
+        # Created after ``since`` implies first seen after it: prune before joining the deal attributes.
+        now = current_deals(store, as_of)
+        now = now.filter(now.first_seen >= ibis.literal(end_of(since)))
+        d = with_attributes(store, now.select("opportunity_id", "first_amount", "first_seen", "owner_id"))
+    else:
+        d = deal_table
+    recent = d.filter(d.created_day > ibis.literal(since))
     rows = recent.group_by("segment").aggregate(typical=recent.first_amount.median()).to_pyarrow().to_pylist()
     out = {str(r["segment"]): float(r["typical"]) for r in rows if r["typical"] is not None}
     total = recent.aggregate(typical=recent.first_amount.median()).to_pyarrow().column("typical")[0].as_py()
@@ -251,9 +260,10 @@ def compute_coverage(
     deal_table: ir.Table | None = None,
 ) -> Coverage:
     """Coverage of ``period`` as of ``as_of`` against ``targets`` (by segment), in total and per segment."""
-    s = span_table if span_table is not None else spans(store, as_of)
-    d = deal_table if deal_table is not None else deals(store, as_of, s)
-    typical = _typical(d, as_of)
+    s = span_table  # None: every measure reads the stored events itself, pruned to what it needs
+    typical = _typical(
+        store, as_of, deal_table if deal_table is not None else None if s is None else deals(store, as_of, s)
+    )
     by_seg = {p.group["segment"]: p for p in period_position(store, period, as_of, ["segment"], span_table=s)}
     samples_seg = same_point_yield(store, period, as_of, ["segment"], periods=periods, span_table=s)
     samples_all = _summed(samples_seg)
