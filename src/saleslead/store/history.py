@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from saleslead.ingest.canonical import CanonicalExport
+from saleslead.ingest.convert import mask_of
 
 __all__ = ["CANDIDATE_SCHEMA", "candidate_events"]
 
@@ -55,6 +56,11 @@ def _column(table: pa.Table, name: str, rows: pa.Array | None = None) -> pa.Arra
     return column if rows is None else pc.take(column, rows)
 
 
+def _repeat(value: str, size: int) -> pa.Array:
+    """One value on every row, without a Python list of ``size`` items."""
+    return pa.DictionaryArray.from_arrays(pa.array(np.zeros(size, np.int32)), pa.array([value])).cast(pa.string())
+
+
 def candidate_events(export: CanonicalExport) -> pa.Table:
     """All candidate events of ``export`` in :data:`CANDIDATE_SCHEMA`, unsorted."""
     opps = export.opportunities
@@ -69,9 +75,9 @@ def candidate_events(export: CanonicalExport) -> pa.Table:
     last_time = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
     if history.num_rows:
         position = pc.index_in(history.column("opportunity_id"), value_set=ids)
-        known = pc.is_valid(position)
-        history = history.filter(known)
-        position = pc.index_in(history.column("opportunity_id"), value_set=ids)
+        if position.null_count:
+            history = history.filter(pc.is_valid(position))
+            position = pc.index_in(history.column("opportunity_id"), value_set=ids)
         pos = np.asarray(position.to_numpy(zero_copy_only=False), dtype=np.int64)
         with_history[pos] = True
         parts.append(
@@ -86,14 +92,14 @@ def candidate_events(export: CanonicalExport) -> pa.Table:
                     "forecast_category": history.column("forecast_category"),
                     "owner_id": pc.take(owner, pa.array(pos)),
                     "last_activity_date": pa.nulls(history.num_rows, pa.date32()),
-                    "source": pa.array(["history"] * history.num_rows, pa.string()),
+                    "source": _repeat("history", history.num_rows),
                 },
                 schema=CANDIDATE_SCHEMA,
             )
         )
         times = history.column("changed_at").cast(pa.int64()).to_numpy(zero_copy_only=False)
         closed_names = {s.name for s in export.stages if s.is_closed}
-        closed_row = np.isin(np.asarray(history.column("stage").to_pylist(), dtype=object), list(closed_names))
+        closed_row = mask_of(pc.is_in(history.column("stage"), value_set=pa.array(sorted(closed_names), pa.string())))
         order = np.lexsort((times, pos))
         last_of = order[np.r_[pos[order][1:] != pos[order][:-1], True]]
         last_time[pos[last_of]] = times[last_of]
@@ -128,7 +134,7 @@ def candidate_events(export: CanonicalExport) -> pa.Table:
                     "forecast_category": pa.array(category, pa.string()),
                     "owner_id": pc.take(owner, take),
                     "last_activity_date": pa.nulls(rows.size, pa.date32()),
-                    "source": pa.array(["created"] * rows.size, pa.string()),
+                    "source": _repeat("created", rows.size),
                 },
                 schema=CANDIDATE_SCHEMA,
             )
@@ -169,7 +175,7 @@ def _state_events(opps: pa.Table, take: pa.Array, when: pa.Array, source: str) -
             "last_activity_date": (
                 _column(opps, "last_activity_date", take) if source == "snapshot" else pa.nulls(size, pa.date32())
             ),
-            "source": pa.array([source] * size, pa.string()),
+            "source": _repeat(source, size),
         },
         schema=CANDIDATE_SCHEMA,
     )

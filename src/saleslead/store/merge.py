@@ -80,6 +80,18 @@ def _running_max_by_group(values: IntArray, starts: BoolArray) -> IntArray:
     return np.maximum.accumulate(lifted) - group.astype(np.int64) * span + low
 
 
+def _prio(source: pa.ChunkedArray | pa.Array) -> IntArray:
+    """Sort rank of each event kind (unknown kinds last)."""
+    kinds = pa.array(list(_PRIORITY), pa.string())
+    position = pc.index_in(source, value_set=kinds)
+    ranks = np.asarray([*_PRIORITY.values(), 9], dtype=np.int64)
+    return ranks[np.asarray(position.fill_null(len(_PRIORITY)).to_numpy(zero_copy_only=False), dtype=np.int64)]
+
+
+def _take(column: pa.ChunkedArray, rows: IntArray) -> pa.Array:
+    return column.take(pa.array(rows, pa.int64())).combine_chunks()
+
+
 def merge_events(stored: pa.Table, candidates: pa.Table, next_seq: int, ingest_id: int) -> MergedHistory:
     """Merge ``candidates`` (new events) into ``stored`` (all stored events of the deals they touch)."""
     if stored.num_rows:
@@ -95,95 +107,103 @@ def merge_events(stored: pa.Table, candidates: pa.Table, next_seq: int, ingest_i
         )
         candidates = candidates.filter(keep)
     columns = ["opportunity_id", "changed_at", *STATE_FIELDS, "source"]
-    stored_part = stored.select(columns).append_column("is_new", pa.array(np.zeros(stored.num_rows, bool)))
-    stored_part = stored_part.append_column("old_seq", stored.column("seq"))
-    stored_part = stored_part.append_column("ingest_id", stored.column("ingest_id"))
-    new_part = candidates.select(columns).append_column("is_new", pa.array(np.ones(candidates.num_rows, bool)))
-    new_part = new_part.append_column("old_seq", pa.array(np.zeros(candidates.num_rows, np.int64)))
-    new_part = new_part.append_column("ingest_id", pa.array(np.full(candidates.num_rows, ingest_id, np.int64)))
-    both = pa.concat_tables([stored_part, new_part.cast(stored_part.schema)]).combine_chunks()
+    size_stored, size_new = stored.num_rows, candidates.num_rows
+    if size_stored:
+        both = pa.concat_tables(
+            [stored.select(columns), candidates.select(columns).cast(stored.select(columns).schema)]
+        )
+    else:
+        both = candidates.select(columns)
     if both.num_rows == 0:
         return MergedHistory(both, pa.array([], pa.string()), 0)
+    is_new0 = np.r_[np.zeros(size_stored, bool), np.ones(size_new, bool)]
+    old_seq0 = np.r_[
+        np.asarray(stored.column("seq").to_numpy(), dtype=np.int64) if size_stored else np.zeros(0, np.int64),
+        np.zeros(size_new, np.int64),
+    ]
+    ingest0 = np.r_[
+        np.asarray(stored.column("ingest_id").to_numpy(), dtype=np.int64) if size_stored else np.zeros(0, np.int64),
+        np.full(size_new, ingest_id, np.int64),
+    ]
 
     deal = _codes(both.column("opportunity_id"))
     when = _codes(both.column("changed_at"))
-    kinds = both.column("source").to_numpy(zero_copy_only=False)
-    prio = np.select([kinds == k for k in _PRIORITY], list(_PRIORITY.values()), 9).astype(np.int64)
-    is_new = np.asarray(both.column("is_new").to_numpy(zero_copy_only=False), dtype=bool)
-    old_seq = np.asarray(both.column("old_seq").to_numpy(zero_copy_only=False), dtype=np.int64)
-    order = np.lexsort((old_seq, is_new, prio, when, deal))
-    both = both.take(pa.array(order))
-    deal, when, prio, is_new = deal[order], when[order], prio[order], is_new[order]
+    prio = _prio(both.column("source"))
+    # Stored rows come first within ties; with nothing stored those two keys are constant and left out.
+    keys = (old_seq0, is_new0, prio, when, deal) if size_stored else (prio, when, deal)
+    order = np.lexsort(keys)
+    deal, when, prio, is_new = deal[order], when[order], prio[order], is_new0[order]
     starts = np.r_[True, deal[1:] != deal[:-1]]
     snapshot = prio == _PRIORITY["snapshot"]
 
-    filled: dict[str, pa.Array] = {}
+    # Each state field: the (original) row its value comes from once snapshot blanks are filled forward.
+    source_row: dict[str, IntArray] = {}
+    codes: dict[str, IntArray] = {}
     same = ~starts
     for name in STATE_FIELDS:
         column = both.column(name)
-        valid = np.asarray(pc.is_valid(column).to_numpy(zero_copy_only=False), dtype=bool)
-        take = _forward_fill(valid | ~snapshot, starts)
-        column = column.take(pa.array(take))
-        filled[name] = column
-        code = _codes(column)
+        valid = np.asarray(pc.is_valid(column).to_numpy(zero_copy_only=False), dtype=bool)[order]
+        rows = order[_forward_fill(valid | ~snapshot, starts)]
+        source_row[name] = rows
+        code = _codes(column)[rows]
+        codes[name] = code
         same &= np.r_[False, code[1:] == code[:-1]]
     same_time = np.r_[False, when[1:] == when[:-1]] & ~starts
     repeat = same & ((prio != _PRIORITY["history"]) | same_time)
-    drop = repeat & is_new
-    kept = ~drop
-    changed = np.unique(deal[is_new & kept])
-    rewrite = np.isin(deal, changed) & kept
+    kept = ~(repeat & is_new)
+    changed = np.zeros(int(deal.max()) + 1, dtype=bool)
+    changed[deal[is_new & kept]] = True
+    keep_rows = np.flatnonzero(changed[deal] & kept)
     added = int(np.count_nonzero(is_new & kept))
 
-    rows = both.take(pa.array(np.flatnonzero(rewrite)))
-    for name in STATE_FIELDS:
-        rows = rows.set_column(
-            rows.schema.get_field_index(name), name, filled[name].take(pa.array(np.flatnonzero(rewrite)))
-        )
-    deal_r = deal[rewrite]
-    starts_r = np.r_[True, deal_r[1:] != deal_r[:-1]] if deal_r.size else np.zeros(0, bool)
-    stage = _codes(rows.column("stage"))
-    moved = starts_r | np.r_[True, stage[1:] != stage[:-1]] if stage.size else np.zeros(0, bool)
-    entered = np.asarray(rows.column("changed_at").cast(pa.int64()).to_numpy(zero_copy_only=False))
-    stage_entered = entered[_forward_fill(moved, starts_r)] if entered.size else entered
-    close = _codes(rows.column("close_date"))
+    picked = order[keep_rows]
+    deal_r = deal[keep_rows]
+    n = deal_r.size
+    starts_r = np.r_[True, deal_r[1:] != deal_r[:-1]] if n else np.zeros(0, bool)
+    stage = codes["stage"][keep_rows]
+    moved = starts_r | np.r_[True, stage[1:] != stage[:-1]] if n else np.zeros(0, bool)
+    entered = when[keep_rows]
+    stage_entered = entered[_forward_fill(moved, starts_r)] if n else entered
+    close = codes["close_date"][keep_rows]
     pushed = (~starts_r) & (close != _NONE) & np.r_[False, (close[1:] > close[:-1]) & (close[:-1] != _NONE)]
     total = np.cumsum(pushed)
-    at_start = np.maximum.accumulate(np.where(starts_r, np.arange(deal_r.size), 0)) if deal_r.size else deal_r
-    before = (total - pushed)[at_start] if deal_r.size else total
-    pushes = total - before
-    n = deal_r.size
+    first_row = np.maximum.accumulate(np.where(starts_r, np.arange(n), 0)) if n else np.zeros(0, np.int64)
+    pushes = total - (total - pushed)[first_row] if n else total
     ends = np.r_[starts_r[1:], True] if n else starts_r
     # When this state stopped holding: the next event of the same deal (null for the newest).
     next_time = np.r_[entered[1:], 0] if n else entered
     valid_to = pa.array(next_time, pa.int64(), mask=ends).cast(pa.timestamp("us"))
     prev_take = np.where(starts_r, 0, np.arange(n) - 1) if n else np.zeros(0, np.int64)
-    prev_stage = pc.if_else(
-        pa.array(starts_r), pa.nulls(n, pa.string()), rows.column("stage").take(pa.array(prev_take))
-    )
-    first_row = np.maximum.accumulate(np.where(starts_r, np.arange(n), 0)) if n else np.zeros(0, np.int64)
+    stage_rows = source_row["stage"][keep_rows]
+    prev_stage = _take(both.column("stage"), stage_rows[prev_take])
+    prev_stage = pc.if_else(pa.array(starts_r), pa.nulls(n, pa.string()), prev_stage)
     # Latest activity known so far within the deal: a running maximum that restarts at each deal.
     unknown = -(10**7)  # days before 1970: below any real date
-    activity = _codes(rows.column("last_activity_date"))
+    activity = codes["last_activity_date"][keep_rows]
     best = _running_max_by_group(np.where(activity == _NONE, unknown, activity), starts_r)
     activity_so_far = pa.array(best, pa.int64(), mask=best <= unknown).cast(pa.int32()).cast(pa.date32())
+    changed_at = _take(both.column("changed_at"), picked)
+    amount = _take(both.column("amount"), source_row["amount"][keep_rows])
 
     out = pa.table(
         {
-            "seq": pa.array(np.arange(next_seq, next_seq + rows.num_rows, dtype=np.int64)),
-            "opportunity_id": rows.column("opportunity_id"),
-            "changed_at": rows.column("changed_at"),
-            **{name: rows.column(name) for name in STATE_FIELDS},
-            "source": rows.column("source"),
-            "ingest_id": rows.column("ingest_id"),
+            "seq": pa.array(np.arange(next_seq, next_seq + n, dtype=np.int64)),
+            "opportunity_id": _take(both.column("opportunity_id"), picked),
+            "changed_at": changed_at,
+            **{
+                name: amount if name == "amount" else _take(both.column(name), source_row[name][keep_rows])
+                for name in STATE_FIELDS
+            },
+            "source": _take(both.column("source"), picked),
+            "ingest_id": pa.array(ingest0[picked]),
             "pushes": pa.array(pushes.astype(np.int64)),
             "stage_entered_at": pa.array(stage_entered, pa.int64()).cast(pa.timestamp("us")),
             "valid_to": valid_to,
             "prev_stage": prev_stage,
-            "first_amount": rows.column("amount").take(pa.array(first_row)),
-            "first_seen": rows.column("changed_at").take(pa.array(first_row)),
+            "first_amount": amount.take(pa.array(first_row, pa.int64())),
+            "first_seen": changed_at.take(pa.array(first_row, pa.int64())),
             "activity_so_far": activity_so_far,
         }
     )
-    rewritten = pc.unique(out.column("opportunity_id").combine_chunks())
-    return MergedHistory(out, rewritten, added)
+    rewritten = out.column("opportunity_id").take(pa.array(np.flatnonzero(starts_r), pa.int64()))
+    return MergedHistory(out, rewritten.combine_chunks(), added)
