@@ -56,6 +56,8 @@ class TableSpec:
     aliases: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     #: source columns that are neither mapped nor worth keeping in ``extra``
     ignore: tuple[str, ...] = ()
+    #: whether the canonical table keeps ``extra`` (when it does not, the JSON is never built)
+    keep_extra: bool = True
 
 
 def build(raw: RawTable, spec: TableSpec, problems: Problems) -> pa.Table:
@@ -117,7 +119,11 @@ def build(raw: RawTable, spec: TableSpec, problems: Problems) -> pa.Table:
             bad |= duplicate
     used = {actual.casefold() for actual in found.values()} | {name.casefold() for name in spec.ignore}
     leftovers = [column for column in raw.table.column_names if column.casefold() not in used]
-    columns["extra"] = json_objects({column: raw.table.column(column) for column in leftovers}, size)
+    columns["extra"] = (
+        json_objects({column: raw.table.column(column) for column in leftovers}, size)
+        if spec.keep_extra
+        else pa.nulls(size, pa.string())
+    )
     columns[ROW] = pa.array(np.arange(size, dtype=np.int64))
     table = pa.table(columns)
     return table.filter(pa.array(~bad)) if bad.any() else table
@@ -158,7 +164,12 @@ def _duplicates(ids: pa.Array, bad: np.ndarray) -> np.ndarray:
     return mask_of(later)
 
 
+_NEEDS_ESCAPE = r"[\\\"\x00-\x1f]"
+
+
 def _escape(values: pa.Array) -> pa.Array:
+    if not pc.any(pc.match_substring_regex(values, _NEEDS_ESCAPE)).as_py():
+        return values
     for char, escaped in (("\\", "\\\\"), ('"', '\\"'), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t")):
         values = pc.replace_substring(values, char, escaped)
     return pc.replace_substring_regex(values, r"[\x00-\x08\x0b\x0c\x0e-\x1f]", "")

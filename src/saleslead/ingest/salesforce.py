@@ -100,6 +100,7 @@ HISTORY = TableSpec(
     required=("opportunity_id", "changed_at", "stage"),
     not_null=("opportunity_id", "changed_at"),
     nonnegative=("amount",),
+    keep_extra=False,
 )
 
 
@@ -175,6 +176,7 @@ ACTIVITY = TableSpec(
     fields={"opportunity_id": "WhatId", "activity_date": "ActivityDate"},
     kinds={"opportunity_id": "string", "activity_date": "date"},
     required=("opportunity_id", "activity_date"),
+    keep_extra=False,
 )
 
 #: object name (case-insensitive file stem) -> canonical part
