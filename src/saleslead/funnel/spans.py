@@ -99,7 +99,10 @@ def known_events(store: Store, as_of: date) -> ir.Table:
     (the event's, may be null). Measures filter and aggregate this narrow table first and join the deal
     attributes (:func:`with_attributes`) only to the rows they keep.
     """
-    h = history_until(store, as_of)
+    return _events(store, history_until(store, as_of), as_of)
+
+
+def _events(store: Store, h: ir.Table, as_of: date) -> ir.Table:
     cut = ibis.literal(end_of(as_of))
     order, closed, won = _ladder(store, h.stage)
     return h.select(
@@ -225,8 +228,10 @@ def cohort_deals(store: Store, as_of: date, created_after: date) -> ir.Table:
 
 def current_deals(store: Store, as_of: date) -> ir.Table:
     """The state of every deal at the end of ``as_of`` (known events still holding), without deal attributes."""
-    e = known_events(store, as_of)
-    return e.filter(e.valid_to.isnull())
+    h = history_until(store, as_of)
+    # Filter on the stored column before projecting: the engine skips the nulling of ``valid_to``.
+    h = h.filter(h.valid_to.isnull() | (h.valid_to >= ibis.literal(end_of(as_of))))
+    return _events(store, h, as_of)
 
 
 def spans_until(span_table: ir.Table, as_of: date) -> ir.Table:
