@@ -2,8 +2,9 @@
 
 Every function takes ``as_of`` and sees nothing recorded after the end of that day. Grouping is by
 any of :data:`DIMENSIONS` (segment, motion, channel, owner_id); results are typed pydantic models that
-carry their sample size and interval. To run several measures on one as-of date, compute
-``s = spans(store, as_of).cache()`` and ``d = deals(store, as_of, s).cache()`` once and pass them in.
+carry their sample size and interval. Called without tables, each measure reads the stored events
+itself (a filter and an aggregation: the events carry ``valid_to`` and the run/first-event columns);
+``deals(store, as_of).cache()`` may be passed to several deal-level measures on one date.
 """
 
 from saleslead.funnel.cohorts import CreationWeek, CreationYield, creation_yield, pipeline_created

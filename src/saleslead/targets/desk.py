@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from saleslead.context import SeatContext
 from saleslead.errors import NotFoundError
-from saleslead.funnel import creation_yield, deals, pipeline_created, spans, spans_until, stage_conversion
+from saleslead.funnel import creation_yield, deals, pipeline_created, stage_conversion
 from saleslead.periods import Period
 from saleslead.targets.coverage import ALL, Coverage, compute_coverage
 from saleslead.targets.defend import (
@@ -107,7 +107,7 @@ class TargetsDesk(SeatContext):
     """Mandate 2 — set and defend pipeline targets."""
 
     def _targets(
-        self, period: Period, as_of: date, goal: float | None, segments: dict[str, float] | None, s: ir.Table
+        self, period: Period, as_of: date, goal: float | None, segments: dict[str, float] | None, s: ir.Table | None
     ) -> tuple[dict[str, float], str]:
         if goal is None and not segments:
             saved = self.records.latest(PLAN, period.name)
@@ -120,26 +120,17 @@ class TargetsDesk(SeatContext):
         """Reported and real coverage of a period as of a date, in total and by segment, with the evidence."""
         period = self.period(request.period)
         as_of = request.as_of or self.today()
-        s = spans(self.store, as_of).cache()
-        targets, source = self._targets(period, as_of, request.goal, request.segments, s)
+        targets, source = self._targets(period, as_of, request.goal, request.segments, None)
         return compute_coverage(
-            self.store,
-            period,
-            as_of,
-            targets,
-            target_source=source,
-            settings=self.settings,
-            periods=request.periods,
-            span_table=s,
+            self.store, period, as_of, targets, target_source=source, settings=self.settings, periods=request.periods
         )
 
     def set_targets(self, request: TargetsRequest) -> TargetPlan:
         """Turn a goal into per-segment bookings, pipeline and weekly creation; save it as a new plan version."""
         period = self.period(request.period)
         as_of = request.as_of or self.today()
-        s = spans(self.store, as_of).cache()
-        d = deals(self.store, as_of, s).cache()
-        targets, source = resolve_targets(self.store, period, as_of, request.goal, request.segments, s)
+        d = deals(self.store, as_of).cache()
+        targets, source = resolve_targets(self.store, period, as_of, request.goal, request.segments, None)
         cov = compute_coverage(
             self.store,
             period,
@@ -148,7 +139,6 @@ class TargetsDesk(SeatContext):
             target_source=source,
             settings=self.settings,
             periods=request.periods,
-            span_table=s,
             deal_table=d,
         )
         conf, n = self.settings.confidence, self.settings.min_sample
@@ -220,14 +210,13 @@ class TargetsDesk(SeatContext):
         """Coverage week over week, flags (raised once per period and segment) and creation gaps for the SDRs."""
         period = self.period(request.period)
         as_of = request.as_of or self.today()
-        s = spans(self.store, as_of).cache()
-        d = deals(self.store, as_of, s).cache()
-        targets, source = self._targets(period, as_of, None, None, s)
+        d = deals(self.store, as_of).cache()
+        targets, source = self._targets(period, as_of, None, None, None)
         weekly: list[WeeklyCoverage] = []
         latest: Coverage | None = None
         for back in range(request.weeks - 1, -1, -1):
             day = as_of - timedelta(days=7 * back)
-            cut = s if back == 0 else spans_until(s, day).cache()
+            # Each week reads the stored events as of its own day (nothing later is seen).
             cov = compute_coverage(
                 self.store,
                 period,
@@ -235,7 +224,6 @@ class TargetsDesk(SeatContext):
                 targets,
                 target_source=source,
                 settings=self.settings,
-                span_table=cut,
                 deal_table=d if back == 0 else None,
             )
             latest = cov
