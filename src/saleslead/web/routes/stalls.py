@@ -21,6 +21,8 @@ from saleslead.web.context import ReadAccess, SeatHolder, render, seat
 __all__ = ["router"]
 
 router = APIRouter(tags=["forecast"])
+#: Rows in the page's table (largest amounts first); the chart and ``/api/stalls`` hold every stalled deal.
+SHOWN = 250
 AsOf = Annotated[date | None, Query(description="as of the end of this date (default: today)")]
 
 
@@ -70,6 +72,7 @@ def stalls_page(request: Request, as_of: AsOf = None, s: SeatHolder = Depends(se
         "stalls.html",
         page="stalls",
         r=result,
+        rows=sorted(result.items, key=lambda i: -i.amount)[:SHOWN],
         as_of=result.as_of,
         total=sum(i.amount for i in result.items),
         chart=figure_json(_chart(result)),
