@@ -279,17 +279,23 @@ class Store:
         candidates = candidate_events(export)
         if candidates.num_rows == 0:
             return 0
-        staged = self._stage("_stage_events", candidates.select(["opportunity_id"]))
         stored = self.table("history")
-        touched = stored.semi_join(staged.distinct(), "opportunity_id").to_pyarrow()
+        if self.count("history") == 0:
+            touched = stored.limit(0).to_pyarrow()  # a first ingest: nothing stored to merge with
+        else:
+            staged = self._stage("_stage_events", candidates.select(["opportunity_id"]))
+            touched = stored.semi_join(staged.distinct(), "opportunity_id").to_pyarrow()
+        had_stored = touched.num_rows > 0
         merged = merge_events(touched, candidates, self._next_id("history", "seq"), ingest_id)
+        del candidates, touched  # free them before the engine takes the rows
         if merged.added == 0:
             return 0
-        if touched.num_rows:
+        if had_stored:
             self._stage("_stage_rows", pa.table({"opportunity_id": merged.rewritten}))
             self._sql("DELETE FROM history WHERE opportunity_id IN (SELECT opportunity_id FROM _stage_rows)")
             self._drop("_stage_rows")
-        self.insert("history", merged.rows)
+        for rows in merged.slices():
+            self.insert("history", rows)
         return merged.added
 
     def _merge_stages(self, export: CanonicalExport) -> None:

@@ -17,6 +17,7 @@ For each touched deal, stored and candidate events are put in one order — time
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,11 +37,23 @@ BoolArray = npt.NDArray[np.bool_]
 
 @dataclass(frozen=True)
 class MergedHistory:
-    """Rows to write for the deals that changed (all their events, renumbered) and how many are new."""
+    """Rows to write for the deals that changed (all their events, renumbered) and how many are new.
 
-    rows: pa.Table
-    rewritten: pa.Array  # opportunity ids whose stored rows are replaced by ``rows``
+    The rows are built slice by slice (:meth:`slices`) so a large ingest never holds them all at once.
+    """
+
+    size: int
+    build: Callable[[int, int], pa.Table]  # rows [start, stop) of the result
+    rewritten: pa.Array  # opportunity ids whose stored rows are replaced by the rows
     added: int
+
+    def slices(self, rows: int = 1_000_000) -> Iterator[pa.Table]:
+        for start in range(0, self.size, rows):
+            yield self.build(start, min(start + rows, self.size))
+
+    @property
+    def rows(self) -> pa.Table:
+        return self.build(0, self.size)
 
 
 def _codes(column: pa.ChunkedArray | pa.Array) -> IntArray:
@@ -88,8 +101,8 @@ def _prio(source: pa.ChunkedArray | pa.Array) -> IntArray:
     return ranks[np.asarray(position.fill_null(len(_PRIORITY)).to_numpy(zero_copy_only=False), dtype=np.int64)]
 
 
-def _take(column: pa.ChunkedArray, rows: IntArray) -> pa.Array:
-    return column.take(pa.array(rows, pa.int64())).combine_chunks()
+def _take(column: pa.ChunkedArray, rows: npt.NDArray[np.integer]) -> pa.ChunkedArray:
+    return column.take(pa.array(rows))
 
 
 def merge_events(stored: pa.Table, candidates: pa.Table, next_seq: int, ingest_id: int) -> MergedHistory:
@@ -115,7 +128,7 @@ def merge_events(stored: pa.Table, candidates: pa.Table, next_seq: int, ingest_i
     else:
         both = candidates.select(columns)
     if both.num_rows == 0:
-        return MergedHistory(both, pa.array([], pa.string()), 0)
+        return MergedHistory(0, lambda start, stop: both, pa.array([], pa.string()), 0)
     is_new0 = np.r_[np.zeros(size_stored, bool), np.ones(size_new, bool)]
     old_seq0 = np.r_[
         np.asarray(stored.column("seq").to_numpy(), dtype=np.int64) if size_stored else np.zeros(0, np.int64),
@@ -132,12 +145,14 @@ def merge_events(stored: pa.Table, candidates: pa.Table, next_seq: int, ingest_i
     # Stored rows come first within ties; with nothing stored those two keys are constant and left out.
     keys = (old_seq0, is_new0, prio, when, deal) if size_stored else (prio, when, deal)
     order = np.lexsort(keys)
+    if order.size < 2**31:
+        order = order.astype(np.int32)  # row numbers: half the memory of the default
     deal, when, prio, is_new = deal[order], when[order], prio[order], is_new0[order]
     starts = np.r_[True, deal[1:] != deal[:-1]]
     snapshot = prio == _PRIORITY["snapshot"]
 
     # Each state field: the (original) row its value comes from once snapshot blanks are filled forward.
-    source_row: dict[str, IntArray] = {}
+    source_row: dict[str, npt.NDArray[np.integer]] = {}
     codes: dict[str, IntArray] = {}
     same = ~starts
     for name in STATE_FIELDS:
@@ -146,7 +161,8 @@ def merge_events(stored: pa.Table, candidates: pa.Table, next_seq: int, ingest_i
         rows = order[_forward_fill(valid | ~snapshot, starts)]
         source_row[name] = rows
         code = _codes(column)[rows]
-        codes[name] = code
+        if name in ("stage", "close_date", "last_activity_date"):
+            codes[name] = code
         same &= np.r_[False, code[1:] == code[:-1]]
     same_time = np.r_[False, when[1:] == when[:-1]] & ~starts
     repeat = same & ((prio != _PRIORITY["history"]) | same_time)
@@ -155,55 +171,61 @@ def merge_events(stored: pa.Table, candidates: pa.Table, next_seq: int, ingest_i
     changed[deal[is_new & kept]] = True
     keep_rows = np.flatnonzero(changed[deal] & kept)
     added = int(np.count_nonzero(is_new & kept))
+    source_row = {name: rows[keep_rows] for name, rows in source_row.items()}
+    codes = {name: code[keep_rows] for name, code in codes.items()}
 
     picked = order[keep_rows]
     deal_r = deal[keep_rows]
     n = deal_r.size
     starts_r = np.r_[True, deal_r[1:] != deal_r[:-1]] if n else np.zeros(0, bool)
-    stage = codes["stage"][keep_rows]
+    stage = codes["stage"]
     moved = starts_r | np.r_[True, stage[1:] != stage[:-1]] if n else np.zeros(0, bool)
     entered = when[keep_rows]
     stage_entered = entered[_forward_fill(moved, starts_r)] if n else entered
-    close = codes["close_date"][keep_rows]
+    close = codes["close_date"]
     pushed = (~starts_r) & (close != _NONE) & np.r_[False, (close[1:] > close[:-1]) & (close[:-1] != _NONE)]
     total = np.cumsum(pushed)
     first_row = np.maximum.accumulate(np.where(starts_r, np.arange(n), 0)) if n else np.zeros(0, np.int64)
     pushes = total - (total - pushed)[first_row] if n else total
     ends = np.r_[starts_r[1:], True] if n else starts_r
-    # When this state stopped holding: the next event of the same deal (null for the newest).
     next_time = np.r_[entered[1:], 0] if n else entered
-    valid_to = pa.array(next_time, pa.int64(), mask=ends).cast(pa.timestamp("us"))
     prev_take = np.where(starts_r, 0, np.arange(n) - 1) if n else np.zeros(0, np.int64)
-    stage_rows = source_row["stage"][keep_rows]
-    prev_stage = _take(both.column("stage"), stage_rows[prev_take])
-    prev_stage = pc.if_else(pa.array(starts_r), pa.nulls(n, pa.string()), prev_stage)
     # Latest activity known so far within the deal: a running maximum that restarts at each deal.
     unknown = -(10**7)  # days before 1970: below any real date
-    activity = codes["last_activity_date"][keep_rows]
+    activity = codes["last_activity_date"]
     best = _running_max_by_group(np.where(activity == _NONE, unknown, activity), starts_r)
-    activity_so_far = pa.array(best, pa.int64(), mask=best <= unknown).cast(pa.int32()).cast(pa.date32())
-    changed_at = _take(both.column("changed_at"), picked)
-    amount = _take(both.column("amount"), source_row["amount"][keep_rows])
+    del codes, activity, stage, close, total, pushed, moved
 
-    out = pa.table(
-        {
-            "seq": pa.array(np.arange(next_seq, next_seq + n, dtype=np.int64)),
-            "opportunity_id": _take(both.column("opportunity_id"), picked),
-            "changed_at": changed_at,
-            **{
-                name: amount if name == "amount" else _take(both.column(name), source_row[name][keep_rows])
-                for name in STATE_FIELDS
-            },
-            "source": _take(both.column("source"), picked),
-            "ingest_id": pa.array(ingest0[picked]),
-            "pushes": pa.array(pushes.astype(np.int64)),
-            "stage_entered_at": pa.array(stage_entered, pa.int64()).cast(pa.timestamp("us")),
-            "valid_to": valid_to,
-            "prev_stage": prev_stage,
-            "first_amount": amount.take(pa.array(first_row, pa.int64())),
-            "first_seen": changed_at.take(pa.array(first_row, pa.int64())),
-            "activity_so_far": activity_so_far,
-        }
-    )
-    rewritten = out.column("opportunity_id").take(pa.array(np.flatnonzero(starts_r), pa.int64()))
-    return MergedHistory(out, rewritten.combine_chunks(), added)
+    def build(start: int, stop: int) -> pa.Table:
+        part = slice(start, stop)
+
+        def take(name: str, rows: npt.NDArray[np.integer]) -> pa.ChunkedArray:
+            return both.column(name).take(pa.array(rows[part]))
+
+        first = first_row[part]
+        first_stage = starts_r[part]
+        prev_stage = both.column("stage").take(pa.array(source_row["stage"][prev_take[part]]))
+        so_far = best[part]
+        return pa.table(
+            {
+                "seq": pa.array(np.arange(next_seq + start, next_seq + stop, dtype=np.int64)),
+                "opportunity_id": take("opportunity_id", picked),
+                "changed_at": take("changed_at", picked),
+                **{name: take(name, source_row[name]) for name in STATE_FIELDS},
+                "source": take("source", picked),
+                "ingest_id": pa.array(ingest0[picked[part]]),
+                "pushes": pa.array(pushes[part].astype(np.int64)),
+                "stage_entered_at": pa.array(stage_entered[part], pa.int64()).cast(pa.timestamp("us")),
+                # When this state stopped holding: the next event of the same deal (null for the newest).
+                "valid_to": pa.array(next_time[part], pa.int64(), mask=ends[part]).cast(pa.timestamp("us")),
+                "prev_stage": pc.if_else(pa.array(first_stage), pa.nulls(stop - start, pa.string()), prev_stage),
+                "first_amount": both.column("amount").take(pa.array(source_row["amount"][first])),
+                "first_seen": both.column("changed_at").take(pa.array(picked[first])),
+                "activity_so_far": pa.array(so_far, pa.int64(), mask=so_far <= unknown)
+                .cast(pa.int32())
+                .cast(pa.date32()),
+            }
+        )
+
+    rewritten = both.column("opportunity_id").take(pa.array(picked[np.flatnonzero(starts_r)]))
+    return MergedHistory(n, build, rewritten.combine_chunks(), added)
