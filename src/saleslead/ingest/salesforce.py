@@ -253,7 +253,9 @@ def read_salesforce(
         used.append(path.name)
         if progress is not None:
             progress(path.name, raw.num_rows)
-        return build(raw, spec, problems), raw
+        table = build(raw, spec, problems)
+        raw.release()
+        return table, raw
 
     opportunity = load("opportunity", OPPORTUNITY)
     assert opportunity is not None

@@ -37,10 +37,17 @@ class RawTable:
     delimiter: str | None = None
     #: Physical lines of malformed rows skipped while parsing (non-strict mode only).
     skipped: list[tuple[int, str]] = field(default_factory=list)
+    #: Rows read, kept once :meth:`release` has dropped the values.
+    released_rows: int | None = None
 
     @property
     def num_rows(self) -> int:
-        return int(self.table.num_rows)
+        return self.released_rows if self.released_rows is not None else int(self.table.num_rows)
+
+    def release(self) -> None:
+        """Drop the values once typed; header, row count and skipped lines stay to report lines later."""
+        self.released_rows = self.num_rows
+        self.table = self.table.schema.empty_table()
 
     def find(self, name: str) -> str | None:
         """The actual header spelling of ``name``, matched case-insensitively and ignoring spaces."""
