@@ -5,8 +5,8 @@ Prints, for an export of N opportunities (several history rows each):
 - saleslead's ingest (read + validate + derive history + write, one transaction): rows/s and ratio to the floor;
 - as-of reconstruction of every opportunity (``state_as_of``, materialised to Arrow) against a plain pandas
   implementation of the same reconstruction;
-- peak RSS of each phase: ingest and as-of in this process (read between phases), the pandas baseline
-  in a process of its own so its memory is not counted against saleslead.
+- peak RSS of each phase (the high-water mark is reset before each): ingest and as-of in this process,
+  the pandas baseline in a process of its own so its memory is not counted against saleslead.
 
 Targets (issue 2): ingest ≥ 0.5 × the floor's speed; reconstruction of 1 M opportunities ≤ 5 s; peak RSS ≤ 4 GB.
 
@@ -16,6 +16,7 @@ Targets (issue 2): ingest ≥ 0.5 × the floor's speed; reconstruction of 1 M op
 from __future__ import annotations
 
 import argparse
+import contextlib
 import resource
 import shutil
 import time
@@ -33,13 +34,29 @@ from saleslead.ingest import read_export
 from saleslead.store import Store
 
 
+def reset_peak_rss() -> None:
+    """Start a new peak: Linux resets the high-water mark (VmHWM) when 5 is written to clear_refs."""
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
+
+
 def peak_rss_gb() -> float:
-    """Peak resident memory of this process so far (it only grows: read it right after a phase)."""
+    """Peak resident memory of this process since the last reset (VmHWM; ru_maxrss where /proc is absent).
+
+    ru_maxrss alone would not do for a phase: it never goes down, and a spawned process inherits its parent's.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024 / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
 
 
 def timed_pandas_state(folder: Path, as_of: date) -> tuple[int, float, float]:
     """Run in a fresh process: (opportunities, seconds, peak RSS in GB of that process)."""
+    reset_peak_rss()
     start = time.perf_counter()
     rows = len(pandas_state(folder, as_of))
     return rows, time.perf_counter() - start, peak_rss_gb()
@@ -102,6 +119,7 @@ def main() -> None:
 
     store_path = args.workdir / "bench.duckdb"
     store_path.unlink(missing_ok=True)
+    reset_peak_rss()
     start = time.perf_counter()
     canonical = read_export(export)
     read_s = time.perf_counter() - start
@@ -117,13 +135,14 @@ def main() -> None:
         f"history events stored {outcome.history_added:,}; peak RSS {ingest_rss:.2f} GB (target ≤ 4 GB)"
     )
 
+    reset_peak_rss()
     with Store.open(store_path) as store:
         start = time.perf_counter()
         state = state_as_of(store, args.as_of).to_pyarrow()
         state_s = time.perf_counter() - start
     print(
         f"as-of  saleslead state_as_of({args.as_of}): {state.num_rows:,} opportunities in {state_s:.2f} s "
-        f"(target ≤ 5 s); peak RSS of the process so far {peak_rss_gb():.2f} GB"
+        f"(target ≤ 5 s); peak RSS {peak_rss_gb():.2f} GB"
     )
     with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
         baseline_rows, pandas_s, pandas_rss = pool.submit(timed_pandas_state, export, args.as_of).result()
