@@ -92,19 +92,28 @@ def estimate_shock(groups: list[tuple[Floats, npt.NDArray[np.bool_]]], floor: fl
     logits = [special.logit(p) for p, _ in usable]
     ys = [y.astype(np.float64) for _, y in usable]
 
-    def negative(theta: Floats) -> float:
-        a, b, log_sd = float(theta[0]), float(theta[1]), float(theta[2])
-        z = a + np.exp(log_sd) * nodes
-        total = 0.0
+    def negative(theta: Floats) -> tuple[float, Floats]:
+        """Minus the marginal log-likelihood and its gradient in (a, b, log σ)."""
+        a, b, sd = float(theta[0]), float(theta[1]), float(np.exp(theta[2]))
+        z = a + sd * nodes
+        total, grad = 0.0, np.zeros(3)
         for lg, y in zip(logits, ys, strict=True):
             eta = b * lg[:, None] + z[None, :]
             ll = (y[:, None] * eta - np.logaddexp(0.0, eta)).sum(axis=0)
             top = ll.max()
-            total += top + np.log(np.dot(weights, np.exp(ll - top)))
-        return -total
+            mass = weights * np.exp(ll - top)
+            total += top + np.log(mass.sum())
+            post = mass / mass.sum()  # posterior weight of each shock node for this group
+            resid = y[:, None] - special.expit(eta)  # d ll / d eta
+            by_node = resid.sum(axis=0)
+            grad += [post @ by_node, post @ (lg @ resid), post @ (by_node * sd * nodes)]
+        return -total, -grad
 
+    # a gradient method: Nelder–Mead's first simplex barely moves a coordinate that starts at 0, which left
+    # the intercept near 0 and let an inflated σ stand in for it
     start = np.asarray([0.0, 1.0, np.log(0.2)])
-    best = optimize.minimize(negative, start, method="Nelder-Mead", options={"xatol": 1e-3, "fatol": 1e-3})
+    best = optimize.minimize(negative, start, jac=True, method="L-BFGS-B",
+                             bounds=[(-5.0, 5.0), (0.2, 5.0), (np.log(1e-3), np.log(3.0))])  # fmt: skip
     sd = float(np.exp(best.x[2]))
     slope = float(np.clip(best.x[1], 0.5, 2.0))
     return Shock(
