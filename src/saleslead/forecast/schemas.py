@@ -32,6 +32,7 @@ __all__ = [
     "SeatCallRequest",
     "SegmentForecast",
     "StallItem",
+    "StallSignal",
     "StallsRequest",
     "StallsResult",
     "WaterfallRequest",
@@ -132,6 +133,17 @@ class StallsRequest(_Frozen):
     as_of: date | None = None
 
 
+class StallSignal(_Frozen):
+    """One reason a deal is flagged: its value, the learned threshold it is above, and what that rests on."""
+
+    kind: Literal["stuck", "slipping", "quiet"]
+    value: int  # days in stage, close-date pushes, or days since the last touch
+    threshold: float  # flagged when value > threshold
+    sample_size: int  # observations the threshold was learned from
+    scope: str  # the deal's segment, or "all segments" when the segment's own sample was thin
+    thin: bool = False  # the segment's own sample was below min_sample: the all-segment threshold is used
+
+
 class StallItem(_Frozen):
     opportunity_id: str
     name: str | None
@@ -146,12 +158,17 @@ class StallItem(_Frozen):
     quiet_span_days: float | None
     reasons: list[str]
     to_role: str = "account-executive"
+    push_limit: float | None = None  # flagged as slipping above this many pushes
+    quiet_days: int | None = None  # days since the last touch: a logged activity, or the deal's creation
+    signals: list[StallSignal] = Field(default_factory=list)
 
 
 class StallsResult(_Frozen):
     as_of: date
     items: list[StallItem]
     evidence: Evidence
+    open_deals: int = 0  # open deals checked
+    flagged_by_reason: dict[str, int] = Field(default_factory=dict)  # stuck, slipping, quiet (may overlap)
 
 
 class WaterfallRequest(_Frozen):

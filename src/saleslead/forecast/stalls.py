@@ -1,148 +1,419 @@
-"""Stalls and slips: open deals that sit in a stage, slip, or go quiet beyond what history says is normal.
+"""Stalls: open deals nobody is working, beyond what history says is normal — with the evidence for each.
 
-As of ``D``, from history known then:
+As of ``D``, from history known then (stays entered, and deals won, within the ``LOOKBACK_DAYS`` before
+``D``), three signals, each a P90 (``LEVEL``) learned per segment, or per (stage, segment):
 
-* **stuck in stage** — days in the current stage above the P90 of *completed* stays in that stage
-  and segment (stays that began and ended by ``D``); a (stage, segment) with fewer than
-  ``min_sample`` stays uses the stage's P90 over all segments;
-* **slipping** — two or more close-date pushes;
-* **gone quiet** — days since the last logged activity above the learned quiet span: the P90, per
-  segment, of the days without activity seen on deals the week before they were won.
+* **gone quiet** — days since the last touch (a logged activity, or the creation of the deal) above the
+  P90 of the longest silence in the open life of deals that went on to win (same segment);
+* **stuck in stage** — days in the current stage above the Kaplan–Meier P90 of stays in that stage and
+  segment: stays that ended (forward or closed) are events, stays still running at ``D`` are censored at
+  their length so far — the long stays of deals still open count as "at least this long", not as missing;
+* **slipping** — at least ``PUSH_FLOOR`` close-date pushes and more than the P90 of the pushes deals that
+  went on to win had when they left the same stage (same segment).
 
-Each flag names the deal, its owner and the evidence, addressed to the ``account-executive``.
+A deal is **stalled** when it has gone quiet; stuck and slipping are listed with it when they hold too.
+Measured on the demo (docs/forecast.md, :mod:`saleslead.forecast.stall_check`), deals that were stuck or
+slipping while still being worked won as often as unflagged ones: alone they are not evidence of a
+stall. Where quiet cannot be judged (no activity logged on any won deal, or too few won deals), a deal
+is stalled when it is both stuck and slipping.
+
+A (stage, segment) or segment with fewer than ``min_sample`` observations (finished stays; won deals)
+uses the all-segment threshold of the stage, and says so; when that too is thin, the signal is not
+raised. Each stall names the deal, its owner and the evidence, addressed to the ``account-executive``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
 import numpy.typing as npt
 
 from saleslead.evidence import Evidence
-from saleslead.forecast.panel import DealBook, day_number, load_book
-from saleslead.forecast.schemas import StallItem, StallsResult
+from saleslead.forecast.panel import DealBook, States, day_number, load_book
+from saleslead.forecast.schemas import StallItem, StallSignal, StallsResult
+from saleslead.funnel.durations import kaplan_meier_quantiles
 from saleslead.store import Store
 
-__all__ = ["PUSH_LIMIT", "find_stalls", "quiet_spans", "stage_p90"]
+__all__ = [
+    "KINDS",
+    "LEVEL",
+    "LOOKBACK_DAYS",
+    "PUSH_FLOOR",
+    "Flags",
+    "Limits",
+    "Thresholds",
+    "find_stalls",
+    "flag_open_deals",
+    "learn_limits",
+    "push_limits",
+    "quiet_limits",
+    "stay_limits",
+]
 
 Floats = npt.NDArray[np.float64]
-PUSH_LIMIT = 2
+Ints = npt.NDArray[np.int64]
+Bools = npt.NDArray[np.bool_]
+
+#: The quantile every threshold is learned at.
+LEVEL = 0.9
+#: History the thresholds are learned from: stays entered, and deals won, within this many days before ``D``.
+LOOKBACK_DAYS = 365
+#: A deal is never "slipping" on fewer pushes than this, whatever the winners did.
+PUSH_FLOOR = 2
+#: The three signals, in the order their reasons are listed.
+KINDS = ("quiet", "stuck", "slipping")
+_NEVER = 10_000  # States.days_since_activity when no activity was ever logged
 
 
-def stage_p90(book: DealBook, as_of: int, min_sample: int) -> dict[tuple[int, int], tuple[float, int]]:
-    """(stage, segment) → (P90 days of completed stays, stays); segment -1 is the all-segment fallback."""
-    d, t, s = book.ev_deal, book.ev_time, book.ev_stage
-    known = t < as_of + 1
-    first = np.r_[True, d[1:] != d[:-1]]
-    change = first | np.r_[True, s[1:] != s[:-1]]
-    idx = np.flatnonzero(change & known)
-    if not len(idx):
-        return {}
-    nxt = np.r_[idx[1:], len(d)]
-    same = np.r_[d[idx[1:]] == d[idx[:-1]], False]
-    ended = same & (t[np.minimum(nxt, len(d) - 1)] < as_of + 1)
-    stays = np.floor(t[nxt[ended]]) - np.floor(t[idx[ended]])
-    stage = s[idx[ended]]
-    seg = book.segment[d[idx[ended]]]
-    out: dict[tuple[int, int], tuple[float, int]] = {}
+@dataclass(frozen=True)
+class Thresholds:
+    """Learned thresholds per (stage, segment): a deal is flagged when its value is strictly above ``value``.
+
+    ``value`` is NaN where no threshold could be learned (too few observations even over all segments).
+    ``sample`` is what the threshold used rests on, ``own`` the observations of the deal's own segment
+    (below ``min_sample``: the all-segment threshold is used, ``pooled`` is True). Quiet thresholds do not
+    depend on the stage: every row of the stage axis is the same.
+    """
+
+    value: Floats  # [stage, segment]
+    sample: Ints
+    own: Ints
+    pooled: Bools
+    censored: Ints  # stays still running at D (stuck only; 0 elsewhere)
+
+    def at(self, stage: Ints, segment: Ints) -> tuple[Floats, Ints, Ints, Bools, Ints]:
+        return (
+            self.value[stage, segment],
+            self.sample[stage, segment],
+            self.own[stage, segment],
+            self.pooled[stage, segment],
+            self.censored[stage, segment],
+        )
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The three learned thresholds as of one date."""
+
+    stay: Thresholds
+    pushes: Thresholds
+    quiet: Thresholds
+    stays: int  # finished stays the stuck thresholds rest on (all segments)
+    wins: int  # won deals the slipping and quiet thresholds rest on
+
+
+def _table(
+    book: DealBook,
+    stage: Ints,
+    segment: Ints,
+    estimate: Callable[[Bools], tuple[float | None, int, int]],
+    min_sample: int,
+) -> Thresholds:
+    """Thresholds per (stage, segment) from observations, falling back to the stage over all segments.
+
+    ``estimate(rows)`` returns ``(value or None, observations that count toward min_sample, censored)``.
+    """
+    n_st, n_seg = len(book.stage_names), max(len(book.segment_names), 1)
+    value = np.full((n_st, n_seg), np.nan)
+    sample = np.zeros((n_st, n_seg), dtype=np.int64)
+    own = np.zeros((n_st, n_seg), dtype=np.int64)
+    pooled = np.zeros((n_st, n_seg), dtype=bool)
+    censored = np.zeros((n_st, n_seg), dtype=np.int64)
     for st in np.unique(stage):
-        m = stage == st
-        if book.stage_closed[st]:
+        rows = stage == st
+        all_v, all_n, all_c = estimate(rows)
+        for g in range(n_seg):
+            mine = rows & (segment == g)
+            v, n, c = estimate(mine) if mine.any() else (None, 0, 0)
+            own[st, g] = n
+            if v is not None and n >= min_sample:
+                value[st, g], sample[st, g], censored[st, g] = v, n, c
+            elif all_v is not None and all_n >= min_sample:
+                value[st, g], sample[st, g], censored[st, g], pooled[st, g] = all_v, all_n, all_c, True
+            else:
+                sample[st, g], pooled[st, g] = all_n, True
+    return Thresholds(value, sample, own, pooled, censored)
+
+
+def _runs(book: DealBook, as_of: int) -> tuple[Ints, Ints, Ints, Ints, Ints]:
+    """Stage runs known at the end of ``as_of``: deal, stage, day entered, day left (-1: still running), last event."""
+    known = np.flatnonzero(book.ev_time < as_of + 1)
+    d, t, s = book.ev_deal[known], book.ev_time[known], book.ev_stage[known]
+    if not len(d):
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty, empty, empty
+    first = np.r_[True, d[1:] != d[:-1]]
+    start = np.flatnonzero(first | np.r_[True, s[1:] != s[:-1]])
+    nxt = np.r_[start[1:], len(d)]
+    same = np.r_[d[start[1:]] == d[start[:-1]], False]
+    entered = np.floor(t[start]).astype(np.int64)
+    left = np.where(same, np.floor(t[np.minimum(nxt, len(d) - 1)]).astype(np.int64), -1)
+    return d[start], s[start], entered, left, known[nxt - 1]
+
+
+def stay_limits(book: DealBook, as_of: int, min_sample: int, lookback: int = LOOKBACK_DAYS) -> Thresholds:
+    """Kaplan–Meier P90 of whole days in each open stage, per segment; running stays censored at ``as_of``."""
+    deal, stage, entered, left, _ = _runs(book, as_of)
+    keep = ~book.stage_closed[stage] & (entered > as_of - lookback)
+    deal, stage, entered, left = deal[keep], stage[keep], entered[keep], left[keep]
+    done = left >= 0
+    days = np.where(done, left - entered, as_of - entered)
+    ones = np.ones(len(days), dtype=np.int64)
+
+    def km(rows: Bools) -> tuple[float | None, int, int]:
+        [p90] = kaplan_meier_quantiles(days[rows], done[rows].astype(np.int64), ones[rows], (LEVEL,))
+        finished = int(done[rows].sum())
+        return p90, finished, int(rows.sum()) - finished
+
+    return _table(book, stage, book.segment[deal], km, min_sample)
+
+
+def _won_by(book: DealBook, events: Ints, as_of: int, lookback: int) -> Bools:
+    """Whether the first closing event at or after each event is a win known at ``as_of`` (within the lookback)."""
+    nc = book.ev_next_close[events]
+    at = np.maximum(nc, 0)
+    when = book.ev_time[at]
+    return (nc >= 0) & book.stage_won[book.ev_stage[at]] & (when < as_of + 1) & (when >= as_of + 1 - lookback)
+
+
+def push_limits(book: DealBook, as_of: int, min_sample: int, lookback: int = LOOKBACK_DAYS) -> Thresholds:
+    """P90 of the close-date pushes won deals had when they left each open stage, per segment."""
+    deal, stage, _, left, last = _runs(book, as_of)
+    keep = ~book.stage_closed[stage] & (left >= 0) & _won_by(book, last, as_of, lookback)
+    pushes = book.ev_pushes[last[keep]]
+    stage, segment = stage[keep], book.segment[deal[keep]]
+
+    def p90(rows: Bools) -> tuple[float | None, int, int]:
+        n = int(rows.sum())
+        return (float(np.quantile(pushes[rows], LEVEL, method="inverted_cdf")) if n else None), n, 0
+
+    return _table(book, stage, segment, p90, min_sample)
+
+
+def _touch_days(book: DealBook, deals: Ints, as_of: int) -> tuple[Ints, Ints]:
+    """(position in ``deals``, day) of every touch known at ``as_of``: logged activities, history's activity dates."""
+    a_deal = book.act_key >> np.int64(32)
+    ev_known = book.ev_time < as_of + 1
+    has = ev_known & (book.ev_activity > -1_000_000)
+    who = np.r_[a_deal, book.ev_deal[has]]
+    day = np.r_[book.act_day, book.ev_activity[has]]
+    keep = day <= as_of
+    who, day = who[keep], day[keep]
+    pos = np.asarray(np.searchsorted(deals, who), dtype=np.int64)
+    ok = np.asarray(pos < len(deals))
+    ok[ok] = deals[pos[ok]] == who[ok]
+    return pos[ok], day[ok]
+
+
+def quiet_limits(book: DealBook, as_of: int, min_sample: int, lookback: int = LOOKBACK_DAYS) -> Thresholds:
+    """Per segment: the P90 of the longest silence (days without a touch) in the open life of each won deal.
+
+    A deal's open life runs from its creation (a touch) to the day it was won; its silences are the gaps
+    between consecutive touches in that span, the last one ending on the day it was won. Only deals won
+    within the lookback count, and only if a touch was ever logged on one of them (a CRM whose activities
+    are not exported says nothing about silence).
+    """
+    first = np.flatnonzero(np.r_[True, book.ev_deal[1:] != book.ev_deal[:-1]][: len(book.ev_deal)])
+    won = first[_won_by(book, first, as_of, lookback)]
+    deals = book.ev_deal[won]  # sorted: events are sorted by deal
+    won_day = np.floor(book.ev_time[book.ev_next_close[won]]).astype(np.int64)
+    created = book.created[deals]
+    born = np.floor(np.minimum(np.where(np.isnan(created), np.inf, created), book.first_seen[deals])).astype(np.int64)
+    who, day = _touch_days(book, deals, as_of)
+    inside = (day >= born[who]) & (day <= won_day[who])
+    who, day = who[inside], day[inside]
+    touched = np.zeros(len(deals), dtype=bool)
+    touched[who] = True
+    point_deal = np.r_[np.arange(len(deals)), who, np.arange(len(deals))]
+    point_day = np.r_[born, day, won_day]
+    order = np.lexsort((point_day, point_deal))
+    point_deal, point_day = point_deal[order], point_day[order]
+    longest = np.zeros(len(deals), dtype=np.int64)
+    if len(point_deal) > 1:
+        same = point_deal[1:] == point_deal[:-1]
+        np.maximum.at(longest, point_deal[1:][same], (point_day[1:] - point_day[:-1])[same])
+    segment = book.segment[deals]
+    logged = bool(touched.any())
+
+    def p90(rows: Bools) -> tuple[float | None, int, int]:
+        n = int(rows.sum())
+        ok = n > 0 and logged
+        return (float(np.quantile(longest[rows], LEVEL, method="inverted_cdf")) if ok else None), n, 0
+
+    table = _table(book, np.zeros(len(deals), dtype=np.int64), segment, p90, min_sample)
+    rows = len(book.stage_names)
+    return Thresholds(*(np.repeat(getattr(table, f)[:1], rows, axis=0) for f in Thresholds.__dataclass_fields__))
+
+
+def learn_limits(book: DealBook, as_of: int, min_sample: int, lookback: int = LOOKBACK_DAYS) -> Limits:
+    """The three thresholds from the history in ``book`` known at the end of ``as_of``."""
+    stay = stay_limits(book, as_of, min_sample, lookback)
+    pushes = push_limits(book, as_of, min_sample, lookback)
+    quiet = quiet_limits(book, as_of, min_sample, lookback)
+    stays = int(stay.own.sum())
+    wins = int(quiet.own[0].sum()) if len(quiet.own) else 0
+    return Limits(stay, pushes, quiet, stays, wins)
+
+
+@dataclass(frozen=True)
+class Flags:
+    """The open deals at ``as_of`` with the value, threshold and verdict of every signal (arrays, one row a deal)."""
+
+    as_of: int
+    open: States
+    value: dict[str, Ints]  # days in stage, pushes, days since the last touch
+    limit: dict[str, Floats]  # the threshold each was compared with (NaN: none learned)
+    learned: dict[str, Floats]  # the P90 learned (slipping: before the floor of PUSH_FLOOR pushes)
+    sample: dict[str, Ints]
+    own: dict[str, Ints]
+    pooled: dict[str, Bools]
+    censored: Ints
+    hit: dict[str, Bools]
+
+    @property
+    def stalled(self) -> Bools:
+        """Quiet; or, where quiet cannot be judged, both stuck and slipping."""
+        judged = ~np.isnan(self.limit["quiet"])
+        return self.hit["quiet"] | (~judged & self.hit["stuck"] & self.hit["slipping"])
+
+
+def flag_open_deals(book: DealBook, as_of: int, min_sample: int, limits: Limits | None = None) -> Flags:
+    """Every deal open at the end of ``as_of``, checked against the thresholds learned from history known then."""
+    lim = limits or learn_limits(book, as_of, min_sample)
+    now = book.states_at(as_of)
+    now = now.take(~now.is_closed)
+    seg = book.segment[now.deal]
+    quiet_days = np.minimum(now.days_since_activity, now.age_days)
+    values = {"stuck": now.days_in_stage, "slipping": now.pushes, "quiet": quiet_days}
+    tables = {"stuck": lim.stay, "slipping": lim.pushes, "quiet": lim.quiet}
+    limit, learned, sample, own, pooled, hit = {}, {}, {}, {}, {}, {}
+    censored = np.zeros(len(now), dtype=np.int64)
+    for kind in KINDS:
+        raw, n, o, p, c = tables[kind].at(now.stage, seg)
+        v = np.where(np.isnan(raw), raw, np.maximum(raw, PUSH_FLOOR - 1)) if kind == "slipping" else raw
+        if kind == "stuck":
+            censored = c
+        limit[kind], learned[kind], sample[kind], own[kind], pooled[kind] = v, raw, n, o, p
+        hit[kind] = ~np.isnan(v) & (values[kind] > np.nan_to_num(v, nan=np.inf))
+    return Flags(as_of, now, values, limit, learned, sample, own, pooled, censored, hit)
+
+
+def _scope(pooled: bool, own: int, segment: str, what: str) -> str:
+    return f"all segments: {segment} has only {own} {what}, thin" if pooled else segment
+
+
+def _signals(f: Flags, i: int, book: DealBook) -> tuple[list[StallSignal], list[str]]:
+    stage = book.stage_names[int(f.open.stage[i])]
+    segment = book.segment_names[int(book.segment[f.open.deal[i]])]
+    signals: list[StallSignal] = []
+    reasons: list[str] = []
+    for kind in KINDS:
+        if not f.hit[kind][i]:
             continue
-        out[(int(st), -1)] = (float(np.quantile(stays[m], 0.9)), int(m.sum()))
-        for g in np.unique(seg[m]):
-            mg = m & (seg == g)
-            if mg.sum() >= min_sample:
-                out[(int(st), int(g))] = (float(np.quantile(stays[mg], 0.9)), int(mg.sum()))
-    return out
+        value, limit, n = int(f.value[kind][i]), float(f.limit[kind][i]), int(f.sample[kind][i])
+        pooled, own = bool(f.pooled[kind][i]), int(f.own[kind][i])
+        if kind == "stuck":
+            scope = _scope(pooled, own, segment, "finished stays")
+            text = (
+                f"{value} days in {stage}; 90% of stays there end within {limit:.0f} days "
+                f"(Kaplan–Meier P90 of {n} finished and {int(f.censored[i])} running stays, {scope})"
+            )
+        elif kind == "slipping":
+            scope = _scope(pooled, own, segment, "won deals")
+            text = (
+                f"close date pushed {value} times; 90% of deals won from {stage} had at most "
+                f"{float(f.learned[kind][i]):.0f} when they left it (P90 of {n} won deals, {scope})"
+            )
+        else:
+            scope = _scope(pooled, own, segment, "won deals")
+            silent = int(f.open.days_since_activity[i])
+            since = silent >= _NEVER or silent > value  # the creation is the last touch
+            what = f"no activity logged since it was created {value} days ago" if since else ""
+            what = what or f"no activity for {value} days"
+            text = (
+                f"{what}; 90% of won deals never went more than {limit:.0f} days without one "
+                f"(P90 of the longest silence of {n} won deals, {scope})"
+            )
+        reasons.append(text)
+        signals.append(
+            StallSignal(kind=kind, value=value, threshold=limit, sample_size=n, scope=scope.split(":")[0], thin=pooled)
+        )
+    return signals, reasons
 
 
-def quiet_spans(book: DealBook, as_of: int, min_sample: int) -> dict[int, tuple[float, int]]:
-    """Segment → (P90 of days since last activity on deals one week before they were won, deals)."""
-    won_at = np.where(book.ev_next_close >= 0, book.ev_time[np.maximum(book.ev_next_close, 0)], np.inf)
-    won_flag = (book.ev_next_close >= 0) & book.stage_won[book.ev_stage[np.maximum(book.ev_next_close, 0)]]
-    out: dict[int, tuple[float, int]] = {}
-    first = np.r_[True, book.ev_deal[1:] != book.ev_deal[:-1]]
-    deals = book.ev_deal[first & won_flag & (won_at < as_of + 1)]
-    if not len(deals):
-        return out
-    when = np.floor(won_at[first & won_flag & (won_at < as_of + 1)]).astype(np.int64) - 8
-    gaps = np.empty(len(deals))
-    segs = book.segment[deals]
-    for day in np.unique(when):
-        m = when == day
-        st = book.states_at(int(day), deals[m])
-        found = np.full(int(m.sum()), np.nan)
-        pos = np.searchsorted(deals[m], st.deal) if np.all(np.diff(deals[m]) >= 0) else None
-        if pos is not None:
-            found[pos] = st.days_since_activity
-        gaps[m] = found
-    ok = ~np.isnan(gaps) & (gaps < 10_000)
-    for g in np.unique(segs[ok]):
-        m = ok & (segs == g)
-        if m.sum() >= max(5, min_sample // 3):
-            out[int(g)] = (float(np.quantile(gaps[m], 0.9)), int(m.sum()))
-    return out
+def _evidence(f: Flags, lim: Limits, min_sample: int) -> Evidence:
+    n = len(f.open)
+    stalled = f.stalled
+    flagged = int(stalled.sum())
+    parts = ", ".join(f"{int((f.hit[k] & stalled).sum())} {k}" for k in KINDS)
+    missing = [k for k in KINDS if n and bool(np.isnan(f.limit[k]).all())]
+    share = f" ({flagged / n:.0%})" if n else ""
+    note = (
+        f"{n} open deals checked, {flagged} stalled{share} ({parts}); thresholds from {lim.stays} finished "
+        f"stage stays and {lim.wins} won deals"
+    )
+    if missing:
+        note += f"; not assessed (too few to learn from): {', '.join(missing)}"
+    return Evidence(
+        method=(
+            "stalled: quiet beyond the P90 longest silence of won deals by segment (where that cannot be "
+            "judged: stuck and slipping); stuck: beyond the Kaplan–Meier P90 days in stage by stage and "
+            f"segment (running stays censored); slipping: at least {PUSH_FLOOR} pushes and beyond the P90 of "
+            f"won deals leaving the stage; learned from the {LOOKBACK_DAYS} days before the as-of date"
+        ),
+        sample_size=lim.stays,
+        thin=lim.stays < min_sample or lim.wins < min_sample,
+        note=note,
+    )
 
 
 def find_stalls(store: Store, as_of: date, min_sample: int) -> StallsResult:
-    """Every open deal that is stuck in its stage, slipping, or quiet — with the evidence for each flag."""
+    """Every stalled open deal (quiet; stuck and slipping listed with it) — with the evidence for each reason."""
     book = load_book(store, as_of)
     d = day_number(as_of)
-    p90 = stage_p90(book, d, min_sample)
-    quiet = quiet_spans(book, d, min_sample)
-    now = book.states_at(d)
-    now = now.take(~now.is_closed)
+    lim = learn_limits(book, d, min_sample)
+    f = flag_open_deals(book, d, min_sample, lim)
+    stalled = f.stalled
+    rows = np.flatnonzero(stalled)
+    wanted = {book.ids[int(f.open.deal[i])] for i in rows}
     names = {
         r["opportunity_id"]: r["name"]
         for r in store.table("opportunities").select("opportunity_id", "name").to_pyarrow().to_pylist()
+        if r["opportunity_id"] in wanted
     }
     items: list[StallItem] = []
-    for i in range(len(now)):
-        deal, stage, seg = int(now.deal[i]), int(now.stage[i]), int(book.segment[now.deal[i]])
-        reasons: list[str] = []
-        limit = p90.get((stage, seg)) or p90.get((stage, -1))
-        days = int(now.days_in_stage[i])
-        if limit is not None and days > limit[0]:
-            reasons.append(
-                f"{days} days in {book.stage_names[stage]}, beyond the P90 of {limit[0]:.0f} days "
-                f"({limit[1]} completed stays)"
+    for i in rows.tolist():
+        deal = int(f.open.deal[i])
+        signals, reasons = _signals(f, i, book)
+        silent = int(f.open.days_since_activity[i])
+        quiet, stay, push = (float(f.limit[k][i]) for k in KINDS)
+        items.append(
+            StallItem(
+                opportunity_id=book.ids[deal],
+                name=names.get(book.ids[deal]),
+                owner_id=book.owners[int(f.open.owner[i])],
+                segment=book.segment_names[int(book.segment[deal])],
+                stage=book.stage_names[int(f.open.stage[i])],
+                amount=float(f.open.amount[i]),
+                days_in_stage=int(f.value["stuck"][i]),
+                stage_p90_days=None if np.isnan(stay) else stay,
+                pushes=int(f.value["slipping"][i]),
+                days_since_activity=silent if silent < _NEVER else None,
+                quiet_span_days=None if np.isnan(quiet) else quiet,
+                reasons=reasons,
+                push_limit=None if np.isnan(push) else push,
+                quiet_days=int(f.value["quiet"][i]),
+                signals=signals,
             )
-        pushes = int(now.pushes[i])
-        if pushes >= PUSH_LIMIT:
-            reasons.append(f"close date pushed {pushes} times")
-        span = quiet.get(seg)
-        silent = int(now.days_since_activity[i])
-        if span is not None and silent > span[0]:
-            text = "no activity ever logged" if silent >= 10_000 else f"no activity for {silent} days"
-            reasons.append(f"{text}; won deals were quiet at most {span[0]:.0f} days (P90 of {span[1]})")
-        if reasons:
-            items.append(
-                StallItem(
-                    opportunity_id=book.ids[deal],
-                    name=names.get(book.ids[deal]),
-                    owner_id=book.owners[int(now.owner[i])],
-                    segment=book.segment_names[seg],
-                    stage=book.stage_names[stage],
-                    amount=float(now.amount[i]),
-                    days_in_stage=days,
-                    stage_p90_days=limit[0] if limit else None,
-                    pushes=pushes,
-                    days_since_activity=silent if silent < 10_000 else None,
-                    quiet_span_days=span[0] if span else None,
-                    reasons=reasons,
-                )
-            )
+        )
     items.sort(key=lambda it: (-len(it.reasons), -it.amount))
-    stays = sum(v[1] for k, v in p90.items() if k[1] == -1)
     return StallsResult(
         as_of=as_of,
         items=items,
-        evidence=Evidence(
-            method="P90 of completed stage stays by stage and segment; P90 quiet span before wins; pushes ≥ 2",
-            sample_size=stays,
-            thin=stays < min_sample,
-            note=f"{len(now)} open deals checked",
-        ),
+        evidence=_evidence(f, lim, min_sample),
+        open_deals=len(f.open),
+        flagged_by_reason={k: int((f.hit[k] & stalled).sum()) for k in KINDS},
     )
