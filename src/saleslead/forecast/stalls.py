@@ -30,6 +30,8 @@ from datetime import date
 
 import numpy as np
 import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from saleslead.evidence import Evidence
 from saleslead.forecast.panel import DealBook, States, day_number, load_book
@@ -378,12 +380,10 @@ def find_stalls(store: Store, as_of: date, min_sample: int) -> StallsResult:
     f = flag_open_deals(book, d, min_sample, lim)
     stalled = f.stalled
     rows = np.flatnonzero(stalled)
-    wanted = {book.ids[int(f.open.deal[i])] for i in rows}
-    names = {
-        r["opportunity_id"]: r["name"]
-        for r in store.table("opportunities").select("opportunity_id", "name").to_pyarrow().to_pylist()
-        if r["opportunity_id"] in wanted
-    }
+    opps = store.table("opportunities").select("opportunity_id", "name").to_pyarrow()
+    wanted = pa.array(sorted({book.ids[int(f.open.deal[i])] for i in rows}), pa.string())
+    found = opps.filter(pc.is_in(opps.column("opportunity_id"), value_set=wanted)).to_pylist()
+    names = {r["opportunity_id"]: r["name"] for r in found}
     items: list[StallItem] = []
     for i in rows.tolist():
         deal = int(f.open.deal[i])
