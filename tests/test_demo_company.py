@@ -12,14 +12,16 @@ import pytest
 from saleslead.demo import DemoConfig, DemoSummary, Slump, generate
 from saleslead.errors import InputError
 
-FILES = ("Opportunity.csv", "OpportunityHistory.csv", "User.csv", "Account.csv", "ForecastingQuota.csv",
-         "Task.csv")  # fmt: skip
+FILES = ("Opportunity.csv", "OpportunityHistory.csv", "OpportunityFieldHistory.csv", "User.csv", "Account.csv",
+         "ForecastingQuota.csv", "Task.csv")  # fmt: skip
 COLUMNS = {
     "Opportunity.csv": ["Id", "AccountId", "OwnerId", "Name", "Amount", "StageName", "Probability",
                         "ForecastCategoryName", "CloseDate", "CreatedDate", "IsClosed", "IsWon", "Type",
                         "LeadSource", "LastActivityDate", "LastModifiedDate", "Segment__c", "Product__c"],
     "OpportunityHistory.csv": ["Id", "OpportunityId", "CreatedDate", "StageName", "Amount", "CloseDate",
                                "Probability", "ForecastCategory"],
+    "OpportunityFieldHistory.csv": ["Id", "OpportunityId", "CreatedDate", "Field", "DataType", "OldValue",
+                                    "NewValue"],
     "User.csv": ["Id", "Name", "Title", "ManagerId", "IsActive", "CreatedDate", "StartDate__c", "EndDate__c",
                  "Role__c", "Segment__c"],
     "Account.csv": ["Id", "Name", "Industry", "NumberOfEmployees", "BillingCountry", "OwnerId", "Segment__c"],
@@ -88,7 +90,8 @@ def test_summary_counts_rows_and_progress_advances(tmp_path: Path) -> None:
 
 def test_every_file_has_the_salesforce_columns_and_unique_ids(world: tuple[Path, DemoSummary]) -> None:
     folder = world[0]
-    prefixes = {"Opportunity.csv": "006", "OpportunityHistory.csv": "008", "User.csv": "005",
+    prefixes = {"Opportunity.csv": "006", "OpportunityHistory.csv": "008", "OpportunityFieldHistory.csv": "017",
+                "User.csv": "005",
                 "Account.csv": "001", "Task.csv": "00T"}  # fmt: skip
     for name, columns in COLUMNS.items():
         frame = read(folder, name)
@@ -299,6 +302,20 @@ def test_an_export_cut_at_a_day_is_what_the_full_export_says_about_that_day(tmp_
     assert full_tasks[full_tasks.ActivityDate <= day].reset_index(drop=True).equals(tasks)
     full_users = read(full, "User.csv").set_index("Id")
     assert (full_users.loc[users.Id, "Name"].to_numpy() == users.Name.to_numpy()).all()
+    # Owner changes: the cut holds those made by then, and replaying them gives the owner the cut export shows.
+    changes, full_changes = read(cut_dir, "OpportunityFieldHistory.csv"), read(full, "OpportunityFieldHistory.csv")
+    assert full_changes[full_changes.CreatedDate < late].reset_index(drop=True).equals(changes)
+    assert (changes.DataType == "EntityId").sum() * 2 == len(changes)
+    by_id = full_changes[full_changes.DataType == "EntityId"]
+    assert by_id.NewValue.isin(full_users.index).all()
+    # The owner at the cut: the last change made by then, else the first change's old owner, else today's.
+    owner = full_opp.set_index("Id").OwnerId.copy()
+    first_old = by_id.groupby("OpportunityId").OldValue.first()
+    owner.loc[first_old.index] = first_old
+    made = by_id[by_id.CreatedDate < late].groupby("OpportunityId").NewValue.last()
+    owner.loc[made.index] = made
+    owner = owner.loc[opp.Id]
+    assert (owner.to_numpy() == opp.OwnerId.to_numpy()).all()
 
 
 def test_cut_at_the_end_is_the_full_export_and_bad_arguments_are_refused(tmp_path: Path) -> None:

@@ -50,3 +50,27 @@ def test_readme_commands_exist() -> None:
         if " ".join(words) not in commands or (len(words) == 1 and line != "saleslead"):
             unknown.append(line)
     assert unknown == []
+
+
+def _documented_fields(block: str) -> set[str]:
+    """Field names of a ``{ ... }`` sketch in the docs, nested objects included (``[words]`` describe lists)."""
+    fields = re.sub(r"\[[^\[\]{}]*\]", "", block.replace("\n", " "))
+    return set(re.findall(r"([a-z_][a-z0-9_]*)\s*(?=[,:}\]]|$)", fields))
+
+
+def test_ingest_and_status_json_are_documented_field_by_field() -> None:
+    from saleslead.seat import IngestReport
+    from saleslead.status import ClosedWon, PipelineSlice, StageRow, StatusReport
+
+    contract = (ROOT / "docs" / "data-contract.md").read_text()
+    section = contract[contract.index("## 8. What `ingest` and `status` report") :]
+    blocks = re.findall(r"```\n(\{.*?\})\n```", section, flags=re.DOTALL)
+    assert len(blocks) == 2
+    ingest, status = (_documented_fields(block) for block in blocks)
+    expected_ingest = set(IngestReport.model_fields) | {"file", "line", "column", "reason"}
+    expected_ingest |= {"opportunities", "history", "users", "accounts", "quotas", "activities", "owner_changes"}
+    assert ingest == expected_ingest
+    expected_status = set(StatusReport.model_fields)
+    for part in (StageRow, PipelineSlice, ClosedWon):
+        expected_status |= set(part.model_fields)
+    assert status == expected_status

@@ -14,9 +14,9 @@ from saleslead.funnel import STATE_COLUMNS, state_as_of
 from saleslead.seat import IngestRequest, open_seat
 
 START, END = date(2024, 1, 1), date(2025, 6, 30)
-# OpportunityHistory records no owner changes, so the owner as of D is only known from an export made at D;
-# the demo hands departed reps' deals to their backfill, so owners are compared only where the deal never moved.
-COMPARED = [c for c in STATE_COLUMNS if c != "owner_id"]
+# Every state column, the owner included: the demo hands departed reps' deals on and records each change in
+# OpportunityFieldHistory, so the owner as of D is known from the full export too.
+COMPARED = list(STATE_COLUMNS)
 
 
 def _state(store_path: Path, export: Path, as_of: date) -> list[dict[str, object]]:

@@ -69,6 +69,8 @@ class IngestReport(BaseModel):
     files: list[str]
     rows_read: dict[str, int]
     rejected: list[Rejection]
+    #: what was read but not used, in words (e.g. field-history rows for fields other than the owner)
+    notes: list[str] = []
     first_date: datetime | None
     last_date: datetime | None
     stages: list[str]
@@ -179,8 +181,10 @@ class Seat(StrategyDesk, TargetsDesk, RosterDesk, ForecastDesk, FleetDesk):
                 "accounts": export.accounts.num_rows,
                 "quotas": export.quotas.num_rows,
                 "activities": export.activities.num_rows,
+                "owner_changes": export.owner_changes.num_rows,
             },
             rejected=[Rejection(file=f, line=ln, column=c, reason=r) for f, ln, c, r in export.rejected],
+            notes=list(export.notes),
             first_date=min(known) if known else None,
             last_date=outcome.snapshot_at,
             stages=[s.name for s in sorted(export.stages, key=lambda s: s.order)],

@@ -44,7 +44,7 @@ class ClosedWon(BaseModel):
 
 
 class StatusReport(BaseModel):
-    """The ``saleslead status`` report (its JSON form is documented in docs/commands.md)."""
+    """The ``saleslead status`` report (its JSON form is documented in docs/data-contract.md, section 8)."""
 
     model_config = ConfigDict(frozen=True)
 

@@ -46,6 +46,8 @@ def print_ingest(report: IngestReport) -> None:
             console.print(f"  … and {len(report.rejected) - 20} more (see --json)")
     else:
         console.print("rows rejected: 0")
+    for note in report.notes:
+        console.print(f"note: {note}")
 
 
 def print_status(report: StatusReport) -> None:

@@ -37,13 +37,13 @@ from saleslead.demo.knobs import (
     TYPES,
 )
 from saleslead.demo.lifecycle import DAY, Lifecycle
-from saleslead.demo.people import NEVER, ROLE_NAMES, Roster, owner_as_of, quota_rows
+from saleslead.demo.people import NEVER, ROLE_NAMES, Roster, owner_as_of, owner_changes, quota_rows
 from saleslead.demo.writer import dates, labels, salesforce_ids, timestamps, write
 
 __all__ = ["FILES", "World", "write_export"]
 
-FILES = ("Opportunity.csv", "OpportunityHistory.csv", "Task.csv", "User.csv", "Account.csv",
-         "ForecastingQuota.csv")  # fmt: skip
+FILES = ("Opportunity.csv", "OpportunityHistory.csv", "OpportunityFieldHistory.csv", "Task.csv", "User.csv",
+         "Account.csv", "ForecastingQuota.csv")  # fmt: skip
 IntArray = npt.NDArray[np.int64]
 Progress = Callable[[str, int, int], None]
 
@@ -102,8 +102,39 @@ def _person_names(count: int) -> list[str]:
     return names
 
 
+def _write_owner_changes(
+    path: Path, world: World, n: int, cut_s: int, opportunity_ids: pa.Array, user_ids: pa.Array
+) -> int:
+    """OpportunityFieldHistory for the owner: each change twice, as Salesforce writes a lookup field.
+
+    One row holds the users' ids (DataType EntityId), the next their names (DataType Text).
+    """
+    created, life, roster = world.created, world.life, world.roster
+    record, when, old, new = owner_changes(roster, created.owner[:n], life.closed_s[:n], created.created_s[:n], cut_s)
+    names = pa.array(_person_names(len(roster)), pa.string())
+    pair = np.repeat(np.arange(len(record), dtype=np.int64), 2)
+    # Ids stay the same in every cut: a change is numbered by its deal and its place among the deal's changes.
+    first = np.r_[True, record[1:] != record[:-1]] if len(record) else np.zeros(0, bool)
+    nth = np.arange(len(record)) - np.maximum.accumulate(np.where(first, np.arange(len(record)), 0))
+    as_name = np.tile(np.array([False, True]), len(record))
+
+    def ids_or_names(who: IntArray) -> pa.Array:
+        rows = pa.array(who[pair])
+        return pc.if_else(pa.array(as_name), pc.take(names, rows), pc.take(user_ids, rows))
+
+    return write(path, {
+        "Id": salesforce_ids("017", (record[pair] * 64 + nth[pair]) * 2 + as_name),
+        "OpportunityId": pc.take(opportunity_ids, pa.array(record[pair])),
+        "CreatedDate": timestamps(_business(when[pair])),
+        "Field": labels(["Owner"], np.zeros(len(pair), dtype=np.int64)),
+        "DataType": labels(["EntityId", "Text"], as_name.astype(np.int64)),
+        "OldValue": ids_or_names(old),
+        "NewValue": ids_or_names(new),
+    })  # fmt: skip
+
+
 def write_export(world: World, out_dir: Path, cut_day: int, step: Callable[[str], None]) -> dict[str, int]:
-    """Write the six files as of the end of ``cut_day``; returns row counts by file."""
+    """Write the export files as of the end of ``cut_day``; returns row counts by file."""
     created, life, roster = world.created, world.life, world.roster
     cut_s = cut_day * DAY + DAY - 1
     n = int(np.searchsorted(created.created_s, cut_s, side="right"))
@@ -168,6 +199,11 @@ def write_export(world: World, out_dir: Path, cut_day: int, step: Callable[[str]
         "ForecastCategory": labels(FORECAST_CATEGORIES, hist.category[h_rows]),
     })  # fmt: skip
     step("OpportunityHistory.csv")
+
+    counts["OpportunityFieldHistory.csv"] = _write_owner_changes(
+        out_dir / "OpportunityFieldHistory.csv", world, n, cut_s, opportunity_ids, user_ids
+    )
+    step("OpportunityFieldHistory.csv")
 
     counts["Task.csv"] = write(out_dir / "Task.csv", {
         "Id": salesforce_ids("00T", t_rows),

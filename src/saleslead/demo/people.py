@@ -28,6 +28,7 @@ __all__ = [
     "Roster",
     "build_roster",
     "owner_as_of",
+    "owner_changes",
 ]
 
 NEVER = np.iinfo(np.int64).max // 4
@@ -187,6 +188,27 @@ def build_roster(rng: np.random.Generator, start_day: int, end_day: int, aes: fl
     )
 
 
+def _left_s(roster: Roster, users: IntArray) -> IntArray:
+    """When each user's records start to move: the end of their last day (18:00), or NEVER."""
+    end = roster.end_day[users]
+    return np.where(end >= NEVER, NEVER, end * 86_400 - 6 * 3600)
+
+
+def _holders(roster: Roster, owner: IntArray, until_s: IntArray, at_s: IntArray) -> IntArray:
+    """Who holds each record at its own instant ``at_s`` (see :func:`owner_as_of`)."""
+    current = owner.copy()
+    for _ in range(64):
+        left_s = _left_s(roster, current)
+        move = (left_s <= at_s) & (until_s > left_s)
+        if not move.any():
+            break
+        moving = current[move]
+        successor = roster.successor[moving]
+        hired = (successor >= 0) & (roster.hire_day[np.maximum(successor, 0)] * 86_400 <= at_s[move])
+        current[move] = np.where(hired, successor, roster.manager[moving])
+    return current
+
+
 def owner_as_of(roster: Roster, owner: IntArray, until_s: IntArray, at_s: int) -> IntArray:
     """Who owns each record at time ``at_s`` (seconds).
 
@@ -194,17 +216,59 @@ def owner_as_of(roster: Roster, owner: IntArray, until_s: IntArray, at_s: int) -
     ``at_s`` while the record was still live (``until_s``: when it closed, or never). It then moves
     to the leaver's backfill once hired, else to the leaver's manager, and so on down the chain.
     """
+    return _holders(roster, owner, until_s, np.full(len(owner), at_s, dtype=np.int64))
+
+
+def _next_change(roster: Roster, owner: IntArray, until_s: IntArray, at_s: IntArray) -> IntArray:
+    """The first instant after ``at_s`` at which :func:`_holders` may answer differently (NEVER: none)."""
     current = owner.copy()
+    soonest = np.full(len(owner), NEVER, dtype=np.int64)
     for _ in range(64):
-        left_s = np.where(roster.end_day[current] >= NEVER, NEVER, roster.end_day[current] * 86_400 - 6 * 3600)
-        move = (left_s <= at_s) & (until_s > left_s)
+        left_s = _left_s(roster, current)
+        live = until_s > left_s
+        ahead = live & (left_s > at_s)
+        soonest = np.where(ahead, np.minimum(soonest, left_s), soonest)
+        move = live & (left_s <= at_s)
         if not move.any():
             break
         moving = current[move]
         successor = roster.successor[moving]
-        hired = (successor >= 0) & (roster.hire_day[np.maximum(successor, 0)] * 86_400 <= at_s)
-        current[move] = np.where(hired, successor, roster.manager[moving])
-    return current
+        hire_s = roster.hire_day[np.maximum(successor, 0)] * 86_400
+        waiting = (successor >= 0) & (hire_s > at_s[move])
+        soonest[move] = np.where(waiting, np.minimum(soonest[move], hire_s), soonest[move])
+        current[move] = np.where((successor >= 0) & ~waiting, successor, roster.manager[moving])
+    return soonest
+
+
+def owner_changes(
+    roster: Roster, owner: IntArray, until_s: IntArray, from_s: IntArray, to_s: int
+) -> tuple[IntArray, IntArray, IntArray, IntArray]:
+    """Every change of owner (as :func:`owner_as_of` tells it) after ``from_s`` and by ``to_s``.
+
+    Returns (record, when in seconds, old owner, new owner), sorted by record and time: applying the
+    changes made by ``t`` to the owner at ``from_s`` gives ``owner_as_of(..., t)`` for every ``t``.
+    """
+    at = np.asarray(from_s, dtype=np.int64).copy()
+    holder = _holders(roster, owner, until_s, at)
+    active = np.arange(len(owner), dtype=np.int64)
+    found: list[tuple[IntArray, IntArray, IntArray, IntArray]] = []
+    for _ in range(1024):
+        upcoming = _next_change(roster, owner[active], until_s[active], at[active])
+        due = upcoming <= to_s
+        active, upcoming = active[due], upcoming[due]
+        if not active.size:
+            break
+        now = _holders(roster, owner[active], until_s[active], upcoming)
+        moved = now != holder[active]
+        found.append((active[moved], upcoming[moved], holder[active][moved], now[moved]))
+        holder[active] = now
+        at[active] = upcoming
+    if not found:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty, empty
+    record, when, old, new = (np.concatenate(part) for part in zip(*found, strict=True))
+    order = np.lexsort((when, record))
+    return record[order], when[order], old[order], new[order]
 
 
 def quota_rows(

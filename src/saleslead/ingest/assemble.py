@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import numpy as np
@@ -17,6 +17,7 @@ from saleslead.ingest.canonical import (
     ACTIVITIES,
     HISTORY,
     OPPORTUNITIES,
+    OWNER_CHANGES,
     QUOTAS,
     USERS,
     CanonicalExport,
@@ -47,7 +48,11 @@ class Parts:
     accounts: pa.Table | None = None
     quotas: pa.Table | None = None
     activities: pa.Table | None = None
+    owner_changes: pa.Table | None = None
+    owner_changes_raw: RawTable | None = None
     files: tuple[str, ...] = ()
+    #: report lines on what was read but not used
+    notes: list[str] = field(default_factory=list)
     #: header spelling of the close-date column, for error reports
     close_date_column: str | None = None
 
@@ -109,6 +114,7 @@ def snapshot_of(parts: Parts, modified: Sequence[pa.Array | pa.ChunkedArray]) ->
         opps.column("last_activity_date"),
         parts.history.column("changed_at") if parts.history is not None else None,
         parts.activities.column("activity_date") if parts.activities is not None else None,
+        parts.owner_changes.column("changed_at") if parts.owner_changes is not None else None,
     )
     if seen is None:
         raise InputError(
@@ -119,26 +125,29 @@ def snapshot_of(parts: Parts, modified: Sequence[pa.Array | pa.ChunkedArray]) ->
     return seen
 
 
-def _link_history(parts: Parts, problems: Problems) -> None:
-    if parts.history is None or parts.history_raw is None:
-        return
-    known = pc.is_in(parts.history.column("opportunity_id"), value_set=parts.opportunities.column("opportunity_id"))
+def _known_only(
+    table: pa.Table | None, raw: RawTable | None, opps: pa.Table, what: str, problems: Problems
+) -> pa.Table | None:
+    """Rows of ``table`` whose opportunity is in the Opportunity file; the others are reported, never loaded."""
+    if table is None or raw is None:
+        return table
+    known = pc.is_in(table.column("opportunity_id"), value_set=opps.column("opportunity_id"))
     unknown = mask_of(pc.invert(known))
-    if unknown.any():
-        raw = parts.history_raw
-        rows = parts.history.column(ROW).to_numpy()[unknown]
-        mask = np.zeros(raw.num_rows, dtype=bool)
-        mask[rows] = True
-        column = raw.find("OpportunityId") or raw.table.column_names[0]
-        value = parts.history.column("opportunity_id")[int(np.flatnonzero(unknown)[0])].as_py()
-        problems.flag(
-            raw,
-            mask,
-            column,
-            f"history row for unknown opportunity {value!r}",
-            "expected each history row to name an opportunity of the Opportunity file; such rows are never loaded",
-        )
-        parts.history = parts.history.filter(pa.array(~unknown))
+    if not unknown.any():
+        return table
+    rows = table.column(ROW).to_numpy()[unknown]
+    mask = np.zeros(raw.num_rows, dtype=bool)
+    mask[rows] = True
+    column = raw.find("OpportunityId") or raw.table.column_names[0]
+    value = table.column("opportunity_id")[int(np.flatnonzero(unknown)[0])].as_py()
+    problems.flag(
+        raw,
+        mask,
+        column,
+        f"{what} row for unknown opportunity {value!r}",
+        f"expected each {what} row to name an opportunity of the Opportunity file; such rows are never loaded",
+    )
+    return table.filter(pa.array(~unknown))
 
 
 def finish(
@@ -152,7 +161,10 @@ def finish(
     adjust: Callable[[pa.Table, datetime], pa.Table] | None = None,
 ) -> CanonicalExport:
     """Link, derive and check; return the canonical export."""
-    _link_history(parts, problems)
+    parts.history = _known_only(parts.history, parts.history_raw, parts.opportunities, "history", problems)
+    parts.owner_changes = _known_only(
+        parts.owner_changes, parts.owner_changes_raw, parts.opportunities, "owner change", problems
+    )
     opps = parts.opportunities
     known = opps.column("opportunity_id")
     if parts.activities is not None:
@@ -195,10 +207,12 @@ def finish(
         accounts=_conform(parts.accounts, ACCOUNTS),
         quotas=_conform(parts.quotas, QUOTAS),
         activities=_conform(parts.activities, ACTIVITIES),
+        owner_changes=_conform(parts.owner_changes, OWNER_CHANGES),
         stages=stages,
         has_history=parts.history is not None and parts.history.num_rows > 0,
         files=parts.files,
         rejected=tuple(problems.rejected),
+        notes=tuple(parts.notes),
     )
 
 

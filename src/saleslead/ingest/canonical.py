@@ -17,6 +17,7 @@ __all__ = [
     "ACTIVITIES",
     "HISTORY",
     "OPPORTUNITIES",
+    "OWNER_CHANGES",
     "QUOTAS",
     "USERS",
     "CanonicalExport",
@@ -58,6 +59,16 @@ HISTORY = pa.schema(
         ("close_date", pa.date32()),
         ("probability", pa.float64()),
         ("forecast_category", pa.string()),
+    ]
+)
+
+#: One row per change of an opportunity's owner (Salesforce OpportunityFieldHistory, Field = Owner).
+OWNER_CHANGES = pa.schema(
+    [
+        ("opportunity_id", pa.string()),
+        ("changed_at", pa.timestamp("us")),
+        ("old_owner_id", pa.string()),  # null: not known
+        ("new_owner_id", pa.string()),
     ]
 )
 
@@ -122,7 +133,9 @@ class CanonicalExport:
     """One export of one org, in canonical shape, ready for the store.
 
     ``snapshot_at`` is the moment the export describes; the opportunities' state columns are
-    their state at that moment. ``history`` is empty when the source keeps no history.
+    their state at that moment. ``history`` is empty when the source keeps no history;
+    ``owner_changes`` is empty when it records no owner changes (the owner of every past event is
+    then taken to be the owner at the snapshot).
     """
 
     source: str
@@ -133,11 +146,14 @@ class CanonicalExport:
     accounts: pa.Table
     quotas: pa.Table
     activities: pa.Table
+    owner_changes: pa.Table = field(default_factory=OWNER_CHANGES.empty_table)
     stages: tuple[StageInfo, ...] = ()
     has_history: bool = False
     files: tuple[str, ...] = ()
     rejected: tuple[tuple[str, int | None, str | None, str], ...] = field(default=())
     """Quarantined rows: (file, line, column, reason)."""
+    notes: tuple[str, ...] = ()
+    """Report lines on what was read but not used (e.g. field-history rows for other fields)."""
 
     @staticmethod
     def empty(schema: pa.Schema) -> pa.Table:

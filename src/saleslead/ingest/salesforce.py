@@ -14,6 +14,7 @@ from saleslead.ingest.assemble import Parts, finish
 from saleslead.ingest.build import TableSpec, build
 from saleslead.ingest.canonical import CanonicalExport
 from saleslead.ingest.convert import Problems
+from saleslead.ingest.owners import FIELD_HISTORY, owner_changes
 from saleslead.ingest.settings import IngestSettings
 from saleslead.ingest.source import RawTable, read_raw
 
@@ -183,6 +184,7 @@ ACTIVITY = TableSpec(
 OBJECTS = {
     "opportunity": "opportunities",
     "opportunityhistory": "history",
+    "opportunityfieldhistory": "owner_changes",
     "user": "users",
     "account": "accounts",
     "forecastingquota": "quotas",
@@ -238,19 +240,22 @@ def read_salesforce(
         )
     problems = Problems(strict=strict)
     used: list[str] = []
+    parts_notes: list[str] = []
 
     def load(key: str, spec: TableSpec) -> tuple[pa.Table, RawTable] | None:
         path = files.get(key)
         if path is None:
             return None
         try:
-            raw = read_raw(path, strict=strict)
+            raw = read_raw(path, strict=strict, rows_required=key == "opportunity")
         except InputError as error:
             if strict or key == "opportunity" or error.line not in (1, 2) or error.column is not None:
                 raise
             problems.note(path.name, error.line, None, f"{error.message}; file ignored")
             return None
         used.append(path.name)
+        if raw.num_rows == 0:
+            parts_notes.append(f"{path.name}: a header and no rows")
         if progress is not None:
             progress(path.name, raw.num_rows)
         table = build(raw, spec, problems)
@@ -277,10 +282,15 @@ def read_salesforce(
         parts.accounts = accounts[0]
     if (quotas := load("forecastingquota", QUOTA)) is not None:
         parts.quotas = quotas[0]
+    if (fields := load("opportunityfieldhistory", FIELD_HISTORY)) is not None:
+        owned = owner_changes(_live(fields[0]), parts.users, opps.column("owner_id"))
+        parts.owner_changes, parts.owner_changes_raw = owned.changes, fields[1]
+        parts.notes.extend(owned.notes(fields[1].name))
     activities = [found[0] for key in ("task", "event") if (found := load(key, ACTIVITY)) is not None]
     if activities:
         parts.activities = pa.concat_tables(activities)
     parts.files = tuple(used)
+    parts.notes[:0] = parts_notes
     return finish(
         parts,
         problems=problems,

@@ -167,8 +167,12 @@ def _raise_encoding(name: str, path: Path, delimiter: str) -> None:
         ) from None
 
 
-def read_raw(path: Path, *, strict: bool = True) -> RawTable:
-    """Read one CSV or Parquet file. Empty files and undecodable files raise :class:`InputError`."""
+def read_raw(path: Path, *, strict: bool = True, rows_required: bool = True) -> RawTable:
+    """Read one CSV or Parquet file. Empty files and undecodable files raise :class:`InputError`.
+
+    ``rows_required=False`` accepts a header without data rows (an optional object with nothing to say,
+    such as a field history of an org where no owner ever changed); a file without a header is still refused.
+    """
     name = path.name
     if path.suffix.lower() == ".parquet":
         try:
@@ -182,7 +186,7 @@ def read_raw(path: Path, *, strict: bool = True) -> RawTable:
         _check_head(name, head)
         delimiter = _sniff_delimiter(head.removeprefix(_UTF8_BOM))
         raw = _read_csv(name, path, delimiter, strict=strict)
-    if raw.table.num_columns == 0 or raw.num_rows == 0:
+    if raw.table.num_columns == 0 or (raw.num_rows == 0 and rows_required):
         raise InputError(
             "the file has a header but no data rows",
             file=name,

@@ -7,7 +7,14 @@ Three kinds of evidence become events, each tagged with its ``source``:
   created date (open deals: their current state; closed deals: the last open stage, inferred — the
   stage deals close from)
   and, for closed deals, a closing event on the close date;
+* ``owner`` — each change of owner the CRM recorded (Salesforce OpportunityFieldHistory): only the
+  owner is known, the rest of the state is carried over from the event before;
 * ``snapshot`` — every opportunity's state at the moment the export describes.
+
+Every event carries the owner at its time: the latest recorded owner change at or before it, the old
+owner of the first change before that, or — for deals whose owner changes were never recorded — the
+owner at the snapshot, marked ``owner_inferred`` so that a later export's inference never overrides an
+owner the store already knows for that moment.
 
 The store then drops derived events that repeat the state already known just before them,
 so re-ingesting an export adds nothing and consecutive exports of a CRM that keeps no
@@ -39,8 +46,86 @@ CANDIDATE_SCHEMA = pa.schema(
         ("owner_id", pa.string()),
         ("last_activity_date", pa.date32()),
         ("source", pa.string()),
+        ("owner_inferred", pa.bool_()),
     ]
 )
+
+
+class _OwnerTimeline:
+    """Who owned each opportunity at any moment, from the recorded owner changes."""
+
+    def __init__(self, export: CanonicalExport, ids: pa.Array, current: pa.Array) -> None:
+        changes = export.owner_changes
+        self.size = len(ids)
+        self.current = current
+        position = pc.index_in(changes.column("opportunity_id"), value_set=ids)
+        changes = changes.filter(pc.is_valid(position))
+        pos = np.asarray(pc.index_in(changes.column("opportunity_id"), value_set=ids).to_numpy(zero_copy_only=False))
+        times = _micros(changes.column("changed_at"))
+        order = np.lexsort((times, pos))
+        self.pos, self.times = pos[order].astype(np.int64), times[order]
+        self.new = changes.column("new_owner_id").combine_chunks().take(pa.array(order))
+        old = changes.column("old_owner_id").combine_chunks().take(pa.array(order))
+        self.count = len(order)
+        self.has = np.zeros(self.size, dtype=bool)
+        self.has[self.pos] = True
+        # The owner before a deal's first change: its old owner, else (not recorded) the current owner.
+        first = np.r_[True, self.pos[1:] != self.pos[:-1]] if self.count else np.zeros(0, bool)
+        self.before = current
+        if self.count:
+            first_rows = np.flatnonzero(first)
+            old_first = old.take(pa.array(first_rows))
+            slot = np.full(self.size, -1, dtype=np.int64)
+            slot[self.pos[first_rows]] = np.arange(len(first_rows))
+            picked = pc.take(old_first, pa.array(np.maximum(slot, 0)))
+            self.before = pc.if_else(pa.array(slot >= 0), pc.coalesce(picked, current), current)
+        self.stamps = np.unique(self.times)
+        self.keys = self.pos * (len(self.stamps) + 1) + np.searchsorted(self.stamps, self.times, side="right")
+
+    def at(self, pos: np.ndarray, when: np.ndarray) -> tuple[pa.Array, pa.Array]:
+        """Owner of deals ``pos`` at instants ``when`` (µs), and whether it is only inferred."""
+        pos = np.asarray(pos, dtype=np.int64)
+        inferred = pa.array(~self.has[pos])
+        if not self.count:
+            return pc.take(self.current, pa.array(pos)), inferred
+        key = pos * (len(self.stamps) + 1) + np.searchsorted(self.stamps, when, side="right")
+        last = np.searchsorted(self.keys, key, side="right") - 1
+        hit = (last >= 0) & (self.pos[np.maximum(last, 0)] == pos)
+        after = pc.take(self.new, pa.array(np.maximum(last, 0)))
+        before = pc.take(self.before, pa.array(pos))
+        return pc.if_else(pa.array(hit), after, before), inferred
+
+    def events(self, ids: pa.Array, first_time: np.ndarray) -> pa.Table | None:
+        """One ``owner`` event per change made after the deal's first known event."""
+        if not self.count:
+            return None
+        keep = self.times > first_time[self.pos]
+        if not keep.any():
+            return None
+        rows = pa.array(np.flatnonzero(keep))
+        size = int(keep.sum())
+        return pa.table(
+            {
+                "opportunity_id": pc.take(ids, pa.array(self.pos[keep])),
+                "changed_at": pa.array(self.times[keep], pa.int64()).cast(pa.timestamp("us")),
+                "stage": pa.nulls(size, pa.string()),
+                "amount": pa.nulls(size, pa.float64()),
+                "close_date": pa.nulls(size, pa.date32()),
+                "probability": pa.nulls(size, pa.float64()),
+                "forecast_category": pa.nulls(size, pa.string()),
+                "owner_id": pc.take(self.new, rows),
+                "last_activity_date": pa.nulls(size, pa.date32()),
+                "source": _repeat("owner", size),
+                "owner_inferred": pa.array(np.zeros(size, dtype=bool)),
+            },
+            schema=CANDIDATE_SCHEMA,
+        )
+
+
+def _micros(values: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """Timestamps as int64 microseconds (null: the smallest int64)."""
+    as_int = pc.cast(pc.cast(values, pa.timestamp("us")), pa.int64())
+    return np.asarray(pc.fill_null(as_int, np.iinfo(np.int64).min).to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
 def _last_open_stage(export: CanonicalExport) -> tuple[str | None, float | None]:
@@ -66,8 +151,9 @@ def candidate_events(export: CanonicalExport) -> pa.Table:
     opps = export.opportunities
     n = opps.num_rows
     ids = _column(opps, "opportunity_id")
-    owner = _column(opps, "owner_id")
+    owners = _OwnerTimeline(export, ids, _column(opps, "owner_id"))
     parts: list[pa.Table] = []
+    first_time = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
 
     history = export.history
     with_history = np.zeros(n, dtype=bool)
@@ -80,6 +166,8 @@ def candidate_events(export: CanonicalExport) -> pa.Table:
             position = pc.index_in(history.column("opportunity_id"), value_set=ids)
         pos = np.asarray(position.to_numpy(zero_copy_only=False), dtype=np.int64)
         with_history[pos] = True
+        times = _micros(history.column("changed_at"))
+        owner, inferred = owners.at(pos, times)
         parts.append(
             pa.table(
                 {
@@ -90,14 +178,15 @@ def candidate_events(export: CanonicalExport) -> pa.Table:
                     "close_date": history.column("close_date"),
                     "probability": history.column("probability"),
                     "forecast_category": history.column("forecast_category"),
-                    "owner_id": pc.take(owner, pa.array(pos)),
+                    "owner_id": owner,
                     "last_activity_date": pa.nulls(history.num_rows, pa.date32()),
                     "source": _repeat("history", history.num_rows),
+                    "owner_inferred": inferred,
                 },
                 schema=CANDIDATE_SCHEMA,
             )
         )
-        times = history.column("changed_at").cast(pa.int64()).to_numpy(zero_copy_only=False)
+        np.minimum.at(first_time, pos, times)
         closed_names = {s.name for s in export.stages if s.is_closed}
         closed_row = mask_of(pc.is_in(history.column("stage"), value_set=pa.array(sorted(closed_names), pa.string())))
         order = np.lexsort((times, pos))
@@ -107,6 +196,7 @@ def candidate_events(export: CanonicalExport) -> pa.Table:
 
     is_closed = np.asarray(_column(opps, "is_closed").fill_null(False).to_numpy(zero_copy_only=False))
     created = _column(opps, "created_at")
+    created_us = _micros(created)
     has_created = np.asarray(pc.is_valid(created).to_numpy(zero_copy_only=False))
     first_stage, first_probability = _last_open_stage(export)
 
@@ -122,6 +212,8 @@ def candidate_events(export: CanonicalExport) -> pa.Table:
             stage[closed_here] = first_stage
             probability[closed_here] = np.nan if first_probability is None else first_probability
             category[closed_here] = None
+        owner, inferred = owners.at(rows, created_us[rows])
+        first_time[rows] = created_us[rows]
         parts.append(
             pa.table(
                 {
@@ -132,9 +224,10 @@ def candidate_events(export: CanonicalExport) -> pa.Table:
                     "close_date": _column(opps, "close_date", take),
                     "probability": pa.array(probability, pa.float64(), from_pandas=True),
                     "forecast_category": pa.array(category, pa.string()),
-                    "owner_id": pc.take(owner, take),
+                    "owner_id": owner,
                     "last_activity_date": pa.nulls(rows.size, pa.date32()),
                     "source": _repeat("created", rows.size),
+                    "owner_inferred": inferred,
                 },
                 schema=CANDIDATE_SCHEMA,
             )
@@ -147,19 +240,26 @@ def candidate_events(export: CanonicalExport) -> pa.Table:
     close_us = close_ts.cast(pa.int64()).fill_null(np.iinfo(np.int64).max).to_numpy(zero_copy_only=False)
     rows = np.flatnonzero(is_closed & ~last_closed & (close_us <= snapshot))
     if rows.size:
-        take = pa.array(rows)
-        created_us = created.cast(pa.int64()).fill_null(np.iinfo(np.int64).min).to_numpy(zero_copy_only=False)
         when = np.maximum.reduce([close_us[rows], created_us[rows], last_time[rows]])
-        parts.append(_state_events(opps, take, pa.array(when, pa.int64()).cast(pa.timestamp("us")), "closed"))
+        owner, inferred = owners.at(rows, when)
+        stamps = pa.array(when, pa.int64()).cast(pa.timestamp("us"))
+        parts.append(_state_events(opps, pa.array(rows), stamps, "closed", owner, inferred))
+
+    changes = owners.events(ids, first_time)
+    if changes is not None:
+        parts.append(changes)
 
     # The state at the snapshot, for every opportunity.
     everyone = pa.array(np.arange(n))
     when_all = pa.array(np.full(n, snapshot, dtype=np.int64)).cast(pa.timestamp("us"))
-    parts.append(_state_events(opps, everyone, when_all, "snapshot"))
+    known = pa.array(np.zeros(n, dtype=bool))
+    parts.append(_state_events(opps, everyone, when_all, "snapshot", _column(opps, "owner_id"), known))
     return pa.concat_tables(parts) if parts else CANDIDATE_SCHEMA.empty_table()
 
 
-def _state_events(opps: pa.Table, take: pa.Array, when: pa.Array, source: str) -> pa.Table:
+def _state_events(
+    opps: pa.Table, take: pa.Array, when: pa.Array, source: str, owner: pa.Array, inferred: pa.Array
+) -> pa.Table:
     size = len(take)
     return pa.table(
         {
@@ -170,12 +270,13 @@ def _state_events(opps: pa.Table, take: pa.Array, when: pa.Array, source: str) -
             "close_date": _column(opps, "close_date", take),
             "probability": _column(opps, "probability", take),
             "forecast_category": _column(opps, "forecast_category", take),
-            "owner_id": _column(opps, "owner_id", take),
+            "owner_id": owner,
             # A closing event knows nothing of later activity; the snapshot carries it.
             "last_activity_date": (
                 _column(opps, "last_activity_date", take) if source == "snapshot" else pa.nulls(size, pa.date32())
             ),
             "source": _repeat(source, size),
+            "owner_inferred": inferred,
         },
         schema=CANDIDATE_SCHEMA,
     )

@@ -32,16 +32,6 @@ from saleslead.store.schema import MIGRATIONS, SCHEMA_VERSION, TABLES
 __all__ = ["DEFAULT_STORE", "IngestOutcome", "Store", "resolve_location"]
 
 DEFAULT_STORE = "saleslead.duckdb"
-_STATE = (
-    "stage",
-    "amount",
-    "close_date",
-    "probability",
-    "forecast_category",
-    "owner_id",
-    "last_activity_date",
-)
-_PRIORITY = {"history": 1, "created": 2, "closed": 3, "snapshot": 4}
 
 
 def resolve_location(location: str | Path | None) -> str:
@@ -373,6 +363,7 @@ class Store:
 def _fingerprint(export: CanonicalExport) -> str:
     """Identifies an export by its source, snapshot and sizes (content identity is decided row by row)."""
     parts = [export.source, export.snapshot_at.isoformat()]
-    for table in (export.opportunities, export.history, export.users, export.accounts, export.quotas):
+    tables = (export.opportunities, export.history, export.users, export.accounts, export.quotas)
+    for table in (*tables, export.owner_changes):
         parts.append(str(table.num_rows))
     return hashlib.sha256("|".join(parts).encode()).hexdigest()

@@ -28,7 +28,9 @@ import pyarrow.compute as pc
 __all__ = ["STATE_FIELDS", "MergedHistory", "merge_events"]
 
 STATE_FIELDS = ("stage", "amount", "close_date", "probability", "forecast_category", "owner_id", "last_activity_date")
-_PRIORITY = {"history": 1, "created": 2, "closed": 3, "snapshot": 4}
+_PRIORITY = {"history": 1, "created": 2, "closed": 3, "owner": 4, "snapshot": 5}
+#: events that know only some fields: a blank one takes the value of the event before
+_CARRIED = ("owner", "snapshot")
 _NONE = np.iinfo(np.int64).min
 
 IntArray = npt.NDArray[np.int64]
@@ -101,6 +103,14 @@ def _prio(source: pa.ChunkedArray | pa.Array) -> IntArray:
     return ranks[np.asarray(position.fill_null(len(_PRIORITY)).to_numpy(zero_copy_only=False), dtype=np.int64)]
 
 
+def _flags(table: pa.Table, name: str) -> BoolArray:
+    """A boolean column as a mask (false when the column is absent or null)."""
+    if name not in table.column_names:
+        return np.zeros(table.num_rows, dtype=bool)
+    values = pc.fill_null(table.column(name), False).to_numpy(zero_copy_only=False)
+    return np.asarray(values, dtype=bool)
+
+
 def _take(column: pa.ChunkedArray, rows: npt.NDArray[np.integer]) -> pa.ChunkedArray:
     return column.take(pa.array(rows))
 
@@ -138,6 +148,7 @@ def merge_events(stored: pa.Table, candidates: pa.Table, next_seq: int, ingest_i
         np.asarray(stored.column("ingest_id").to_numpy(), dtype=np.int64) if size_stored else np.zeros(0, np.int64),
         np.full(size_new, ingest_id, np.int64),
     ]
+    inferred0 = np.r_[np.zeros(size_stored, bool), _flags(candidates, "owner_inferred")]
 
     deal = _codes(both.column("opportunity_id"))
     when = _codes(both.column("changed_at"))
@@ -149,24 +160,38 @@ def merge_events(stored: pa.Table, candidates: pa.Table, next_seq: int, ingest_i
         order = order.astype(np.int32)  # row numbers: half the memory of the default
     deal, when, prio, is_new = deal[order], when[order], prio[order], is_new0[order]
     starts = np.r_[True, deal[1:] != deal[:-1]]
-    snapshot = prio == _PRIORITY["snapshot"]
+    carried = np.isin(prio, [_PRIORITY[kind] for kind in _CARRIED])
+    # A new event whose owner is only inferred never contradicts an owner already known at that moment.
+    owner_free = is_new & inferred0[order]
 
     # Each state field: the (original) row its value comes from once snapshot blanks are filled forward.
     source_row: dict[str, npt.NDArray[np.integer]] = {}
     codes: dict[str, IntArray] = {}
     same = ~starts
+    owner_code = np.zeros(0, np.int64)
     for name in STATE_FIELDS:
         column = both.column(name)
         valid = np.asarray(pc.is_valid(column).to_numpy(zero_copy_only=False), dtype=bool)[order]
-        rows = order[_forward_fill(valid | ~snapshot, starts)]
+        rows = order[_forward_fill(valid | ~carried, starts)]
         source_row[name] = rows
         code = _codes(column)[rows]
         if name in ("stage", "close_date", "last_activity_date"):
             codes[name] = code
+        if name == "owner_id":
+            owner_code = code
+            continue
         same &= np.r_[False, code[1:] == code[:-1]]
     same_time = np.r_[False, when[1:] == when[:-1]] & ~starts
-    repeat = same & ((prio != _PRIORITY["history"]) | same_time)
-    kept = ~(repeat & is_new)
+    again = (prio != _PRIORITY["history"]) | same_time
+    # A new event whose owner is only inferred repeats the one before whatever owner it infers: the owner
+    # already known at that moment stands, and the events after it compare with that owner.
+    deferring = owner_free & same & again
+    owner_code = owner_code[_forward_fill(~deferring, starts)]
+    same &= np.r_[False, owner_code[1:] == owner_code[:-1]]
+    repeat = same & again
+    # An owner change before anything else is known of the deal has no state to carry: it is dropped.
+    orphan = starts & (prio == _PRIORITY["owner"])
+    kept = ~((repeat | orphan) & is_new)
     changed = np.zeros(int(deal.max()) + 1, dtype=bool)
     changed[deal[is_new & kept]] = True
     keep_rows = np.flatnonzero(changed[deal] & kept)
