@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -82,11 +83,45 @@ class Problems:
         self.rejected.append((file, line, column, reason))
 
 
+# Bytes that may begin / end a string with white space (Unicode White_Space in UTF-8): ASCII tab..CR and
+# space; lead bytes of U+0085, U+00A0, U+1680, U+2000..U+200A, U+2028, U+2029, U+202F, U+205F, U+3000; and
+# the last bytes of those. A column none of whose values starts or ends with one of these needs no trim.
+_MAY_START = np.zeros(256, dtype=bool)
+_MAY_START[[9, 10, 11, 12, 13, 32, 0xC2, 0xE1, 0xE2, 0xE3]] = True
+_MAY_END = np.zeros(256, dtype=bool)
+_MAY_END[[9, 10, 11, 12, 13, 32, 0x85, 0x9F, 0xA0, 0xA8, 0xA9, 0xAF, *range(0x80, 0x8B)]] = True
+
+
+def _ends(array: pa.Array) -> tuple[bool, bool]:
+    """(whether any value might start or end with white space, whether any value is empty), from the bytes."""
+    if len(array) == 0 or array.null_count == len(array):
+        return False, False
+    width = np.dtype(np.int64 if pa.types.is_large_string(array.type) else np.int32)
+    _, offsets_buffer, data_buffer = array.buffers()
+    if offsets_buffer is None:
+        return False, False
+    offsets: npt.NDArray[np.int64] = np.frombuffer(
+        offsets_buffer, dtype=width, count=len(array) + 1, offset=array.offset * width.itemsize
+    ).astype(np.int64, copy=False)
+    starts, ends = offsets[:-1], offsets[1:]
+    filled = ends > starts  # nulls and empty strings have no bytes
+    empty = bool(np.count_nonzero(filled) < len(array) - array.null_count)
+    if data_buffer is None:
+        return False, empty
+    data = np.frombuffer(data_buffer, dtype=np.uint8)
+    if not filled.all():
+        starts, ends = starts[filled], ends[filled]
+    return bool(_MAY_START[data[starts]].any() or _MAY_END[data[ends - 1]].any()), empty
+
+
 def _trimmed(values: pa.ChunkedArray | pa.Array) -> pa.Array:
     array = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
     if not pa.types.is_string(array.type) and not pa.types.is_large_string(array.type):
         array = pc.cast(array, pa.string())
-    trimmed = pc.utf8_trim_whitespace(array)
+    may_trim, empty = _ends(array)
+    if not may_trim and not empty:
+        return array
+    trimmed = pc.utf8_trim_whitespace(array) if may_trim else array
     blank = pc.equal(pc.binary_length(trimmed), 0)  # a length test: comparing text to "" is much slower
     if not pc.any(blank).as_py():
         return trimmed

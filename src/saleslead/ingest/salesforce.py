@@ -247,7 +247,9 @@ def read_salesforce(
         if path is None:
             return None
         try:
-            raw = read_raw(path, strict=strict, rows_required=key == "opportunity")
+            # Without ``extra`` only the mapped columns are worth converting.
+            wanted = None if spec.keep_extra else spec.fields.values()
+            raw = read_raw(path, strict=strict, rows_required=key == "opportunity", columns=wanted)
         except InputError as error:
             if strict or key == "opportunity" or error.line not in (1, 2) or error.column is not None:
                 raise

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,6 +39,8 @@ class RawTable:
     skipped: list[tuple[int, str]] = field(default_factory=list)
     #: Rows read, kept once :meth:`release` has dropped the values.
     released_rows: int | None = None
+    #: Fields in the header (``table`` may hold only some of the columns).
+    width: int | None = None
 
     @property
     def num_rows(self) -> int:
@@ -74,7 +76,7 @@ class RawTable:
     def _record_starts(self, data: bytes) -> list[int]:
         text = data.decode("utf-8", errors="replace").removeprefix("\ufeff")
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=self.delimiter or ",")
-        width = self.table.num_columns
+        width = self.width if self.width is not None else self.table.num_columns
         skipped = {line for line, _ in self.skipped}
         starts: list[int] = []
         previous = 0
@@ -167,16 +169,22 @@ def _raise_encoding(name: str, path: Path, delimiter: str) -> None:
         ) from None
 
 
-def read_raw(path: Path, *, strict: bool = True, rows_required: bool = True) -> RawTable:
+def read_raw(
+    path: Path, *, strict: bool = True, rows_required: bool = True, columns: Collection[str] | None = None
+) -> RawTable:
     """Read one CSV or Parquet file. Empty files and undecodable files raise :class:`InputError`.
 
     ``rows_required=False`` accepts a header without data rows (an optional object with nothing to say,
     such as a field history of an org where no owner ever changed); a file without a header is still refused.
+    ``columns`` (matched case-insensitively, ignoring spaces) keeps only those columns: the others are
+    still checked for shape (every row as many fields as the header) but never converted.
     """
     name = path.name
     if path.suffix.lower() == ".parquet":
         try:
             table = pq.read_table(path)
+            if columns is not None:
+                table = table.select([c for c in table.column_names if _wanted(c, columns)])
         except (pa.ArrowInvalid, OSError) as error:
             raise InputError(f"cannot read Parquet: {error}", file=name, hint="expected a Parquet file") from None
         raw = RawTable(name, path, table)
@@ -185,7 +193,7 @@ def read_raw(path: Path, *, strict: bool = True, rows_required: bool = True) -> 
             head = handle.read(_HEAD_BYTES)
         _check_head(name, head)
         delimiter = _sniff_delimiter(head.removeprefix(_UTF8_BOM))
-        raw = _read_csv(name, path, delimiter, strict=strict)
+        raw = _read_csv(name, path, delimiter, strict=strict, columns=columns)
     if raw.table.num_columns == 0 or (raw.num_rows == 0 and rows_required):
         raise InputError(
             "the file has a header but no data rows",
@@ -196,7 +204,11 @@ def read_raw(path: Path, *, strict: bool = True, rows_required: bool = True) -> 
     return raw
 
 
-def _read_csv(name: str, path: Path, delimiter: str, *, strict: bool) -> RawTable:
+def _wanted(column: str, columns: Collection[str]) -> bool:
+    return column.strip().casefold() in {c.strip().casefold() for c in columns}
+
+
+def _read_csv(name: str, path: Path, delimiter: str, *, strict: bool, columns: Collection[str] | None) -> RawTable:
     skipped: list[tuple[int, str]] = []
 
     def on_invalid(row: pacsv.InvalidRow) -> str:
@@ -210,10 +222,12 @@ def _read_csv(name: str, path: Path, delimiter: str, *, strict: bool) -> RawTabl
         [],
     )
     parse = pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_invalid)
+    kept = [column for column in header if columns is None or _wanted(column, columns)] or header
     convert = pacsv.ConvertOptions(
-        column_types={column: pa.string() for column in header},
+        column_types={column: pa.string() for column in kept},
         strings_can_be_null=True,
         quoted_strings_can_be_null=True,
+        include_columns=None if columns is None or kept is header else kept,
     )
     try:
         table = pacsv.read_csv(path, parse_options=parse, convert_options=convert)
@@ -225,7 +239,7 @@ def _read_csv(name: str, path: Path, delimiter: str, *, strict: bool) -> RawTabl
             file=name,
             hint="expected a comma- or semicolon-separated export",
         ) from None
-    raw = RawTable(name, path, table, delimiter=delimiter)
+    raw = RawTable(name, path, table, delimiter=delimiter, width=len(header))
     if skipped:
         data = path.read_bytes()
         located = [(_locate(data, text) if number < 0 else number, text) for number, text in skipped]

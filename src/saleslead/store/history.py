@@ -47,6 +47,7 @@ CANDIDATE_SCHEMA = pa.schema(
         ("last_activity_date", pa.date32()),
         ("source", pa.string()),
         ("owner_inferred", pa.bool_()),
+        ("deal", pa.int64()),  # the opportunity's row in the export
     ]
 )
 
@@ -117,6 +118,7 @@ class _OwnerTimeline:
                 "last_activity_date": pa.nulls(size, pa.date32()),
                 "source": _repeat("owner", size),
                 "owner_inferred": pa.array(np.zeros(size, dtype=bool)),
+                "deal": pa.array(self.pos[keep]),
             },
             schema=CANDIDATE_SCHEMA,
         )
@@ -182,6 +184,7 @@ def candidate_events(export: CanonicalExport) -> pa.Table:
                     "last_activity_date": pa.nulls(history.num_rows, pa.date32()),
                     "source": _repeat("history", history.num_rows),
                     "owner_inferred": inferred,
+                    "deal": pa.array(pos),
                 },
                 schema=CANDIDATE_SCHEMA,
             )
@@ -228,6 +231,7 @@ def candidate_events(export: CanonicalExport) -> pa.Table:
                     "last_activity_date": pa.nulls(rows.size, pa.date32()),
                     "source": _repeat("created", rows.size),
                     "owner_inferred": inferred,
+                    "deal": pa.array(rows.astype(np.int64)),
                 },
                 schema=CANDIDATE_SCHEMA,
             )
@@ -277,6 +281,7 @@ def _state_events(
             ),
             "source": _repeat(source, size),
             "owner_inferred": inferred,
+            "deal": pc.cast(take, pa.int64()),
         },
         schema=CANDIDATE_SCHEMA,
     )

@@ -29,6 +29,8 @@ __all__ = ["STATE_FIELDS", "MergedHistory", "merge_events"]
 
 STATE_FIELDS = ("stage", "amount", "close_date", "probability", "forecast_category", "owner_id", "last_activity_date")
 _PRIORITY = {"history": 1, "created": 2, "closed": 3, "owner": 4, "snapshot": 5}
+#: text columns with few distinct values
+_LOW_CARDINALITY = ("stage", "forecast_category", "owner_id", "source")
 #: events that know only some fields: a blank one takes the value of the event before
 _CARRIED = ("owner", "snapshot")
 _NONE = np.iinfo(np.int64).min
@@ -85,6 +87,18 @@ def _forward_fill(index_valid: BoolArray, starts: BoolArray) -> IntArray:
     return np.maximum.accumulate(source)
 
 
+def _filled(rows: npt.NDArray[np.integer], index_valid: BoolArray, starts: BoolArray) -> npt.NDArray[np.integer]:
+    """``rows[_forward_fill(index_valid, starts)]``, touching only the rows that take an earlier value."""
+    anchor = index_valid | starts
+    gaps = np.flatnonzero(~anchor)
+    if gaps.size == 0:
+        return rows
+    anchors = np.flatnonzero(anchor)
+    out = rows.copy()
+    out[gaps] = rows[anchors[np.searchsorted(anchors, gaps, side="right") - 1]]
+    return out
+
+
 def _running_max_by_group(values: IntArray, starts: BoolArray) -> IntArray:
     """Running maximum of ``values`` that restarts where ``starts`` is true (groups are contiguous)."""
     group = np.cumsum(starts) - 1
@@ -109,6 +123,12 @@ def _flags(table: pa.Table, name: str) -> BoolArray:
         return np.zeros(table.num_rows, dtype=bool)
     values = pc.fill_null(table.column(name), False).to_numpy(zero_copy_only=False)
     return np.asarray(values, dtype=bool)
+
+
+def _encoded(column: pa.ChunkedArray) -> pa.DictionaryArray:
+    encoded = pc.dictionary_encode(column.combine_chunks())
+    assert isinstance(encoded, pa.DictionaryArray)
+    return encoded
 
 
 def _take(column: pa.ChunkedArray, rows: npt.NDArray[np.integer]) -> pa.ChunkedArray:
@@ -150,12 +170,19 @@ def merge_events(stored: pa.Table, candidates: pa.Table, next_seq: int, ingest_i
     ]
     inferred0 = np.r_[np.zeros(size_stored, bool), _flags(candidates, "owner_inferred")]
 
-    deal = _codes(both.column("opportunity_id"))
+    # Deal codes: the candidates' own (their row in the export) when nothing is stored, else one encoding of both.
+    if not size_stored and "deal" in candidates.column_names:
+        deal = np.asarray(candidates.column("deal").to_numpy(), dtype=np.int64)
+    else:
+        deal = _codes(both.column("opportunity_id"))
     when = _codes(both.column("changed_at"))
     prio = _prio(both.column("source"))
     # Stored rows come first within ties; with nothing stored those two keys are constant and left out.
-    keys = (old_seq0, is_new0, prio, when, deal) if size_stored else (prio, when, deal)
-    order = np.lexsort(keys)
+    names = ["deal", "when", "prio", "is_new", "old_seq"] if size_stored else ["deal", "when", "prio"]
+    keys = pa.table(dict(zip(names, (deal, when, prio, is_new0, old_seq0), strict=False)))
+    # Arrow's stable multi-key sort (radix on integers): several times cheaper than numpy's lexsort here.
+    order = np.asarray(pc.sort_indices(keys, [(name, "ascending") for name in names]).to_numpy(), dtype=np.int64)
+    del keys
     if order.size < 2**31:
         order = order.astype(np.int32)  # row numbers: half the memory of the default
     deal, when, prio, is_new = deal[order], when[order], prio[order], is_new0[order]
@@ -168,11 +195,15 @@ def merge_events(stored: pa.Table, candidates: pa.Table, next_seq: int, ingest_i
     source_row: dict[str, npt.NDArray[np.integer]] = {}
     codes: dict[str, IntArray] = {}
     same = ~starts
-    owner_code = np.zeros(0, np.int64)
+    owner_code: npt.NDArray[np.integer] = np.zeros(0, np.int64)
     for name in STATE_FIELDS:
         column = both.column(name)
-        valid = np.asarray(pc.is_valid(column).to_numpy(zero_copy_only=False), dtype=bool)[order]
-        rows = order[_forward_fill(valid | ~carried, starts)]
+        rows: npt.NDArray[np.integer]
+        if column.null_count == 0:
+            rows = order
+        else:
+            valid = np.asarray(pc.is_valid(column).to_numpy(zero_copy_only=False), dtype=bool)[order]
+            rows = _filled(order, valid | ~carried, starts)
         source_row[name] = rows
         code = _codes(column)[rows]
         if name in ("stage", "close_date", "last_activity_date"):
@@ -186,8 +217,8 @@ def merge_events(stored: pa.Table, candidates: pa.Table, next_seq: int, ingest_i
     # A new event whose owner is only inferred repeats the one before whatever owner it infers: the owner
     # already known at that moment stands, and the events after it compare with that owner.
     deferring = owner_free & same & again
-    owner_code = owner_code[_forward_fill(~deferring, starts)]
-    same &= np.r_[False, owner_code[1:] == owner_code[:-1]]
+    owner_known = _filled(owner_code, ~deferring, starts)
+    same &= np.r_[False, owner_known[1:] == owner_known[:-1]]
     repeat = same & again
     # An owner change before anything else is known of the deal has no state to carry: it is dropped.
     orphan = starts & (prio == _PRIORITY["owner"])
@@ -221,15 +252,22 @@ def merge_events(stored: pa.Table, candidates: pa.Table, next_seq: int, ingest_i
     best = _running_max_by_group(np.where(activity == _NONE, unknown, activity), starts_r)
     del codes, activity, stage, close, total, pushed, moved
 
+    # Few distinct values: taken as dictionary indices (the engine receives dictionary-encoded text).
+    encoded = {name: _encoded(both.column(name)) for name in _LOW_CARDINALITY}
+
     def build(start: int, stop: int) -> pa.Table:
         part = slice(start, stop)
 
-        def take(name: str, rows: npt.NDArray[np.integer]) -> pa.ChunkedArray:
+        def take(name: str, rows: npt.NDArray[np.integer]) -> pa.Array | pa.ChunkedArray:
+            if name in encoded:
+                return encoded[name].take(pa.array(rows[part]))
             return both.column(name).take(pa.array(rows[part]))
 
         first = first_row[part]
         first_stage = starts_r[part]
-        prev_stage = both.column("stage").take(pa.array(source_row["stage"][prev_take[part]]))
+        stages = encoded["stage"]
+        before = np.asarray(stages.indices.take(pa.array(source_row["stage"][prev_take[part]])).to_numpy(False))
+        prev_stage = pa.DictionaryArray.from_arrays(pa.array(before, mask=first_stage), stages.dictionary)
         so_far = best[part]
         return pa.table(
             {
@@ -243,7 +281,7 @@ def merge_events(stored: pa.Table, candidates: pa.Table, next_seq: int, ingest_i
                 "stage_entered_at": pa.array(stage_entered[part], pa.int64()).cast(pa.timestamp("us")),
                 # When this state stopped holding: the next event of the same deal (null for the newest).
                 "valid_to": pa.array(next_time[part], pa.int64(), mask=ends[part]).cast(pa.timestamp("us")),
-                "prev_stage": pc.if_else(pa.array(first_stage), pa.nulls(stop - start, pa.string()), prev_stage),
+                "prev_stage": prev_stage,
                 "first_amount": both.column("amount").take(pa.array(source_row["amount"][first])),
                 "first_seen": both.column("changed_at").take(pa.array(picked[first])),
                 "activity_so_far": pa.array(so_far, pa.int64(), mask=so_far <= unknown)
