@@ -6,6 +6,8 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
+import pyarrow as pa
+
 from saleslead.ingest.canonical import CanonicalExport, StageInfo
 from saleslead.ingest.settings import IngestSettings, StageSetting
 from saleslead.ingest.stages import learn_stages
@@ -39,15 +41,19 @@ def read_export(
     if mapping is not None:
         from saleslead.ingest.mapping import read_mapped
 
-        return read_mapped(
+        export = read_mapped(
             folder, mapping, strict=strict, snapshot_at=snapshot_at, settings=settings, progress=progress
         )
-    from saleslead.ingest.salesforce import read_salesforce
+    else:
+        from saleslead.ingest.salesforce import read_salesforce
 
-    return read_salesforce(
-        folder,
-        strict=strict,
-        snapshot_at=snapshot_at,
-        settings=settings or IngestSettings(),
-        progress=progress,
-    )
+        export = read_salesforce(
+            folder,
+            strict=strict,
+            snapshot_at=snapshot_at,
+            settings=settings or IngestSettings(),
+            progress=progress,
+        )
+    # The raw text and the intermediate columns are gone: hand the memory they held back to the system.
+    pa.default_memory_pool().release_unused()
+    return export

@@ -301,7 +301,10 @@ class Store:
             self._drop("_stage_rows")
         for rows in merged.slices():
             self.insert("history", rows)
-        return merged.added
+        added = merged.added
+        del merged
+        _give_back_memory()
+        return added
 
     def _merge_stages(self, export: CanonicalExport) -> None:
         if not export.stages:
@@ -384,6 +387,11 @@ class Store:
         for row in frame:
             row["report"] = json.loads(row["report"]) if row["report"] else {}
         return frame
+
+
+def _give_back_memory() -> None:
+    """Return the memory Arrow has freed to the system, so the next step does not stack on top of it."""
+    pa.default_memory_pool().release_unused()
 
 
 def _decoded(rows: pa.Table) -> pa.Table:

@@ -227,10 +227,10 @@ def merge_events(stored: pa.Table, candidates: pa.Table, next_seq: int, ingest_i
     changed[deal[is_new & kept]] = True
     keep_rows = np.flatnonzero(changed[deal] & kept)
     added = int(np.count_nonzero(is_new & kept))
-    source_row = {name: rows[keep_rows] for name, rows in source_row.items()}
-    codes = {name: code[keep_rows] for name, code in codes.items()}
-
     picked = order[keep_rows]
+    # Fields without blanks take their values from the event's own row: one shared array, not seven.
+    source_row = {name: picked if rows is order else rows[keep_rows] for name, rows in source_row.items()}
+    codes = {name: code[keep_rows] for name, code in codes.items()}
     deal_r = deal[keep_rows]
     n = deal_r.size
     starts_r = np.r_[True, deal_r[1:] != deal_r[:-1]] if n else np.zeros(0, bool)
@@ -242,15 +242,18 @@ def merge_events(stored: pa.Table, candidates: pa.Table, next_seq: int, ingest_i
     pushed = (~starts_r) & (close != _NONE) & np.r_[False, (close[1:] > close[:-1]) & (close[:-1] != _NONE)]
     total = np.cumsum(pushed)
     first_row = np.maximum.accumulate(np.where(starts_r, np.arange(n), 0)) if n else np.zeros(0, np.int64)
-    pushes = total - (total - pushed)[first_row] if n else total
+    pushes = (total - (total - pushed)[first_row] if n else total).astype(np.int32)
     ends = np.r_[starts_r[1:], True] if n else starts_r
     next_time = np.r_[entered[1:], 0] if n else entered
     prev_take = np.where(starts_r, 0, np.arange(n) - 1) if n else np.zeros(0, np.int64)
+    if n < 2**31:  # row numbers: half the memory
+        first_row, prev_take = first_row.astype(np.int32), prev_take.astype(np.int32)
     # Latest activity known so far within the deal: a running maximum that restarts at each deal.
     unknown = -(10**7)  # days before 1970: below any real date
     activity = codes["last_activity_date"]
-    best = _running_max_by_group(np.where(activity == _NONE, unknown, activity), starts_r)
-    del codes, activity, stage, close, total, pushed, moved
+    best = _running_max_by_group(np.where(activity == _NONE, unknown, activity), starts_r).astype(np.int32)
+    ingest_r = ingest0[picked]
+    del codes, activity, stage, close, total, pushed, moved, ingest0, deal, when, prio, is_new, entered
 
     # Few distinct values: taken as dictionary indices (the engine receives dictionary-encoded text).
     encoded = {name: _encoded(both.column(name)) for name in _LOW_CARDINALITY}
@@ -276,7 +279,7 @@ def merge_events(stored: pa.Table, candidates: pa.Table, next_seq: int, ingest_i
                 "changed_at": take("changed_at", picked),
                 **{name: take(name, source_row[name]) for name in STATE_FIELDS},
                 "source": take("source", picked),
-                "ingest_id": pa.array(ingest0[picked[part]]),
+                "ingest_id": pa.array(ingest_r[part]),
                 "pushes": pa.array(pushes[part].astype(np.int64)),
                 "stage_entered_at": pa.array(stage_entered[part], pa.int64()).cast(pa.timestamp("us")),
                 # When this state stopped holding: the next event of the same deal (null for the newest).
