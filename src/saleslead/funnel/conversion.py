@@ -25,7 +25,7 @@ import ibis.expr.types as ir
 from pydantic import BaseModel, ConfigDict
 
 from saleslead.evidence import Evidence, Rate, wilson
-from saleslead.funnel.spans import check_by, cohort_deals, current_deals, group_of, with_attributes
+from saleslead.funnel.spans import Ladder, attach, check_by, cohort_deals, group_of, holding
 from saleslead.store import Store
 
 __all__ = ["FunnelConversion", "StageConversion", "default_maturity", "stage_conversion", "value_rate"]
@@ -87,9 +87,9 @@ def default_maturity(store: Store, as_of: date, lookback_days: int = 365, deal_t
     """Days after which a creation cohort counts as matured: P90 of creation→close, deals closed in the lookback."""
     start = ibis.literal(as_of - timedelta(days=lookback_days))
     if deal_table is None:
-        now = current_deals(store, as_of)
-        now = now.filter(now.is_closed & (now.close_date >= start) & now.close_date.notnull())
-        closed = with_attributes(store, now.select("opportunity_id", "close_date", "first_seen", "owner_id"))
+        now = holding(store, as_of)
+        now = now.filter(Ladder.read(store).where_closed(now.stage), now.close_date >= start, now.close_date.notnull())
+        closed = attach(store, now.select("opportunity_id", "close_date", "first_seen"), (), created=True)
     else:
         d = deal_table
         closed = d.filter(d.is_closed & (d.close_date >= start) & d.close_date.notnull())
@@ -118,7 +118,7 @@ def stage_conversion(
     cohort_end = as_of - timedelta(days=maturity)
     cohort_start = cohort_end - timedelta(days=lookback_days)
     # Without a deal table, only the deals of the cohort are built (the history is pruned first).
-    d = deal_table if deal_table is not None else cohort_deals(store, as_of, cohort_start)
+    d = deal_table if deal_table is not None else cohort_deals(store, as_of, cohort_start, keys)
     d = d.filter(
         (d.created_day > ibis.literal(cohort_start))
         & (d.created_day <= ibis.literal(cohort_end))
@@ -137,11 +137,11 @@ def stage_conversion(
     resolved_win = pairs.is_closed
     grouped = pairs.group_by([*keys, "k"]).aggregate(
         reached=pairs.count(),
-        advanced=advanced.cast("int64").sum(),
-        lost_here=(lost & stuck).cast("int64").sum(),
-        still_open=(~pairs.is_closed & stuck).cast("int64").sum(),
-        won=pairs.is_won.cast("int64").sum(),
-        lost_after=lost.cast("int64").sum(),
+        advanced=pairs.count(where=advanced),
+        lost_here=pairs.count(where=lost & stuck),
+        still_open=pairs.count(where=~pairs.is_closed & stuck),
+        won=pairs.count(where=pairs.is_won),
+        lost_after=pairs.count(where=lost),
         adv_value=w.sum(where=advanced),
         adv_trials=w.sum(where=resolved_adv),
         adv_sq=(w * w).sum(where=resolved_adv),

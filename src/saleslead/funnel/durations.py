@@ -26,8 +26,8 @@ from pydantic import BaseModel, ConfigDict
 
 from saleslead.evidence import Rate
 from saleslead.funnel.conversion import stage_conversion
-from saleslead.funnel.spans import check_by, current_deals, deals, group_of, known_events, with_attributes
-from saleslead.funnel.state import end_of
+from saleslead.funnel.spans import Ladder, attach, check_by, deals, group_of, holding
+from saleslead.funnel.state import end_of, history_until
 from saleslead.store import Store
 
 __all__ = [
@@ -165,20 +165,22 @@ def _stay_counts(store: Store, as_of: date, keys: tuple[str, ...], lookback_days
     Every event carries ``stage_entered_at``, the start of the run of its stage it belongs to; a run ends
     when its last event is replaced (``valid_to``), or is still running at ``as_of`` (null ``valid_to``).
     """
-    e = known_events(store, as_of)
+    h = history_until(store, as_of)
+    ladder = Ladder.read(store)
     start = ibis.literal(as_of - timedelta(days=lookback_days)).cast("timestamp")
-    e = e.filter(~e.is_closed & (e.stage_entered_at >= start))
+    e = h.filter(h.stage_entered_at >= start, ladder.where_open(h.stage))
     cut = ibis.literal(end_of(as_of))
+    # A run is every event from its stage's entry on (events changing only the amount or the owner do not
+    # split it); its owner is the one of its first event.
     extra = {"owner_id": e.owner_id.max(where=e.changed_at == e.stage_entered_at)} if "owner_id" in keys else {}
-    runs = e.group_by(["opportunity_id", "stage_entered_at", "stage", "stage_order"]).aggregate(
-        left_at=e.valid_to.fill_null(cut).max(), first_seen=e.first_seen.min(), **extra
+    runs = e.group_by(["opportunity_id", "stage_entered_at", "stage"]).aggregate(
+        last_to=e.valid_to.fill_null(cut).max(), **extra
     )
-    if any(k != "owner_id" for k in keys) or extra:
-        if not extra:
-            runs = runs.mutate(owner_id=ibis.null("string"))
-        runs = with_attributes(store, runs)
-    length = ((runs.left_at.epoch_seconds() - runs.stage_entered_at.epoch_seconds()) / _DAY).floor().cast("int64")
-    runs = runs.mutate(days=length, finished=runs.left_at < cut)
+    runs = attach(store, runs, keys)
+    # a successor recorded after as_of is not known yet: the stay is still running at the cut
+    left_at = ibis.least(runs.last_to, cut)
+    length = ((left_at.epoch_seconds() - runs.stage_entered_at.epoch_seconds()) / _DAY).floor().cast("int64")
+    runs = runs.mutate(days=length, finished=left_at < cut, stage_order=ladder.order(runs.stage))
     return runs.group_by([*keys, "stage", "stage_order", "days", "finished"]).aggregate(n=runs.count())
 
 
@@ -208,9 +210,10 @@ def cycle_length(
     keys = check_by(by)
     since = ibis.literal(as_of - timedelta(days=lookback_days))
     if deal_table is None:
-        now = current_deals(store, as_of)
-        now = now.filter(now.is_won & (now.close_date > since))
-        won = with_attributes(store, now.select("opportunity_id", "close_date", "amount", "first_seen", "owner_id"))
+        now = holding(store, as_of)
+        now = now.filter(Ladder.read(store).where_won(now.stage), now.close_date > since)
+        now = now.select("opportunity_id", "close_date", "first_seen", "owner_id", amount=now.amount.fill_null(0.0))
+        won = attach(store, now, keys, created=True)
     else:
         won = deal_table.filter(deal_table.is_won & (deal_table.close_date > since))
     cycle = won.close_date.delta(won.created_day, unit="day")

@@ -26,7 +26,7 @@ import ibis
 import ibis.expr.types as ir
 from pydantic import BaseModel, ConfigDict
 
-from saleslead.funnel.spans import check_by, current_deals, group_of, known_events, with_attributes
+from saleslead.funnel.spans import Ladder, attach, check_by, group_of, holding
 from saleslead.funnel.state import end_of
 from saleslead.periods import Period
 from saleslead.store import Store
@@ -79,18 +79,27 @@ def period_position(
 ) -> list[PeriodPosition]:
     """Closed-won so far and open pipeline dated in ``period``, per group, as of ``as_of``."""
     keys = check_by(by)
-    now = current_deals(store, as_of) if span_table is None else span_table.filter(span_table.valid_to.isnull())
-    dated = (now.close_date >= ibis.literal(period.start)) & (now.close_date < ibis.literal(period.end))
-    now = now.filter(dated & ((now.is_won & (now.close_date <= ibis.literal(as_of))) | ~now.is_closed))
-    if span_table is None and keys:
-        now = with_attributes(store, now)
+    start, end, day = ibis.literal(period.start), ibis.literal(period.end), ibis.literal(as_of)
+    if span_table is None:
+        h = holding(store, as_of)
+        ladder = Ladder.read(store)
+        h = h.filter(
+            h.close_date >= start,
+            h.close_date < end,
+            (ladder.where_won(h.stage) & (h.close_date <= day)) | ladder.where_open(h.stage),
+        )
+        now = attach(store, ladder.states(h, "opportunity_id", "close_date", "owner_id"), keys)
+    else:
+        now = span_table.filter(span_table.valid_to.isnull())
+        dated = (now.close_date >= start) & (now.close_date < end)
+        now = now.filter(dated & ((now.is_won & (now.close_date <= day)) | ~now.is_closed))
     won = now.is_won & (now.close_date <= ibis.literal(as_of))
     open_ = ~now.is_closed
     metrics = {
         "closed_won": now.amount.sum(where=won),
-        "closed_won_deals": won.cast("int64").sum(),
+        "closed_won_deals": now.count(where=won),
         "open_pipeline": now.amount.sum(where=open_),
-        "open_deals": open_.cast("int64").sum(),
+        "open_deals": now.count(where=open_),
     }
     agg = now.group_by(list(keys)).aggregate(**metrics) if keys else now.aggregate(**metrics)
     rows = agg.to_pyarrow().to_pylist()
@@ -128,126 +137,201 @@ def same_point_yield(
     candidates = [q for q in candidates if q.last_day <= as_of]
     if not candidates:
         return []
-    # From a span table the grouping columns are on every row; from the stored events they are joined
-    # to the few rows that survive the filters (the event's owner and first evidence are carried for that).
-    s = span_table if span_table is not None else known_events(store, as_of)
-    carry = list(keys) if span_table is not None else ["first_seen", "owner_id"]
-
-    def attach(t: ir.Table) -> ir.Table:
-        return with_attributes(store, t) if span_table is None and keys else t
-
-    snaps = ibis.memtable(
-        {
-            "period": [q.name for q in candidates],
-            "q_start": [q.start for q in candidates],
-            "q_end": [q.end for q in candidates],
-            "snapshot": [snapshot_of(period, as_of, q) for q in candidates],
-            "snap_end": [end_of(snapshot_of(period, as_of, q)) for q in candidates],
-        }
+    rows = _fates(store, period, as_of, candidates, keys, span_table)
+    pipe, book, v = rows.in_pipe, rows.booked, rows.won_amount
+    agg = rows.group_by(["period", *keys]).aggregate(
+        open_deals=rows.count(where=pipe),
+        open_value=rows.then_amount.sum(where=pipe),
+        open_value_sq=(rows.then_amount * rows.then_amount).sum(where=pipe),
+        won_from_open_deals=rows.count(where=pipe & rows.hit),
+        won_from_open_value=v.sum(where=pipe & rows.hit),
+        booked_total=v.sum(where=book),
+        booked_before=v.sum(where=book & rows.before),
+        after_sq=(v * v).sum(where=book & ~rows.before),
+        from_open=v.sum(where=book & rows.from_open),
+        created_after=v.sum(where=book & rows.created_after),
+        pulled_in=v.sum(where=book & rows.pulled_in),
+        other=v.sum(where=book & rows.other),
     )
-    cuts = [end_of(snapshot_of(period, as_of, q)) for q in candidates]
-    near = s.filter(
-        (s.changed_at < ibis.literal(max(cuts))) & (s.valid_to.isnull() | (s.valid_to >= ibis.literal(min(cuts))))
-    )
-    at = near.join(
-        snaps, (near.changed_at < snaps.snap_end) & (near.valid_to.isnull() | (near.valid_to >= snaps.snap_end))
-    )
-    at = at.select(
-        "opportunity_id",
-        "period",
-        "q_start",
-        "q_end",
-        "snapshot",
-        *carry,
-        then_closed=at.is_closed,
-        then_won=at.is_won,
-        then_close=at.close_date,
-        then_amount=at.amount,
-    )
-    final = s.filter(s.valid_to.isnull())
-    final = final.select(
-        "opportunity_id",
-        *carry,
-        won=final.is_won,
-        won_close=final.close_date,
-        won_amount=final.amount,
-    )
-    in_q = (at.then_close >= at.q_start) & (at.then_close < at.q_end)
-    open_at = at.filter(~at.then_closed & in_q)
-    fate = open_at.left_join(final.select("opportunity_id", "won", "won_close", "won_amount"), "opportunity_id")
-    fate = attach(fate.select(*open_at.columns, "won", "won_close", "won_amount"))
-    hit = fate.won.fill_null(False) & (fate.won_close >= fate.q_start) & (fate.won_close < fate.q_end)
-    pipe = fate.group_by(["period", *keys]).aggregate(
-        open_deals=fate.count(),
-        open_value=fate.then_amount.sum(),
-        open_value_sq=(fate.then_amount * fate.then_amount).sum(),
-        won_from_open_deals=hit.cast("int64").sum(),
-        won_from_open_value=fate.won_amount.sum(where=hit),
-    )
-    won = final.filter(final.won)
-    won_q = won.join(snaps, (won.won_close >= snaps.q_start) & (won.won_close < snaps.q_end))
-    won_q = won_q.select("opportunity_id", "period", "q_start", "q_end", "snap_end", "won_amount", *carry)
-    # The state then of the deals won in each period only: one keyed join, not every deal at every snapshot.
-    ev = near.select("opportunity_id", "changed_at", "valid_to", "is_closed", "is_won", "close_date")
-    pairs = won_q.select("opportunity_id", "period", "snap_end")
-    then = pairs.join(
-        ev,
-        [
-            pairs.opportunity_id == ev.opportunity_id,
-            ev.changed_at < pairs.snap_end,
-            ev.valid_to.isnull() | (ev.valid_to >= pairs.snap_end),
-        ],
-    )
-    then = then.select(
-        "opportunity_id", "period", then_closed=then.is_closed, then_won=then.is_won, then_close=then.close_date
-    )
-    won_q = attach(won_q.drop("snap_end"))
-    src = won_q.left_join(then, ["opportunity_id", "period"])
-    missing = src.then_closed.isnull()
-    before = src.then_won.fill_null(False)
-    was_open = ~src.then_closed.fill_null(True)
-    dated = (src.then_close >= src.q_start) & (src.then_close < src.q_end)
-    v = src.won_amount
-    books = src.group_by(["period", *keys]).aggregate(
-        booked_total=v.sum(),
-        booked_before=v.sum(where=before),
-        after_sq=(v * v).sum(where=~before),
-        from_open=v.sum(where=was_open & dated),
-        created_after=v.sum(where=missing),
-        pulled_in=v.sum(where=was_open & ~dated.fill_null(False)),
-        other=v.sum(where=~missing & src.then_closed.fill_null(False) & ~before),
-    )
-    rows = {(r["period"], tuple(str(r[k]) for k in keys)): r for r in pipe.to_pyarrow().to_pylist()}
-    book_rows = {(r["period"], tuple(str(r[k]) for k in keys)): r for r in books.to_pyarrow().to_pylist()}
-    with_pipeline = {p for p, _ in rows if float(rows[(p, _)]["open_value"] or 0.0) > 0}
+    found = {(r["period"], tuple(str(r[k]) for k in keys)): r for r in agg.to_pyarrow().to_pylist()}
+    with_pipeline = {p for (p, _), r in found.items() if float(r["open_value"] or 0.0) > 0}
     chosen = [q for q in candidates if q.name in with_pipeline][:periods]
     out: list[SamePoint] = []
     for q in reversed(chosen):
-        groups = sorted({g for p, g in (*rows, *book_rows) if p == q.name})
-        for g in groups:
-            r = rows.get((q.name, g), {})
-            b = book_rows.get((q.name, g), {})
-            total, before_v = _f(b.get("booked_total")), _f(b.get("booked_before"))
+        for g in sorted(g for p, g in found if p == q.name):
+            r = found[(q.name, g)]
+            total, before_v = _f(r["booked_total"]), _f(r["booked_before"])
             out.append(
                 SamePoint(
                     group=dict(zip(keys, g, strict=True)),
                     period=q.name,
                     snapshot=snapshot_of(period, as_of, q),
-                    open_deals=int(r.get("open_deals") or 0),
-                    open_value=_f(r.get("open_value")),
-                    open_value_sq=_f(r.get("open_value_sq")),
-                    won_from_open_deals=int(r.get("won_from_open_deals") or 0),
-                    won_from_open_value=_f(r.get("won_from_open_value")),
+                    open_deals=int(r["open_deals"] or 0),
+                    open_value=_f(r["open_value"]),
+                    open_value_sq=_f(r["open_value_sq"]),
+                    won_from_open_deals=int(r["won_from_open_deals"] or 0),
+                    won_from_open_value=_f(r["won_from_open_value"]),
                     booked_before=before_v,
                     bookings_after=total - before_v,
-                    bookings_after_sq=_f(b.get("after_sq")),
-                    from_open=_f(b.get("from_open")),
-                    created_after=_f(b.get("created_after")),
-                    pulled_in=_f(b.get("pulled_in")),
-                    other=_f(b.get("other")),
+                    bookings_after_sq=_f(r["after_sq"]),
+                    from_open=_f(r["from_open"]),
+                    created_after=_f(r["created_after"]),
+                    pulled_in=_f(r["pulled_in"]),
+                    other=_f(r["other"]),
                 )
             )
     return out
+
+
+def _fates(
+    store: Store,
+    period: Period,
+    as_of: date,
+    candidates: list[Period],
+    keys: tuple[str, ...],
+    span_table: ir.Table | None,
+) -> ir.Table:
+    """One row per (deal, earlier period) that counts: its pipeline then (``is_pipe``) or its booking.
+
+    A pipeline row is a deal open at the snapshot and dated in the period (``then_amount``), ``hit`` when it
+    was finally won dated in the period (``won_amount``). A booking row is a deal won dated in the period,
+    flagged by what it was at the snapshot: the deal's final event already held then (won before), or it
+    did not exist yet, or the event holding then is found by one keyed join among the replaced events.
+    """
+    cut = ibis.literal(end_of(as_of))
+    if span_table is None:
+        # The stored events, ``valid_to`` as stored: a successor after as_of is after every snapshot and the
+        # cut too. Stage tests are written so that the engine applies them in the scan.
+        e = store.table("history")
+        ladder = Ladder.read(store)
+        is_won, is_open = ladder.where_won(e.stage), ladder.where_open(e.stage)
+        carry = ["owner_id"] if "owner_id" in keys else []
+
+        def events(t: ir.Table) -> ir.Table:
+            return ladder.states(t, "opportunity_id", "changed_at", "valid_to", "close_date", "owner_id")
+
+    else:
+        e, carry = span_table, list(keys)
+        is_won, is_open = e.is_won, ~e.is_closed
+
+        def events(t: ir.Table) -> ir.Table:
+            return t
+
+    snap_ends = [end_of(snapshot_of(period, as_of, q)) for q in candidates]
+    snaps = ibis.memtable(
+        {
+            "period": [q.name for q in candidates],
+            "q_start": [q.start for q in candidates],
+            "q_end": [q.end for q in candidates],
+            "snap_end": snap_ends,
+        }
+    )
+    low, high = ibis.literal(min(snap_ends)), ibis.literal(max(snap_ends))
+    first, last = ibis.literal(min(q.start for q in candidates)), ibis.literal(max(q.end for q in candidates))
+    # Bookings: deals won dated in a period, as known at as_of.
+    won = e.filter(
+        e.changed_at < cut,
+        e.valid_to.isnull() | (e.valid_to >= cut),
+        is_won,
+        e.close_date >= first,
+        e.close_date < last,
+    )
+    won = events(won)
+    won = won.join(snaps, [won.close_date >= snaps.q_start, won.close_date < snaps.q_end])
+    # What each booking was at the snapshot: its final event holds from its own time on (``held``: won then),
+    # else the state then is a replaced event (successor by as_of), found by one keyed range join.
+    replaced = e.filter(
+        e.changed_at < high,
+        e.valid_to >= low,
+        e.valid_to < cut,
+        ibis.or_(*[(e.changed_at < ibis.literal(end)) & (e.valid_to >= ibis.literal(end)) for end in snap_ends]),
+    )
+    replaced = events(replaced)
+    books = won.left_join(
+        replaced,
+        [
+            won.opportunity_id == replaced.opportunity_id,
+            replaced.changed_at < won.snap_end,
+            replaced.valid_to >= won.snap_end,
+        ],
+    )
+    books = books.select(
+        b_id=won.opportunity_id,
+        b_period=won.period,
+        **{f"b_{c}": won[c] for c in carry},
+        won_amount=won.amount,
+        held=won.changed_at < won.snap_end,
+        then_closed=replaced.is_closed,
+        then_won=replaced.is_won,
+        then_dated=(replaced.close_date >= won.q_start) & (replaced.close_date < won.q_end),
+    )
+    # Pipeline: the open states holding at each snapshot, dated in the period. Each snapshot's test is also
+    # written into the scan (a handful of comparisons per event) so that only the states that count reach
+    # the join with the snapshots.
+    opened = e.filter(
+        e.changed_at < high,
+        e.valid_to.isnull() | (e.valid_to >= low),
+        e.close_date >= first,
+        e.close_date < last,
+        ibis.or_(
+            *[
+                (e.changed_at < ibis.literal(end))
+                & (e.valid_to.isnull() | (e.valid_to >= ibis.literal(end)))
+                & (e.close_date >= ibis.literal(q.start))
+                & (e.close_date < ibis.literal(q.end))
+                for q, end in zip(candidates, snap_ends, strict=True)
+            ]
+        ),
+        is_open,
+    )
+    opened = events(opened)
+    at = opened.join(
+        snaps,
+        [
+            opened.changed_at < snaps.snap_end,
+            opened.valid_to.isnull() | (opened.valid_to >= snaps.snap_end),
+            opened.close_date >= snaps.q_start,
+            opened.close_date < snaps.q_end,
+        ],
+    )
+    at = at.select("opportunity_id", "period", *carry, then_amount=at.amount)
+    # One row per (deal, period) in the pipeline then, among the bookings, or both.
+    both = at.outer_join(books, [at.opportunity_id == books.b_id, at.period == books.b_period])
+    in_pipe, booked = both.opportunity_id.notnull(), both.b_id.notnull()
+    closed = ibis.ifelse(both.held, True, both.then_closed)
+    before = both.held | both.then_won.fill_null(False)
+    was_open = ~closed.fill_null(True)
+    dated = both.then_dated.fill_null(False)
+    rows = both.select(
+        opportunity_id=ibis.coalesce(both.opportunity_id, both.b_id),
+        period=ibis.coalesce(both.period, both.b_period),
+        # a deal's attributes are the same on both sides; its owner then and at the end may differ (see below)
+        **{c: both[c] if c == "owner_id" else ibis.coalesce(both[c], both[f"b_{c}"]) for c in carry},
+        **{f"b_{c}": both[f"b_{c}"] for c in carry if c == "owner_id"},
+        in_pipe=in_pipe,
+        booked=booked,
+        hit=in_pipe & booked,
+        then_amount=both.then_amount,
+        won_amount=both.won_amount,
+        before=before,
+        from_open=was_open & dated,
+        created_after=closed.isnull(),
+        pulled_in=was_open & ~dated,
+        other=closed.fill_null(False) & ~before,
+    )
+    if "owner_id" in carry:
+        # The pipeline is the owner's then, the booking the owner's at the end: a deal in both counts once in each.
+        roles = ibis.memtable({"as_pipe": [True, False]})
+        split = rows.cross_join(roles)
+        split = split.filter(ibis.ifelse(split.as_pipe, split.in_pipe, split.booked))
+        rows = split.select(
+            *[c for c in rows.columns if c not in ("in_pipe", "booked", "owner_id") and not c.startswith("b_")],
+            owner_id=ibis.ifelse(split.as_pipe, split.owner_id, split.b_owner_id),
+            in_pipe=split.as_pipe,
+            booked=~split.as_pipe,
+        )
+    # (a view: the outer join's projection is a relation of its own before the deal attributes are joined)
+    return attach(store, rows.view(), keys) if span_table is None else rows
 
 
 def _f(value: object) -> float:

@@ -12,6 +12,7 @@ the amount it was created with. Grouping columns are the deal's ``segment``, ``m
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -24,12 +25,14 @@ from saleslead.store import Store
 
 __all__ = [
     "DIMENSIONS",
+    "Ladder",
+    "attach",
     "check_by",
     "cohort_deals",
-    "current_deals",
     "deal_attributes",
     "deals",
     "group_of",
+    "holding",
     "known_events",
     "spans",
     "spans_until",
@@ -99,12 +102,9 @@ def known_events(store: Store, as_of: date) -> ir.Table:
     (the event's, may be null). Measures filter and aggregate this narrow table first and join the deal
     attributes (:func:`with_attributes`) only to the rows they keep.
     """
-    return _events(store, history_until(store, as_of), as_of)
-
-
-def _events(store: Store, h: ir.Table, as_of: date) -> ir.Table:
+    h = history_until(store, as_of)
     cut = ibis.literal(end_of(as_of))
-    order, closed, won = _ladder(store, h.stage)
+    ladder = Ladder.read(store)
     return h.select(
         opportunity_id=h.opportunity_id,
         changed_at=h.changed_at,
@@ -112,9 +112,9 @@ def _events(store: Store, h: ir.Table, as_of: date) -> ir.Table:
         stage=h.stage,
         prev_stage=h.prev_stage,
         stage_entered_at=h.stage_entered_at,
-        stage_order=order,
-        is_closed=closed,
-        is_won=won,
+        stage_order=ladder.order(h.stage),
+        is_closed=ladder.closed(h.stage),
+        is_won=ladder.won(h.stage),
         amount=h.amount.fill_null(0.0),
         close_date=h.close_date,
         first_amount=h.first_amount.fill_null(0.0),
@@ -123,23 +123,64 @@ def _events(store: Store, h: ir.Table, as_of: date) -> ir.Table:
     )
 
 
-def _ladder(store: Store, stage: ir.StringValue) -> tuple[ir.IntegerValue, ir.BooleanValue, ir.BooleanValue]:
-    """``stage_order``, ``is_closed``, ``is_won`` of the history's stage as expressions over the learned ladder.
+@dataclass(frozen=True)
+class Ladder:
+    """The learned stage ladder, read once: ``(name, stage_order, is_closed, is_won)`` per stage.
 
-    The ladder is a handful of rows: reading it first and writing it into the query as literals spares
-    the engine a join against every history event. A stage missing from the ladder is open, order 999.
+    The ladder is a handful of rows: writing it into a query as literals spares the engine a join
+    against every history event. A stage missing from the ladder is open, order 999.
     """
-    rows = store.table("stages").to_pyarrow().to_pylist()
-    if not rows:
-        return ibis.literal(999, "int64"), ibis.literal(False), ibis.literal(False)
-    order = stage.cases(
-        *[(r["name"], int(r["stage_order"] if r["stage_order"] is not None else 999)) for r in rows], else_=999
-    ).cast("int64")
-    closed_names = [r["name"] for r in rows if r["is_closed"]]
-    won_names = [r["name"] for r in rows if r["is_won"]]
-    closed = stage.isin(closed_names).fill_null(False) if closed_names else ibis.literal(False)
-    won = stage.isin(won_names).fill_null(False) if won_names else ibis.literal(False)
-    return order, closed, won
+
+    stages: tuple[tuple[str, int, bool, bool], ...]
+
+    @classmethod
+    def read(cls, store: Store) -> Ladder:
+        rows = store.table("stages").to_pyarrow().to_pylist()
+        return cls(
+            tuple(
+                (
+                    str(r["name"]),
+                    int(r["stage_order"]) if r["stage_order"] is not None else 999,
+                    bool(r["is_closed"]),
+                    bool(r["is_won"]),
+                )
+                for r in rows
+            )
+        )
+
+    def order(self, stage: ir.StringValue) -> ir.IntegerValue:
+        if not self.stages:
+            return ibis.literal(999, "int64")
+        return stage.cases(*[(name, order) for name, order, _, _ in self.stages], else_=999).cast("int64")
+
+    def closed(self, stage: ir.StringValue) -> ir.BooleanValue:
+        return self._among(stage, [name for name, _, closed, _ in self.stages if closed])
+
+    def won(self, stage: ir.StringValue) -> ir.BooleanValue:
+        return self._among(stage, [name for name, _, _, won in self.stages if won])
+
+    def states(self, t: ir.Table, *columns: str) -> ir.Table:
+        """Stored events ``t`` as states: ``columns`` as stored, with is_closed, is_won and amount (blank: 0)."""
+        return t.select(
+            *columns, is_closed=self.closed(t.stage), is_won=self.won(t.stage), amount=t.amount.fill_null(0.0)
+        )
+
+    # Filters: the same tests without ``COALESCE`` around ``IN``, so that the engine applies them in the scan.
+    def where_closed(self, stage: ir.StringValue) -> ir.BooleanValue:
+        names = [name for name, _, closed, _ in self.stages if closed]
+        return stage.isin(names) if names else ibis.literal(False)
+
+    def where_open(self, stage: ir.StringValue) -> ir.BooleanValue:
+        names = [name for name, _, closed, _ in self.stages if closed]
+        return stage.isnull() | stage.notin(names) if names else ibis.literal(True)
+
+    def where_won(self, stage: ir.StringValue) -> ir.BooleanValue:
+        names = [name for name, _, _, won in self.stages if won]
+        return stage.isin(names) if names else ibis.literal(False)
+
+    @staticmethod
+    def _among(stage: ir.StringValue, names: list[str]) -> ir.BooleanValue:
+        return stage.isin(names).fill_null(False) if names else ibis.literal(False)
 
 
 def deal_attributes(store: Store) -> ir.Table:
@@ -174,6 +215,43 @@ def with_attributes(store: Store, table: ir.Table) -> ir.Table:
         channel=j.channel,
         owner_id=ibis.coalesce(j.owner_id, j.opp_owner_id).fill_null("Unknown"),
     )
+
+
+def attach(store: Store, table: ir.Table, keys: Sequence[str], *, created: bool = False) -> ir.Table:
+    """``table`` (opportunity_id, owner_id: the event's, may be null, ...) with its deal's grouping columns ``keys``.
+
+    Only what is asked for is joined (nothing: ``table`` as it is); ``owner_id`` is the event's owner, else the
+    deal's, else ``Unknown``; ``created`` adds ``created_day`` (``table`` has ``first_seen``) — the same rules
+    as :func:`with_attributes`.
+    """
+    if not keys and not created:
+        return table
+    opps = store.table("opportunities")
+    wanted: dict[str, ir.Value] = {"opportunity_id": opps.opportunity_id}
+    defaults = {"segment": "Unassigned", "motion": "Unknown", "channel": "Unknown"}
+    wanted.update({k: opps[k].fill_null(defaults[k]) for k in keys if k != "owner_id"})
+    if "owner_id" in keys:
+        wanted["opp_owner_id"] = opps.owner_id
+    if created:
+        wanted["opp_created_at"] = opps.created_at
+    attrs = opps.select(**wanted)
+    j = table.left_join(attrs, table.opportunity_id == attrs.opportunity_id)
+    added: dict[str, ir.Value] = {k: j[k] for k in keys if k != "owner_id"}
+    if "owner_id" in keys:
+        added["owner_id"] = ibis.coalesce(j.owner_id, j.opp_owner_id).fill_null("Unknown")
+    if created:
+        added["created_day"] = ibis.least(ibis.coalesce(j.opp_created_at, j.first_seen), j.first_seen).date()
+    return j.select(*[j[c] for c in table.columns if c not in added], **added)
+
+
+def holding(store: Store, as_of: date) -> ir.Table:
+    """The stored history events still holding at the end of ``as_of`` — one per deal known then, as stored.
+
+    The filter is on the stored columns only (the engine prunes on them); ``valid_to`` is left as stored.
+    """
+    h = store.table("history")
+    cut = ibis.literal(end_of(as_of))
+    return h.filter(h.changed_at < cut, h.valid_to.isnull() | (h.valid_to >= cut))
 
 
 def deals(store: Store, as_of: date, span_table: ir.Table | None = None) -> ir.Table:
@@ -216,22 +294,30 @@ def _deal_rows(e: ir.Table) -> ir.Table:
     )
 
 
-def cohort_deals(store: Store, as_of: date, created_after: date) -> ir.Table:
-    """:func:`deals` created after ``created_after`` (the history is pruned before aggregating)."""
-    e = known_events(store, as_of)
-    # A deal's creation is never later than its first event, so a deal created after the day has
-    # every event (its first one included) from the next day on.
-    e = e.filter(e.first_seen >= ibis.literal(end_of(created_after)))
-    d = with_attributes(store, _deal_rows(e))
-    return d.filter(d.created_day > ibis.literal(created_after))
+def cohort_deals(store: Store, as_of: date, created_after: date, keys: Sequence[str] = ()) -> ir.Table:
+    """Deals known at ``as_of`` created after ``created_after``: their state then, ``reached`` and ``created_day``.
 
-
-def current_deals(store: Store, as_of: date) -> ir.Table:
-    """The state of every deal at the end of ``as_of`` (known events still holding), without deal attributes."""
+    Columns: opportunity_id, is_closed, is_won, amount (as of ``as_of``), reached (see :func:`deals`),
+    created_day and the grouping columns ``keys``. A deal's creation is never later than its first event,
+    so the history is pruned to the deals first seen after the day before the per-deal aggregation.
+    """
     h = history_until(store, as_of)
-    # Filter on the stored column before projecting: the engine skips the nulling of ``valid_to``.
-    h = h.filter(h.valid_to.isnull() | (h.valid_to >= ibis.literal(end_of(as_of))))
-    return _events(store, h, as_of)
+    h = h.filter(h.first_seen >= ibis.literal(end_of(created_after)))
+    ladder = Ladder.read(store)
+    cut = ibis.literal(end_of(as_of))
+    now = h.valid_to.isnull() | (h.valid_to >= cut)
+    closed = ladder.closed(h.stage)
+    owner = {"owner_id": h.owner_id.max(where=now)} if "owner_id" in keys else {}
+    rows = h.group_by("opportunity_id").aggregate(
+        reached=ladder.order(h.stage).max(where=~closed),
+        is_closed=closed.any(where=now),
+        is_won=ladder.won(h.stage).any(where=now),
+        amount=h.amount.fill_null(0.0).max(where=now),
+        first_seen=h.first_seen.min(),
+        **owner,
+    )
+    d = attach(store, rows, keys, created=True)
+    return d.filter(d.created_day > ibis.literal(created_after))
 
 
 def spans_until(span_table: ir.Table, as_of: date) -> ir.Table:

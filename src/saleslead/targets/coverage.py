@@ -30,7 +30,7 @@ from pydantic import BaseModel, ConfigDict
 from saleslead.evidence import Rate
 from saleslead.funnel import deals, period_position, same_point_yield, value_rate
 from saleslead.funnel.runrates import SamePoint
-from saleslead.funnel.spans import current_deals, with_attributes
+from saleslead.funnel.spans import attach, holding
 from saleslead.funnel.state import end_of
 from saleslead.periods import Period
 from saleslead.settings import Settings
@@ -127,20 +127,24 @@ def quota_targets(store: Store, period: Period) -> dict[str, float]:
 
 
 def _typical(store: Store, as_of: date, deal_table: ir.Table | None) -> dict[str, float]:
+    """Median amount deals were created with in the last 365 days, per segment and for all deals (one query)."""
     since = as_of - timedelta(days=365)
     if deal_table is None:
         # Created after ``since`` implies first seen after it: prune before joining the deal attributes.
-        now = current_deals(store, as_of)
+        now = holding(store, as_of)
         now = now.filter(now.first_seen >= ibis.literal(end_of(since)))
-        d = with_attributes(store, now.select("opportunity_id", "first_amount", "first_seen", "owner_id"))
+        now = now.select("opportunity_id", "first_seen", first_amount=now.first_amount.fill_null(0.0))
+        d = attach(store, now, ["segment"], created=True)
     else:
         d = deal_table
     recent = d.filter(d.created_day > ibis.literal(since))
-    rows = recent.group_by("segment").aggregate(typical=recent.first_amount.median()).to_pyarrow().to_pylist()
-    out = {str(r["segment"]): float(r["typical"]) for r in rows if r["typical"] is not None}
-    total = recent.aggregate(typical=recent.first_amount.median()).to_pyarrow().column("typical")[0].as_py()
-    if total is not None:
-        out[ALL] = float(total)
+    by_segment = recent.group_by("segment").aggregate(typical=recent.first_amount.median())
+    whole = recent.aggregate(segment=ibis.null("string"), typical=recent.first_amount.median())
+    rows = by_segment.mutate(whole=False).union(whole.mutate(whole=True)).to_pyarrow().to_pylist()
+    out = {str(r["segment"]): float(r["typical"]) for r in rows if not r["whole"] and r["typical"] is not None}
+    for r in rows:
+        if r["whole"] and r["typical"] is not None:
+            out[ALL] = float(r["typical"])
     return out
 
 
