@@ -157,3 +157,25 @@ def test_records_are_versioned_and_survive_reopening(tmp_path: Path) -> None:
         assert len(records.current("plan")) == 1
         with pytest.raises(NotFoundError):
             records.get("plan", "2027-Q1")
+
+
+def test_events_at_the_same_moment_are_not_written_again(store: Store) -> None:
+    """Two changes recorded in the same second: an export read again adds neither (whatever their file order)."""
+    base = {"opportunity_id": "A", "stage": "Propose", "amount": 100.0}
+    history = [
+        dict(base, changed_at=datetime(2025, 1, 1), close_date=date(2025, 3, 1)),
+        dict(base, changed_at=datetime(2025, 2, 1, 9), close_date=date(2025, 3, 1), amount=90.0),
+        dict(base, changed_at=datetime(2025, 2, 1, 9), close_date=date(2025, 3, 31), amount=90.0),
+    ]
+    deal = dict(OPEN_A, amount=90.0)
+    store.ingest(export(datetime(2025, 3, 1), [deal], history))
+    before = store.count("history")
+    again = store.ingest(export(datetime(2025, 3, 1), [deal], history))
+    assert again.history_added == 0
+    assert again.unchanged
+    swapped = store.ingest(export(datetime(2025, 3, 1), [deal], [history[0], history[2], history[1]]))
+    assert swapped.history_added == 0
+    assert store.count("history") == before
+    later = store.ingest(export(datetime(2025, 3, 8), [dict(deal, stage="Won", is_closed=True, is_won=True)], history))
+    assert later.history_added == 1  # the deal closed: one snapshot event, nothing of the past again
+    assert store.count("history") == before + 1

@@ -26,6 +26,7 @@ import pyarrow.compute as pc
 from saleslead.errors import StoreError
 from saleslead.ingest.canonical import CanonicalExport
 from saleslead.store.history import candidate_events
+from saleslead.store.known import known_candidates
 from saleslead.store.merge import merge_events
 from saleslead.store.schema import MIGRATIONS, SCHEMA_VERSION, TABLES
 
@@ -186,10 +187,16 @@ class Store:
 
     def _append_arrow(self, name: str, rows: pa.Table) -> None:
         """DuckDB: scan the Arrow table in place (dictionary-encoded text included) into the table."""
+        with self._registered(rows):
+            self._sql(f"INSERT INTO {name} SELECT * FROM _incoming_rows")
+
+    @contextmanager
+    def _registered(self, rows: pa.Table) -> Iterator[None]:
+        """DuckDB: the Arrow rows visible to SQL as ``_incoming_rows`` (no copy) while the block runs."""
         con = self._con.con
         con.register("_incoming_rows", rows)
         try:
-            con.execute(f"INSERT INTO {name} SELECT * FROM _incoming_rows")
+            yield
         finally:
             con.unregister("_incoming_rows")
 
@@ -288,6 +295,11 @@ class Store:
         if self.count("history") == 0:
             touched = stored.limit(0).to_pyarrow()  # a first ingest: nothing stored to merge with
         else:
+            # Only the events the store does not hold yet, and the stored events of the deals they touch.
+            known = known_candidates(stored, candidates, hashed=self.engine == "duckdb")
+            candidates = candidates.filter(pa.array(~known))
+            if candidates.num_rows == 0:
+                return 0
             staged = self._stage("_stage_events", candidates.select(["opportunity_id"]))
             touched = stored.semi_join(staged.distinct(), "opportunity_id").to_pyarrow()
         had_stored = touched.num_rows > 0
@@ -324,10 +336,16 @@ class Store:
     def _upsert(self, name: str, rows: pa.Table, key: str) -> None:
         if rows.num_rows == 0:
             return
+        rows = rows.select(list(TABLES[name].names))
         if self.count(name) == 0:
             self.insert(name, rows)
             return
-        self._stage("_stage_rows", rows.select(list(TABLES[name].names)))
+        if self.engine == "duckdb":  # the Arrow rows scanned in place, no staging copy
+            with self._registered(rows), self._one_writer():
+                self._sql(f"DELETE FROM {name} WHERE {key} IN (SELECT {key} FROM _incoming_rows)")
+                self._sql(f"INSERT INTO {name} SELECT * FROM _incoming_rows")
+            return
+        self._stage("_stage_rows", rows)
         self._sql(f"DELETE FROM {name} WHERE {key} IN (SELECT {key} FROM _stage_rows)")
         self.insert(name, self._con.table("_stage_rows"))
         self._drop("_stage_rows")
@@ -339,21 +357,28 @@ class Store:
         columns = list(TABLES[name].names)
         values = [c for c in columns if c not in key]
         empty = self.count(name) == 0
-        if empty and self.engine == "duckdb":  # grouped straight into the table, never back through Python
+        if self.engine == "duckdb":  # grouped in the engine straight into the table, never back through Python
             picked = ", ".join([*key, *(f"max({c}) AS {c}" for c in values)])
-            con = self._con.con
-            con.register("_incoming_rows", rows.select(columns))
-            try:
-                with self._one_writer():
-                    con.execute(f"INSERT INTO {name} SELECT {picked} FROM _incoming_rows GROUP BY {', '.join(key)}")
-            finally:
-                con.unregister("_incoming_rows")
+            grouped = f"SELECT {picked} FROM _incoming_rows GROUP BY {', '.join(key)}"
+            with self._registered(rows.select(columns)), self._one_writer():
+                if empty:
+                    self._sql(f"INSERT INTO {name} {grouped}")
+                elif values:
+                    same = " AND ".join(f"{name}.{k} = i.{k}" for k in key)
+                    self._sql(f"DELETE FROM {name} WHERE EXISTS (SELECT 1 FROM _incoming_rows i WHERE {same})")
+                    self._sql(f"INSERT INTO {name} {grouped}")
+                else:
+                    same = " AND ".join(f"t.{k} = g.{k}" for k in key)
+                    self._sql(
+                        f"INSERT INTO {name} SELECT g.* FROM ({grouped}) g "
+                        f"WHERE NOT EXISTS (SELECT 1 FROM {name} t WHERE {same})"
+                    )
             return
-        grouped = self._group(rows.select(columns), key, values)
+        grouped_rows = self._group(rows.select(columns), key, values)
         if empty:
-            self.insert(name, grouped)
+            self.insert(name, grouped_rows)
             return
-        staged = self._stage("_stage_rows", grouped)
+        staged = self._stage("_stage_rows", grouped_rows)
         if values:
             condition = " AND ".join(f"{name}.{k} = _stage_rows.{k}" for k in key)
             self._sql(f"DELETE FROM {name} WHERE EXISTS (SELECT 1 FROM _stage_rows WHERE {condition})")
@@ -363,18 +388,7 @@ class Store:
         self._drop("_stage_rows")
 
     def _group(self, rows: pa.Table, key: tuple[str, ...], values: list[str]) -> pa.Table:
-        """One row per key with the largest of each value (DuckDB groups in parallel, Arrow elsewhere)."""
-        if self.engine == "duckdb":
-            con = self._con.con
-            con.register("_incoming_rows", rows)
-            try:
-                picked = ", ".join([*key, *(f"max({c}) AS {c}" for c in values)])
-                grouped: pa.Table = con.execute(
-                    f"SELECT {picked} FROM _incoming_rows GROUP BY {', '.join(key)}"
-                ).fetch_arrow_table()
-            finally:
-                con.unregister("_incoming_rows")
-            return grouped.select(rows.column_names).cast(rows.schema)
+        """One row per key with the largest of each value (in Arrow, for engines other than DuckDB)."""
         grouped = rows.group_by(list(key)).aggregate([(c, "max") for c in values])
         grouped = grouped.rename_columns(
             [f"{c}_max" if f"{c}_max" in grouped.column_names else c for c in grouped.column_names]

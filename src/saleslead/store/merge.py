@@ -145,7 +145,7 @@ def merge_events(stored: pa.Table, candidates: pa.Table, next_seq: int, ingest_i
         later = pc.fill_null(pc.greater(candidates.column("changed_at"), last_time), True)
         source = candidates.column("source")
         keep = pc.or_(
-            pc.is_in(source, value_set=pa.array(["history", "snapshot"])),
+            pc.is_in(source, value_set=pa.array(["history", "owner", "snapshot"])),
             pc.or_(pc.invert(seen), pc.and_(pc.equal(source, "closed"), later)),
         )
         candidates = candidates.filter(keep)
