@@ -189,11 +189,15 @@ def candidate_events(export: CanonicalExport) -> pa.Table:
                 schema=CANDIDATE_SCHEMA,
             )
         )
-        np.minimum.at(first_time, pos, times)
         closed_names = {s.name for s in export.stages if s.is_closed}
         closed_row = mask_of(pc.is_in(history.column("stage"), value_set=pa.array(sorted(closed_names), pa.string())))
-        order = np.lexsort((times, pos))
-        last_of = order[np.r_[pos[order][1:] != pos[order][:-1], True]]
+        # Each deal's first and last history row: Arrow's stable sort by deal, then time.
+        keys = pa.table({"deal": pos, "when": times})
+        order = np.asarray(pc.sort_indices(keys, [("deal", "ascending"), ("when", "ascending")]).to_numpy())
+        sorted_pos = pos[order]
+        first_of = order[np.r_[True, sorted_pos[1:] != sorted_pos[:-1]]]
+        last_of = order[np.r_[sorted_pos[1:] != sorted_pos[:-1], True]]
+        first_time[pos[first_of]] = times[first_of]
         last_time[pos[last_of]] = times[last_of]
         last_closed[pos[last_of]] = closed_row[last_of]
 
