@@ -51,7 +51,7 @@ MANDATE_TOOLS: tuple[MandateTool, ...] = (
     MandateTool(
         "call_check", "call_check", False, "Re-check the calls of a period against the pipeline", idempotent=True
     ),
-    MandateTool("stalls", "stalls", True, "Stalled deals: stuck in stage, slipping or quiet"),
+    MandateTool("stalls", "stalls", True, "Stalled deals: gone quiet beyond won deals' norm (stuck, slipping listed)"),
     MandateTool("waterfall", "waterfall", True, "How a period's pipeline moved between two dates"),
     MandateTool("coverage", "coverage", True, "Coverage of the goal: reported, required and real"),
     MandateTool("targets", "set_targets", False, "Set the pipeline and creation targets for a goal"),

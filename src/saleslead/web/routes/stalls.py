@@ -1,5 +1,5 @@
-"""The stalls page: open deals stuck in stage, slipping or quiet beyond history's norms — each one the
-account-executive's to work, with the evidence that named it.
+"""The stalls page: open deals gone quiet beyond what won deals went through (stuck in stage or slipping
+listed with it) — each one the account-executive's to work, with the evidence that named it.
 
 ``GET /api/stalls`` is ``saleslead stalls --json``.
 """
