@@ -165,8 +165,7 @@ def test_demo_owner_changes_replay_owner_as_of_at_every_moment() -> None:
         (0, 10 * 24 + 18, 2, 1),  # Ann leaves: her manager holds the deal ...
         (0, 30 * 24, 1, 3),  # ... until her backfill starts
         (0, 60 * 24 + 18, 3, 1),  # the backfill leaves without one
-        (1, 10 * 24 + 18, 2, 1),
-        (1, 30 * 24, 1, 3),  # the record follows the backfill even after it closed
+        (1, 10 * 24 + 18, 2, 1),  # closed on day 20, before the backfill came: it stays with the manager
         (3, 60 * 24 + 18, 3, 1),
     ]
     for at in range(0, cut, 7_919):

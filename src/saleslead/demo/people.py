@@ -204,7 +204,9 @@ def _holders(roster: Roster, owner: IntArray, until_s: IntArray, at_s: IntArray)
             break
         moving = current[move]
         successor = roster.successor[moving]
-        hired = (successor >= 0) & (roster.hire_day[np.maximum(successor, 0)] * 86_400 <= at_s[move])
+        # The backfill takes the record when both have happened, the leave and the hire, while it is live.
+        arrive = np.maximum(roster.hire_day[np.maximum(successor, 0)] * 86_400, left_s[move])
+        hired = (successor >= 0) & (arrive <= at_s[move]) & (arrive < until_s[move])
         current[move] = np.where(hired, successor, roster.manager[moving])
     return current
 
@@ -214,7 +216,8 @@ def owner_as_of(roster: Roster, owner: IntArray, until_s: IntArray, at_s: int) -
 
     A record stays with its owner unless the owner left (end of their last day, 18:00) before
     ``at_s`` while the record was still live (``until_s``: when it closed, or never). It then moves
-    to the leaver's backfill once hired, else to the leaver's manager, and so on down the chain.
+    to the leaver's manager, and on to the leaver's backfill once hired if it is still live then
+    (a closed deal stays with whoever held it when it closed), and so on down the chain.
     """
     return _holders(roster, owner, until_s, np.full(len(owner), at_s, dtype=np.int64))
 
@@ -233,10 +236,11 @@ def _next_change(roster: Roster, owner: IntArray, until_s: IntArray, at_s: IntAr
             break
         moving = current[move]
         successor = roster.successor[moving]
-        hire_s = roster.hire_day[np.maximum(successor, 0)] * 86_400
-        waiting = (successor >= 0) & (hire_s > at_s[move])
-        soonest[move] = np.where(waiting, np.minimum(soonest[move], hire_s), soonest[move])
-        current[move] = np.where((successor >= 0) & ~waiting, successor, roster.manager[moving])
+        arrive = np.maximum(roster.hire_day[np.maximum(successor, 0)] * 86_400, left_s[move])
+        comes = (successor >= 0) & (arrive < until_s[move])  # a backfill arriving while the record is live
+        waiting = comes & (arrive > at_s[move])
+        soonest[move] = np.where(waiting, np.minimum(soonest[move], arrive), soonest[move])
+        current[move] = np.where(comes & ~waiting, successor, roster.manager[moving])
     return soonest
 
 
