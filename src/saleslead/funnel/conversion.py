@@ -17,15 +17,19 @@ deal's amount as of ``as_of`` and the interval is Wilson at the Kish effective s
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, timedelta
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
+import numpy as np
+import pyarrow as pa
 from pydantic import BaseModel, ConfigDict
 
 from saleslead.evidence import Evidence, Rate, wilson
-from saleslead.funnel.spans import Ladder, attach, check_by, cohort_deals, group_of, holding
+from saleslead.funnel.spans import Ladder, attach, check_by, cohort_deals, holding
 from saleslead.store import Store
 
 __all__ = ["FunnelConversion", "StageConversion", "default_maturity", "stage_conversion", "value_rate"]
@@ -124,61 +128,37 @@ def stage_conversion(
         & (d.created_day <= ibis.literal(cohort_end))
         & (d.reached.notnull() | d.is_won)
     )
-    stages = store.table("stages")
-    ladder = stages.filter(~stages.is_closed).select(k=stages.stage_order)
-    pairs = d.cross_join(ladder)
-    reached = (pairs.reached >= pairs.k) | pairs.is_won
-    pairs = pairs.filter(reached)
-    lost = pairs.is_closed & ~pairs.is_won
-    advanced = (pairs.reached > pairs.k) | pairs.is_won
-    stuck = pairs.reached == pairs.k
-    w = pairs.amount
-    resolved_adv = advanced | (lost & stuck)
-    resolved_win = pairs.is_closed
-    grouped = pairs.group_by([*keys, "k"]).aggregate(
-        reached=pairs.count(),
-        advanced=pairs.count(where=advanced),
-        lost_here=pairs.count(where=lost & stuck),
-        still_open=pairs.count(where=~pairs.is_closed & stuck),
-        won=pairs.count(where=pairs.is_won),
-        lost_after=pairs.count(where=lost),
-        adv_value=w.sum(where=advanced),
-        adv_trials=w.sum(where=resolved_adv),
-        adv_sq=(w * w).sum(where=resolved_adv),
-        won_value=w.sum(where=pairs.is_won),
-        win_trials=w.sum(where=resolved_win),
-        win_sq=(w * w).sum(where=resolved_win),
+    # The engine counts the deals per (group, furthest stage, outcome); every stage's tally is a sum of those
+    # few cells (a deal that reached stage j counts at every k <= j), added up here.
+    cells = d.group_by([*keys, "reached", "is_closed", "is_won"]).aggregate(
+        n=d.count(), value=d.amount.sum(), sq=(d.amount * d.amount).sum()
     )
-    rows = grouped.order_by([*keys, "k"]).to_pyarrow().to_pylist()
+    stages = store.table("stages")
     ladder_rows = stages.filter(~stages.is_closed).order_by("stage_order").to_pyarrow().to_pylist()
     names = {int(r["stage_order"]): str(r["name"]) for r in ladder_rows}
     orders = sorted(names)
     following = {k: names[orders[i + 1]] if i + 1 < len(orders) else None for i, k in enumerate(orders)}
     out: list[StageConversion] = []
-    for r in rows:
-        k = int(r["k"])
-        adv, lost_k, won, lost_all = int(r["advanced"]), int(r["lost_here"]), int(r["won"]), int(r["lost_after"])
-        out.append(
-            StageConversion(
-                group=group_of(r, keys),
-                stage=names.get(k, str(k)),
-                stage_order=k,
-                next_stage=following.get(k),
-                reached=int(r["reached"]),
-                advanced=adv,
-                lost=lost_k,
-                won=won,
-                still_open=int(r["still_open"]),
-                conversion=wilson(adv, adv + lost_k, confidence, min_sample),
-                conversion_value=value_rate(
-                    r["adv_value"] or 0.0, r["adv_trials"] or 0.0, r["adv_sq"] or 0.0, confidence, min_sample
-                ),
-                win_rate=wilson(won, won + lost_all, confidence, min_sample),
-                win_rate_value=value_rate(
-                    r["won_value"] or 0.0, r["win_trials"] or 0.0, r["win_sq"] or 0.0, confidence, min_sample
-                ),
+    for group, tally in _tallies(cells.to_pyarrow(), keys, orders):
+        for k, r in tally:
+            adv, lost_k, won, lost_all = r["advanced"], r["lost_here"], r["won"], r["lost_after"]
+            out.append(
+                StageConversion(
+                    group=group,
+                    stage=names.get(k, str(k)),
+                    stage_order=k,
+                    next_stage=following.get(k),
+                    reached=r["reached"],
+                    advanced=adv,
+                    lost=lost_k,
+                    won=won,
+                    still_open=r["still_open"],
+                    conversion=wilson(adv, adv + lost_k, confidence, min_sample),
+                    conversion_value=value_rate(r["adv_value"], r["adv_trials"], r["adv_sq"], confidence, min_sample),
+                    win_rate=wilson(won, won + lost_all, confidence, min_sample),
+                    win_rate_value=value_rate(r["won_value"], r["win_trials"], r["win_sq"], confidence, min_sample),
+                )
             )
-        )
     first = [s for s in out if s.stage_order == (orders[0] if orders else 0)]
     sample = sum(s.reached for s in first)
     still = sum(s.still_open for s in out)
@@ -196,3 +176,60 @@ def stage_conversion(
             note=f"{still} deal-stage outcomes still open in the matured cohorts were left out",
         ),
     )
+
+
+def _tallies(
+    cells: pa.Table, keys: tuple[str, ...], orders: list[int]
+) -> list[tuple[dict[str, str], list[tuple[int, dict[str, Any]]]]]:
+    """Per group and open stage k (only where some deal reached k): the counts and sums of the stage's outcomes.
+
+    ``cells`` holds deals per (group, reached, is_closed, is_won) with their count ``n``, amount sum ``value``
+    and sum of squares ``sq``; a null flag or ``reached`` counts as neither true nor false, as in SQL.
+    """
+    groups: dict[tuple[Any, ...], list[int]] = defaultdict(list)
+    for i, key in enumerate(zip(*(cells.column(k).to_pylist() for k in keys), strict=True) if keys else ()):
+        groups[key].append(i)
+    if not keys and cells.num_rows:
+        groups[()] = list(range(cells.num_rows))
+    reached = np.array([np.nan if x is None else x for x in cells.column("reached").to_pylist()], dtype=float)
+    closed = cells.column("is_closed").to_pylist()
+    won = cells.column("is_won").to_pylist()
+    n = np.asarray(cells.column("n").to_pylist(), dtype=np.int64)
+    value = np.asarray(cells.column("value").fill_null(0.0).to_pylist(), dtype=float)
+    sq = np.asarray(cells.column("sq").fill_null(0.0).to_pylist(), dtype=float)
+    is_closed, is_open = np.array([c is True for c in closed]), np.array([c is False for c in closed])
+    is_won, not_won = np.array([w is True for w in won]), np.array([w is False for w in won])
+    out = []
+    for key in sorted(groups, key=lambda g: tuple((v is None, str(v)) for v in g)):
+        rows = np.asarray(groups[key], dtype=np.int64)
+        r, c, o, w, nw = reached[rows], is_closed[rows], is_open[rows], is_won[rows], not_won[rows]
+        cn, cv, cs = n[rows], value[rows], sq[rows]
+        lost = c & nw
+        tally = []
+        for k in orders:
+            with np.errstate(invalid="ignore"):
+                at, past, stuck = (r >= k) | w, (r > k) | w, r == k
+            if not at.any():
+                continue
+            resolved = at & (past | (lost & stuck))
+            tally.append(
+                (
+                    k,
+                    {
+                        "reached": int(cn[at].sum()),
+                        "advanced": int(cn[at & past].sum()),
+                        "lost_here": int(cn[at & lost & stuck].sum()),
+                        "still_open": int(cn[at & o & stuck].sum()),
+                        "won": int(cn[at & w].sum()),
+                        "lost_after": int(cn[at & lost].sum()),
+                        "adv_value": float(cv[at & past].sum()),
+                        "adv_trials": float(cv[resolved].sum()),
+                        "adv_sq": float(cs[resolved].sum()),
+                        "won_value": float(cv[at & w].sum()),
+                        "win_trials": float(cv[at & c].sum()),
+                        "win_sq": float(cs[at & c].sum()),
+                    },
+                )
+            )
+        out.append(({k: str(v) for k, v in zip(keys, key, strict=True)}, tally))
+    return out

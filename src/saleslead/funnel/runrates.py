@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, timedelta
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
@@ -135,26 +136,15 @@ def same_point_yield(
     keys = check_by(by)
     candidates = [period.shift(-i) for i in range(1, periods + 3)]
     candidates = [q for q in candidates if q.last_day <= as_of]
-    if not candidates:
+    if not candidates or periods < 1:
         return []
-    rows = _fates(store, period, as_of, candidates, keys, span_table)
-    pipe, book, v = rows.in_pipe, rows.booked, rows.won_amount
-    agg = rows.group_by(["period", *keys]).aggregate(
-        open_deals=rows.count(where=pipe),
-        open_value=rows.then_amount.sum(where=pipe),
-        open_value_sq=(rows.then_amount * rows.then_amount).sum(where=pipe),
-        won_from_open_deals=rows.count(where=pipe & rows.hit),
-        won_from_open_value=v.sum(where=pipe & rows.hit),
-        booked_total=v.sum(where=book),
-        booked_before=v.sum(where=book & rows.before),
-        after_sq=(v * v).sum(where=book & ~rows.before),
-        from_open=v.sum(where=book & rows.from_open),
-        created_after=v.sum(where=book & rows.created_after),
-        pulled_in=v.sum(where=book & rows.pulled_in),
-        other=v.sum(where=book & rows.other),
-    )
-    found = {(r["period"], tuple(str(r[k]) for k in keys)): r for r in agg.to_pyarrow().to_pylist()}
+    # The most recent ``periods`` first; the older candidates only when some of those had no pipeline then
+    # (each period's figures are its own, whichever others are measured with it).
+    found = _same_point_sums(store, period, as_of, candidates[:periods], keys, span_table)
     with_pipeline = {p for (p, _), r in found.items() if float(r["open_value"] or 0.0) > 0}
+    if len(with_pipeline) < periods < len(candidates):
+        found = _same_point_sums(store, period, as_of, candidates, keys, span_table)
+        with_pipeline = {p for (p, _), r in found.items() if float(r["open_value"] or 0.0) > 0}
     chosen = [q for q in candidates if q.name in with_pipeline][:periods]
     out: list[SamePoint] = []
     for q in reversed(chosen):
@@ -181,6 +171,34 @@ def same_point_yield(
                 )
             )
     return out
+
+
+def _same_point_sums(
+    store: Store,
+    period: Period,
+    as_of: date,
+    candidates: list[Period],
+    keys: tuple[str, ...],
+    span_table: ir.Table | None,
+) -> dict[tuple[str, tuple[str, ...]], dict[str, Any]]:
+    """The engine's sums per (earlier period, group): pipeline then, what of it was won, the bookings by source."""
+    rows = _fates(store, period, as_of, candidates, keys, span_table)
+    pipe, book, v = rows.in_pipe, rows.booked, rows.won_amount
+    agg = rows.group_by(["period", *keys]).aggregate(
+        open_deals=rows.count(where=pipe),
+        open_value=rows.then_amount.sum(where=pipe),
+        open_value_sq=(rows.then_amount * rows.then_amount).sum(where=pipe),
+        won_from_open_deals=rows.count(where=pipe & rows.hit),
+        won_from_open_value=v.sum(where=pipe & rows.hit),
+        booked_total=v.sum(where=book),
+        booked_before=v.sum(where=book & rows.before),
+        after_sq=(v * v).sum(where=book & ~rows.before),
+        from_open=v.sum(where=book & rows.from_open),
+        created_after=v.sum(where=book & rows.created_after),
+        pulled_in=v.sum(where=book & rows.pulled_in),
+        other=v.sum(where=book & rows.other),
+    )
+    return {(r["period"], tuple(str(r[k]) for k in keys)): r for r in agg.to_pyarrow().to_pylist()}
 
 
 def _fates(
@@ -240,12 +258,7 @@ def _fates(
     won = won.join(snaps, [won.close_date >= snaps.q_start, won.close_date < snaps.q_end])
     # What each booking was at the snapshot: its final event holds from its own time on (``held``: won then),
     # else the state then is a replaced event (successor by as_of), found by one keyed range join.
-    replaced = e.filter(
-        e.changed_at < high,
-        e.valid_to >= low,
-        e.valid_to < cut,
-        ibis.or_(*[(e.changed_at < ibis.literal(end)) & (e.valid_to >= ibis.literal(end)) for end in snap_ends]),
-    )
+    replaced = e.filter(e.changed_at < high, e.valid_to >= low, e.valid_to < cut)
     replaced = events(replaced)
     books = won.left_join(
         replaced,
@@ -265,23 +278,12 @@ def _fates(
         then_won=replaced.is_won,
         then_dated=(replaced.close_date >= won.q_start) & (replaced.close_date < won.q_end),
     )
-    # Pipeline: the open states holding at each snapshot, dated in the period. Each snapshot's test is also
-    # written into the scan (a handful of comparisons per event) so that only the states that count reach
-    # the join with the snapshots.
+    # Pipeline: the open states holding at each snapshot, dated in the period.
     opened = e.filter(
         e.changed_at < high,
         e.valid_to.isnull() | (e.valid_to >= low),
         e.close_date >= first,
         e.close_date < last,
-        ibis.or_(
-            *[
-                (e.changed_at < ibis.literal(end))
-                & (e.valid_to.isnull() | (e.valid_to >= ibis.literal(end)))
-                & (e.close_date >= ibis.literal(q.start))
-                & (e.close_date < ibis.literal(q.end))
-                for q, end in zip(candidates, snap_ends, strict=True)
-            ]
-        ),
         is_open,
     )
     opened = events(opened)

@@ -306,15 +306,17 @@ def cohort_deals(store: Store, as_of: date, created_after: date, keys: Sequence[
     ladder = Ladder.read(store)
     cut = ibis.literal(end_of(as_of))
     now = h.valid_to.isnull() | (h.valid_to >= cut)
-    closed = ladder.closed(h.stage)
     owner = {"owner_id": h.owner_id.max(where=now)} if "owner_id" in keys else {}
+    # the stage and amount of the one event holding at the cut; what they mean is worked out per deal after
     rows = h.group_by("opportunity_id").aggregate(
-        reached=ladder.order(h.stage).max(where=~closed),
-        is_closed=closed.any(where=now),
-        is_won=ladder.won(h.stage).any(where=now),
-        amount=h.amount.fill_null(0.0).max(where=now),
+        reached=ladder.order(h.stage).max(where=ladder.where_open(h.stage)),
+        stage=h.stage.max(where=now),
+        amount=h.amount.max(where=now),
         first_seen=h.first_seen.min(),
         **owner,
+    )
+    rows = rows.mutate(
+        is_closed=ladder.closed(rows.stage), is_won=ladder.won(rows.stage), amount=rows.amount.fill_null(0.0)
     )
     d = attach(store, rows, keys, created=True)
     return d.filter(d.created_day > ibis.literal(created_after))
