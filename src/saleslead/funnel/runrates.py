@@ -140,10 +140,10 @@ def same_point_yield(
         return []
     # The most recent ``periods`` first; the older candidates only when some of those had no pipeline then
     # (each period's figures are its own, whichever others are measured with it).
-    found = _same_point_sums(store, period, as_of, candidates[:periods], keys, span_table)
+    found = _same_point_sums(_fates(store, period, as_of, candidates[:periods], keys, span_table), keys)
     with_pipeline = {p for (p, _), r in found.items() if float(r["open_value"] or 0.0) > 0}
     if len(with_pipeline) < periods < len(candidates):
-        found = _same_point_sums(store, period, as_of, candidates, keys, span_table)
+        found = _same_point_sums(_fates(store, period, as_of, candidates, keys, span_table), keys)
         with_pipeline = {p for (p, _), r in found.items() if float(r["open_value"] or 0.0) > 0}
     chosen = [q for q in candidates if q.name in with_pipeline][:periods]
     out: list[SamePoint] = []
@@ -173,16 +173,9 @@ def same_point_yield(
     return out
 
 
-def _same_point_sums(
-    store: Store,
-    period: Period,
-    as_of: date,
-    candidates: list[Period],
-    keys: tuple[str, ...],
-    span_table: ir.Table | None,
-) -> dict[tuple[str, tuple[str, ...]], dict[str, Any]]:
-    """The engine's sums per (earlier period, group): pipeline then, what of it was won, the bookings by source."""
-    rows = _fates(store, period, as_of, candidates, keys, span_table)
+def _same_point_sums(rows: ir.Table, keys: tuple[str, ...]) -> dict[tuple[str, tuple[str, ...]], dict[str, Any]]:
+    """The engine's sums per (earlier period, group) of :func:`_fates` rows: pipeline then, what of it was won,
+    the bookings by source."""
     pipe, book, v = rows.in_pipe, rows.booked, rows.won_amount
     agg = rows.group_by(["period", *keys]).aggregate(
         open_deals=rows.count(where=pipe),
@@ -209,7 +202,7 @@ def _fates(
     keys: tuple[str, ...],
     span_table: ir.Table | None,
 ) -> ir.Table:
-    """One row per (deal, earlier period) that counts: its pipeline then (``is_pipe``) or its booking.
+    """One row per (deal, earlier period) that counts: its pipeline then (``in_pipe``), its booking, or both.
 
     A pipeline row is a deal open at the snapshot and dated in the period (``then_amount``), ``hit`` when it
     was finally won dated in the period (``won_amount``). A booking row is a deal won dated in the period,
