@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict
 
 from saleslead.evidence import Evidence, Rate, wilson
 from saleslead.funnel.spans import Ladder, attach, check_by, cohort_deals, holding
+from saleslead.funnel.state import stored
 from saleslead.store import Store
 
 __all__ = ["FunnelConversion", "StageConversion", "default_maturity", "stage_conversion", "value_rate"]
@@ -133,7 +134,7 @@ def stage_conversion(
     cells = d.group_by([*keys, "reached", "is_closed", "is_won"]).aggregate(
         n=d.count(), value=d.amount.sum(), sq=(d.amount * d.amount).sum()
     )
-    stages = store.table("stages")
+    stages = stored(store, "stages")
     ladder_rows = stages.filter(~stages.is_closed).order_by("stage_order").to_pyarrow().to_pylist()
     names = {int(r["stage_order"]): str(r["name"]) for r in ladder_rows}
     orders = sorted(names)

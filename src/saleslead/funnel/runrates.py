@@ -28,7 +28,7 @@ import ibis.expr.types as ir
 from pydantic import BaseModel, ConfigDict
 
 from saleslead.funnel.spans import Ladder, attach, check_by, group_of, holding
-from saleslead.funnel.state import end_of
+from saleslead.funnel.state import end_of, stored
 from saleslead.periods import Period
 from saleslead.store import Store
 
@@ -213,7 +213,7 @@ def _fates(
     if span_table is None:
         # The stored events, ``valid_to`` as stored: a successor after as_of is after every snapshot and the
         # cut too. Stage tests are written so that the engine applies them in the scan.
-        e = store.table("history")
+        e = stored(store, "history")
         ladder = Ladder.read(store)
         is_won, is_open = ladder.where_won(e.stage), ladder.where_open(e.stage)
         carry = ["owner_id"] if "owner_id" in keys else []

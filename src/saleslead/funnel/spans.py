@@ -20,7 +20,7 @@ import ibis
 import ibis.expr.types as ir
 
 from saleslead.errors import InputError
-from saleslead.funnel.state import end_of, history_until
+from saleslead.funnel.state import end_of, history_until, stored
 from saleslead.store import Store
 
 __all__ = [
@@ -68,8 +68,8 @@ def spans(store: Store, as_of: date) -> ir.Table:
     # re-sorting is needed; a successor after ``as_of`` is not known yet and reads as "still holds".
     cut = ibis.literal(end_of(as_of))
     h = h.mutate(valid_to=ibis.ifelse(h.valid_to >= cut, ibis.null("timestamp"), h.valid_to))
-    stages = store.table("stages")
-    opps = store.table("opportunities")
+    stages = stored(store, "stages")
+    opps = stored(store, "opportunities")
     joined = h.left_join(stages, h.stage == stages.name).left_join(opps, "opportunity_id")
     created = ibis.least(ibis.coalesce(joined.created_at, joined.first_seen), joined.first_seen)
     return joined.select(
@@ -135,7 +135,7 @@ class Ladder:
 
     @classmethod
     def read(cls, store: Store) -> Ladder:
-        rows = store.table("stages").to_pyarrow().to_pylist()
+        rows = stored(store, "stages").to_pyarrow().to_pylist()
         return cls(
             tuple(
                 (
@@ -185,7 +185,7 @@ class Ladder:
 
 def deal_attributes(store: Store) -> ir.Table:
     """The static attributes results are grouped by, one row per deal (``opp_*``: to combine with the history)."""
-    opps = store.table("opportunities")
+    opps = stored(store, "opportunities")
     return opps.select(
         opportunity_id=opps.opportunity_id,
         opp_created_at=opps.created_at,
@@ -226,7 +226,7 @@ def attach(store: Store, table: ir.Table, keys: Sequence[str], *, created: bool 
     """
     if not keys and not created:
         return table
-    opps = store.table("opportunities")
+    opps = stored(store, "opportunities")
     wanted: dict[str, ir.Value] = {"opportunity_id": opps.opportunity_id}
     defaults = {"segment": "Unassigned", "motion": "Unknown", "channel": "Unknown"}
     wanted.update({k: opps[k].fill_null(defaults[k]) for k in keys if k != "owner_id"})
@@ -249,7 +249,7 @@ def holding(store: Store, as_of: date) -> ir.Table:
 
     The filter is on the stored columns only (the engine prunes on them); ``valid_to`` is left as stored.
     """
-    h = store.table("history")
+    h = stored(store, "history")
     cut = ibis.literal(end_of(as_of))
     return h.filter(h.changed_at < cut, h.valid_to.isnull() | (h.valid_to >= cut))
 

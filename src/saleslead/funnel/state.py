@@ -7,6 +7,7 @@ lazy Ibis expression (the engine does the work) and sees nothing recorded after 
 
 from __future__ import annotations
 
+import weakref
 from datetime import date, datetime, time, timedelta
 
 import ibis
@@ -14,7 +15,7 @@ import ibis.expr.types as ir
 
 from saleslead.store import Store
 
-__all__ = ["STATE_COLUMNS", "end_of", "history_until", "state_as_of"]
+__all__ = ["STATE_COLUMNS", "end_of", "history_until", "state_as_of", "stored"]
 
 STATE_COLUMNS = (
     "opportunity_id",
@@ -42,6 +43,18 @@ STATE_COLUMNS = (
 )
 
 
+_TABLES: weakref.WeakKeyDictionary[Store, dict[str, ir.Table]] = weakref.WeakKeyDictionary()
+
+
+def stored(store: Store, name: str) -> ir.Table:
+    """``store.table(name)``, looked up once per store: a table expression is lazy (it holds the name and the
+    schema, never the rows), so every later read still sees the table as it is then."""
+    tables = _TABLES.setdefault(store, {})
+    if name not in tables:
+        tables[name] = store.table(name)
+    return tables[name]
+
+
 def end_of(day: date) -> datetime:
     """The first instant after ``day``: events strictly before it are known at the end of ``day``."""
     return datetime.combine(day + timedelta(days=1), time())
@@ -49,7 +62,7 @@ def end_of(day: date) -> datetime:
 
 def history_until(store: Store, as_of: date) -> ir.Table:
     """History events known at the end of ``as_of``."""
-    history = store.table("history")
+    history = stored(store, "history")
     return history.filter(history.changed_at < ibis.literal(end_of(as_of)))
 
 
@@ -72,12 +85,12 @@ def state_as_of(store: Store, as_of: date) -> ir.Table:
         activity_noted="activity_so_far",
     )
 
-    acts = store.table("activities")
+    acts = stored(store, "activities")
     acts = acts.filter(acts.activity_date <= ibis.literal(as_of))
     touched = acts.group_by("opportunity_id").aggregate(activity_seen=acts.activity_date.max())
 
-    opps = store.table("opportunities")
-    stages = store.table("stages")
+    opps = stored(store, "opportunities")
+    stages = stored(store, "stages")
     stages = stages.rename(stage="name", stage_probability="probability")
     joined = last.left_join(opps, "opportunity_id").left_join(stages, "stage").left_join(touched, "opportunity_id")
     day = ibis.literal(as_of)
