@@ -3,16 +3,20 @@
     python benchmarks/bench_funnel.py [--store /tmp/funnel-bench/store-1m.duckdb] [--opportunities 1000000]
 
 Generates and ingests the demo company once if the store does not exist (that takes minutes at 1 M),
-then times, as of the demo's last day: stage conversion by segment, days in stage by segment, cycle
-length, and coverage of the current quarter by segment. Each measure reads the stored history itself
-(no span or deal table is built first: the events carry ``valid_to``, ``stage_entered_at`` and the
-deal's first amount/evidence, so every measure is a filter and an aggregation). The same-run baseline
-is a plain pandas computation of the furthest-stage conversion from the history table pulled to memory.
+then times, as of the demo's last day and in a fresh process: stage conversion by segment, days in stage
+by segment, cycle length, and coverage of the current quarter by segment. Each measure reads the stored
+history itself (no span or deal table is built first: the events carry ``valid_to``, ``stage_entered_at``
+and the deal's first amount/evidence, so every measure is a filter and an aggregation in the engine).
+The first pass is the figure (it pays the process's first queries); a second pass shows the same measures
+warm, as a long-running seat sees them. The same-run baseline is a plain pandas computation of the
+furthest-stage conversion from the history table pulled to memory. The machine's load average is printed
+before and after: timings on a shared machine move with it.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from datetime import date
 from pathlib import Path
@@ -56,6 +60,10 @@ def pandas_baseline(store: Store) -> float:
     return time.perf_counter() - start
 
 
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--store", type=Path, default=Path("/tmp/funnel-bench/store-1m.duckdb"))
@@ -66,27 +74,37 @@ def main() -> None:
     n = store.count("opportunities")
     h = store.count("history")
     print(f"store {args.store}: {n:,} opportunities, {h:,} history rows, as of {TODAY}")
+    print(f"load average before: {_load()}")
     period = Period.quarter_of(TODAY)
-    timings: dict[str, float] = {}
-
-    def timed(label: str, work: object) -> object:
-        start = time.perf_counter()
-        result = work() if callable(work) else work
-        timings[label] = time.perf_counter() - start
-        return result
-
-    timed("stage conversion by segment", lambda: stage_conversion(store, TODAY, ["segment"]))
-    timed("days in stage by segment", lambda: stage_durations(store, TODAY, ["segment"]))
-    timed("cycle length by segment", lambda: cycle_length(store, TODAY, ["segment"]))
     targets = quota_targets(store, period)
-    cov = timed(
-        "coverage by segment",
-        lambda: compute_coverage(store, period, TODAY, targets, target_source="quota", settings=Settings()),
-    )
+    measures = {
+        "stage conversion by segment": lambda: stage_conversion(store, TODAY, ["segment"]),
+        "days in stage by segment": lambda: stage_durations(store, TODAY, ["segment"]),
+        "cycle length by segment": lambda: cycle_length(store, TODAY, ["segment"]),
+        "coverage by segment": lambda: compute_coverage(
+            store, period, TODAY, targets, target_source="quota", settings=Settings()
+        ),
+    }
+    timings: dict[str, float] = {}
+    results: dict[str, object] = {}
+    for label, work in measures.items():
+        start = time.perf_counter()
+        results[label] = work()
+        timings[label] = time.perf_counter() - start
     total = sum(timings.values())
     for label, seconds in timings.items():
         print(f"  {label:<32} {seconds:6.2f} s")
     print(f"  {'total':<32} {total:6.2f} s   (target ≤ 5 s)")
+    warm = {}
+    for label, work in measures.items():
+        start = time.perf_counter()
+        work()
+        warm[label] = time.perf_counter() - start
+    print(
+        "  warm, second pass: " + ", ".join(f"{v:.2f}" for v in warm.values()) + f"; total {sum(warm.values()):.2f} s"
+    )
+    print(f"load average after: {_load()}")
+    cov = results["coverage by segment"]
     baseline = pandas_baseline(store)
     print(
         f"baseline: plain pandas stage conversion alone {baseline:.2f} s; "

@@ -180,8 +180,9 @@ def _stay_counts(store: Store, as_of: date, keys: tuple[str, ...], lookback_days
     # a successor recorded after as_of is not known yet: the stay is still running at the cut
     left_at = ibis.least(runs.last_to, cut)
     length = ((left_at.epoch_seconds() - runs.stage_entered_at.epoch_seconds()) / _DAY).floor().cast("int64")
-    runs = runs.mutate(days=length, finished=left_at < cut, stage_order=ladder.order(runs.stage))
-    return runs.group_by([*keys, "stage", "stage_order", "days", "finished"]).aggregate(n=runs.count())
+    runs = runs.mutate(days=length, finished=left_at < cut)
+    counts = runs.group_by([*keys, "stage", "days", "finished"]).aggregate(n=runs.count())
+    return counts.mutate(stage_order=ladder.order(counts.stage))
 
 
 def _stay_counts_from(s: ir.Table, as_of: date, keys: tuple[str, ...], lookback_days: int) -> ir.Table:

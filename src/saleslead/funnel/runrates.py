@@ -14,7 +14,11 @@ At the end of that snapshot day:
   that did not exist at the snapshot), ``pulled_in`` (open then but dated outside Q) and ``other``
   (closed lost then, reopened).
 
-One range join of the history spans against all snapshots does it, in the engine.
+One engine query does it: the open states holding at each snapshot (a range join of the stored events
+with the few snapshots), the deals won dated in each period (their state at the end), one keyed range
+join for what each of those was at its snapshot, and one outer join of the two sides per (deal, period).
+The most recent ``periods`` earlier periods are measured first; older ones only when one of those had
+no pipeline at its snapshot.
 """
 
 from __future__ import annotations

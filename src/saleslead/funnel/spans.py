@@ -7,6 +7,11 @@ of many past snapshots in a single engine query. :func:`deals` is one row per de
 end of ``as_of``, the furthest open stage it reached (by the learned ``stage_order``, never by name) and
 the amount it was created with. Grouping columns are the deal's ``segment``, ``motion``, ``channel`` and
 ``owner_id``.
+
+The measures themselves read the stored events directly: :class:`Ladder` writes the learned stage ladder
+into the query as literals (filters without ``COALESCE`` so the engine applies them in the scan),
+:func:`holding` is the state of every deal at a cut, and :func:`attach` joins only the deal attributes a
+measure groups by, to the rows it keeps.
 """
 
 from __future__ import annotations
