@@ -158,6 +158,16 @@ class Ladder:
             return ibis.literal(999, "int64")
         return stage.cases(*[(name, order) for name, order, _, _ in self.stages], else_=999).cast("int64")
 
+    def open_order(self, stage: ir.StringValue) -> ir.IntegerValue:
+        """``stage_order`` of an open stage, null for a closed one: ``max()`` of it is the furthest open stage."""
+        if not self.stages:
+            return ibis.literal(999, "int64")
+        cases = [
+            (name, ibis.null("int64") if closed else ibis.literal(order, "int64"))
+            for name, order, closed, _ in self.stages
+        ]
+        return stage.cases(*cases, else_=ibis.literal(999, "int64"))
+
     def closed(self, stage: ir.StringValue) -> ir.BooleanValue:
         return self._among(stage, [name for name, _, closed, _ in self.stages if closed])
 
@@ -314,7 +324,7 @@ def cohort_deals(store: Store, as_of: date, created_after: date, keys: Sequence[
     owner = {"owner_id": h.owner_id.max(where=now)} if "owner_id" in keys else {}
     # the stage and amount of the one event holding at the cut; what they mean is worked out per deal after
     rows = h.group_by("opportunity_id").aggregate(
-        reached=ladder.order(h.stage).max(where=ladder.where_open(h.stage)),
+        reached=ladder.open_order(h.stage).max(),
         stage=h.stage.max(where=now),
         amount=h.amount.max(where=now),
         first_seen=h.first_seen.min(),
