@@ -219,7 +219,7 @@ def _fates(
         # cut too. Stage tests are written so that the engine applies them in the scan.
         e = stored(store, "history")
         ladder = Ladder.read(store)
-        is_won, is_open = ladder.where_won(e.stage), ladder.where_open(e.stage)
+        is_won, is_open, is_closed = ladder.where_won(e.stage), ladder.where_open(e.stage), ladder.where_closed(e.stage)
         carry = ["owner_id"] if "owner_id" in keys else []
 
         def events(t: ir.Table) -> ir.Table:
@@ -227,7 +227,7 @@ def _fates(
 
     else:
         e, carry = span_table, list(keys)
-        is_won, is_open = e.is_won, ~e.is_closed
+        is_won, is_open, is_closed = e.is_won, ~e.is_closed, e.is_closed
 
         def events(t: ir.Table) -> ir.Table:
             return t
@@ -253,16 +253,16 @@ def _fates(
     )
     won = events(won)
     won = won.join(snaps, [won.close_date >= snaps.q_start, won.close_date < snaps.q_end])
-    # What each booking was at the snapshot: its final event holds from its own time on (``held``: won then),
-    # else the state then is a replaced event (successor by as_of), found by one keyed range join.
-    replaced = e.filter(e.changed_at < high, e.valid_to >= low, e.valid_to < cut)
-    replaced = events(replaced)
+    # What a booking was at the snapshot: its final event holds from its own time on (``held``: won then); an
+    # open state then is among the open states below; a closed one (won earlier, or lost, then reopened) is a
+    # closed event replaced by as_of — few, found by a keyed range join.
+    reopened = events(e.filter(e.changed_at < high, e.valid_to >= low, e.valid_to < cut, is_closed))
     books = won.left_join(
-        replaced,
+        reopened,
         [
-            won.opportunity_id == replaced.opportunity_id,
-            replaced.changed_at < won.snap_end,
-            replaced.valid_to >= won.snap_end,
+            won.opportunity_id == reopened.opportunity_id,
+            reopened.changed_at < won.snap_end,
+            reopened.valid_to >= won.snap_end,
         ],
     )
     books = books.select(
@@ -271,36 +271,30 @@ def _fates(
         **{f"b_{c}": won[c] for c in carry},
         won_amount=won.amount,
         held=won.changed_at < won.snap_end,
-        then_closed=replaced.is_closed,
-        then_won=replaced.is_won,
-        then_dated=(replaced.close_date >= won.q_start) & (replaced.close_date < won.q_end),
+        closed_then=reopened.opportunity_id.notnull(),
+        won_then=reopened.is_won.fill_null(False),
     )
-    # Pipeline: the open states holding at each snapshot, dated in the period.
-    opened = e.filter(
-        e.changed_at < high,
-        e.valid_to.isnull() | (e.valid_to >= low),
-        e.close_date >= first,
-        e.close_date < last,
-        is_open,
-    )
-    opened = events(opened)
+    # The open states holding at each snapshot: the pipeline when dated in the period, else (for a booking of
+    # the period) a deal pulled in.
+    opened = events(e.filter(e.changed_at < high, e.valid_to.isnull() | (e.valid_to >= low), is_open))
     at = opened.join(
         snaps,
-        [
-            opened.changed_at < snaps.snap_end,
-            opened.valid_to.isnull() | (opened.valid_to >= snaps.snap_end),
-            opened.close_date >= snaps.q_start,
-            opened.close_date < snaps.q_end,
-        ],
+        [opened.changed_at < snaps.snap_end, opened.valid_to.isnull() | (opened.valid_to >= snaps.snap_end)],
     )
-    at = at.select("opportunity_id", "period", *carry, then_amount=at.amount)
+    at = at.select(
+        "opportunity_id",
+        "period",
+        *carry,
+        then_amount=at.amount,
+        dated=((at.close_date >= at.q_start) & (at.close_date < at.q_end)).fill_null(False),
+    )
     # One row per (deal, period) in the pipeline then, among the bookings, or both.
     both = at.outer_join(books, [at.opportunity_id == books.b_id, at.period == books.b_period])
-    in_pipe, booked = both.opportunity_id.notnull(), both.b_id.notnull()
-    closed = ibis.ifelse(both.held, True, both.then_closed)
-    before = both.held | both.then_won.fill_null(False)
-    was_open = ~closed.fill_null(True)
-    dated = both.then_dated.fill_null(False)
+    both = both.filter(both.dated.fill_null(False) | both.b_id.notnull())
+    open_then, booked = both.opportunity_id.notnull(), both.b_id.notnull()
+    in_pipe = open_then & both.dated.fill_null(False)
+    held, closed_then = both.held.fill_null(False), both.closed_then.fill_null(False)
+    before = held | (closed_then & both.won_then.fill_null(False))
     rows = both.select(
         opportunity_id=ibis.coalesce(both.opportunity_id, both.b_id),
         period=ibis.coalesce(both.period, both.b_period),
@@ -313,10 +307,10 @@ def _fates(
         then_amount=both.then_amount,
         won_amount=both.won_amount,
         before=before,
-        from_open=was_open & dated,
-        created_after=closed.isnull(),
-        pulled_in=was_open & ~dated,
-        other=closed.fill_null(False) & ~before,
+        from_open=in_pipe,
+        created_after=~held & ~open_then & ~closed_then,
+        pulled_in=open_then & ~in_pipe,
+        other=closed_then & ~before,
     )
     if "owner_id" in carry:
         # The pipeline is the owner's then, the booking the owner's at the end: a deal in both counts once in each.
