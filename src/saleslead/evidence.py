@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 from pydantic import BaseModel, ConfigDict
@@ -35,11 +36,17 @@ class Rate(BaseModel):
     thin: bool = False
 
 
+@functools.lru_cache(maxsize=32)
+def _z(confidence: float) -> float:
+    """The two-sided normal quantile of a confidence level (SciPy's ppf is slow to call thousands of times)."""
+    return float(stats.norm.ppf(0.5 + confidence / 2))
+
+
 def wilson(successes: float, trials: float, confidence: float = 0.9, min_sample: int = 30) -> Rate:
     """Wilson score interval of ``successes / trials``."""
     if trials <= 0:
         return Rate(value=None, low=None, high=None, successes=0, trials=0, thin=True)
-    z = float(stats.norm.ppf(0.5 + confidence / 2))
+    z = _z(confidence)
     p = successes / trials
     denom = 1 + z * z / trials
     centre = (p + z * z / (2 * trials)) / denom
