@@ -78,3 +78,25 @@ def test_forecast_calls_guard_and_ledger(demo_seat: Seat) -> None:
     assert row.calls == 1
     assert row.thin
     assert row.mean_error == pytest.approx(ledger.team_bias)
+
+
+def test_seat_call_and_call_check_take_a_scenario_count(demo_seat: Seat) -> None:
+    period = "2026-Q2"
+    forecast = demo_seat.forecast(ForecastRequest(period=period, as_of=AS_OF, scenarios=500))
+    assert forecast.scenarios == 500
+    seat_call = demo_seat.seat_call(SeatCallRequest(period=period, as_of=AS_OF, scenarios=500))
+    assert seat_call.reason is not None
+    assert seat_call.reason.startswith("P50 of 500 scenarios")
+    assert seat_call.amount == forecast.total.p50
+    demo_seat.call_submit(
+        CallSubmitRequest(node="total", period=period, amount=forecast.total.p50, as_of=AS_OF, author="vp")
+    )
+    checked = demo_seat.call_check(CallCheckRequest(period=period, as_of=AS_OF, scenarios=500))
+    check = checked.calls[0].check
+    assert check is not None
+    assert (check.node_p10, check.node_p50, check.node_p90) == (
+        forecast.total.p10,
+        forecast.total.p50,
+        forecast.total.p90,
+    )
+    assert check.p_outcome_at_least_call * 500 == pytest.approx(round(check.p_outcome_at_least_call * 500))

@@ -28,6 +28,9 @@ from saleslead.seat import open_seat
 __all__ = ["register"]
 
 PeriodOption = Annotated[str | None, typer.Option("--period", help="Period: YYYY-Qn, YYYY-MM or FYYYYY.")]
+ScenariosOption = Annotated[
+    int | None, typer.Option("--scenarios", help="Monte Carlo scenarios (default 10,000, from the settings).")
+]
 
 
 def _print_calls(result: CallListResult) -> None:
@@ -62,7 +65,7 @@ def register(app: typer.Typer) -> None:
         as_of: AsOfOption = None,
         by: Annotated[str | None, typer.Option("--by", help="Nodes to show: owner, manager or segment.")] = None,
         deals: Annotated[bool, typer.Option("--deals", help="Also list every open deal's probability.")] = False,
-        scenarios: Annotated[int | None, typer.Option("--scenarios", help="Monte Carlo scenarios.")] = None,
+        scenarios: ScenariosOption = None,
         store: StoreOption = None,
         engagement: EngagementOption = "default",
         json: JsonOption = False,
@@ -186,14 +189,16 @@ def register(app: typer.Typer) -> None:
         period: Annotated[str, typer.Option("--period", help="Period: YYYY-Qn.")],
         node: Annotated[str | None, typer.Option("--node", help="Only this node.")] = None,
         as_of: AsOfOption = None,
+        scenarios: ScenariosOption = None,
         store: StoreOption = None,
         engagement: EngagementOption = "default",
         json: JsonOption = False,
     ) -> None:
         """Re-check the period's current calls with the honesty guard and store the verdicts."""
         with guarded(json):
+            request = CallCheckRequest(period=period, node=node, as_of=as_of_date(as_of), scenarios=scenarios)
             with open_seat(store, engagement=engagement) as seat, progress_bar(not json) as bar:
-                result = seat.call_check(CallCheckRequest(period=period, node=node, as_of=as_of_date(as_of)), bar)
+                result = seat.call_check(request, bar)
             emit_json(result) if json else _print_calls(result)
 
     @call.command("list")
@@ -215,14 +220,16 @@ def register(app: typer.Typer) -> None:
     def call_seat(
         period: PeriodOption = None,
         as_of: AsOfOption = None,
+        scenarios: ScenariosOption = None,
         store: StoreOption = None,
         engagement: EngagementOption = "default",
         json: JsonOption = False,
     ) -> None:
         """The seat's own call for the period — the number the fleet plans against — with its range."""
         with guarded(json):
+            request = SeatCallRequest(period=period, as_of=as_of_date(as_of), scenarios=scenarios)
             with open_seat(store, engagement=engagement) as seat, progress_bar(not json) as bar:
-                result = seat.seat_call(SeatCallRequest(period=period, as_of=as_of_date(as_of)), bar)
+                result = seat.seat_call(request, bar)
             emit_json(result) if json else _print_call(result)
 
     @app.command()

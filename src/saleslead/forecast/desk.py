@@ -114,7 +114,7 @@ class ForecastDesk(SeatContext):
             current = [r for r in current if r.payload.get("node") == request.node]
         if not current:
             return CallListResult(calls=[])
-        outlook = self._outlook(period, as_of, progress)
+        outlook = self._outlook(period, as_of, progress, request.scenarios)
         out: list[CallRecord] = []
         for record in current:
             body = record.payload
@@ -143,7 +143,7 @@ class ForecastDesk(SeatContext):
         """The seat's own call for a period: the P50 of the total with its P10–P90, versioned."""
         as_of = request.as_of or self.today()
         period = self._forecast_period(request.period, as_of)
-        outlook = self._outlook(period, as_of, progress)
+        outlook = self._outlook(period, as_of, progress, request.scenarios)
         result = forecast_result(outlook, self.settings, "segment", False)
         previous = self.records.latest(SEAT_CALL, period.name)
         check = check_call(outlook, TOTAL, result.total.p50, "seat-call", (previous.version + 1) if previous else 1,

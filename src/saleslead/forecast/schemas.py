@@ -244,6 +244,7 @@ class CallCheckRequest(_Frozen):
     period: str
     node: str | None = None
     as_of: date | None = None
+    scenarios: int | None = Field(None, ge=100)  # default: settings.scenarios
 
 
 class CallListRequest(_Frozen):
@@ -259,6 +260,7 @@ class CallListResult(_Frozen):
 class SeatCallRequest(_Frozen):
     period: str | None = None
     as_of: date | None = None
+    scenarios: int | None = Field(None, ge=100)  # default: settings.scenarios
 
 
 class BacktestRequest(_Frozen):
