@@ -18,8 +18,9 @@ import numpy as np
 import pytest
 
 from saleslead.demo import generate
+from saleslead.forecast.model import fit_deal_model, walk_forward
 from saleslead.forecast.outlook import run_outlook
-from saleslead.forecast.panel import day_number, load_book
+from saleslead.forecast.panel import day_number, from_day_number, load_book
 from saleslead.forecast.schemas import ForecastRequest
 from saleslead.periods import Period
 from saleslead.seat import IngestRequest, open_seat
@@ -74,3 +75,22 @@ def test_cut_store_agrees(demo_store_file: Path, cut_store: Path) -> None:
     assert px.keys() == py.keys()
     assert len(px) > 100
     assert np.mean([abs(px[k] - py[k]) for k in px]) < 0.01
+
+
+def test_walk_forward_models_see_nothing_after_their_cut(demo_store_file: Path) -> None:
+    # the window calibration's models, each fit "as of" an earlier day: the one at a cut is the same, bit for
+    # bit, from a book that ends at that cut as from the whole history
+    min_sample = Settings().min_sample
+    with Store.open(demo_store_file, read_only=True) as store:
+        full = load_book(store, date(2026, 11, 24))
+        model = fit_deal_model(full, day_number(CUT), 1, min_sample)
+        cuts = [day_number(date(2025, 2, 20)), day_number(date(2025, 5, 20))]
+        later = walk_forward(model, full, cuts, min_sample)
+        for j, cut in enumerate(cuts):
+            alone = walk_forward(model, load_book(store, from_day_number(cut)), cuts, min_sample)[j]
+            fitted = later[j]
+            assert fitted is not None
+            assert alone is not None
+            assert np.array_equal(fitted.base.coef_, alone.base.coef_)
+            assert np.array_equal(fitted.base.intercept_, alone.base.intercept_)
+    assert not np.array_equal(later[0].base.coef_, later[1].base.coef_)  # they did learn different things

@@ -12,13 +12,13 @@ import scipy.sparse as sp
 from scipy import special
 
 from saleslead.forecast.backtest import calibration_table, crps
+from saleslead.forecast.calibrate import CELLS, PastPeriods, Stack, fit_stack, period_weights
 from saleslead.forecast.guard import verdict
 from saleslead.forecast.ledger import shrink
-from saleslead.forecast.model import Hazards, win_in_window
-from saleslead.forecast.outlook import period_weights
+from saleslead.forecast.model import Hazards, fiscal_quarter, win_in_window
 from saleslead.forecast.panel import day_number
 from saleslead.forecast.rollup import build_hierarchy, category_field
-from saleslead.forecast.simulate import Book, estimate_shock, simulate
+from saleslead.forecast.simulate import Book, Group, estimate_shock, simulate
 from saleslead.periods import Period
 from saleslead.settings import GuardThresholds
 from saleslead.store import Store
@@ -49,13 +49,14 @@ def test_crps_by_hand() -> None:
 
 def _shock_groups(
     intercept: float, slope: float, sd: float, groups: int = 40, deals: int = 300, skewed: bool = False
-) -> list[tuple[np.ndarray, np.ndarray]]:
+) -> list[Group]:
     rng = np.random.default_rng(5)
     out = []
     for _ in range(groups):
         p = np.clip(rng.beta(0.5, 3.0, deals), 0.002, 0.99) if skewed else rng.uniform(0.05, 0.8, deals)
         z = rng.normal(0.0, sd)
-        out.append((p, rng.random(deals) < special.expit(intercept + slope * special.logit(p) + z)))
+        won = rng.random(deals) < special.expit(intercept + slope * special.logit(p) + z)
+        out.append((p, won, np.zeros((deals, 1), dtype=np.int64)))
     return out
 
 
@@ -75,6 +76,75 @@ def test_shock_fit_finds_the_intercept_on_large_groups_of_small_probabilities() 
     shock = estimate_shock(_shock_groups(0.5, 1.15, 0.3, groups=27, deals=1_400, skewed=True))
     assert shock.intercept == pytest.approx(0.5, abs=0.12)
     assert shock.sd == pytest.approx(0.3, abs=0.1)
+
+
+def test_shock_fit_recovers_class_shifts_of_the_intercept() -> None:
+    rng = np.random.default_rng(3)
+    groups: list[Group] = []
+    shifts = np.asarray([0.0, 0.6, -0.3])
+    for _ in range(24):
+        p, c = rng.uniform(0.05, 0.8, 900), rng.integers(0, 3, 900)
+        eta = 0.2 + shifts[c] + 1.1 * special.logit(p) + rng.normal(0, 0.3)
+        groups.append((p, rng.random(900) < special.expit(eta), c[:, None]))
+    shock = estimate_shock(groups, classes=3)
+    assert [shock.intercept + d for d in shock.shift] == pytest.approx((0.2 + shifts).tolist(), abs=0.15)
+    p = np.full(3, 0.3)
+    calibrated = shock.calibrate(p, np.asarray([[0], [1], [2]]))
+    assert calibrated[1] > calibrated[0] > calibrated[2]  # each class read through its own intercept
+    assert shock.calibrate(p)[0] == pytest.approx(special.expit(shock.intercept + shock.slope * special.logit(0.3)))
+
+
+def test_fiscal_quarter() -> None:
+    days = np.asarray([day_number(date(2025, m, 15)) for m in (1, 2, 4, 12)])
+    assert fiscal_quarter(days, 1).tolist() == [0, 0, 1, 3]
+    assert fiscal_quarter(days, 2).tolist() == [3, 0, 0, 3]  # a year starting in February: Jan is its Q4
+
+
+def test_stack_matches_each_cells_blend_and_keeps_the_order_inside_it() -> None:
+    p = np.asarray([0.2, 0.6, 0.1, 0.3, 0.05])
+    amount = np.asarray([100.0, 50.0, 200.0, 80.0, 10.0])
+    cells = np.asarray([0, 0, 2, 2, 7])
+    rates = tuple(0.5 if i == 0 else 0.1 for i in range(len(CELLS)))
+    out = Stack(0.25, rates, 8).apply(p, cells, amount)
+    for cell in (0, 2, 7):
+        m = cells == cell
+        target = 0.25 * (p[m] @ amount[m]) + 0.75 * rates[cell] * amount[m].sum()
+        assert out[m] @ amount[m] == pytest.approx(target, rel=1e-6)
+    assert out[1] > out[0]  # one shift of the log-odds per cell: the ranking stays
+    assert out[3] > out[2]
+    assert np.array_equal(Stack(1.0, rates, 8).apply(p, cells, amount), p)  # the model alone
+
+
+def test_stack_weight_is_learned_out_of_sample() -> None:
+    rng = np.random.default_rng(2)
+
+    def replays(model_bias: float, shock_sd: float) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]]:
+        out = []
+        for period in range(8):
+            cells = rng.integers(0, 4, 400)
+            truth = np.asarray([0.6, 0.3, 0.1, 0.05])[cells] * np.exp(rng.normal(0, shock_sd))  # good or bad periods
+            won = rng.random(400) < truth
+            amount = rng.lognormal(10, 0.5, 400)
+            out.append((np.clip(truth * model_bias, 0, 1), won, amount, cells, period))
+        return out
+
+    biased = fit_stack(replays(0.5, 0.05))  # a model at half the truth: the category rates do better
+    assert biased.model_weight <= 0.2
+    assert biased.rates[0] == pytest.approx(0.6, rel=0.25)
+    assert biased.periods == 8
+    exact = fit_stack(replays(1.0, 0.3))  # the true probabilities know the period; the rates do not
+    assert exact.model_weight >= 0.6
+    assert fit_stack(replays(0.5, 0.05)[:2]).model_weight == 1.0  # two periods: nothing learned, the model alone
+
+
+def test_past_period_models_serve_only_later_points_of_the_same_period() -> None:
+    q3, q4 = Period.parse("2025-Q3"), Period.parse("2025-Q4")
+    start = day_number(q3.start)
+    past = PastPeriods(q3, cut_offset=14 - 7, periods=[], models=[])  # fit for a forecast 14 days in
+    assert past.serves(start + 14, q3)
+    assert past.serves(start + 35, q3)  # later: the models are staler, never ahead of the replayed days
+    assert not past.serves(start + 13, q3)  # earlier: they would have seen the first replayed week
+    assert not past.serves(start + 35, q4)
 
 
 def test_simulation_is_seeded_and_rolls_up() -> None:

@@ -17,12 +17,12 @@ import numpy.typing as npt
 
 from saleslead.context import Progress
 from saleslead.errors import InputError, InsufficientDataError
+from saleslead.forecast.calibrate import PastPeriods, calibrate, past_periods
 from saleslead.forecast.model import DealModel, fit_deal_model
-from saleslead.forecast.outlook import period_shock, run_outlook
+from saleslead.forecast.outlook import run_outlook
 from saleslead.forecast.panel import DealBook, day_number, load_book
 from saleslead.forecast.rollup import category_field
 from saleslead.forecast.schemas import BacktestPoint, BacktestRequest, BacktestResult
-from saleslead.forecast.simulate import Shock
 from saleslead.periods import Period, week_index
 from saleslead.settings import Settings
 from saleslead.store import Store
@@ -125,25 +125,24 @@ def run_backtest(
     deal_y: list[npt.NDArray[np.bool_]] = []
     deal_stage: list[Floats] = []
     model: DealModel | None = None
-    shock: Shock | None = None
-    shock_period: Period | None = None
+    past: PastPeriods | None = None
     for i, as_of in enumerate(dates):
         d = day_number(as_of)
         period = Period.quarter_of(as_of, fsm)
-        if model is None or i % request.refit_weeks == 0:
+        refit = model is None or i % request.refit_weeks == 0
+        if model is None or refit:
             model = fit_deal_model(book, d, fsm, settings.min_sample)
-            shock = None
-        if shock is None or shock_period != period:
-            shock = period_shock(model, book, d, period)
-            shock_period = period
-        o = run_outlook(store, settings, period, as_of, request.scenarios, None, book, model, shock)
+        if past is None or refit or not past.serves(d, period):
+            past = past_periods(model, book, d, period, settings.min_sample)  # as stale as the model, no more
+        calibration = calibrate(book, d, period, past)
+        o = run_outlook(store, settings, period, as_of, request.scenarios, None, book, model, calibration)
         end_state = book.states_at(day_number(period.last_day))
         start, end = day_number(period.start), day_number(period.end)
         won_mask = end_state.is_won & (end_state.close_day >= start) & (end_state.close_day < end)
         actual = float(end_state.amount[won_mask].sum())
         won_ids = np.zeros(book.size, dtype=bool)
         won_ids[end_state.deal[won_mask]] = True
-        deal_p.append(o.p)
+        deal_p.append(o.p_won)
         deal_y.append(won_ids[o.open.deal])
         closing = (o.open.close_day >= start) & (o.open.close_day < end)
         deal_stage.append(np.nan_to_num(book.stage_probability[o.open.stage]) / 100.0 * closing)

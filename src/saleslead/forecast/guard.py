@@ -53,11 +53,12 @@ def check_call(o: Outlook, node: str, amount: float, category: str, version: int
     values = scenarios.astype(np.float64)
     p = float(np.mean(values >= amount)) if len(values) else 0.0
     q = np.quantile(values, [0.1, 0.5, 0.9]) if len(values) else np.zeros(3)
-    expected_open = float((o.p[mask] * o.open.amount[mask]).sum())
+    p_won = o.p_won
+    expected_open = float((p_won[mask] * o.open.amount[mask]).sum())
     new_expected = max(0.0, float(values.mean()) - closed - expected_open)
     gap = amount - closed - new_expected
     rows = np.flatnonzero(mask)
-    rows = rows[np.argsort(-o.p[rows], kind="stable")]
+    rows = rows[np.argsort(-p_won[rows], kind="stable")]
     needed: list[int] = []
     covered = 0.0
     for r in rows:

@@ -4,20 +4,21 @@ Training rows are *landmark* deal-weeks: at weekly origins ``s`` before the as-o
 deal as it stood at the end of ``s`` (:meth:`DealBook.states_at`), followed for lead weeks
 ``k = 1, 2, …`` while it is still open and while the week's outcome is already known at the as-of date.
 The outcome of a row is what the deal did in week ``k`` after the origin: won, lost, or still open.
-A multinomial logistic regression (scikit-learn) on one-hot feature groups gives the weekly hazards
-``h_won(k | x)`` and ``h_lost(k | x)``; then
+A multinomial logistic regression (scikit-learn) on one-hot feature groups and pairwise interactions
+(:data:`INTERACTIONS`) gives the weekly hazards ``h_won(k | x)`` and ``h_lost(k | x)``; then
 
     P(won in period) = Σ_k S(k-1) · h_won(k) · overlap(week k, period),   S(k) = S(k-1) · (1 - h_won - h_lost).
 
-Calibration: the model is first fit on the earlier 75 % of origins; a second multinomial regression
-on its two log-odds (Platt / vector scaling) is fit on the later 25 %; the final model is refit on
-every origin and read through that calibration map. Nothing after the as-of date is seen.
+Nothing after the as-of date is seen. The hazards are read as fit: the window probability is calibrated
+out of sample in :mod:`saleslead.forecast.calibrate`, with the models :func:`walk_forward` fits as of
+earlier days.
 """
 
 from __future__ import annotations
 
+import copy
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -28,7 +29,16 @@ from sklearn.linear_model import LogisticRegression
 from saleslead.errors import InsufficientDataError
 from saleslead.forecast.panel import DealBook, States, quarter_end_days
 
-__all__ = ["DealModel", "FitReport", "Hazards", "LeadRows", "fit_deal_model", "lead_rows"]
+__all__ = [
+    "DealModel",
+    "FitReport",
+    "Hazards",
+    "LeadRows",
+    "fiscal_quarter",
+    "fit_deal_model",
+    "lead_rows",
+    "walk_forward",
+]
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
@@ -40,7 +50,10 @@ _TENURE_EDGES = np.asarray([90.0, 180.0, 365.0])
 _CLOSE_EDGES = np.asarray([-28.0, -7.0, 0.0, 7.0, 21.0, 49.0, 91.0])
 _QUARTER_EDGES = np.asarray([7.0, 14.0, 35.0, 70.0])
 _PUSH_CAP = 3
-GROUPS = (
+_RATIO_EDGES = np.asarray([0.5, 1.0, 2.0, 4.0, 8.0])  # a deal's stay or silence over its segment's typical
+_LEAD_EDGES = np.asarray([2, 3, 5, 9])  # lead weeks 1, 2, 3–4, 5–8, 9+ (for interactions)
+#: One-hot feature groups; ``lead_weeks`` (the coarse lead) only enters through the interactions.
+FEATURES = (
     "stage",
     "days_in_stage",
     "age",
@@ -54,7 +67,22 @@ GROUPS = (
     "lead_week",
     "weeks_to_quarter_end",
     "close_date",
+    "fiscal_quarter",
+    "days_in_stage_vs_typical",
+    "days_since_activity_vs_typical",
 )
+#: Pairs whose every combination is a one-hot group of its own (the logit is otherwise additive).
+INTERACTIONS = (
+    ("stage", "lead_weeks"),
+    ("forecast_category", "close_date"),
+    ("fiscal_quarter", "weeks_to_quarter_end"),
+    ("stage", "weeks_to_quarter_end"),
+    ("lead_weeks", "weeks_to_quarter_end"),
+    ("segment", "lead_weeks"),
+    ("stage", "days_since_activity_vs_typical"),
+    ("segment", "stage"),
+)
+GROUPS = FEATURES + tuple(f"{a} × {b}" for a, b in INTERACTIONS)
 
 
 @dataclass(frozen=True)
@@ -118,47 +146,72 @@ class Encoder:
     amount_edges: Floats
     activity_edges: Floats
     fiscal_start_month: int
+    typical_stay: Floats  # (segments, stages): median days in stage of the training deals
+    typical_quiet: Floats  # (segments,): median days since activity of the training deals
+
+    @property
+    def levels(self) -> dict[str, int]:
+        """How many codes each feature takes."""
+        ratio = len(_RATIO_EDGES) + 1
+        return {
+            "stage": self.n_stages,
+            "days_in_stage": len(self.stage_edges) + 1,
+            "age": len(self.age_edges) + 1,
+            "pushes": _PUSH_CAP + 1,
+            "amount": len(self.amount_edges) + 1,
+            "segment": self.n_segments,
+            "channel": self.n_channels,
+            "forecast_category": self.n_categories,
+            "owner_tenure": len(_TENURE_EDGES) + 2,
+            "days_since_activity": len(self.activity_edges) + 1,
+            "lead_week": HORIZON_WEEKS,
+            "lead_weeks": len(_LEAD_EDGES) + 1,
+            "weeks_to_quarter_end": len(_QUARTER_EDGES) + 1,
+            "close_date": len(_CLOSE_EDGES) + 2,
+            "fiscal_quarter": 4,
+            "days_in_stage_vs_typical": ratio,
+            "days_since_activity_vs_typical": ratio,
+        }
+
+    def features(self, book: DealBook, st: States, lead: Ints) -> dict[str, Ints]:
+        """Every feature's codes (the time-varying ones for lead week ``lead``)."""
+        week_start = st.day + 1 + 7 * (lead - 1)
+        tenure = book.owner_tenure(st.owner, 0) + st.day
+        quarter_end = quarter_end_days(week_start, self.fiscal_start_month)
+        segment = book.segment[st.deal]
+        quiet = np.clip(st.days_since_activity, 0, 10_000)
+        close = np.searchsorted(_CLOSE_EDGES, (st.close_day - week_start).astype(np.float64))
+        stay = np.maximum(st.days_in_stage, 0)
+        return {
+            "stage": st.stage,
+            "days_in_stage": np.searchsorted(self.stage_edges, np.log1p(stay)),
+            "age": np.searchsorted(self.age_edges, np.log1p(np.maximum(st.age_days, 0))),
+            "pushes": np.minimum(st.pushes, _PUSH_CAP),
+            "amount": np.searchsorted(self.amount_edges, np.log1p(np.maximum(st.amount, 0.0))),
+            "segment": segment,
+            "channel": book.channel[st.deal],
+            "forecast_category": st.forecast_category,
+            "owner_tenure": np.where(np.isnan(tenure), len(_TENURE_EDGES) + 1, np.searchsorted(_TENURE_EDGES, tenure)),
+            "days_since_activity": np.searchsorted(self.activity_edges, np.log1p(quiet)),
+            "lead_week": np.minimum(lead, HORIZON_WEEKS) - 1,
+            "lead_weeks": np.searchsorted(_LEAD_EDGES, lead),
+            "weeks_to_quarter_end": np.searchsorted(_QUARTER_EDGES, quarter_end - week_start),
+            "close_date": np.where(st.close_day < -900_000, len(_CLOSE_EDGES) + 1, close),
+            "fiscal_quarter": fiscal_quarter(quarter_end - 1, self.fiscal_start_month),
+            "days_in_stage_vs_typical": np.searchsorted(_RATIO_EDGES, stay / self.typical_stay[segment, st.stage]),
+            "days_since_activity_vs_typical": np.searchsorted(_RATIO_EDGES, quiet / self.typical_quiet[segment]),
+        }
 
     @property
     def sizes(self) -> list[int]:
-        return [
-            self.n_stages,
-            len(self.stage_edges) + 1,
-            len(self.age_edges) + 1,
-            _PUSH_CAP + 1,
-            len(self.amount_edges) + 1,
-            self.n_segments,
-            self.n_channels,
-            self.n_categories,
-            len(_TENURE_EDGES) + 2,
-            len(self.activity_edges) + 1,
-            HORIZON_WEEKS,
-            len(_QUARTER_EDGES) + 1,
-            len(_CLOSE_EDGES) + 2,
-        ]
+        n = self.levels
+        return [n[name] for name in FEATURES] + [n[a] * n[b] for a, b in INTERACTIONS]
 
     def codes(self, book: DealBook, st: States, lead: Ints) -> list[Ints]:
-        week_start = st.day + 1 + 7 * (lead - 1)
-        tenure = book.owner_tenure(st.owner, 0) + st.day
-        tenure_code = np.where(np.isnan(tenure), len(_TENURE_EDGES) + 1, np.searchsorted(_TENURE_EDGES, tenure))
-        to_quarter_end = quarter_end_days(week_start, self.fiscal_start_month) - week_start
-        to_close = (st.close_day - week_start).astype(np.float64)
-        close_code = np.where(st.close_day < -900_000, len(_CLOSE_EDGES) + 1, np.searchsorted(_CLOSE_EDGES, to_close))
-        return [
-            st.stage,
-            np.searchsorted(self.stage_edges, np.log1p(np.maximum(st.days_in_stage, 0))),
-            np.searchsorted(self.age_edges, np.log1p(np.maximum(st.age_days, 0))),
-            np.minimum(st.pushes, _PUSH_CAP),
-            np.searchsorted(self.amount_edges, np.log1p(np.maximum(st.amount, 0.0))),
-            book.segment[st.deal],
-            book.channel[st.deal],
-            st.forecast_category,
-            tenure_code.astype(np.int64),
-            np.searchsorted(self.activity_edges, np.log1p(np.clip(st.days_since_activity, 0, 10_000))),
-            np.minimum(lead, HORIZON_WEEKS) - 1,
-            np.searchsorted(_QUARTER_EDGES, to_quarter_end),
-            close_code.astype(np.int64),
-        ]
+        """One code per group of :data:`GROUPS` and row."""
+        n = self.levels
+        f = {k: np.minimum(np.asarray(v, dtype=np.int64), n[k] - 1) for k, v in self.features(book, st, lead).items()}
+        return [f[name] for name in FEATURES] + [f[a] * n[b] + f[b] for a, b in INTERACTIONS]
 
     def design(self, codes: list[Ints]) -> sp.csr_matrix:
         sizes = self.sizes
@@ -167,6 +220,25 @@ class Encoder:
         cols = np.stack([np.minimum(c, s - 1) + o for c, s, o in zip(codes, sizes, offsets, strict=True)], axis=1)
         g = len(sizes)
         return sp.csr_matrix((np.ones(n * g), cols.ravel(), np.arange(0, n * g + 1, g)), shape=(n, int(sum(sizes))))
+
+
+def fiscal_quarter(days: Ints, fiscal_start_month: int) -> Ints:
+    """0..3: the fiscal quarter of the year each day number falls in (seasonality: Q4 strong, Q1 soft)."""
+    months = np.asarray(days, dtype="datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    return np.asarray(((months - (fiscal_start_month - 1)) % 12) // 3, dtype=np.int64)
+
+
+def _typical(segment: Ints, key: Ints, days: Ints, use: npt.NDArray[np.bool_], shape: tuple[int, int]) -> Floats:
+    """``shape`` = (segments, keys): median of ``days`` over the rows in ``use`` (at least 1 day; the overall
+    median where a cell has fewer than 20 rows)."""
+    overall = max(float(np.median(days[use])) if use.any() else 1.0, 1.0)
+    out = np.full(shape, overall)
+    for g in range(shape[0]):
+        for k in range(shape[1]):
+            cell = use & (segment == g) & (key == k)
+            if np.count_nonzero(cell) >= 20:
+                out[g, k] = max(float(np.median(days[cell])), 1.0)
+    return out
 
 
 def _edges(values: Floats, bins: int) -> Floats:
@@ -183,7 +255,7 @@ class FitReport:
     last_origin: int
     events_won: int
     events_lost: int
-    calibration_rows: int
+    sample_rate: float  # share of the deals at each origin kept as training rows
 
 
 @dataclass(frozen=True)
@@ -196,7 +268,6 @@ class Hazards:
 class DealModel:
     encoder: Encoder
     base: LogisticRegression
-    calibrator: LogisticRegression
     report: FitReport
     mean_effect: list[Floats]  # per group: training mean of the won-vs-open effect
 
@@ -205,13 +276,11 @@ class DealModel:
         n = len(st)
         won = np.zeros((n, weeks))
         lost = np.zeros((n, weeks))
+        classes = [int(c) for c in self.base.classes_]
         for k in range(1, weeks + 1):
-            p = self._proba(self.encoder.design(self.encoder.codes(book, st, np.full(n, k, dtype=np.int64))))
-            won[:, k - 1], lost[:, k - 1] = p[:, 1], p[:, 2]
+            p = self.base.predict_proba(self.encoder.design(self.encoder.codes(book, st, np.full(n, k, np.int64))))
+            won[:, k - 1], lost[:, k - 1] = p[:, classes.index(1)], p[:, classes.index(2)]
         return Hazards(won, lost)
-
-    def _proba(self, x: sp.csr_matrix) -> Floats:
-        return _calibrated(self.base, self.calibrator, x)
 
     def effects(self, book: DealBook, st: States) -> Floats:
         """(deals, groups): each group's push on the weekly log-odds of winning vs staying open, at lead 1,
@@ -233,36 +302,34 @@ def _won_vs_open(model: LogisticRegression) -> Floats:
     return np.asarray(coef[classes.index(1)] - coef[classes.index(0)], dtype=np.float64)
 
 
-def _logits(model: LogisticRegression, x: sp.csr_matrix) -> Floats:
-    p = np.clip(model.predict_proba(x), 1e-12, 1.0)
-    classes = list(model.classes_)
-    base = np.log(p[:, classes.index(0)])
-    return np.stack([np.log(p[:, classes.index(c)]) - base for c in (1, 2)], axis=1)
+def _regression(warm_from: LogisticRegression | None = None) -> LogisticRegression:
+    if warm_from is None:
+        return LogisticRegression(C=1.0, max_iter=300, tol=1e-4)
+    model = copy.deepcopy(warm_from)  # starts where a model that saw less data stopped
+    model.set_params(warm_start=True)
+    return model
 
 
-def _calibrated(base: LogisticRegression, calibrator: LogisticRegression, x: sp.csr_matrix) -> Floats:
-    p = calibrator.predict_proba(_logits(base, x))
-    out = np.zeros((x.shape[0], 3))
-    for i, c in enumerate(calibrator.classes_):
-        out[:, int(c)] = p[:, i]
-    return out
-
-
-def _regression(c: float) -> LogisticRegression:
-    return LogisticRegression(C=c, max_iter=300, tol=1e-4)
-
-
-def _fit(model: LogisticRegression, x: sp.csr_matrix | Floats, y: Ints) -> LogisticRegression:
+def _fit(model: LogisticRegression, x: sp.csr_matrix, y: Ints) -> LogisticRegression:
     # tol 1e-4 is ample for probabilities; a stopped optimiser is not an error worth failing a forecast over
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         return model.fit(x, y)
 
 
+def _origins(book: DealBook, until: int, weeks: int) -> list[int]:
+    """Weekly origins ``until − 7``, ``until − 14``, … (at most ``weeks``), oldest first, from 4 weeks of history."""
+    first = int(np.nanmin(book.first_seen)) if book.size else until
+    return [s for s in range(until - 7, until - 7 * (weeks + 1), -7) if s >= first + 28][::-1]
+
+
+def _enough(y: Ints, min_sample: int) -> bool:
+    return bool(np.count_nonzero(y == 1) >= min_sample and np.count_nonzero(y == 2) >= min_sample)
+
+
 def fit_deal_model(book: DealBook, as_of: int, fiscal_start_month: int, min_sample: int) -> DealModel:
     """Fit the hazard model on landmark rows from the :data:`TRAIN_WEEKS` weeks before ``as_of``."""
-    first = int(np.nanmin(book.first_seen)) if book.size else as_of
-    origins = [s for s in range(as_of - 7, as_of - 7 * (TRAIN_WEEKS + 1), -7) if s >= first + 28][::-1]
+    origins = _origins(book, as_of, TRAIN_WEEKS)
     if len(origins) < 8:
         raise InsufficientDataError(
             f"only {len(origins)} weekly origins of history before the as-of date; the model needs at least 8",
@@ -276,11 +343,15 @@ def fit_deal_model(book: DealBook, as_of: int, fiscal_start_month: int, min_samp
     rows = lead_rows(book, origins, as_of, rate)
     won_events = int(np.count_nonzero(rows.outcome == 1))
     lost_events = int(np.count_nonzero(rows.outcome == 2))
-    if won_events < min_sample or lost_events < min_sample:
+    if not _enough(rows.outcome, min_sample):
         raise InsufficientDataError(
             f"too few closed deals before the as-of date to learn from ({won_events} won, {lost_events} lost)"
         )
     st = rows.origin
+    # typical stay and silence per segment (and stage), over each (deal, origin) once: deal attributes known
+    # at the as-of date, no outcome
+    segment, first_week, n_seg = book.segment[st.deal], rows.lead == 1, len(book.segment_names)
+    quiet = np.clip(st.days_since_activity, 0, 10_000)
     encoder = Encoder(
         n_stages=len(book.stage_names),
         n_segments=len(book.segment_names),
@@ -289,40 +360,57 @@ def fit_deal_model(book: DealBook, as_of: int, fiscal_start_month: int, min_samp
         stage_edges=_edges(np.log1p(np.maximum(st.days_in_stage, 0)).astype(np.float64), 5),
         age_edges=_edges(np.log1p(np.maximum(st.age_days, 0)).astype(np.float64), 5),
         amount_edges=_edges(np.log1p(np.maximum(st.amount, 0.0)), 5),
-        activity_edges=_edges(np.log1p(np.clip(st.days_since_activity, 0, 10_000)).astype(np.float64), 5),
+        activity_edges=_edges(np.log1p(quiet).astype(np.float64), 5),
         fiscal_start_month=fiscal_start_month,
+        typical_stay=_typical(segment, st.stage, st.days_in_stage, first_week, (n_seg, len(book.stage_names))),
+        typical_quiet=_typical(segment, np.zeros(len(st), dtype=np.int64), quiet, first_week, (n_seg, 1))[:, 0],
     )
-    x = encoder.design(encoder.codes(book, st, rows.lead))
-    y = rows.outcome
-    cut = origins[int(len(origins) * 0.75)]
-    early = st.day < cut
-    # calibration rows: later origins, and only weeks that ended before as_of (true by construction)
-    late = ~early
-    calibrator = _regression(1e4)
-    if np.unique(y[early]).size == 3 and np.unique(y[late]).size == 3:
-        early_model = _fit(_regression(1.0), x[early], y[early])
-        _fit(calibrator, _logits(early_model, x[late]), y[late])
-    base = _fit(_regression(1.0), x, y)
-    if not hasattr(calibrator, "classes_"):
-        _fit(calibrator, _logits(base, x), y)  # too few late events: identity-like map on all rows
+    codes = encoder.codes(book, st, rows.lead)
+    base = _fit(_regression(), encoder.design(codes), rows.outcome)
     delta = _won_vs_open(base)
     mean_effect: list[Floats] = []
-    codes = encoder.codes(book, st, rows.lead)
     offset = 0
     for c, size in zip(codes, encoder.sizes, strict=True):
         mean_effect.append(np.asarray(np.mean(delta[offset : offset + size][np.minimum(c, size - 1)])))
         offset += size
     report = FitReport(
-        rows=len(y),
+        rows=len(rows.outcome),
         deals=int(np.unique(st.deal).size),
         origins=len(origins),
         first_origin=origins[0],
         last_origin=origins[-1],
         events_won=won_events,
         events_lost=lost_events,
-        calibration_rows=int(np.count_nonzero(late)),
+        sample_rate=rate,
     )
-    return DealModel(encoder, base, calibrator, report, mean_effect)
+    return DealModel(encoder, base, report, mean_effect)
+
+
+def walk_forward(model: DealModel, book: DealBook, cuts: list[int], min_sample: int) -> list[DealModel | None]:
+    """The model as it would have been fit at the end of each day in ``cuts`` (ascending): the same encoder
+    (bins and typical stays from ``model``'s training rows — deal attributes, no outcome) and row sampling, on
+    the :data:`TRAIN_WEEKS` weeks of origins before the cut and only the weeks that had ended by it — so it
+    has seen no outcome after the cut (out of sample for what follows). ``None`` where the history before a
+    cut is too thin. Each fit starts from the previous (earlier) one."""
+    if not cuts:
+        return []
+    origins = _origins(book, max(cuts), TRAIN_WEEKS + (max(cuts) - min(cuts)) // 7 + 1)
+    if not origins:
+        return [None] * len(cuts)
+    rows = lead_rows(book, origins, max(cuts), model.report.sample_rate)
+    x = model.encoder.design(model.encoder.codes(book, rows.origin, rows.lead))
+    ends = rows.origin.day + 7 * rows.lead
+    out: list[DealModel | None] = []
+    previous: LogisticRegression | None = None
+    for cut in cuts:
+        keep = (ends <= cut) & (rows.origin.day > cut - 7 * (TRAIN_WEEKS + 1))
+        y = rows.outcome[keep]
+        if np.unique(rows.origin.day[keep]).size < 8 or not _enough(y, min_sample) or np.unique(y).size < 3:
+            out.append(None)
+            continue
+        previous = _fit(_regression(previous), x[keep], y)
+        out.append(replace(model, base=previous))
+    return out
 
 
 def win_in_window(h: Hazards, week_weight: Floats) -> Floats:

@@ -15,7 +15,17 @@ import numpy.typing as npt
 from saleslead.context import Progress
 from saleslead.errors import InsufficientDataError
 from saleslead.evidence import Evidence
-from saleslead.forecast.model import GROUPS, DealModel, fit_deal_model, win_in_window
+from saleslead.forecast.calibrate import (
+    CELLS,
+    Calibration,
+    calibrate,
+    category_cells,
+    past_periods,
+    shift_classes,
+    win_probabilities,
+    won_in,
+)
+from saleslead.forecast.model import FEATURES, GROUPS, INTERACTIONS, DealModel, fiscal_quarter, fit_deal_model
 from saleslead.forecast.panel import DealBook, States, day_number, from_day_number, load_book, quarter_end_days
 from saleslead.forecast.rollup import Hierarchy, build_hierarchy, category_field
 from saleslead.forecast.runrate import NewPipeline, new_pipeline_run_rate
@@ -28,63 +38,15 @@ from saleslead.forecast.schemas import (
     Outcome,
     SegmentForecast,
 )
-from saleslead.forecast.simulate import Book, Shock, Simulation, estimate_shock, simulate
+from saleslead.forecast.simulate import Book, Shock, Simulation, simulate
 from saleslead.periods import Period
 from saleslead.settings import Settings
 from saleslead.store import Store
 
-__all__ = ["Outlook", "forecast_result", "period_shock", "period_weights", "run_outlook", "win_probabilities"]
+__all__ = ["Outlook", "forecast_result", "run_outlook"]
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
-SHOCK_QUARTERS = 8
-SHOCK_OFFSETS = (0, 21, 42, 63)
-
-
-def period_weights(as_of: int, period: Period) -> Floats:
-    """Share of each lead week (from the end of ``as_of``) that falls inside the period."""
-    start, end = day_number(period.start), day_number(period.end)
-    weeks = max(0, -(-(end - (as_of + 1)) // 7))
-    lo = as_of + 1 + 7 * np.arange(weeks)
-    overlap = np.clip(np.minimum(lo + 7, end) - np.maximum(lo, start), 0, 7)
-    return np.asarray(overlap / 7.0, dtype=np.float64)
-
-
-def win_probabilities(model: DealModel, book: DealBook, st: States, period: Period) -> Floats:
-    """P(won inside ``period``) for deals open in ``st`` (all at the same day)."""
-    if not len(st):
-        return np.zeros(0)
-    weights = period_weights(int(st.day[0]), period)
-    if not len(weights):
-        return np.zeros(len(st))
-    return win_in_window(model.hazards(book, st, len(weights)), weights)
-
-
-def _won_in(st: States, period: Period) -> npt.NDArray[np.bool_]:
-    start, end = day_number(period.start), day_number(period.end)
-    return st.is_won & (st.close_day >= start) & (st.close_day < end)
-
-
-def period_shock(model: DealModel, book: DealBook, as_of: int, period: Period, floor: float = 0.05) -> Shock:
-    """Random-intercept fit on the last :data:`SHOCK_QUARTERS` finished periods, at a few origins in each."""
-    groups: list[tuple[Floats, npt.NDArray[np.bool_]]] = []
-    now = book.states_at(as_of)
-    used = 0
-    for step in range(1, 4 * SHOCK_QUARTERS + 1):
-        q = period.shift(-step)
-        if day_number(q.end) > as_of + 1:
-            continue
-        if used >= SHOCK_QUARTERS:
-            break
-        used += 1
-        won = np.zeros(book.size, dtype=bool)
-        won[now.deal[_won_in(now, q)]] = True
-        for offset in SHOCK_OFFSETS:
-            st = book.states_at(day_number(q.start) + offset - 1)
-            st = st.take(~st.is_closed)
-            if len(st):
-                groups.append((win_probabilities(model, book, st, q), won[st.deal]))
-    return estimate_shock(groups, floor)
 
 
 @dataclass(frozen=True)
@@ -101,8 +63,17 @@ class Outlook:
     hierarchy: Hierarchy
     owners: list[str]
     new: NewPipeline
-    shock: Shock
+    calibration: Calibration
     sim: Simulation
+
+    @property
+    def shock(self) -> Shock:
+        return self.calibration.shock
+
+    @property
+    def p_won(self) -> Floats:
+        """Each open deal's P(won in the period), averaged over the period shock (``p`` is at shock 0)."""
+        return np.asarray(self.sim.won, dtype=np.float64)
 
 
 def run_outlook(
@@ -114,7 +85,7 @@ def run_outlook(
     progress: Progress | None = None,
     book: DealBook | None = None,
     model: DealModel | None = None,
-    shock: Shock | None = None,
+    calibration: Calibration | None = None,
 ) -> Outlook:
     """Forecast ``period`` as of the end of ``as_of`` (a ``book`` loaded later is cut at ``as_of`` here)."""
     d = day_number(as_of)
@@ -124,9 +95,11 @@ def run_outlook(
     model = model or fit_deal_model(book, d, settings.fiscal_start_month, settings.min_sample)
     now = book.states_at(d)
     open_ = now.take(~now.is_closed)
-    shock = shock or period_shock(model, book, d, period)
-    p = shock.calibrate(win_probabilities(model, book, open_, period))
-    closed = now.take(_won_in(now, period))
+    calibration = calibration or calibrate(book, d, period, past_periods(model, book, d, period, settings.min_sample))
+    shock = calibration.shock
+    p = shock.calibrate(win_probabilities(model, book, open_, period), shift_classes(book, open_))
+    p = calibration.stack.apply(p, category_cells(book, open_, period), open_.amount)
+    closed = now.take(won_in(now, period))
     new = new_pipeline_run_rate(book, period, d)
     owner_codes = np.unique(np.concatenate([open_.owner, closed.owner]))
     owners = [book.owners[int(o)] for o in owner_codes]
@@ -156,7 +129,7 @@ def run_outlook(
         rollup=hierarchy.rollup,
     )
     sim = simulate(sim_book, shock.sd, scenarios or settings.scenarios, settings.seed, n_seg, progress)
-    return Outlook(period, as_of, book, model, open_, p, closed, hierarchy, owners, new, shock, sim)
+    return Outlook(period, as_of, book, model, open_, p, closed, hierarchy, owners, new, calibration, sim)
 
 
 def _outcome(values: npt.NDArray[np.float32], closed_won: float) -> dict[str, float]:
@@ -194,6 +167,7 @@ def deal_forecasts(o: Outlook, rows: Ints | None = None) -> list[DealForecast]:
     st = o.open.take(pick)
     effects = o.model.effects(o.book, st)
     labels = _factor_values(o.book, st, o.model)
+    p_won = o.p_won
     out: list[DealForecast] = []
     for i in range(len(st)):
         top = np.argsort(-np.abs(effects[i]))[:5]
@@ -207,8 +181,8 @@ def deal_forecasts(o: Outlook, rows: Ints | None = None) -> list[DealForecast]:
                 amount=float(st.amount[i]),
                 close_date=from_day_number(close) if close > -900_000 else None,
                 forecast_category=o.book.categories[int(st.forecast_category[i])],
-                p_win_in_period=round(float(o.p[pick[i]]), 4),
-                expected_amount=round(float(o.p[pick[i]] * st.amount[i]), 2),
+                p_win_in_period=round(float(p_won[pick[i]]), 4),
+                expected_amount=round(float(p_won[pick[i]] * st.amount[i]), 2),
                 factors=[
                     Factor(factor=GROUPS[g], value=labels[g][i], effect=round(float(effects[i, g]), 3)) for g in top
                 ],
@@ -218,23 +192,32 @@ def deal_forecasts(o: Outlook, rows: Ints | None = None) -> list[DealForecast]:
 
 
 def _factor_values(book: DealBook, st: States, model: DealModel) -> list[list[str]]:
-    close = [str(from_day_number(int(c))) if c > -900_000 else "none" for c in st.close_day]
+    """What each feature group reads for each deal (at lead week 1), as text."""
+    fsm = model.encoder.fiscal_start_month
     tenure = book.owner_tenure(st.owner, 0) + st.day
-    return [
-        [book.stage_names[int(s)] for s in st.stage],
-        [f"{int(v)} days" for v in st.days_in_stage],
-        [f"{int(v)} days" for v in st.age_days],
-        [str(int(v)) for v in st.pushes],
-        [f"{v:,.0f}" for v in st.amount],
-        [book.segment_names[int(book.segment[d])] for d in st.deal],
-        [book.channel_names[int(book.channel[d])] for d in st.deal],
-        [book.categories[int(c)] for c in st.forecast_category],
-        ["unknown" if np.isnan(t) else f"{int(t)} days" for t in tenure],
-        [f"{int(v)} days" if v < 10_000 else "never" for v in st.days_since_activity],
-        ["week 1"] * len(st),
-        [f"{int(v)} days" for v in quarter_end_days(st.day + 1, model.encoder.fiscal_start_month) - st.day - 1],
-        close,
-    ]
+    stay = [f"{int(v)} days" for v in st.days_in_stage]
+    quiet = [f"{int(v)} days" if v < 10_000 else "never" for v in st.days_since_activity]
+    labels: dict[str, list[str]] = {
+        "stage": [book.stage_names[int(s)] for s in st.stage],
+        "days_in_stage": stay,
+        "age": [f"{int(v)} days" for v in st.age_days],
+        "pushes": [str(int(v)) for v in st.pushes],
+        "amount": [f"{v:,.0f}" for v in st.amount],
+        "segment": [book.segment_names[int(book.segment[d])] for d in st.deal],
+        "channel": [book.channel_names[int(book.channel[d])] for d in st.deal],
+        "forecast_category": [book.categories[int(c)] for c in st.forecast_category],
+        "owner_tenure": ["unknown" if np.isnan(t) else f"{int(t)} days" for t in tenure],
+        "days_since_activity": quiet,
+        "lead_week": ["week 1"] * len(st),
+        "lead_weeks": ["week 1"] * len(st),
+        "weeks_to_quarter_end": [f"{int(v)} days" for v in quarter_end_days(st.day + 1, fsm) - st.day - 1],
+        "close_date": [str(from_day_number(int(c))) if c > -900_000 else "none" for c in st.close_day],
+        "fiscal_quarter": [f"Q{int(q) + 1}" for q in fiscal_quarter(st.day + 1, fsm)],
+        "days_in_stage_vs_typical": stay,
+        "days_since_activity_vs_typical": quiet,
+    }
+    pairs = [[f"{x}, {y}" for x, y in zip(labels[a], labels[b], strict=True)] for a, b in INTERACTIONS]
+    return [labels[name] for name in FEATURES] + pairs
 
 
 def _path(h: Hierarchy, i: int) -> list[str]:
@@ -291,19 +274,26 @@ def forecast_result(o: Outlook, settings: Settings, by: str | None, with_deals: 
         for s, name in enumerate(o.book.segment_names)
     ]
     r = o.model.report
+    stack = o.calibration.stack
+    shifts = o.shock.shift
     method = ForecastMethod(
-        name="landmark competing-risks hazard + period-shock Monte Carlo",
+        name="landmark competing-risks hazard, out-of-sample window calibration and category stack + period-shock "
+        "Monte Carlo",
         description=(
             "Weekly won/lost/open hazards from a multinomial logistic regression on deal-weeks before the as-of "
-            "date, calibrated on the later quarter of those origins; P(won in period) compounds the hazards over "
-            "the weeks left. Scenarios share one period shock on the log-odds (sd by maximum likelihood on past "
-            "periods) and add new pipeline created and won inside the period at the measured run-rate."
+            "date; P(won in period) compounds the hazards over the weeks left. The last periods, replayed at the "
+            "same point with the model as it was fit then, calibrate that probability, weigh it against the "
+            "CRM categories' win rates, and give the period shock's sd. Scenarios share one period shock on the "
+            "log-odds and add new pipeline created and won inside the period at the measured run-rate."
         ),
         evidence=Evidence(
-            method="maximum likelihood (multinomial logistic) + Gauss-Hermite random-intercept shock",
+            method="maximum likelihood (multinomial logistic) + Gauss-Hermite random-intercept shock, out of sample",
             sample_size=r.events_won + r.events_lost,
-            thin=min(r.events_won, r.events_lost) < settings.min_sample or o.shock.groups < 8,
-            note=f"{o.shock.groups} past period origins for the shock; {len(o.new.periods)} periods for new pipeline",
+            thin=min(r.events_won, r.events_lost) < settings.min_sample or stack.periods < 8,
+            note=(
+                f"{stack.periods} past periods ({o.shock.groups} origins) for the calibration, stack and shock; "
+                f"{len(o.new.periods)} periods for new pipeline"
+            ),
         ),
         training_rows=r.rows,
         training_deals=r.deals,
@@ -312,10 +302,14 @@ def forecast_result(o: Outlook, settings: Settings, by: str | None, with_deals: 
         training_to=from_day_number(r.last_origin),
         won_events=r.events_won,
         lost_events=r.events_lost,
-        calibration_rows=r.calibration_rows,
+        calibration_rows=o.shock.deals,
         shock_sd=round(o.shock.sd, 4),
         window_intercept=round(o.shock.intercept, 4),
         window_slope=round(o.shock.slope, 4),
+        window_segment_shifts={name: round(v, 4) for name, v in zip(o.book.segment_names, shifts, strict=False)},
+        model_weight=stack.model_weight,
+        category_rates={cell: round(r, 4) for cell, r in zip(CELLS, stack.rates, strict=False)},
+        calibration_periods=stack.periods,
         shock_groups=o.shock.groups,
         shock_floor_used=o.shock.floor_used,
         new_pipeline_periods=o.new.periods,

@@ -112,6 +112,10 @@ class ForecastMethod(_Frozen):
     shock_sd: float
     window_intercept: float
     window_slope: float
+    window_segment_shifts: dict[str, float]
+    model_weight: float  # of the deal model against the category rates (the category stack)
+    category_rates: dict[str, float]  # amount won / amount open per category cell, over the past periods
+    calibration_periods: int
     shock_groups: int
     shock_floor_used: bool
     new_pipeline_periods: list[str]

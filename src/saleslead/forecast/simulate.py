@@ -19,11 +19,15 @@ from scipy import optimize, special
 
 from saleslead.context import Progress
 
-__all__ = ["SHOCK_LEVELS", "Book", "Shock", "Simulation", "estimate_shock", "simulate"]
+__all__ = ["SHOCK_LEVELS", "Book", "Group", "Shock", "Simulation", "estimate_shock", "simulate"]
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
 SHOCK_LEVELS = 256
+SHIFT_PRIOR_SD = 0.5  # prior sd of a class's shift of the window-calibration intercept
+#: One calibration group: P(won in the window) per deal, whether it won, and its classes: (deals, m) indices
+#: into one vector of intercept shifts (the deal's segment).
+Group = tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_], npt.NDArray[np.int64]]
 _CHUNK_CELLS = 8_000_000  # scenario × deal cells per chunk (≈ 60 MB of working arrays)
 
 
@@ -31,7 +35,8 @@ _CHUNK_CELLS = 8_000_000  # scenario × deal cells per chunk (≈ 60 MB of worki
 class Shock:
     """The period-level shock on the log-odds and the window calibration fitted with it.
 
-    Calibrated probability: ``sigmoid(intercept + slope · logit p)``; shock ``z ~ N(0, sd²)`` on top.
+    Calibrated probability: ``sigmoid(intercept + Σ_c shift[c] + slope · logit p)`` over the deal's classes
+    ``c`` (its segment); shock ``z ~ N(0, sd²)`` on top.
     """
 
     sd: float
@@ -40,10 +45,15 @@ class Shock:
     groups: int
     deals: int
     floor_used: bool
+    shift: tuple[float, ...] = ()  # per class, shrunk toward 0 (normal prior, sd SHIFT_PRIOR_SD)
 
-    def calibrate(self, p: Floats) -> Floats:
+    def calibrate(self, p: Floats, classes: Ints | None = None) -> Floats:
+        """``classes``: (deals, m) indices into :attr:`shift` (or none: the common intercept only)."""
         lg = special.logit(np.clip(p, 1e-6, 1 - 1e-6))
-        return np.asarray(special.expit(self.intercept + self.slope * lg), dtype=np.float64)
+        eta = self.intercept + self.slope * lg
+        if classes is not None and self.shift:
+            eta = eta + np.asarray(self.shift)[np.minimum(classes, len(self.shift) - 1)].sum(axis=1)
+        return np.asarray(special.expit(eta), dtype=np.float64)
 
 
 @dataclass(frozen=True)
@@ -79,26 +89,42 @@ def _gh(deg: int = 24) -> tuple[Floats, Floats]:
     return np.sqrt(2.0) * x, w / np.sqrt(np.pi)
 
 
-def estimate_shock(groups: list[tuple[Floats, npt.NDArray[np.bool_]]], floor: float = 0.05) -> Shock:
-    """Maximum likelihood of y ~ Bernoulli(sigmoid(a + b·logit p + z_g)), z_g ~ N(0, σ²) (Platt + random intercept).
+def _memberships(classes: Ints, k: int) -> sp.csr_matrix:
+    """(k, deals): 1 where a deal belongs to a class (a deal may belong to several)."""
+    n, m = classes.shape
+    return sp.csr_matrix(
+        (np.ones(n * m), (np.minimum(classes, k - 1).ravel(), np.repeat(np.arange(n), m))), shape=(k, n)
+    )
+
+
+def estimate_shock(groups: list[Group], floor: float = 0.05, classes: int = 0) -> Shock:
+    """Maximum likelihood of y ~ Bernoulli(sigmoid(a + δ_c + b·logit p + z_g)), z_g ~ N(0, σ²), δ_c ~ N(0, τ²).
 
     Each group is the deals open at one origin of a past period, with the model's probability of winning
-    inside that period and whether they did. The marginal likelihood integrates z by Gauss–Hermite.
+    inside that period, whether they did, and (with ``classes`` > 0) each deal's classes ``c`` (indices into
+    ``classes`` shifts, summed).
+    The marginal likelihood integrates z by Gauss–Hermite; the class shifts δ carry a normal prior
+    (τ = :data:`SHIFT_PRIOR_SD`), so a class seen little stays near the common intercept.
     """
-    usable = [(np.clip(p, 1e-6, 1 - 1e-6), y) for p, y in groups if len(p)]
+    usable = [(np.clip(g[0], 1e-6, 1 - 1e-6), g[1], g[2]) for g in groups if len(g[0])]
     if len(usable) < 3:
         return Shock(sd=max(floor, 0.2), intercept=0.0, slope=1.0, groups=len(usable), deals=0, floor_used=True)
     nodes, weights = _gh()
-    logits = [special.logit(p) for p, _ in usable]
-    ys = [y.astype(np.float64) for _, y in usable]
+    logits = [special.logit(p) for p, _, _ in usable]
+    ys = [y.astype(np.float64) for _, y, _ in usable]
+    k = max(classes, 0)
+    onehots = [_memberships(c, k) for _, _, c in usable] if k else []
 
     def negative(theta: Floats) -> tuple[float, Floats]:
-        """Minus the marginal log-likelihood and its gradient in (a, b, log σ)."""
+        """Minus the penalised marginal log-likelihood and its gradient in (a, b, log σ, δ_1..δ_k)."""
         a, b, sd = float(theta[0]), float(theta[1]), float(np.exp(theta[2]))
-        z = a + sd * nodes
-        total, grad = 0.0, np.zeros(3)
-        for lg, y in zip(logits, ys, strict=True):
-            eta = b * lg[:, None] + z[None, :]
+        delta = theta[3:]
+        total = -0.5 * float(delta @ delta) / SHIFT_PRIOR_SD**2
+        grad = np.concatenate([np.zeros(3), -delta / SHIFT_PRIOR_SD**2])
+        for g, (lg, y) in enumerate(zip(logits, ys, strict=True)):
+            eta = b * lg[:, None] + (a + sd * nodes)[None, :]
+            if k:
+                eta = eta + (onehots[g].T @ delta)[:, None]
             ll = (y[:, None] * eta - np.logaddexp(0.0, eta)).sum(axis=0)
             top = ll.max()
             mass = weights * np.exp(ll - top)
@@ -106,14 +132,16 @@ def estimate_shock(groups: list[tuple[Floats, npt.NDArray[np.bool_]]], floor: fl
             post = mass / mass.sum()  # posterior weight of each shock node for this group
             resid = y[:, None] - special.expit(eta)  # d ll / d eta
             by_node = resid.sum(axis=0)
-            grad += [post @ by_node, post @ (lg @ resid), post @ (by_node * sd * nodes)]
+            grad[:3] += [post @ by_node, post @ (lg @ resid), post @ (by_node * sd * nodes)]
+            if k:
+                grad[3:] += np.asarray(onehots[g] @ resid) @ post
         return -total, -grad
 
     # a gradient method: Nelder–Mead's first simplex barely moves a coordinate that starts at 0, which left
     # the intercept near 0 and let an inflated σ stand in for it
-    start = np.asarray([0.0, 1.0, np.log(0.2)])
-    best = optimize.minimize(negative, start, jac=True, method="L-BFGS-B",
-                             bounds=[(-5.0, 5.0), (0.2, 5.0), (np.log(1e-3), np.log(3.0))])  # fmt: skip
+    start = np.concatenate([[0.0, 1.0, np.log(0.2)], np.zeros(k)])
+    bounds = [(-5.0, 5.0), (0.2, 5.0), (np.log(1e-3), np.log(3.0))] + [(-3.0, 3.0)] * k
+    best = optimize.minimize(negative, start, jac=True, method="L-BFGS-B", bounds=bounds)
     sd = float(np.exp(best.x[2]))
     slope = float(np.clip(best.x[1], 0.5, 2.0))
     return Shock(
@@ -123,6 +151,7 @@ def estimate_shock(groups: list[tuple[Floats, npt.NDArray[np.bool_]]], floor: fl
         groups=len(usable),
         deals=int(sum(len(y) for y in ys)),
         floor_used=sd < floor,
+        shift=tuple(float(v) for v in best.x[3:]),
     )
 
 
