@@ -13,6 +13,7 @@ baseline: the naive per-cell sigmoid (no shock levels), timed on a slice and sca
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import sys
 import tempfile
@@ -114,7 +115,8 @@ def quality(args: argparse.Namespace) -> None:
             result = run_backtest(
                 seat.store, Settings(), request, lambda _l, d, n: print(f"\r{d}/{n}", end="", file=sys.stderr)
             )
-    print(f"\nbacktest: {len(result.points)} points in {time.perf_counter() - t:.0f} s ({result.method})")
+    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
+    print(f"\nbacktest: {len(result.points)} points in {time.perf_counter() - t:.0f} s ({result.method}); load {load}")
     for name in ("p50", "mean", "stage_weighted", "categories"):
         s = result.summary[name]
         print(f"  {name:15s} WAPE {s['wape']:.1%}  bias {s['bias']:+.1%}")
