@@ -118,7 +118,7 @@ def register(app: typer.Typer) -> None:
         engagement: EngagementOption = "default",
         json: JsonOption = False,
     ) -> None:
-        """Deals stuck in stage, slipping or quiet beyond history's P90, addressed to the account executive."""
+        """Deals gone quiet beyond what won deals went through (stuck, slipping listed), for the account executive."""
         with guarded(json):
             with open_seat(store, engagement=engagement) as seat:
                 result = seat.stalls(StallsRequest(as_of=as_of_date(as_of)))

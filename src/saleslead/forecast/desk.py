@@ -67,7 +67,7 @@ class ForecastDesk(SeatContext):
         return forecast_result(outlook, self.settings, request.by, request.deals)
 
     def stalls(self, request: StallsRequest) -> StallsResult:
-        """Open deals stuck in stage, slipping or quiet beyond history's norms, for the account executive."""
+        """Open deals gone quiet beyond won deals' norm (stuck or slipping listed), for the account executive."""
         return find_stalls(self.store, request.as_of or self.today(), self.settings.min_sample)
 
     def waterfall(self, request: WaterfallRequest) -> WaterfallResult:
