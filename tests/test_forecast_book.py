@@ -81,3 +81,22 @@ def test_book_matches_state_as_of_on_the_demo(demo_store_file: Path) -> None:
             last = [day - timedelta(days=int(v)) if v < 10_000 else None
                     for v in st.days_since_activity]  # fmt: skip
             assert last == ref["last_activity_date"]
+
+
+def test_open_at_replays_only_live_deals_and_gives_the_same_rows(demo_store_file: Path) -> None:
+    with Store.open(demo_store_file, read_only=True) as store:
+        book = load_book(store, date(2026, 11, 24))
+    first = int(np.floor(np.nanmin(book.first_seen)))
+    for day in range(first - 3, book.until + 1, 37):
+        every = book.states_at(day)
+        want = every.take(~every.is_closed)
+        got = book.open_at(day)
+        for field in want.__dataclass_fields__:
+            assert np.array_equal(getattr(got, field), getattr(want, field)), (from_day_number(day), field)
+        alive = book.alive_at(day)
+        assert len(alive) < book.size or day >= book.until - 1  # settled deals are skipped, not replayed
+        assert set(want.deal.tolist()) <= set(alive.tolist())
+    # a subset keeps its order and drops the settled
+    some = np.arange(0, book.size, 3, dtype=np.int64)
+    st = book.states_at(book.until - 400, some)
+    assert np.array_equal(book.open_at(book.until - 400, some).deal, st.deal[~st.is_closed])

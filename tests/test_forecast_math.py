@@ -11,6 +11,7 @@ import pytest
 import scipy.sparse as sp
 from scipy import special
 
+from saleslead.forecast import simulate as simulate_module
 from saleslead.forecast.backtest import calibration_table, crps
 from saleslead.forecast.calibrate import CELLS, PastPeriods, Stack, fit_stack, period_weights
 from saleslead.forecast.guard import verdict
@@ -92,6 +93,23 @@ def test_shock_fit_recovers_class_shifts_of_the_intercept() -> None:
     calibrated = shock.calibrate(p, np.asarray([[0], [1], [2]]))
     assert calibrated[1] > calibrated[0] > calibrated[2]  # each class read through its own intercept
     assert shock.calibrate(p)[0] == pytest.approx(special.expit(shock.intercept + shock.slope * special.logit(0.3)))
+
+
+def test_collapsed_shock_fit_matches_the_fit_on_every_deal(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(11)
+    groups: list[Group] = []
+    for _ in range(12):
+        p, c = np.clip(rng.beta(0.6, 3.0, 2_000), 0.001, 0.99), rng.integers(0, 3, 2_000)
+        eta = 0.3 + np.asarray([0.0, 0.4, -0.2])[c] + 1.2 * special.logit(p) + rng.normal(0, 0.25)
+        groups.append((p, rng.random(2_000) < special.expit(eta), c[:, None]))
+    collapsed = estimate_shock(groups, classes=3)
+    monkeypatch.setattr(simulate_module, "LOGIT_BIN", 1e-9)  # every deal its own cell: the exact likelihood
+    exact = estimate_shock(groups, classes=3)
+    assert collapsed.deals == exact.deals == 24_000
+    assert collapsed.sd == pytest.approx(exact.sd, abs=2e-3)
+    assert collapsed.slope == pytest.approx(exact.slope, abs=2e-3)
+    assert collapsed.intercept == pytest.approx(exact.intercept, abs=2e-3)
+    assert collapsed.shift == pytest.approx(exact.shift, abs=2e-3)
 
 
 def test_fiscal_quarter() -> None:

@@ -93,9 +93,7 @@ def test_consecutive_snapshots_become_history(store: Store) -> None:
     assert a_events[1]["changed_at"] == datetime(2025, 3, 8)
     # The earlier, inferred past of A is not rewritten by the later export.
     assert a_events[0]["close_date"] == date(2025, 3, 31)
-    first_seen = (
-        store.table("opportunities").filter(lambda t: t.opportunity_id == "C").to_pyarrow().to_pylist()
-    )
+    first_seen = store.table("opportunities").filter(lambda t: t.opportunity_id == "C").to_pyarrow().to_pylist()
     assert first_seen[0]["created_at"] is None
     assert first_seen[0]["first_seen_at"] == datetime(2025, 3, 8)
 

@@ -13,9 +13,7 @@ class GuardThresholds(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     supported: float = Field(0.5, description="P(outcome ≥ call) at or above this: supported")
-    stretch: float = Field(
-        0.2, description="at or above this (and below supported): stretch; below: outruns-pipeline"
-    )
+    stretch: float = Field(0.2, description="at or above this (and below supported): stretch; below: outruns-pipeline")
 
 
 class Settings(BaseModel):

@@ -72,37 +72,22 @@ def _slices(open_deals: ir.Table, column: str, order: ir.Value | None = None) ->
     grouped = open_deals.group_by(column).aggregate(
         count=open_deals.count(), amount=open_deals.amount.sum(), rank=open_deals.stage_order.min()
     )
-    rows = (
-        grouped.order_by([grouped.rank, grouped[column]] if order is None else order).to_pyarrow().to_pylist()
-    )
-    return [
-        PipelineSlice(name=str(r[column]), count=int(r["count"]), amount=float(r["amount"] or 0))
-        for r in rows
-    ]
+    rows = grouped.order_by([grouped.rank, grouped[column]] if order is None else order).to_pyarrow().to_pylist()
+    return [PipelineSlice(name=str(r[column]), count=int(r["count"]), amount=float(r["amount"] or 0)) for r in rows]
 
 
 def compute_status(store: Store, as_of: date, fiscal_start_month: int = 1) -> StatusReport:
     """Counts, date range and stages of the store; open pipeline and quarter-to-date bookings as of ``as_of``."""
     history = store.table("history")
-    span = (
-        history.aggregate(first=history.changed_at.min(), last=history.changed_at.max())
-        .to_pyarrow()
-        .to_pylist()[0]
-    )
+    span = history.aggregate(first=history.changed_at.min(), last=history.changed_at.max()).to_pyarrow().to_pylist()[0]
     ingests = store.table("ingests")
     stages = store.table("stages").order_by("stage_order").to_pyarrow().to_pylist()
     state = state_as_of(store, as_of)
     open_deals = state.filter(~state.is_closed)
-    totals = (
-        open_deals.aggregate(count=open_deals.count(), amount=open_deals.amount.sum())
-        .to_pyarrow()
-        .to_pylist()[0]
-    )
+    totals = open_deals.aggregate(count=open_deals.count(), amount=open_deals.amount.sum()).to_pyarrow().to_pylist()[0]
     quarter = Period.quarter_of(as_of, fiscal_start_month)
     won = state.filter(
-        state.is_won
-        & (state.close_date >= ibis.literal(quarter.start))
-        & (state.close_date <= ibis.literal(as_of))
+        state.is_won & (state.close_date >= ibis.literal(quarter.start)) & (state.close_date <= ibis.literal(as_of))
     )
     won_totals = won.aggregate(count=won.count(), amount=won.amount.sum()).to_pyarrow().to_pylist()[0]
     by_segment = open_deals.group_by("segment").aggregate(

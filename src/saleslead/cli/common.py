@@ -14,9 +14,7 @@ StoreOption = Annotated[
     typer.Option("--store", envvar="SALESLEAD_STORE", help="Store location: a DuckDB file or an Ibis URL."),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON (documented schema).")]
-AsOfOption = Annotated[
-    str | None, typer.Option("--as-of", help="Compute as of the end of this date (YYYY-MM-DD).")
-]
+AsOfOption = Annotated[str | None, typer.Option("--as-of", help="Compute as of the end of this date (YYYY-MM-DD).")]
 EngagementOption = Annotated[
     str, typer.Option("--engagement", envvar="SALESLEAD_ENGAGEMENT", help="Engagement whose records to use.")
 ]

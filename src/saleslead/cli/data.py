@@ -19,9 +19,7 @@ __all__ = ["register"]
 
 
 def print_ingest(report: IngestReport) -> None:
-    console.print(
-        f"[bold]Ingested[/] {report.path} ({report.source}), snapshot {report.snapshot_at:%Y-%m-%d %H:%M}"
-    )
+    console.print(f"[bold]Ingested[/] {report.path} ({report.source}), snapshot {report.snapshot_at:%Y-%m-%d %H:%M}")
     table = Table("table", "rows read", box=None)
     for name, rows in report.rows_read.items():
         table.add_row(name, f"{rows:,}")
@@ -36,11 +34,7 @@ def print_ingest(report: IngestReport) -> None:
     if report.rejected:
         console.print(f"[yellow]{len(report.rejected)} rows rejected (quarantined, not loaded):[/]")
         for r in report.rejected[:20]:
-            where = (
-                f"{r.file}"
-                + (f" line {r.line}" if r.line else "")
-                + (f" column {r.column!r}" if r.column else "")
-            )
+            where = f"{r.file}" + (f" line {r.line}" if r.line else "") + (f" column {r.column!r}" if r.column else "")
             console.print(f"  {where}: {r.reason}")
         if len(report.rejected) > 20:
             console.print(f"  … and {len(report.rejected) - 20} more (see --json)")
@@ -78,9 +72,7 @@ def register(app: typer.Typer) -> None:
         path: Annotated[Path, typer.Argument(help="Folder of export files (CSV or Parquet), or one file.")],
         mapping: Annotated[
             str | None,
-            typer.Option(
-                "--mapping", help="Mapping profile: a YAML file, or a shipped name (maven, hubspot)."
-            ),
+            typer.Option("--mapping", help="Mapping profile: a YAML file, or a shipped name (maven, hubspot)."),
         ] = None,
         lenient: Annotated[
             bool,
@@ -98,11 +90,7 @@ def register(app: typer.Typer) -> None:
         from datetime import datetime, time
 
         with guarded(json), progress_bar(not json) as progress:
-            when = (
-                datetime.combine(parse_date(snapshot, "--snapshot-date"), time(23, 59, 59))
-                if snapshot
-                else None
-            )
+            when = datetime.combine(parse_date(snapshot, "--snapshot-date"), time(23, 59, 59)) if snapshot else None
             request = IngestRequest(path=path, mapping=mapping, strict=not lenient, snapshot_at=when)
             with open_seat(store, engagement=engagement) as seat:
                 report = seat.ingest(request, progress)
@@ -122,15 +110,11 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def demo(
-        out: Annotated[Path, typer.Option("--out", help="Where to write the generated export.")] = Path(
-            "demo-export"
-        ),
+        out: Annotated[Path, typer.Option("--out", help="Where to write the generated export.")] = Path("demo-export"),
         opportunities: Annotated[
             int, typer.Option("--opportunities", min=100, help="Approximate deal count.")
         ] = 20_000,
-        seed: Annotated[
-            int, typer.Option("--seed", help="Random seed: the same seed gives the same company.")
-        ] = 7,
+        seed: Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same company.")] = 7,
         as_of: AsOfOption = None,
         years: Annotated[int, typer.Option("--years", min=1, max=10, help="Years of history.")] = 3,
         slump_start: Annotated[
@@ -141,9 +125,7 @@ def register(app: typer.Typer) -> None:
         slump_depth: Annotated[
             float, typer.Option("--slump-depth", min=0.0, max=1.0, help="Share of creation cut.")
         ] = 0.5,
-        slump_segment: Annotated[
-            str | None, typer.Option("--slump-segment", help="Only this segment slumps.")
-        ] = None,
+        slump_segment: Annotated[str | None, typer.Option("--slump-segment", help="Only this segment slumps.")] = None,
         store: StoreOption = None,
         engagement: EngagementOption = "default",
         json: JsonOption = False,

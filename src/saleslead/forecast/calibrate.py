@@ -217,8 +217,7 @@ def calibrate(book: DealBook, as_of: int, period: Period, past: PastPeriods, flo
         won = np.zeros(book.size, dtype=bool)
         won[now.deal[won_in(now, q)]] = True
         for day in days:
-            st = book.states_at(day)
-            st = st.take(~st.is_closed)
+            st = book.open_at(day)
             if len(st):
                 group = (win_probabilities(oos, book, st, q), won[st.deal], shift_classes(book, st))
                 replays.append(_Replay(group, st.amount, category_cells(book, st, q), index))

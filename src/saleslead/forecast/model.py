@@ -37,6 +37,7 @@ __all__ = [
     "fiscal_quarter",
     "fit_deal_model",
     "lead_rows",
+    "sample_mask",
     "walk_forward",
 ]
 
@@ -94,7 +95,8 @@ class LeadRows:
     outcome: Ints  # 0 still open, 1 won, 2 lost (training rows only)
 
 
-def _sample(book: DealBook, deals: Ints, day: int, rate: float) -> npt.NDArray[np.bool_]:
+def sample_mask(book: DealBook, deals: Ints, day: int, rate: float) -> npt.NDArray[np.bool_]:
+    """A deterministic share ``rate`` of ``deals`` (by the hash of the id, salted by ``day``): the same on any store."""
     if rate >= 1.0:
         return np.ones(len(deals), dtype=bool)
     mixed = (book.tag[deals].astype(np.uint64) ^ np.uint64((day * 2_654_435_761) % 2**32)) * np.uint64(2_246_822_519)
@@ -107,9 +109,9 @@ def lead_rows(book: DealBook, origins: list[int], known_until: int, rate: float 
     leads: list[Ints] = []
     outcomes: list[Ints] = []
     for s in origins:
-        st = book.states_at(s)
-        st = st.take(~st.is_closed)
-        st = st.take(_sample(book, st.deal, s, rate))
+        # sample the deals first (the sample depends on the deal and the origin only), then replay just those
+        alive = book.alive_at(s)
+        st = book.open_at(s, alive[sample_mask(book, alive, s, rate)])
         if not len(st):
             continue
         gap = st.next_close - (s + 1)
@@ -335,9 +337,7 @@ def fit_deal_model(book: DealBook, as_of: int, fiscal_start_month: int, min_samp
             f"only {len(origins)} weekly origins of history before the as-of date; the model needs at least 8",
             hint="forecast a later date or ingest more history",
         )
-    open_per_origin = float(
-        np.mean([np.count_nonzero(~book.states_at(s).is_closed) for s in origins[:: max(1, len(origins) // 6)]])
-    )
+    open_per_origin = float(np.mean([len(book.open_at(s)) for s in origins[:: max(1, len(origins) // 6)]]))
     expected = open_per_origin * len(origins) * 5.0
     rate = min(1.0, MAX_ROWS / max(expected, 1.0))
     rows = lead_rows(book, origins, as_of, rate)

@@ -136,6 +136,7 @@ class DealBook:
     ev_key: Ints
     act_key: Ints  # activities: deal << 32 | day, sorted
     act_day: Ints
+    settled: Floats  # instant of the deal's last event when that event closed it for good (inf: it did not)
 
     @property
     def size(self) -> int:
@@ -184,6 +185,22 @@ class DealBook:
             next_close_won=has_next & self.stage_won[self.ev_stage[np.maximum(nxt, 0)]],
         )
 
+    def open_at(self, day: int, deals: Ints | None = None) -> States:
+        """The opportunities (of ``deals``) open at the end of ``day``: :meth:`states_at` rows that are open.
+
+        Only deals seen by then and not closed for good before it are replayed — on a long history most
+        deals are settled, so this is much cheaper than replaying every deal and dropping the closed.
+        """
+        st = self.states_at(day, self.alive_at(day, deals))
+        return st.take(~st.is_closed)
+
+    def alive_at(self, day: int, deals: Ints | None = None) -> Ints:
+        """The deals (of ``deals``, in order) seen by the end of ``day`` and not closed for good before it."""
+        edge = day + 1
+        if deals is None:
+            return np.flatnonzero((self.first_seen < edge) & (self.settled >= edge)).astype(np.int64)
+        return deals[(self.first_seen[deals] < edge) & (self.settled[deals] >= edge)]
+
     @staticmethod
     def _second(day: int) -> int:
         return int(day) * 86_400 + 2**31 // 2
@@ -211,8 +228,9 @@ def load_book(store: Store, until: date) -> DealBook:
     acts = acts_t.filter(acts_t.activity_date <= ibis.literal(until)).to_pyarrow()
 
     # deals: sorted by id so codes are stable for a given set of ids
-    id_list = sorted(set(events.column("opportunity_id").to_pylist()))
-    index = pa.array(id_list, pa.string())
+    distinct = pc.unique(events.column("opportunity_id"))
+    index = distinct.take(pc.sort_indices(distinct)).cast(pa.string())  # UTF-8 byte order = code-point order
+    id_list = [str(i) for i in index.to_pylist()]
     n = len(id_list)
 
     def pos(column: pa.ChunkedArray) -> Ints:
@@ -228,9 +246,10 @@ def load_book(store: Store, until: date) -> DealBook:
     segment[o_pos] = seg_codes
     channel[o_pos] = ch_codes
     created[o_pos] = _days(opps.column("created_at"), instant=True)
-    default_owner = [""] * n
-    for p, o in zip(o_pos.tolist(), opps.column("owner_id").to_pylist(), strict=True):
-        default_owner[p] = o or ""
+    row_of = np.full(n, -1, dtype=np.int64)
+    row_of[o_pos[o_pos >= 0]] = np.flatnonzero(o_pos >= 0)
+    rows = pa.array(row_of, mask=row_of < 0)
+    default_owner = pc.fill_null(opps.column("owner_id").cast(pa.string()).take(rows), "")  # by deal position
 
     st_names = [str(s) for s in stages.column("name").to_pylist()]
     st_order = np.asarray(stages.column("stage_order").to_pylist(), dtype=np.int64)
@@ -238,12 +257,11 @@ def load_book(store: Store, until: date) -> DealBook:
     st_won = np.asarray([bool(v) for v in stages.column("is_won").to_pylist()])
     st_prob = np.asarray([np.nan if v is None else float(v) for v in stages.column("probability").to_pylist()])
 
+    # every column to NumPy in the engine's order, then all put in (deal, time, seq) order at once
     ev_deal = pos(events.column("opportunity_id"))
     ev_time = _days(events.column("changed_at"), instant=True)
     seq = np.asarray(events.column("seq").to_numpy(zero_copy_only=False), dtype=np.int64)
     order = np.lexsort((seq, ev_time, ev_deal))
-    events = events.take(pa.array(order))
-    ev_deal, ev_time = ev_deal[order], ev_time[order]
     stage_found = pc.fill_null(pc.index_in(events.column("stage"), value_set=pa.array(st_names)), -1)
     ev_stage = np.asarray(stage_found.to_numpy(zero_copy_only=False), dtype=np.int64)
     if (ev_stage < 0).any():  # a stage the stages table does not know: treat as an open stage after the known
@@ -257,11 +275,16 @@ def load_book(store: Store, until: date) -> DealBook:
     close = pc.fill_null(events.column("close_date").cast(pa.int32()), _NO_DATE)
     ev_close = np.asarray(close.to_numpy(zero_copy_only=False), dtype=np.int64)
     ev_category, categories = _codes(events.column("forecast_category"))
-    owner_col = events.column("owner_id").to_pylist()
-    owner_filled = [o if o else default_owner[d] for o, d in zip(owner_col, ev_deal.tolist(), strict=True)]
-    ev_owner, owners = _codes(pa.array(owner_filled, pa.string()))
+    owner_col = pc.fill_null(events.column("owner_id").cast(pa.string()), "")
+    owner_filled = pc.if_else(pc.equal(owner_col, ""), default_owner.take(pa.array(ev_deal)), owner_col)
+    ev_owner, owners = _codes(owner_filled)
     activity = pc.fill_null(events.column("last_activity_date").cast(pa.int32()), _NO_DATE)
     ev_act_raw = np.asarray(activity.to_numpy(zero_copy_only=False), dtype=np.int64)
+    del events, owner_col, owner_filled
+    ev_time, ev_amount = ev_time[order], ev_amount[order]
+    ev_deal, ev_stage, ev_close, ev_category, ev_owner, ev_act_raw = (
+        a[order] for a in (ev_deal, ev_stage, ev_close, ev_category, ev_owner, ev_act_raw)
+    )
 
     m = len(ev_deal)
     idx = np.arange(m, dtype=np.int64)
@@ -283,6 +306,10 @@ def load_book(store: Store, until: date) -> DealBook:
     ev_next_close = np.where((nxt < m) & (ev_deal[np.minimum(nxt, m - 1)] == ev_deal), nxt, -1)
     first_seen = np.full(n, np.inf)
     np.minimum.at(first_seen, ev_deal, ev_time)
+    settled = np.full(n, np.inf)
+    last_of = np.flatnonzero(np.r_[ev_deal[1:] != ev_deal[:-1], True]) if m else np.zeros(0, dtype=np.int64)
+    ends_closed = last_of[closing[last_of]]
+    settled[ev_deal[ends_closed]] = ev_time[ends_closed]
     ev_key = (ev_deal << np.int64(32)) + np.int64(2**31 // 2) + np.floor(ev_time * 86_400.0).astype(np.int64)
 
     a_pos = pos(acts.column("opportunity_id"))
@@ -329,4 +356,5 @@ def load_book(store: Store, until: date) -> DealBook:
         ev_key=ev_key,
         act_key=a_key[a_order],
         act_day=a_day[keep][a_order],
+        settled=settled,
     )

@@ -97,6 +97,48 @@ def _memberships(classes: Ints, k: int) -> sp.csr_matrix:
     )
 
 
+#: Width of the log-odds bins a calibration group is collapsed to before the fit (see :func:`_collapse`).
+LOGIT_BIN = 0.01
+
+
+@dataclass(frozen=True)
+class _Cells:
+    """One group collapsed: per (classes, log-odds bin) cell the deal count, wins, mean log-odds; exact sums."""
+
+    lg: Floats  # mean log-odds of the cell's deals
+    n: Floats  # deals
+    k: Floats  # of them won
+    members: sp.csr_matrix | None  # (classes, cells)
+    wins: float  # Σ y
+    ylg: float  # Σ y · logit p
+
+
+def _collapse(p: Floats, y: npt.NDArray[np.bool_], classes: Ints, k: int) -> _Cells:
+    """Deals with the same classes and log-odds within :data:`LOGIT_BIN` share one cell.
+
+    Everything linear in the deals (Σ y, Σ y·logit p, the wins per class) stays exact; only
+    ``Σ log(1 + e^η)`` is taken at the cell's mean log-odds, an error of second order in the bin width
+    (≤ b²·LOGIT_BIN²/96 per deal). A 1 M-opportunity book's replay (~1.2 M deal-origins) becomes ~0.1 M cells.
+    """
+    lg = special.logit(np.clip(p, 1e-6, 1 - 1e-6))
+    yf = y.astype(np.float64)
+    bins = np.floor(lg / LOGIT_BIN).astype(np.int64)
+    bins -= bins.min(initial=0)
+    span = np.int64(bins.max(initial=0) + 1)
+    if k:
+        combos, combo = np.unique(np.minimum(classes, k - 1), axis=0, return_inverse=True)
+        key = combo.reshape(-1).astype(np.int64) * span + bins
+    else:
+        combos, key = np.zeros((1, 0), dtype=np.int64), bins
+    cells, cell = np.unique(key, return_inverse=True)
+    cell = cell.reshape(-1)
+    n = np.bincount(cell, minlength=len(cells)).astype(np.float64)
+    mean_lg = np.asarray(np.bincount(cell, weights=lg, minlength=len(cells)) / n, dtype=np.float64)
+    wins = np.asarray(np.bincount(cell, weights=yf, minlength=len(cells)), dtype=np.float64)
+    members = _memberships(combos[cells // span], k) if k else None
+    return _Cells(mean_lg, n, wins, members, float(yf.sum()), float(yf @ lg))
+
+
 def estimate_shock(groups: list[Group], floor: float = 0.05, classes: int = 0) -> Shock:
     """Maximum likelihood of y ~ Bernoulli(sigmoid(a + δ_c + b·logit p + z_g)), z_g ~ N(0, σ²), δ_c ~ N(0, τ²).
 
@@ -104,16 +146,15 @@ def estimate_shock(groups: list[Group], floor: float = 0.05, classes: int = 0) -
     inside that period, whether they did, and (with ``classes`` > 0) each deal's classes ``c`` (indices into
     ``classes`` shifts, summed).
     The marginal likelihood integrates z by Gauss–Hermite; the class shifts δ carry a normal prior
-    (τ = :data:`SHIFT_PRIOR_SD`), so a class seen little stays near the common intercept.
+    (τ = :data:`SHIFT_PRIOR_SD`), so a class seen little stays near the common intercept. Each group is
+    collapsed to log-odds cells first (:func:`_collapse`), and the fit runs to tight tolerances: the
+    intercept and the class shifts lie on a ridge only the prior bends (only their sum moves a deal).
     """
-    usable = [(np.clip(g[0], 1e-6, 1 - 1e-6), g[1], g[2]) for g in groups if len(g[0])]
+    k = max(classes, 0)
+    usable = [_collapse(p, y, c, k) for p, y, c in groups if len(p)]
     if len(usable) < 3:
         return Shock(sd=max(floor, 0.2), intercept=0.0, slope=1.0, groups=len(usable), deals=0, floor_used=True)
     nodes, weights = _gh()
-    logits = [special.logit(p) for p, _, _ in usable]
-    ys = [y.astype(np.float64) for _, y, _ in usable]
-    k = max(classes, 0)
-    onehots = [_memberships(c, k) for _, _, c in usable] if k else []
 
     def negative(theta: Floats) -> tuple[float, Floats]:
         """Minus the penalised marginal log-likelihood and its gradient in (a, b, log σ, δ_1..δ_k)."""
@@ -121,27 +162,33 @@ def estimate_shock(groups: list[Group], floor: float = 0.05, classes: int = 0) -
         delta = theta[3:]
         total = -0.5 * float(delta @ delta) / SHIFT_PRIOR_SD**2
         grad = np.concatenate([np.zeros(3), -delta / SHIFT_PRIOR_SD**2])
-        for g, (lg, y) in enumerate(zip(logits, ys, strict=True)):
-            eta = b * lg[:, None] + (a + sd * nodes)[None, :]
-            if k:
-                eta = eta + (onehots[g].T @ delta)[:, None]
-            ll = (y[:, None] * eta - np.logaddexp(0.0, eta)).sum(axis=0)
+        for g in usable:
+            base = b * g.lg + a
+            if g.members is not None:
+                base = base + g.members.T @ delta
+            eta = base[:, None] + (sd * nodes)[None, :]
+            # Σ_i y_i·η_i is exact from the sums; Σ_i log(1 + e^η_i) at the cells' mean log-odds
+            linear = b * g.ylg + float(g.k @ (base - b * g.lg)) + sd * nodes * g.wins
+            ll = linear - g.n @ np.logaddexp(0.0, eta)
             top = ll.max()
             mass = weights * np.exp(ll - top)
             total += top + np.log(mass.sum())
             post = mass / mass.sum()  # posterior weight of each shock node for this group
-            resid = y[:, None] - special.expit(eta)  # d ll / d eta
-            by_node = resid.sum(axis=0)
-            grad[:3] += [post @ by_node, post @ (lg @ resid), post @ (by_node * sd * nodes)]
-            if k:
-                grad[3:] += np.asarray(onehots[g] @ resid) @ post
+            expected = g.n[:, None] * special.expit(eta)  # expected wins per cell and node
+            by_node = g.wins - expected.sum(axis=0)
+            grad[:3] += [post @ by_node, post @ (g.ylg - g.lg @ expected), post @ (by_node * sd * nodes)]
+            if g.members is not None:
+                grad[3:] += np.asarray(g.members @ (g.k[:, None] - expected)) @ post
         return -total, -grad
 
     # a gradient method: Nelder–Mead's first simplex barely moves a coordinate that starts at 0, which left
     # the intercept near 0 and let an inflated σ stand in for it
     start = np.concatenate([[0.0, 1.0, np.log(0.2)], np.zeros(k)])
     bounds = [(-5.0, 5.0), (0.2, 5.0), (np.log(1e-3), np.log(3.0))] + [(-3.0, 3.0)] * k
-    best = optimize.minimize(negative, start, jac=True, method="L-BFGS-B", bounds=bounds)
+    best = optimize.minimize(
+        negative, start, jac=True, method="L-BFGS-B", bounds=bounds,
+        options={"ftol": 1e-13, "gtol": 1e-7, "maxiter": 1000},
+    )  # fmt: skip
     sd = float(np.exp(best.x[2]))
     slope = float(np.clip(best.x[1], 0.5, 2.0))
     return Shock(
@@ -149,7 +196,7 @@ def estimate_shock(groups: list[Group], floor: float = 0.05, classes: int = 0) -
         intercept=float(best.x[0]),
         slope=slope,
         groups=len(usable),
-        deals=int(sum(len(y) for y in ys)),
+        deals=int(sum(g.n.sum() for g in usable)),
         floor_used=sd < floor,
         shift=tuple(float(v) for v in best.x[3:]),
     )
