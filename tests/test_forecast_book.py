@@ -100,3 +100,21 @@ def test_open_at_replays_only_live_deals_and_gives_the_same_rows(demo_store_file
     some = np.arange(0, book.size, 3, dtype=np.int64)
     st = book.states_at(book.until - 400, some)
     assert np.array_equal(book.open_at(book.until - 400, some).deal, st.deal[~st.is_closed])
+
+
+def test_hazards_read_the_fitted_model_as_scikit_learn_does(demo_store_file: Path) -> None:
+    from saleslead.forecast.model import fit_deal_model
+
+    with Store.open(demo_store_file, read_only=True) as store:
+        book = load_book(store, date(2026, 11, 24))
+    model = fit_deal_model(book, book.until, 1, 30)
+    st = book.open_at(book.until)
+    h = model.hazards(book, st, 5)
+    classes = [int(c) for c in model.base.classes_]
+    for k in (1, 3, 5):
+        codes = model.encoder.codes(book, st, np.full(len(st), k, np.int64))
+        p = model.base.predict_proba(model.encoder.design(codes))
+        assert np.allclose(h.won[:, k - 1], p[:, classes.index(1)], rtol=1e-12, atol=1e-15)
+        assert np.allclose(h.lost[:, k - 1], p[:, classes.index(2)], rtol=1e-12, atol=1e-15)
+    assert (h.won > 0).all()
+    assert (h.won + h.lost < 1).all()

@@ -19,15 +19,18 @@ from __future__ import annotations
 import copy
 import warnings
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import LogisticRegression
+from scipy import special
 
 from saleslead.errors import InsufficientDataError
 from saleslead.forecast.panel import DealBook, States, quarter_end_days
+
+if TYPE_CHECKING:  # scikit-learn loads when a model is fit, not with every command
+    from sklearn.linear_model import LogisticRegression
 
 __all__ = [
     "DealModel",
@@ -215,13 +218,18 @@ class Encoder:
         f = {k: np.minimum(np.asarray(v, dtype=np.int64), n[k] - 1) for k, v in self.features(book, st, lead).items()}
         return [f[name] for name in FEATURES] + [f[a] * n[b] + f[b] for a, b in INTERACTIONS]
 
-    def design(self, codes: list[Ints]) -> sp.csr_matrix:
+    def columns(self, codes: list[Ints]) -> Ints:
+        """(rows, groups): the design column each group's code sets to 1 in each row."""
         sizes = self.sizes
         offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-        n = len(codes[0])
-        cols = np.stack([np.minimum(c, s - 1) + o for c, s, o in zip(codes, sizes, offsets, strict=True)], axis=1)
-        g = len(sizes)
-        return sp.csr_matrix((np.ones(n * g), cols.ravel(), np.arange(0, n * g + 1, g)), shape=(n, int(sum(sizes))))
+        return np.stack([np.minimum(c, s - 1) + o for c, s, o in zip(codes, sizes, offsets, strict=True)], axis=1)
+
+    def design(self, codes: list[Ints]) -> sp.csr_matrix:
+        cols = self.columns(codes)
+        n, g = cols.shape
+        return sp.csr_matrix(
+            (np.ones(n * g), cols.ravel(), np.arange(0, n * g + 1, g)), shape=(n, int(sum(self.sizes)))
+        )
 
 
 def fiscal_quarter(days: Ints, fiscal_start_month: int) -> Ints:
@@ -279,8 +287,14 @@ class DealModel:
         won = np.zeros((n, weeks))
         lost = np.zeros((n, weeks))
         classes = [int(c) for c in self.base.classes_]
+        weights = np.ascontiguousarray(np.asarray(self.base.coef_, dtype=np.float64).T)  # (columns, classes)
+        intercept = np.asarray(self.base.intercept_, dtype=np.float64)
         for k in range(1, weeks + 1):
-            p = self.base.predict_proba(self.encoder.design(self.encoder.codes(book, st, np.full(n, k, np.int64))))
+            x = self.encoder.design(self.encoder.codes(book, st, np.full(n, k, np.int64)))
+            if weights.shape[1] == len(classes) > 2:  # the multinomial softmax, without scikit-learn's checks
+                p = special.softmax(x @ weights + intercept, axis=1)
+            else:  # a two-class fit keeps one column of weights: let scikit-learn read it
+                p = self.base.predict_proba(x)
             won[:, k - 1], lost[:, k - 1] = p[:, classes.index(1)], p[:, classes.index(2)]
         return Hazards(won, lost)
 
@@ -305,6 +319,8 @@ def _won_vs_open(model: LogisticRegression) -> Floats:
 
 
 def _regression(warm_from: LogisticRegression | None = None) -> LogisticRegression:
+    from sklearn.linear_model import LogisticRegression
+
     if warm_from is None:
         return LogisticRegression(C=1.0, max_iter=300, tol=1e-4)
     model = copy.deepcopy(warm_from)  # starts where a model that saw less data stopped
@@ -314,6 +330,8 @@ def _regression(warm_from: LogisticRegression | None = None) -> LogisticRegressi
 
 def _fit(model: LogisticRegression, x: sp.csr_matrix, y: Ints) -> LogisticRegression:
     # tol 1e-4 is ample for probabilities; a stopped optimiser is not an error worth failing a forecast over
+    from sklearn.exceptions import ConvergenceWarning
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         return model.fit(x, y)

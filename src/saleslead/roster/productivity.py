@@ -18,7 +18,6 @@ from datetime import date, timedelta
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
-from scipy import stats
 
 from saleslead.evidence import Evidence, Rate, wilson
 from saleslead.funnel.state import state_as_of
@@ -130,6 +129,8 @@ def _median_interval(values: list[float], confidence: float) -> tuple[float, flo
     n = len(xs)
     if n == 0:
         return (0.0, 0.0)
+    from scipy import stats  # scipy.stats takes ~1 s to load: only when a median interval is asked for
+
     k = int(stats.binom.ppf((1 - confidence) / 2, n, 0.5))
     lo = max(k - 1, 0)
     hi = min(n - k, n - 1)

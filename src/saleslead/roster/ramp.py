@@ -16,7 +16,6 @@ from datetime import timedelta
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
-from sklearn.isotonic import IsotonicRegression
 
 from saleslead.evidence import Evidence
 from saleslead.roster.config import RosterConfig
@@ -142,6 +141,8 @@ def learn_ramp(
         ]
     )
     weights = counts.astype(np.float64) + max(k, 1e-6)
+    from sklearn.isotonic import IsotonicRegression  # loaded when a ramp is learned, not with every command
+
     iso = IsotonicRegression(increasing=True, y_min=0.0, y_max=1.0)
     fitted = [float(x) for x in iso.fit_transform(np.arange(1, horizon + 1), blend, sample_weight=weights)]
     rep_months = int(counts.sum())

@@ -7,7 +7,6 @@ from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from scipy import stats
 
 __all__ = ["Direction", "Trend", "trend_of"]
 
@@ -73,6 +72,8 @@ def trend_of(
     pooled = (recent_won + prior_won) / (recent_deals + prior_deals)
     spread = math.sqrt(pooled * (1 - pooled) * (1 / recent_deals + 1 / prior_deals))
     change = recent - prior
+    from scipy import stats  # ~1 s to load: only when a trend is judged
+
     p_value = float(2 * stats.norm.sf(abs(change) / spread)) if spread > 0 else 1.0
     significant = p_value < 1 - confidence
     direction: Direction = ("growing" if change > 0 else "shrinking") if significant else "flat"
