@@ -110,6 +110,11 @@ def test_markdown_and_html_are_deterministic_and_offline(weekly: tuple[Path, Wee
     assert text == briefing_markdown(WeeklyBriefing.model_validate_json(b.model_dump_json()))
     for heading in ("## The call", "## Where the funnel leaks", "## Pipeline", "## Open flags", "## Handoffs"):
         assert heading in text
+    lines = text.splitlines()
+    roles = [i for i, line in enumerate(lines) if line.endswith("new this week.") and line.startswith("**")]
+    assert len(roles) >= 2, "the demo hands work to more than one role"
+    for i in roles[1:]:
+        assert lines[i - 1] == "", f"role header not separated from the list above it: {lines[i - 1]!r}"
     page = briefing_html(b)
     assert "<script src" not in page
     assert "cdn.plot.ly" not in page.split("</script>", 1)[1]

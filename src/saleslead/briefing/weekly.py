@@ -217,6 +217,8 @@ def _handoff_text(b: WeeklyBriefing) -> list[str]:
         roles.setdefault(h.to_role, []).append(h)
     for role, handoffs in roles.items():
         fresh = [h for h in handoffs if h.id in b.new_handoffs]
+        if lines:  # a blank line ends the previous role's list (else Markdown runs the header into it)
+            lines.append("")
         lines.append(f"**{role}**: {len(handoffs)} not done, {len(fresh)} new this week.")
         for h in (fresh + [h for h in handoffs if h.id not in b.new_handoffs])[:_LISTED]:
             new = " **(new)**" if h.id in b.new_handoffs else ""

@@ -102,8 +102,10 @@ def sample_mask(book: DealBook, deals: Ints, day: int, rate: float) -> npt.NDArr
     """A deterministic share ``rate`` of ``deals`` (by the hash of the id, salted by ``day``): the same on any store."""
     if rate >= 1.0:
         return np.ones(len(deals), dtype=bool)
-    mixed = (book.tag[deals].astype(np.uint64) ^ np.uint64((day * 2_654_435_761) % 2**32)) * np.uint64(2_246_822_519)
-    return (mixed % np.uint64(2**32)).astype(np.float64) / 2**32 < rate
+    # the low 32 bits of (tag ^ salt) · C, in wrapping uint32 arithmetic; x / 2³² < rate ⟺ x < rate · 2³²
+    with np.errstate(over="ignore"):
+        mixed = (book.tag[deals] ^ np.uint32((day * 2_654_435_761) % 2**32)) * np.uint32(2_246_822_519)
+    return mixed < rate * 2**32
 
 
 def lead_rows(book: DealBook, origins: list[int], known_until: int, rate: float = 1.0) -> LeadRows:
