@@ -211,7 +211,7 @@ def _flag_text(b: WeeklyBriefing) -> list[str]:
 def _handoff_text(b: WeeklyBriefing) -> list[str]:
     if not b.handoffs:
         return ["Nothing handed off."]
-    lines = []
+    lines: list[str] = []
     roles: dict[str, list[Handoff]] = {}
     for h in b.handoffs:
         roles.setdefault(h.to_role, []).append(h)
