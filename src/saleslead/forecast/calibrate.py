@@ -15,6 +15,8 @@ outcome after that day), their amount and CRM category, and whether they won. Fr
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,6 +48,7 @@ __all__ = [
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
+Bools = npt.NDArray[np.bool_]
 SHOCK_QUARTERS = 8
 SHOCK_STEPS = (-7, 0, 7)  # days around the same point of each past period
 #: Stack cells: CRM category × whether the close date falls in the period.
@@ -208,7 +211,7 @@ def calibrate(book: DealBook, as_of: int, period: Period, past: PastPeriods, flo
     """
     offset = as_of - day_number(period.start)
     now = book.states_at(as_of)
-    replays: list[_Replay] = []
+    origins: list[tuple[int, Period, DealModel, Bools, int]] = []
     for index, (q, oos) in enumerate(zip(past.periods, past.models, strict=True)):
         start, end = day_number(q.start), day_number(q.end)
         days = [start + offset + d for d in SHOCK_STEPS if start + offset + d < end - 1]
@@ -216,11 +219,19 @@ def calibrate(book: DealBook, as_of: int, period: Period, past: PastPeriods, flo
             continue
         won = np.zeros(book.size, dtype=bool)
         won[now.deal[won_in(now, q)]] = True
-        for day in days:
-            st = book.open_at(day)
-            if len(st):
-                group = (win_probabilities(oos, book, st, q), won[st.deal], shift_classes(book, st))
-                replays.append(_Replay(group, st.amount, category_cells(book, st, q), index))
+        origins += [(index, q, oos, won, day) for day in days]
+
+    def replay(origin: tuple[int, Period, DealModel, Bools, int]) -> _Replay | None:
+        index, q, oos, won, day = origin
+        st = book.open_at(day)
+        if not len(st):
+            return None
+        group = (win_probabilities(oos, book, st, q), won[st.deal], shift_classes(book, st))
+        return _Replay(group, st.amount, category_cells(book, st, q), index)
+
+    # the origins are independent and NumPy/SciPy release the GIL in their loops: two threads, same order
+    with ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1)) as pool:
+        replays = [r for r in pool.map(replay, origins) if r is not None]
     if len({r.period for r in replays}) < 3:
         replays = []
     shock = estimate_shock([r.group for r in replays], floor, len(book.segment_names))
