@@ -323,7 +323,7 @@ def load_book(store: Store, until: date) -> DealBook:
     owner_start = np.asarray(
         [day_number(s) if (s := u_start.get(o)) is not None else np.nan for o in owners], dtype=np.float64
     )
-    tag = np.asarray([zlib.crc32(i.encode()) for i in id_list], dtype=np.uint32)
+    tag = np.fromiter(map(zlib.crc32, index.cast(pa.binary()).to_pylist()), dtype=np.uint32, count=n)  # UTF-8
     return DealBook(
         until=day_number(until),
         ids=id_list,
