@@ -128,20 +128,17 @@ def _collapse(p: Floats, y: npt.NDArray[np.bool_], classes: Ints, k: int) -> _Ce
     if k:
         capped = np.minimum(classes, k - 1).astype(np.int64)
         radix = np.int64(k) ** np.arange(capped.shape[1], dtype=np.int64)  # the deal's classes as one number
-        combos, combo = np.unique(capped @ radix, return_inverse=True)
+        _, first, combo = np.unique(capped @ radix, return_index=True, return_inverse=True)
+        combos = capped[first]  # each distinct combination's classes, in the order of its number
         key = combo.reshape(-1).astype(np.int64) * span + bins
     else:
-        combos, key = np.zeros(1, dtype=np.int64), bins
+        key = bins
     cells, cell = np.unique(key, return_inverse=True)
     cell = cell.reshape(-1)
     n = np.bincount(cell, minlength=len(cells)).astype(np.float64)
     mean_lg = np.asarray(np.bincount(cell, weights=lg, minlength=len(cells)) / n, dtype=np.float64)
     wins = np.asarray(np.bincount(cell, weights=yf, minlength=len(cells)), dtype=np.float64)
-    if k:
-        number = combos[cells // span]  # back to the classes, one column per place
-        members = _memberships((number[:, None] // radix[None, :]) % np.int64(k), k)
-    else:
-        members = None
+    members = _memberships(combos[cells // span], k) if k else None
     return _Cells(mean_lg, n, wins, members, float(yf.sum()), float(yf @ lg))
 
 
