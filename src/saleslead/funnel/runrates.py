@@ -24,7 +24,7 @@ no pipeline at its snapshot.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import ibis
@@ -329,8 +329,3 @@ def _fates(
 
 def _f(value: object) -> float:
     return float(value) if isinstance(value, int | float) else 0.0
-
-
-def weeks_left(period: Period, as_of: date) -> float:
-    """Whole and part weeks from the end of ``as_of`` to the end of the period (0 once it is over)."""
-    return max((period.end - (as_of + timedelta(days=1))).days, 0) / 7.0

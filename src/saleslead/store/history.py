@@ -23,8 +23,6 @@ history build one.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -289,8 +287,3 @@ def _state_events(
         },
         schema=CANDIDATE_SCHEMA,
     )
-
-
-def snapshot_timestamp(value: datetime) -> datetime:
-    """Snapshots are stored as naive UTC timestamps."""
-    return value.replace(tzinfo=None)

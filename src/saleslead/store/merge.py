@@ -131,10 +131,6 @@ def _encoded(column: pa.ChunkedArray) -> pa.DictionaryArray:
     return encoded
 
 
-def _take(column: pa.ChunkedArray, rows: npt.NDArray[np.integer]) -> pa.ChunkedArray:
-    return column.take(pa.array(rows))
-
-
 def merge_events(stored: pa.Table, candidates: pa.Table, next_seq: int, ingest_id: int) -> MergedHistory:
     """Merge ``candidates`` (new events) into ``stored`` (all stored events of the deals they touch)."""
     if stored.num_rows:
