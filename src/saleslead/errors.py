@@ -13,6 +13,7 @@ Tree::
     │   ├── SchemaError                   required columns missing, wrong types
     │   └── MappingError                  a mapping profile that cannot be applied
     ├── StoreError                        the store cannot be opened, migrated or written
+    ├── SourceError                       a live source (CRM API, warehouse) refused or failed
     ├── NotFoundError (also LookupError)  a period, plan, call or handoff that does not exist
     ├── InsufficientDataError             too little history to compute an honest answer
     └── OutOfLaneError                    a request that belongs to another role (carries the handoff)
@@ -30,6 +31,7 @@ __all__ = [
     "OutOfLaneError",
     "SalesLeadError",
     "SchemaError",
+    "SourceError",
     "StoreError",
     "error_payload",
     "exit_code",
@@ -88,6 +90,10 @@ class StoreError(SalesLeadError):
     """The store could not be opened, migrated or written."""
 
 
+class SourceError(SalesLeadError):
+    """A live source (a CRM's API, a warehouse) refused the request or failed: auth, limits, a failed job."""
+
+
 class NotFoundError(SalesLeadError, LookupError):
     """Something asked for by name or id does not exist in the store."""
 
@@ -144,4 +150,6 @@ def http_status(error: BaseException) -> int:
         return 422
     if isinstance(error, InsufficientDataError):
         return 409
+    if isinstance(error, SourceError):
+        return 502
     return 500

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict
@@ -19,7 +20,7 @@ from saleslead.context import Progress
 from saleslead.demo import DemoConfig, Slump, generate
 from saleslead.errors import InputError, InsufficientDataError
 from saleslead.forecast.desk import ForecastDesk
-from saleslead.ingest import read_export
+from saleslead.ingest import CanonicalExport, read_export
 from saleslead.role.desk import FleetDesk
 from saleslead.roster.desk import RosterDesk
 from saleslead.settings import Settings
@@ -27,6 +28,9 @@ from saleslead.status import StatusReport, compute_status
 from saleslead.store import Store
 from saleslead.strategy.desk import StrategyDesk
 from saleslead.targets.desk import TargetsDesk
+
+if TYPE_CHECKING:
+    from saleslead.sync import SalesforceSyncRequest, SyncReport
 
 __all__ = [
     "DemoRequest",
@@ -164,6 +168,10 @@ class Seat(StrategyDesk, TargetsDesk, RosterDesk, ForecastDesk, FleetDesk):
             snapshot_at=request.snapshot_at,
             progress=step,
         )
+        return self.ingest_export(export, str(request.path))
+
+    def ingest_export(self, export: CanonicalExport, path: str) -> IngestReport:
+        """Write an export already read and checked (a folder, a live sync, a warehouse) in one transaction."""
         outcome = self.store.ingest(export)
         starts = [pc.min(export.opportunities.column("created_at")).as_py()]
         if export.history.num_rows:
@@ -171,7 +179,7 @@ class Seat(StrategyDesk, TargetsDesk, RosterDesk, ForecastDesk, FleetDesk):
         known = [s for s in starts if s is not None]
         return IngestReport(
             source=export.source,
-            path=str(request.path),
+            path=path,
             snapshot_at=outcome.snapshot_at,
             files=list(export.files),
             rows_read={
@@ -193,6 +201,12 @@ class Seat(StrategyDesk, TargetsDesk, RosterDesk, ForecastDesk, FleetDesk):
             history_added=outcome.history_added,
             unchanged=outcome.unchanged,
         )
+
+    def sync(self, request: SalesforceSyncRequest, progress: Progress | None = None) -> SyncReport:
+        """Pull what changed in a live CRM since the last sync, checked and written as ``ingest`` writes."""
+        from saleslead.sync.run import sync_source
+
+        return sync_source(self, request, progress)
 
     def status(self, request: StatusRequest | None = None) -> StatusReport:
         """What the store holds and the open pipeline as of a date (default: today)."""

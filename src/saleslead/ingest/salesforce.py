@@ -18,7 +18,7 @@ from saleslead.ingest.owners import FIELD_HISTORY, owner_changes
 from saleslead.ingest.settings import IngestSettings
 from saleslead.ingest.source import RawTable, read_raw
 
-__all__ = ["OBJECTS", "find_files", "read_salesforce"]
+__all__ = ["OBJECTS", "Loader", "find_files", "read_objects", "read_salesforce", "user_spec"]
 
 Progress = Callable[[str, int], None]
 
@@ -222,6 +222,10 @@ def _live(table: pa.Table) -> pa.Table:
     return table.filter(pc.invert(deleted)) if pc.any(deleted).as_py() else table
 
 
+#: Reads one object: (object key, spec) -> its raw rows, or None when the source does not hold it.
+Loader = Callable[[str, TableSpec], RawTable | None]
+
+
 def read_salesforce(
     folder: Path,
     *,
@@ -238,38 +242,64 @@ def read_salesforce(
             file=folder.name,
             hint="expected Opportunity.csv or Opportunity.parquet (other objects are optional)",
         )
+
+    def load(key: str, spec: TableSpec) -> RawTable | None:
+        path = files.get(key)
+        if path is None:
+            return None
+        # Without ``extra`` only the mapped columns are worth converting.
+        wanted = None if spec.keep_extra else spec.fields.values()
+        return read_raw(path, strict=strict, rows_required=key == "opportunity", columns=wanted)
+
+    return read_objects(
+        folder.name, load, strict=strict, snapshot_at=snapshot_at, settings=settings, progress=progress
+    )
+
+
+def read_objects(
+    source: str,
+    loader: Loader,
+    *,
+    strict: bool,
+    snapshot_at: datetime | None,
+    settings: IngestSettings,
+    progress: Progress | None,
+) -> CanonicalExport:
+    """Validate and assemble Salesforce objects however they were fetched (a folder, the API, a warehouse).
+
+    ``loader(key, spec)`` gives the raw rows of one object (keys of :data:`OBJECTS`, ``opportunity``
+    required) as text or typed columns; every object then goes through the same checks as a folder export.
+    """
     problems = Problems(strict=strict)
     used: list[str] = []
     parts_notes: list[str] = []
 
     def load(key: str, spec: TableSpec) -> tuple[pa.Table, RawTable] | None:
-        path = files.get(key)
-        if path is None:
-            return None
         try:
-            # Without ``extra`` only the mapped columns are worth converting.
-            wanted = None if spec.keep_extra else spec.fields.values()
-            raw = read_raw(path, strict=strict, rows_required=key == "opportunity", columns=wanted)
+            raw = loader(key, spec)
         except InputError as error:
             if strict or key == "opportunity" or error.line not in (1, 2) or error.column is not None:
                 raise
-            problems.note(path.name, error.line, None, f"{error.message}; file ignored")
+            problems.note(error.file or key, error.line, None, f"{error.message}; file ignored")
             return None
-        used.append(path.name)
+        if raw is None:
+            return None
+        used.append(raw.name)
         if raw.num_rows == 0:
-            parts_notes.append(f"{path.name}: a header and no rows")
+            parts_notes.append(f"{raw.name}: a header and no rows")
         if progress is not None:
-            progress(path.name, raw.num_rows)
+            progress(raw.name, raw.num_rows)
         table = build(raw, spec, problems)
         raw.release()
         return table, raw
 
     opportunity = load("opportunity", OPPORTUNITY)
-    assert opportunity is not None
+    if opportunity is None:
+        raise InputError(f"no Opportunity rows in {source}", file=source, hint="expected the Opportunity object")
     opps, opps_raw = opportunity
     opps = _live(opps)
     parts = Parts(
-        source=folder.name,
+        source=source,
         opportunities=opps,
         opportunities_raw=opps_raw,
         close_date_column=opps_raw.find("CloseDate"),

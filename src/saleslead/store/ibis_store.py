@@ -256,6 +256,18 @@ class Store:
             self._drop("_stage_opps", "_stage_events", "_stage_rows")
         return IngestOutcome(ingest_id, snapshot, new, updated, added, unchanged)
 
+    def remove_opportunities(self, ids: list[str]) -> int:
+        """Forget deleted deals: their row, history and activities (joins an open transaction). Returns rows gone."""
+        if not ids:
+            return 0
+        with self.transaction():
+            staged = self._stage("_stage_rows", pa.table({"opportunity_id": pa.array(ids, pa.string())}))
+            gone = int(self.table("opportunities").semi_join(staged, "opportunity_id").count().execute())
+            for name in ("opportunities", "history", "activities"):
+                self._sql(f"DELETE FROM {name} WHERE opportunity_id IN (SELECT opportunity_id FROM _stage_rows)")
+            self._drop("_stage_rows")
+        return gone
+
     def _next_id(self, table: str, column: str) -> int:
         value = self.table(table)[column].max().execute()
         return 1 if value is None or value != value else int(value) + 1

@@ -1,0 +1,370 @@
+"""A fake Salesforce org behind a local HTTPS server, speaking the real API's response shapes.
+
+* ``GET /services/data/vXX.X/sobjects/{Object}/describe`` — fields (name, type, custom) and keyPrefix;
+  ``404 [{"errorCode": "NOT_FOUND", …}]`` for an object the org lacks.
+* ``GET …/query?q=`` and ``…/queryAll?q=`` — SOQL (``SELECT f, … | COUNT() FROM X [WHERE …]`` with
+  ``AND``, comparisons, ``IN (…)``), pages of ``page_size`` records with ``done`` and ``nextRecordsUrl``
+  (``GET …/query/{locator}``); ``query`` hides deleted rows, ``queryAll`` shows them with ``IsDeleted``.
+* Bulk API 2.0 queries: ``POST …/jobs/query`` creates a job (``UploadComplete``), ``GET …/jobs/query/{id}``
+  reports ``InProgress`` then ``JobComplete``, ``GET …/jobs/query/{id}/results`` gives CSV pages (every
+  value quoted, null as an empty field) with ``Sforce-Locator`` and ``Sforce-NumberOfRecords``.
+* Errors as Salesforce writes them: ``[{"message": …, "errorCode": …}]``. ``org.refuse(n, status, code)``
+  makes the next ``n`` API calls fail that way (``REQUEST_LIMIT_EXCEEDED`` is 403, a gateway's 429 too).
+* A bearer token is required on every call (``INVALID_SESSION_ID`` otherwise).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+from .fake_https import https_server
+
+TOKEN = "00Dfake!session-token-for-tests"
+_NUMERIC = {"double", "currency", "percent"}
+
+
+def _field_type(name: str, values: list[str]) -> str:
+    sample = next((v for v in values if v), "")
+    if name == "Id":
+        return "id"
+    if name.startswith("Is"):
+        return "boolean"
+    if name in {"NumberOfEmployees", "SortOrder"}:
+        return "int"
+    if name in {"Amount", "QuotaAmount", "Probability", "DefaultProbability"}:
+        return "currency"
+    if re.fullmatch(r"\d{4}-\d\d-\d\dT.*", sample):
+        return "datetime"
+    if re.fullmatch(r"\d{4}-\d\d-\d\d", sample):
+        return "date"
+    if name.endswith("Id"):
+        return "reference"
+    return "string"
+
+
+def _typed(kind: str, text: str | None) -> Any:
+    if text is None or text == "":
+        return None
+    if kind == "boolean":
+        return text.lower() == "true"
+    if kind == "int":
+        return int(float(text))
+    if kind in _NUMERIC:
+        return float(text)
+    if kind == "datetime":
+        return _parse_time(text).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+    return text
+
+
+def _parse_time(text: str) -> datetime:
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@dataclass
+class SObjectTable:
+    name: str
+    fields: dict[str, str]  # name -> type
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    key_prefix: str = "a00"
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "keyPrefix": self.key_prefix,
+            "fields": [{"name": n, "type": t, "custom": n.endswith("__c")} for n, t in self.fields.items()],
+        }
+
+
+class FakeOrg:
+    """The org's objects and the server's behaviour (page sizes, refusals), shared with the handler."""
+
+    def __init__(self, page_size: int = 2000, bulk_page: int = 50_000) -> None:
+        self.objects: dict[str, SObjectTable] = {}
+        self.page_size = page_size
+        self.bulk_page = bulk_page
+        self.cursors: dict[str, tuple[list[dict[str, Any]], list[str], str]] = {}
+        self.jobs: dict[str, dict[str, Any]] = {}
+        self.refusals: list[tuple[int, str]] = []
+        self.log: list[str] = []
+        self.lock = threading.Lock()
+
+    # --- building the org ---------------------------------------------------------------------
+    def add(self, name: str, fields: dict[str, str], rows: list[dict[str, Any]], key_prefix: str = "a00") -> None:
+        for row in rows:
+            row.setdefault("IsDeleted", False)
+        fields = {**fields, "IsDeleted": "boolean"}
+        if "SystemModstamp" not in fields and name != "OpportunityFieldHistory":
+            fields["SystemModstamp"] = "datetime"
+        self.objects[name] = SObjectTable(name, fields, rows, key_prefix)
+
+    def load_csv(self, path: Path, name: str, stamp: str) -> None:
+        """An export file as the object's rows; SystemModstamp: LastModifiedDate, else CreatedDate, else ``stamp``."""
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            records = list(csv.DictReader(handle))
+        header = list(records[0]) if records else next(csv.reader(path.open(encoding="utf-8-sig")), [])
+        kinds = {n: _field_type(n, [r[n] for r in records[:50]]) for n in header}
+        rows = [{n: _typed(kinds[n], r[n]) for n in header} for r in records]
+        for row in rows:
+            if name != "OpportunityFieldHistory":
+                moment = row.get("LastModifiedDate") or row.get("CreatedDate") or stamp
+                row["SystemModstamp"] = _typed("datetime", moment)
+        prefix = str(rows[0]["Id"])[:3] if rows and rows[0].get("Id") else "a00"
+        self.add(name, kinds, rows, prefix)
+
+    def refuse(self, times: int, status: int = 403, code: str = "REQUEST_LIMIT_EXCEEDED") -> None:
+        with self.lock:
+            self.refusals.extend([(status, code)] * times)
+
+    # --- SOQL ---------------------------------------------------------------------------------
+    def run(self, soql: str, deleted: bool) -> tuple[list[dict[str, Any]], list[str], bool]:
+        match = re.fullmatch(r"SELECT (.+?) FROM (\w+)(?: WHERE (.+))?", soql.strip(), re.S)
+        if match is None:
+            raise ValueError(f"MALFORMED_QUERY: cannot parse {soql!r}")
+        columns, name, where = match.groups()
+        table = self.objects.get(name)
+        if table is None:
+            raise LookupError(f"INVALID_TYPE: sObject type '{name}' is not supported.")
+        fields = [c.strip() for c in columns.split(",")]
+        counting = fields == ["COUNT()"]
+        for f in [] if counting else fields:
+            if f not in table.fields:
+                raise ValueError(f"INVALID_FIELD: No such column '{f}' on entity '{name}'.")
+        tests = [_condition(part, table) for part in _split_and(where)] if where else []
+        rows = [r for r in table.rows if (deleted or not r.get("IsDeleted")) and all(t(r) for t in tests)]
+        return rows, fields, counting
+
+
+def _split_and(where: str) -> list[str]:
+    parts, depth, start = [], 0, 0
+    for i, char in enumerate(where):
+        depth += char == "("
+        depth -= char == ")"
+        if depth == 0 and where[i : i + 5].upper() == " AND ":
+            parts.append(where[start:i])
+            start = i + 5
+    parts.append(where[start:])
+    out = []
+    for part in parts:
+        part = part.strip()
+        while part.startswith("(") and part.endswith(")") and _balanced(part[1:-1]):
+            part = part[1:-1].strip()
+        out.append(part)
+    return out
+
+
+def _balanced(text: str) -> bool:
+    depth = 0
+    for char in text:
+        depth += char == "("
+        depth -= char == ")"
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+def _literal(text: str) -> Any:
+    text = text.strip()
+    if text.startswith("'"):
+        return text[1:-1].replace("\\'", "'").replace("\\\\", "\\")
+    if re.fullmatch(r"\d{4}-\d\d-\d\dT[\d:.]+Z", text):
+        return _parse_time(text)
+    return {"true": True, "false": False, "null": None}.get(text.lower(), text)
+
+
+def _condition(text: str, table: SObjectTable) -> Any:
+    found = re.fullmatch(r"(\w+) IN \((.*)\)", text, re.S)
+    if found:
+        name, values = found.group(1), {_literal(v) for v in re.findall(r"'(?:[^'\\]|\\.)*'", found.group(2))}
+        return lambda r: r.get(name) in values
+    found = re.fullmatch(r"(\w+) (>=|<=|!=|=|>|<) (.+)", text)
+    if found is None:
+        raise ValueError(f"MALFORMED_QUERY: cannot read condition {text!r}")
+    name, op, value = found.group(1), found.group(2), _literal(found.group(3))
+    if name not in table.fields:
+        raise ValueError(f"INVALID_FIELD: No such column '{name}' on entity '{table.name}'.")
+    timed = table.fields[name] == "datetime"
+
+    def test(row: dict[str, Any]) -> bool:
+        have = row.get(name)
+        if timed and have is not None:
+            have = _parse_time(have)
+        if op in ("=", "!="):
+            return (have == value) == (op == "=")
+        if have is None or value is None:
+            return False
+        return {">": have > value, ">=": have >= value, "<": have < value, "<=": have <= value}[op]
+
+    return test
+
+
+def _csv_value(kind: str, value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if kind == "datetime":
+        return _parse_time(value).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    return str(value)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    org: FakeOrg
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+    def _send(self, status: int, body: Any, headers: dict[str, str] | None = None, text: str | None = None) -> None:
+        data = (text if text is not None else json.dumps(body)).encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", "text/csv" if text is not None else "application/json;charset=UTF-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Sforce-Limit-Info", "api-usage=25/15000")
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _error(self, status: int, code: str, message: str) -> None:
+        self._send(status, [{"message": message, "errorCode": code}])
+
+    def _guard(self) -> bool:
+        if self.headers.get("Authorization") != f"Bearer {TOKEN}":
+            self._error(401, "INVALID_SESSION_ID", "Session expired or invalid")
+            return False
+        with self.org.lock:
+            refusal = self.org.refusals.pop(0) if self.org.refusals else None
+        if refusal is not None:
+            status, code = refusal
+            self._error(status, code, "TotalRequests Limit exceeded.")
+            return False
+        return True
+
+    def do_GET(self) -> None:
+        url = urlparse(self.path)
+        self.org.log.append(f"GET {url.path}")
+        if not self._guard():
+            return
+        path = re.sub(r"^/services/data/v[\d.]+/", "", url.path).rstrip("/")
+        params = {k: v[0] for k, v in parse_qs(url.query).items()}
+        try:
+            if m := re.fullmatch(r"sobjects/(\w+)/describe", path):
+                table = self.org.objects.get(m.group(1))
+                if table is None:
+                    self._error(404, "NOT_FOUND", "The requested resource does not exist")
+                else:
+                    self._send(200, table.describe())
+            elif path in ("query", "queryAll"):
+                self._query(params["q"], deleted=path == "queryAll", base=url.path.rstrip("/"))
+            elif m := re.fullmatch(r"(?:query|queryAll)/([\w-]+)", path):
+                self._page(m.group(1), url.path.rsplit("/", 1)[0])
+            elif m := re.fullmatch(r"jobs/query/([\w-]+)", path):
+                self._job_state(m.group(1))
+            elif m := re.fullmatch(r"jobs/query/([\w-]+)/results", path):
+                self._results(m.group(1), params)
+            else:
+                self._error(404, "NOT_FOUND", "The requested resource does not exist")
+        except LookupError as error:
+            self._error(400, "INVALID_TYPE", str(error))
+        except ValueError as error:
+            code, _, message = str(error).partition(": ")
+            self._error(400, code, message)
+
+    def do_POST(self) -> None:
+        url = urlparse(self.path)
+        self.org.log.append(f"POST {url.path}")
+        length = int(self.headers.get("Content-Length") or 0)
+        body = json.loads(self.rfile.read(length) or b"{}")
+        if not self._guard():
+            return
+        path = re.sub(r"^/services/data/v[\d.]+/", "", url.path).rstrip("/")
+        if path != "jobs/query":
+            self._error(404, "NOT_FOUND", "The requested resource does not exist")
+            return
+        try:
+            rows, fields, _ = self.org.run(body["query"], deleted=body.get("operation") == "queryAll")
+        except (LookupError, ValueError) as error:
+            code, _, message = str(error).partition(": ")
+            self._error(400, code, message)
+            return
+        job = uuid.uuid4().hex[:15]
+        name = re.search(r"FROM (\w+)", body["query"]).group(1)  # type: ignore[union-attr]
+        self.org.jobs[job] = {"rows": rows, "fields": fields, "object": name, "polls": 0}
+        self._send(200, {"id": job, "operation": body.get("operation"), "object": name, "state": "UploadComplete"})
+
+    def _query(self, soql: str, deleted: bool, base: str) -> None:
+        rows, fields, counting = self.org.run(soql, deleted)
+        if counting:
+            self._send(200, {"totalSize": len(rows), "done": True, "records": []})
+            return
+        locator = uuid.uuid4().hex[:15]
+        self.org.cursors[locator] = (rows, fields, re.search(r"FROM (\w+)", soql).group(1))  # type: ignore[union-attr]
+        self._page(f"{locator}-0", base)
+
+    def _page(self, cursor: str, base: str) -> None:
+        locator, _, start_text = cursor.rpartition("-")
+        rows, fields, name = self.org.cursors[locator]
+        start = int(start_text)
+        stop = start + self.org.page_size
+        records = [
+            {"attributes": {"type": name, "url": f"/services/data/v59.0/sobjects/{name}/{r.get('Id')}"}}
+            | {f: r.get(f) for f in fields}
+            for r in rows[start:stop]
+        ]
+        body: dict[str, Any] = {"totalSize": len(rows), "done": stop >= len(rows), "records": records}
+        if stop < len(rows):
+            body["nextRecordsUrl"] = f"{base}/{locator}-{stop}"
+        self._send(200, body)
+
+    def _job_state(self, job_id: str) -> None:
+        job = self.org.jobs[job_id]
+        job["polls"] += 1
+        state = "InProgress" if job["polls"] == 1 else "JobComplete"
+        self._send(
+            200, {"id": job_id, "object": job["object"], "state": state, "numberRecordsProcessed": len(job["rows"])}
+        )
+
+    def _results(self, job_id: str, params: dict[str, str]) -> None:
+        job = self.org.jobs[job_id]
+        start = int(params.get("locator") or 0)
+        size = min(int(params.get("maxRecords") or self.org.bulk_page), self.org.bulk_page)
+        chunk = job["rows"][start : start + size]
+        kinds = self.org.objects[job["object"]].fields
+        out = io.StringIO()
+        writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\n")
+        writer.writerow(job["fields"])
+        for row in chunk:
+            writer.writerow([_csv_value(kinds[f], row.get(f)) for f in job["fields"]])
+        following = start + size
+        locator = str(following) if following < len(job["rows"]) else "null"
+        self._send(200, None, {"Sforce-Locator": locator, "Sforce-NumberOfRecords": str(len(chunk))}, out.getvalue())
+
+
+@contextmanager
+def fake_salesforce(org: FakeOrg) -> Iterator[tuple[str, Path]]:
+    """Serve ``org``; yield (instance URL, CA certificate path)."""
+    handler = type("OrgHandler", (_Handler,), {"org": org})
+    with https_server(handler) as (url, cert):
+        yield url, cert
+
+
+def org_from_export(folder: Path, stamp: str = "2026-01-01T00:00:00Z", **options: Any) -> FakeOrg:
+    """A fake org holding an export folder's objects (Opportunity.csv → Opportunity, …)."""
+    org = FakeOrg(**options)
+    for path in sorted(folder.glob("*.csv")):
+        org.load_csv(path, path.stem, stamp)
+    return org
