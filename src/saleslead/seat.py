@@ -30,7 +30,7 @@ from saleslead.strategy.desk import StrategyDesk
 from saleslead.targets.desk import TargetsDesk
 
 if TYPE_CHECKING:
-    from saleslead.sync import SalesforceSyncRequest, SyncReport
+    from saleslead.sync import HubSpotSyncRequest, SalesforceSyncRequest, SyncReport
 
 __all__ = [
     "DemoRequest",
@@ -202,7 +202,9 @@ class Seat(StrategyDesk, TargetsDesk, RosterDesk, ForecastDesk, FleetDesk):
             unchanged=outcome.unchanged,
         )
 
-    def sync(self, request: SalesforceSyncRequest, progress: Progress | None = None) -> SyncReport:
+    def sync(
+        self, request: SalesforceSyncRequest | HubSpotSyncRequest, progress: Progress | None = None
+    ) -> SyncReport:
         """Pull what changed in a live CRM since the last sync, checked and written as ``ingest`` writes."""
         from saleslead.sync.run import sync_source
 

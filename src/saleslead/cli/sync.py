@@ -12,7 +12,7 @@ from saleslead.cli.data import print_ingest
 from saleslead.cli.output import console, emit_json, guarded, progress_bar
 from saleslead.errors import InputError
 from saleslead.seat import open_seat
-from saleslead.sync import SalesforceSyncRequest, SyncReport
+from saleslead.sync import HubSpotSyncRequest, SalesforceSyncRequest, SyncReport
 
 __all__ = ["print_sync", "register"]
 
@@ -92,6 +92,22 @@ def register(app: typer.Typer) -> None:
                 overlap_minutes=overlap,
                 strict=not quarantine,
             )
+            with open_seat(store, engagement=engagement) as seat:
+                report = seat.sync(request, progress)
+        emit_json(report) if json else print_sync(report)
+
+    @sync.command("hubspot")
+    def hubspot(
+        full: FullOption = False,
+        overlap: OverlapOption = 5.0,
+        quarantine: QuarantineOption = False,
+        store: StoreOption = None,
+        engagement: EngagementOption = "default",
+        json: JsonOption = False,
+    ) -> None:
+        """Sync HubSpot deals with their real stage history, owners, pipelines and companies (all or nothing)."""
+        with guarded(json), progress_bar(not json) as progress:
+            request = HubSpotSyncRequest(full=full, overlap_minutes=overlap, strict=not quarantine)
             with open_seat(store, engagement=engagement) as seat:
                 report = seat.sync(request, progress)
         emit_json(report) if json else print_sync(report)

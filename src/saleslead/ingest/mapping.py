@@ -36,7 +36,7 @@ from saleslead.ingest.convert import Problems
 from saleslead.ingest.settings import IngestSettings, StageSetting
 from saleslead.ingest.source import RawTable, read_raw
 
-__all__ = ["PROFILES", "Profile", "load_profile", "read_mapped"]
+__all__ = ["PROFILES", "Profile", "fill_open_close_dates", "load_profile", "read_mapped"]
 
 PROFILES = Path(__file__).parent / "profiles"
 TableName = Literal["opportunities", "history", "users", "accounts", "quotas", "activities", "products"]
@@ -277,16 +277,21 @@ def _adjuster(profile: Profile, products: pa.Table | None) -> Callable[[pa.Table
             replace = pc.and_(pc.and_(chosen, blank), pc.is_valid(price))
             opps = opps.set_column(opps.schema.get_field_index("amount"), "amount", pc.if_else(replace, price, amount))
         if rules.open_close_date == "snapshot_plus_median_cycle":
-            expected = snapshot.date() + timedelta(days=_median_cycle(opps))
-            open_blank = pc.and_(
-                pc.invert(pc.fill_null(opps.column("is_closed"), False)),
-                pc.is_null(opps.column("close_date")),
-            )
-            filled = pc.if_else(open_blank, pa.scalar(expected, pa.date32()), opps.column("close_date"))
-            opps = opps.set_column(opps.schema.get_field_index("close_date"), "close_date", filled)
+            opps = fill_open_close_dates(opps, snapshot)
         return opps
 
     return adjust
+
+
+def fill_open_close_dates(opps: pa.Table, snapshot: datetime) -> pa.Table:
+    """Open deals without a close date: the snapshot day plus the median won cycle (``snapshot_plus_median_cycle``)."""
+    expected = snapshot.date() + timedelta(days=_median_cycle(opps))
+    open_blank = pc.and_(
+        pc.invert(pc.fill_null(opps.column("is_closed"), False)),
+        pc.is_null(opps.column("close_date")),
+    )
+    filled = pc.if_else(open_blank, pa.scalar(expected, pa.date32()), opps.column("close_date"))
+    return opps.set_column(opps.schema.get_field_index("close_date"), "close_date", filled)
 
 
 def _median_cycle(opps: pa.Table) -> int:

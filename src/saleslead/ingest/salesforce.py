@@ -264,11 +264,13 @@ def read_objects(
     snapshot_at: datetime | None,
     settings: IngestSettings,
     progress: Progress | None,
+    adjust: Callable[[pa.Table, datetime], pa.Table] | None = None,
 ) -> CanonicalExport:
     """Validate and assemble Salesforce objects however they were fetched (a folder, the API, a warehouse).
 
     ``loader(key, spec)`` gives the raw rows of one object (keys of :data:`OBJECTS`, ``opportunity``
     required) as text or typed columns; every object then goes through the same checks as a folder export.
+    ``adjust(opportunities, snapshot)`` is a source's own last rule (as a mapping profile's ``rules``).
     """
     problems = Problems(strict=strict)
     used: list[str] = []
@@ -330,4 +332,5 @@ def read_objects(
         bands=settings.employee_bands,
         snapshot_at=snapshot_at,
         modified=modified,
+        adjust=adjust,
     )

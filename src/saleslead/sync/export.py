@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
 import pyarrow as pa
@@ -50,15 +50,21 @@ def export_of(
     stages: tuple[StageSetting, ...],
     strict: bool,
     progress: Callable[[str, int], None] | None = None,
+    labels: Mapping[str, str] | None = None,
+    adjust: Callable[[pa.Table, datetime], pa.Table] | None = None,
 ) -> CanonicalExport:
-    """The canonical export of fetched text tables (by object API name), checked as ``ingest`` checks a folder."""
+    """The canonical export of fetched text tables (by object API name), checked as ``ingest`` checks a folder.
+
+    ``labels`` names each object's rows in errors and reports (default ``Opportunity (Salesforce API)``, …).
+    """
 
     def load(key: str, spec: TableSpec) -> RawTable | None:
         name = _KEYS[key]
         table = tables.get(name)
         if table is None:
             return None
-        return raw_of(API_LABEL.format(name), _ready(table, spec))
+        label = (labels or {}).get(name) or API_LABEL.format(name)
+        return raw_of(label, _ready(table, spec))
 
     return read_objects(
         source,
@@ -67,4 +73,5 @@ def export_of(
         snapshot_at=snapshot_at,
         settings=IngestSettings(stages=stages),
         progress=progress,
+        adjust=adjust,
     )

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from saleslead.sync.models import ObjectSync, SalesforceSyncRequest, SyncReport
+from saleslead.sync.models import HubSpotSyncRequest, ObjectSync, SalesforceSyncRequest, SyncReport
 
 if TYPE_CHECKING:
     from saleslead.ingest.canonical import CanonicalExport
@@ -24,7 +24,7 @@ Step = Callable[[str, int], None]
 
 def sync_source(
     seat: Seat,
-    request: SalesforceSyncRequest,
+    request: SalesforceSyncRequest | HubSpotSyncRequest,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> SyncReport:
     """The seat's sync action: the source follows from the request's type."""
@@ -33,7 +33,11 @@ def sync_source(
         if progress is not None:
             progress(label, rows, 0)
 
-    return sync_salesforce(seat, request, step)
+    if isinstance(request, SalesforceSyncRequest):
+        return sync_salesforce(seat, request, step)
+    from saleslead.sync.hubspot import sync_hubspot
+
+    return sync_hubspot(seat, request, step)
 
 
 def checkpoint(seat: Seat, source: str) -> dict[str, Any]:

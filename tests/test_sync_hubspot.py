@@ -1,0 +1,145 @@
+"""`saleslead sync hubspot` against a local fake portal that speaks HubSpot's CRM API shapes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from saleslead.cli.app import app
+from saleslead.demo import DemoConfig, generate
+from saleslead.funnel import state_as_of
+from saleslead.seat import IngestRequest, Seat, open_seat
+from saleslead.sync import HubSpotSyncRequest
+from saleslead.sync.backoff import Backoff
+from saleslead.sync.hubspot import sync_hubspot
+from saleslead.sync.hubspot_api import HubSpotApi, connect_hubspot
+
+from .fake_hubspot import TOKEN, FakePortal, fake_hubspot, portal_from_export
+
+
+@pytest.fixture(scope="module")
+def export_and_stages(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict[str, Any]], Path]:
+    root = tmp_path_factory.mktemp("hs")
+    out = root / "export"
+    generate(out, DemoConfig(opportunities=300, seed=9, start=date(2025, 1, 1), end=date(2026, 6, 30)))
+    folder_store = root / "folder.duckdb"
+    with open_seat(folder_store) as seat:
+        seat.ingest(IngestRequest(path=out))
+        stages = seat.store.table("stages").order_by("stage_order").to_pyarrow().to_pylist()
+    ladder = [{"name": s["name"], "is_closed": s["is_closed"], "probability": s["probability"]} for s in stages]
+    return out, ladder, folder_store
+
+
+@pytest.fixture
+def portal(export_and_stages: tuple[Path, list[dict[str, Any]], Path]) -> FakePortal:
+    return portal_from_export(export_and_stages[0], export_and_stages[1])
+
+
+@pytest.fixture
+def server(portal: FakePortal, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    with fake_hubspot(portal) as (url, cert):
+        monkeypatch.setenv("HUBSPOT_ACCESS_TOKEN", TOKEN)
+        monkeypatch.setenv("HUBSPOT_API_BASE", url)
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert))
+        yield url
+
+
+@pytest.fixture
+def seat(tmp_path: Path) -> Iterator[Seat]:
+    with open_seat(tmp_path / "hubspot.duckdb") as opened:
+        yield opened
+
+
+def _api(delays: list[float] | None = None) -> HubSpotApi:
+    sleep = delays.append if delays is not None else (lambda _: None)
+    return HubSpotApi(connect_hubspot(), backoff=Backoff(base=0.25, cap=2.0, sleep=sleep))
+
+
+def _states(seat: Seat, day: date) -> dict[str, tuple[Any, ...]]:
+    rows = state_as_of(seat.store, day).to_pyarrow().to_pylist()
+    return {r["opportunity_id"]: (r["stage"], r["amount"], r["close_date"], r["owner_id"]) for r in rows}
+
+
+def test_deals_with_real_stage_history_give_the_same_states_as_the_salesforce_export(
+    server: str, portal: FakePortal, seat: Seat, export_and_stages: tuple[Path, list[dict[str, Any]], Path]
+) -> None:
+    report = sync_hubspot(seat, HubSpotSyncRequest(), api=_api())
+    assert report.mode == "full"
+    assert report.ingest is not None
+    assert report.ingest.rejected == []
+    assert report.ingest.rows_read["opportunities"] == len(portal.deals)
+    assert report.ingest.rows_read["history"] > 2 * len(portal.deals)  # the property history, not one row a deal
+    with open_seat(export_and_stages[2], read_only=True) as folder:
+        for day in (date(2025, 3, 31), date(2025, 9, 30), date(2026, 2, 15), date(2026, 6, 30)):
+            assert _states(seat, day) == _states(folder, day)
+    ladder = seat.store.table("stages").order_by("stage_order").to_pyarrow().to_pylist()
+    expected = export_and_stages[1]
+    assert [r["name"] for r in ladder] == [s["name"] for s in expected]  # the pipeline's display order
+    assert [r["probability"] for r in ladder] == pytest.approx([s["probability"] for s in expected])
+    accounts = {
+        r["opportunity_id"]: r["account_id"] for r in seat.store.table("opportunities").to_pyarrow().to_pylist()
+    }
+    assert accounts == {d.id: d.company for d in portal.deals.values()}
+    assert seat.store.count("users") == len(portal.owners)
+
+
+def test_incremental_sync_reads_changed_deals_by_search_and_batch_and_drops_archived_ones(
+    server: str, portal: FakePortal, seat: Seat
+) -> None:
+    sync_hubspot(seat, HubSpotSyncRequest(), api=_api())
+    deals = list(portal.deals.values())
+    moved = next(d for d in deals if d.properties["dealstage"] != "closedwon" and d.history["dealstage"])
+    stamp = "2026-07-02T10:00:00.000Z"
+    moved.history["dealstage"].append(("closedwon", stamp))
+    moved.history["closedate"].append(("2026-07-02T00:00:00Z", stamp))
+    moved.history["hubspot_owner_id"].append((portal.owners[0]["id"], stamp))
+    moved.properties.update(dealstage="closedwon", closedate="2026-07-02T00:00:00Z", hs_lastmodifieddate=stamp)
+    moved.properties["hubspot_owner_id"] = portal.owners[0]["id"]
+    archived = next(d for d in deals if d is not moved)
+    archived.archived_at = stamp
+    portal.log.clear()
+    report = sync_hubspot(seat, HubSpotSyncRequest(overlap_minutes=0), api=_api())
+    assert report.mode == "incremental"
+    assert {o.name: o.rows for o in report.objects}["deals"] == 1
+    assert report.removed_opportunities == 1
+    assert "POST /crm/v3/objects/deals/search" in portal.log
+    assert "POST /crm/v3/objects/deals/batch/read" in portal.log
+    assert "POST /crm/v4/associations/deals/companies/batch/read" in portal.log
+    after = _states(seat, date(2026, 7, 3))
+    assert after[moved.id][0] == "Closed Won"
+    assert after[moved.id][3] == portal.owners[0]["id"]  # the owner change came with the history
+    assert archived.id not in after
+    assert _states(seat, date(2026, 7, 1))[moved.id][0] != "Closed Won"  # the past is left as it was
+
+
+def test_rate_limits_are_retried(server: str, portal: FakePortal, seat: Seat) -> None:
+    portal.throttle(3)
+    delays: list[float] = []
+    report = sync_hubspot(seat, HubSpotSyncRequest(), api=_api(delays))
+    assert report.retries == 3
+    assert delays == [0.25, 0.5, 1.0]
+    assert seat.store.count("opportunities") == len(portal.deals)
+
+
+def test_cli_and_the_token_never_shown(server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    runner = CliRunner()
+    store = str(tmp_path / "cli.duckdb")
+    result = runner.invoke(app, ["sync", "hubspot", "--store", store, "--json"])
+    assert result.exit_code == 0, result.stdout
+    assert json.loads(result.stdout)["source"] == "hubspot"
+    assert TOKEN not in result.stdout
+    monkeypatch.setenv("HUBSPOT_ACCESS_TOKEN", "pat-wrong-secret")
+    refused = runner.invoke(app, ["sync", "hubspot", "--store", store, "--json"])
+    assert refused.exit_code == 1
+    assert json.loads(refused.stdout)["error"]["type"] == "SourceError"
+    assert "pat-wrong-secret" not in refused.stdout
+    monkeypatch.delenv("HUBSPOT_ACCESS_TOKEN")
+    missing = runner.invoke(app, ["sync", "hubspot", "--store", store, "--json"])
+    assert missing.exit_code == 2
+    assert "HUBSPOT_ACCESS_TOKEN" in json.loads(missing.stdout)["error"]["hint"]
