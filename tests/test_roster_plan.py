@@ -100,8 +100,8 @@ def test_finance_table_adds_up_to_the_plan(demo_seat: Seat) -> None:
 def test_a_period_before_the_as_of_month_is_refused(demo_seat: Seat) -> None:
     with pytest.raises(InputError):
         demo_seat.roster_plan(RosterPlanRequest(period="2026-Q4", goal=GOAL))
-    with pytest.raises(InputError):
-        demo_seat.roster_plan(RosterPlanRequest(period="FY2027"))
+    with pytest.raises(InputError, match="segment"):
+        demo_seat.roster_plan(RosterPlanRequest(period="FY2027", goal_by_segment={"Public Sector": 1e6}))
 
 
 def test_cli_plan_json_and_export(demo_store_file: Path, tmp_path: Path) -> None:
@@ -118,7 +118,7 @@ def test_cli_plan_json_and_export(demo_store_file: Path, tmp_path: Path) -> None
     out = runner.invoke(app, ["roster", "export-finance", "FY2027/base", "--store", store, "--out", str(target)])
     assert out.exit_code == 0, out.output
     assert target.read_text().startswith("month,quarter,seat_id")
-    bad = runner.invoke(app, ["roster", "plan", "--period", "FY2027", "--store", store, "--json"])
+    bad = runner.invoke(app, ["roster", "plan", "--period", "2026-Q3", "--store", store, "--json"])
     assert bad.exit_code == 2
     assert json.loads(bad.output)["error"]["type"] == "InputError"
     assert not math.isnan(payload["goal"])
@@ -129,7 +129,7 @@ def test_plan_reads_the_targets_desks_goal_and_creation(demo_seat: Seat) -> None
 
     targets = demo_seat.set_targets(TargetsRequest(period="2027-Q1", goal=8e6))
     plan = demo_seat.roster_plan(RosterPlanRequest(period="2027-Q1", buffer=0.1))
-    assert plan.goal_source == f"the targets plan v{targets.version} of the period"
+    assert plan.goal_source == f"the targets plan v{targets.version} of 2027-Q1"
     by_segment = {s.segment: s for s in targets.segments}
     for s in plan.segments:
         assert s.goal == pytest.approx(by_segment[s.segment].target)

@@ -185,7 +185,7 @@ BAD_REQUESTS: list[tuple[str, str, dict[str, Any], int, str]] = [
     ("GET", "/api/strategy", {}, 404, "NotFoundError"),
     ("POST", "/api/strategy/decide", {"author": ""}, 422, "InputError"),
     ("GET", "/api/roster", {"as_of": "2026-02-30"}, 422, "InputError"),
-    ("GET", "/api/roster/plan", {"period": "2027-Q1"}, 422, "InputError"),
+    ("GET", "/api/roster/plan", {"period": "2026-Q3"}, 422, "InputError"),
     ("POST", "/api/roster/plan", {"period": "2027-Q1", "goal": 1e6, "scenario": "rosy"}, 422, "InputError"),
     ("GET", "/api/handoffs", {"status": "lost"}, 422, "InputError"),
     ("POST", "/api/handoffs/update", {"id": "ho-0000000000000000"}, 404, "NotFoundError"),

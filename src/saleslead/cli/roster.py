@@ -77,7 +77,7 @@ def _print_view(view: RosterView) -> None:
     table = Table("segment", "AEs", "ramped eq.", "ramping", "SDRs", "managers", "leavers 12m", "per ramped AE-month",
                   "AEs measured", "attainment", "quota/qtr", title_justify="left")  # fmt: skip
     for s in view.segments:
-        att = s.attainment.mean
+        att = s.attainment.overall
         thin = " (thin)" if s.productivity.evidence.thin else ""
         table.add_row(
             s.segment, str(s.headcount.aes), f"{s.headcount.ae_ramped_equivalents:.1f}", str(s.headcount.aes_ramping),

@@ -1,10 +1,10 @@
 """The roster mandate in the weekly cadence: staffing against the gap, and the plan finance reconciles.
 
-Hires made now land next quarter at the earliest, so the cadence staffs the **next** quarter. Its goal,
-in this order: the targets plan of the next quarter (the roster reads it itself), the Σ quota of the
-next quarter, this quarter's targets plan carried forward, this quarter's Σ quota carried forward —
-the briefing says which. The plan (``roster_plan``) is stored as a version of ``weekly/<period>``; the
-same week's plan is reused rather than stored twice.
+Hires made now land next quarter at the earliest, so the cadence staffs the **next** quarter. Its goal is
+the roster's own (``roster.goals``: the targets plan of the next quarter, its Σ quota, this quarter's targets
+plan or Σ quota carried forward) — the briefing says which, and shows the same goal as ``roster plan``.
+The plan (``roster_plan``) is stored as a version of ``weekly/<period>``; the same week's plan is reused
+rather than stored twice.
 
 * a ``capacity-short`` flag per segment whose roster as it stands (ramp and attrition counted,
   before any hire) carries less than the goal: a warning, critical when even the planned hires cannot
@@ -22,68 +22,39 @@ from typing import Any
 
 from saleslead.briefing.render import money
 from saleslead.briefing.weekly import Section
-from saleslead.errors import InputError
 from saleslead.periods import Period
 from saleslead.role.handoffs import KIND as HANDOFF
 from saleslead.role.handoffs import handoff_id
 from saleslead.role.week import FlagDraft, HandoffDraft, Outcome, Week
 from saleslead.roster.desk import FinanceTable, RosterFinanceRequest
+from saleslead.roster.goals import PeriodGoal, period_goal
 from saleslead.roster.plan import RosterPlan, RosterPlanRequest
 from saleslead.roster.scenarios import PLAN_KIND
-from saleslead.targets.coverage import quota_targets
-from saleslead.targets.desk import PLAN as TARGETS_PLAN
-from saleslead.targets.plan import TargetPlan
 
 __all__ = ["brief_roster", "finance_key", "plan_goal"]
 
 TITLE = "Staffing against the gap"
 
 
-def plan_goal(seat: Any, week: Week) -> tuple[Period, dict[str, float] | None, str] | None:
-    """(the quarter to staff, goal by segment or None to let the roster read the targets plan, source)."""
+def plan_goal(seat: Any, week: Week) -> tuple[Period, PeriodGoal] | None:
+    """The quarter to staff and its goal by segment — the roster's own resolution (``roster.goals``), so the
+    briefing, the plan and the dashboard show one goal per segment."""
     target = week.period.shift(1)
-    if seat.records.latest(TARGETS_PLAN, target.name) is not None:
-        return target, None, f"the targets plan of {target.name}"
-    quotas = quota_targets(week.store, target)
-    if quotas:
-        return target, quotas, f"Σ quota of {target.name}"
-    saved = seat.records.latest(TARGETS_PLAN, week.period.name)
-    if saved is not None:
-        plan = TargetPlan.model_validate(saved.payload)
-        goal = {s.segment: s.target for s in plan.segments}
-        return target, goal, f"{week.period.name}'s targets plan v{saved.version} carried forward"
-    quotas = quota_targets(week.store, week.period)
-    if quotas:
-        return target, quotas, f"Σ quota of {week.period.name} carried forward: none set for {target.name} yet"
-    return None
+    goal = period_goal(week.store, seat.records, target)
+    return (target, goal) if goal is not None else None
 
 
-def _request(target: Period, goal: dict[str, float] | None, week: Week, by_segment: bool) -> RosterPlanRequest:
-    common: dict[str, Any] = {"period": target.name, "as_of": week.as_of, "name": f"weekly/{target.name}"}
-    if goal is None:
-        return RosterPlanRequest(**common)
-    if by_segment:
-        return RosterPlanRequest(goal_by_segment=goal, **common)
-    return RosterPlanRequest(goal=sum(goal.values()), **common)
-
-
-def _plan(seat: Any, week: Week, target: Period, goal: dict[str, float] | None) -> RosterPlan:
-    """This week's stored plan when it is there for the same request; else plan now (stored if writing)."""
-    for by_segment in (True, False):
-        request = _request(target, goal, week, by_segment).model_copy(update={"save": week.writes})
-        stored = seat.records.latest(PLAN_KIND, request.name) if week.writes and not week.ingested else None
-        if stored is not None:
-            kept = RosterPlan.model_validate(stored.payload)
-            if kept.request.model_dump(exclude={"save"}) == request.model_dump(exclude={"save"}):
-                return kept.model_copy(update={"key": request.name, "version": stored.version})
-        try:
-            plan: RosterPlan = seat.roster_plan(request)
-            return plan
-        except InputError:
-            if goal is None or not by_segment:
-                raise
-            # a segment of the goal has no AE on the roster: plan the total, split by the bookings mix
-    raise AssertionError("unreachable")
+def _plan(seat: Any, week: Week, target: Period) -> RosterPlan:
+    """This week's stored plan when it is there for the same request; else plan now (stored if writing).
+    No goal is passed: the roster resolves the period's goal itself, the same way as for ``roster plan``."""
+    request = RosterPlanRequest(period=target.name, as_of=week.as_of, name=f"weekly/{target.name}", save=week.writes)
+    stored = seat.records.latest(PLAN_KIND, request.name) if week.writes and not week.ingested else None
+    if stored is not None:
+        kept = RosterPlan.model_validate(stored.payload)
+        if kept.request.model_dump(exclude={"save"}) == request.model_dump(exclude={"save"}):
+            return kept.model_copy(update={"key": request.name, "version": stored.version})
+    plan: RosterPlan = seat.roster_plan(request)
+    return plan
 
 
 def finance_key(plan: RosterPlan) -> str:
@@ -180,8 +151,9 @@ def brief_roster(seat: Any, week: Week) -> Outcome:
         )
         section = Section(id="roster", title=TITLE, available=False, text=text)
         return Outcome(section=section, checked={"capacity-short"})
-    target, goal, source = found
-    plan = _plan(seat, week, target, goal)
+    target, _ = found
+    plan = _plan(seat, week, target)
+    source = plan.goal_source
     base = sum(s.base_capacity for s in plan.segments)
     capacity = sum(s.capacity for s in plan.segments)
     binds = {"seller_capacity": "seller capacity", "pipeline": "pipeline", "none": "nothing"}

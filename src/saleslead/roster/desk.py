@@ -18,9 +18,10 @@ from saleslead.errors import InputError, NotFoundError
 from saleslead.periods import Period
 from saleslead.roster.config import RosterConfig
 from saleslead.roster.finance import FINANCE_COLUMNS, FinanceRow, finance_rows, rows_to_csv
+from saleslead.roster.goals import PeriodGoal, period_goal
 from saleslead.roster.measures import Headcount, RosterMeasures, measure_roster
 from saleslead.roster.pipeline import PipelineYield
-from saleslead.roster.plan import SCENARIOS, PlanWork, RosterPlan, RosterPlanRequest, TargetsInput, build_plan
+from saleslead.roster.plan import SCENARIOS, PlanWork, RosterPlan, RosterPlanRequest, build_plan
 from saleslead.roster.potential import account_book
 from saleslead.roster.productivity import Attainment, Productivity
 from saleslead.roster.ramp import RampProfile
@@ -28,8 +29,6 @@ from saleslead.roster.rebalance import AccountMove, RepBalance, RepInput, rebala
 from saleslead.roster.scenarios import PLAN_KIND, PlanDiff, ScenarioLine, diff_plans, scenario_line
 from saleslead.roster.seasonality import Seasonality
 from saleslead.roster.seats import RosterSeat, month_start
-from saleslead.targets.desk import PLAN as TARGETS_PLAN
-from saleslead.targets.plan import TargetPlan
 
 __all__ = [
     "FinanceTable",
@@ -229,18 +228,9 @@ class RosterDesk(SeatContext):
             plan = plan.model_copy(update={"key": key, "version": record.version})
         return plan, measures, work
 
-    def _targets_of(self, period: str) -> TargetsInput | None:
-        """The targets desk's latest saved plan of the period, if one was set."""
-        name = Period.parse(period, self.settings.fiscal_start_month).name
-        record = self.records.latest(TARGETS_PLAN, name)
-        if record is None:
-            return None
-        saved = TargetPlan.model_validate(record.payload)
-        return TargetsInput(
-            version=record.version,
-            target={s.segment: s.target for s in saved.segments},
-            creation_per_week={s.segment: s.creation.steady_per_week for s in saved.segments},
-        )
+    def _targets_of(self, period: str) -> PeriodGoal | None:
+        """The period's goal by segment (roster.goals): its targets plan or Σ quota, or the previous period's."""
+        return period_goal(self.store, self.records, Period.parse(period, self.settings.fiscal_start_month))
 
     def roster_plan(self, request: RosterPlanRequest) -> RosterPlan:
         """The fewest AE hires by month and segment that reach the goal with the buffer, and what binds."""

@@ -23,6 +23,7 @@ from saleslead.errors import InputError
 from saleslead.periods import Period
 from saleslead.roster.capacity import MonthCapacity
 from saleslead.roster.config import RosterConfig
+from saleslead.roster.goals import PeriodGoal, TargetsInput
 from saleslead.roster.hiring import SegmentInputs, plan_hires
 from saleslead.roster.measures import RosterMeasures
 from saleslead.roster.pipeline import PipelineYield
@@ -175,43 +176,59 @@ class PlanWork:
     config: RosterConfig
 
 
-@dataclass(frozen=True)
-class TargetsInput:
-    """The targets desk's saved plan of the period: bookings target and steady creation per week by segment."""
-
-    version: int
-    target: dict[str, float]
-    creation_per_week: dict[str, float | None]
+def _on_roster(goal: dict[str, float], measures: RosterMeasures, source: str) -> tuple[dict[str, float], str]:
+    """The goal of the segments with AEs on the roster; segments without any are named in the source."""
+    kept = {s: v for s, v in goal.items() if s in measures.segments and v > 0}
+    dropped = sorted(s for s, v in goal.items() if s not in measures.segments and v > 0)
+    if not kept:
+        raise InputError(
+            f"no AE on the roster in the segment(s) of the goal {sorted(goal)}",
+            hint=f"segments with AEs: {sorted(measures.segments)}",
+        )
+    if dropped:
+        left = sum(goal[s] for s in dropped)
+        source += f"; {', '.join(dropped)} ({left:,.0f}) left out: no AE on the roster"
+    return kept, source
 
 
 def _goals(
-    request: RosterPlanRequest, measures: RosterMeasures, targets: TargetsInput | None
+    request: RosterPlanRequest, measures: RosterMeasures, default: PeriodGoal | None
 ) -> tuple[dict[str, float], str]:
+    """The goal by segment: given by segment; else the period's goal (``roster.goals``), scaled to a given
+    total; else a given total split by the segments' closed-won mix."""
     segments = list(measures.segments)
-    if request.goal is None and not request.goal_by_segment and targets is not None:
-        known = {s: v for s, v in targets.target.items() if s in measures.segments}
-        if known:
-            return known, f"the targets plan v{targets.version} of the period"
     if request.goal_by_segment:
         unknown = sorted(set(request.goal_by_segment) - set(segments))
         if unknown:
             raise InputError(f"no AEs on the roster in segment(s) {unknown}", hint=f"segments: {segments}")
         return dict(request.goal_by_segment), "given by segment"
     if request.goal is None:
-        raise InputError("a plan needs a goal", hint="give --goal (total) or a goal by segment")
+        if default is None:
+            raise InputError(
+                f"no goal for {request.period}: no targets plan and no quota for it or the period before",
+                hint="give --goal or --segment-goal, or set targets: saleslead targets set --period ... --goal ...",
+            )
+        return _on_roster(default.by_segment, measures, default.source)
+    weights = {s: v for s, v in (default.by_segment if default else {}).items() if s in measures.segments and v > 0}
+    if weights and default is not None:
+        whole = sum(weights.values())
+        return {s: request.goal * v / whole for s, v in weights.items()}, f"given, split like {default.source}"
     mix = {s: m.bookings_window for s, m in measures.segments.items()}
     total = sum(mix.values())
     if total <= 0:
         share = 1.0 / len(segments)
-        return {s: request.goal * share for s in segments}, "split evenly (no bookings measured)"
+        return {s: request.goal * share for s in segments}, "given, split evenly (no bookings measured)"
     return (
         {s: request.goal * v / total for s, v in mix.items()},
-        "split by the segments' closed-won mix of the last complete quarters",
+        "given, split by the segments' closed-won mix of the last complete quarters",
     )
 
 
 def build_plan(
-    request: RosterPlanRequest, measures: RosterMeasures, fiscal_start_month: int, targets: TargetsInput | None = None
+    request: RosterPlanRequest,
+    measures: RosterMeasures,
+    fiscal_start_month: int,
+    default_goal: PeriodGoal | None = None,
 ) -> tuple[RosterPlan, PlanWork]:
     as_of = measures.as_of
     period = Period.parse(request.period, fiscal_start_month)
@@ -229,7 +246,8 @@ def build_plan(
     config = request.config.model_copy(
         update={"attrition_annual": min(0.95, max(0.0, request.config.attrition_annual + attr_d))}
     )
-    goals, goal_source = _goals(request, measures, targets)
+    goals, goal_source = _goals(request, measures, default_goal)
+    targets = default_goal.targets if default_goal else None
     earliest = month_index(as_of) + config.hiring_lead_time_months + 1
     inputs: list[SegmentInputs] = []
     ramps: dict[str, RampProfile] = {}

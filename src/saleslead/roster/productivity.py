@@ -6,7 +6,9 @@
   AE's *ramped* months (whole month employed, tenure month above the segment's ramp months) give the
   rep's mean monthly bookings; the segment's productivity is the median (or mean) of those rep means.
   The interval is the distribution-free interval of a median (order statistics, binomial).
-* Attainment: for every ramped AE-quarter of the window with a quota, bookings ÷ quota.
+* Attainment: for every ramped AE-quarter of the window with a quota, bookings ÷ quota. The segment's
+  attainment — the one number every face shows — is ``Σ bookings ÷ Σ quota`` over those AE-quarters (what
+  the segment booked against what it was asked); the mean, median and percentiles describe the spread.
 """
 
 from __future__ import annotations
@@ -113,6 +115,7 @@ class Attainment(BaseModel):
 
     segment: str
     rep_quarters: int
+    overall: float | None  # Σ bookings ÷ Σ quota of those AE-quarters: the segment's attainment
     mean: float | None
     median: float | None
     p10: float | None
@@ -218,6 +221,7 @@ def measure_attainment(
     for (owner, start), amount in quotas.items():
         by_owner[owner].append((start, amount))
     values: list[float] = []
+    booked, asked = 0.0, 0.0
     for q in complete_quarters(ledger.as_of, config.lookback_quarters, fiscal_start_month):
         months = range(month_index(q.start), month_index(q.end))
         for seat in seats:
@@ -230,19 +234,25 @@ def measure_attainment(
             quota = [a for s, a in by_owner.get(seat.user_id, []) if q.contains(s) and a > 0]
             if not quota:
                 continue
-            values.append(ledger.rep_total(seat.user_id, months) / quota[0])
+            bookings = ledger.rep_total(seat.user_id, months)
+            values.append(bookings / quota[0])
+            booked += bookings
+            asked += quota[0]
     n = len(values)
     rate = wilson(sum(1 for v in values if v >= 1.0), n, confidence, min_sample)
     evidence = Evidence(
-        method="closed-won bookings ÷ quarterly quota of ramped AEs employed the whole quarter",
+        method=(
+            "Σ closed-won bookings ÷ Σ quarterly quota of ramped AEs employed the whole quarter "
+            "(spread: each AE-quarter's bookings ÷ quota)"
+        ),
         sample_size=n,
         thin=n < min_sample,
         note=f"{n} AE-quarters over the last {config.lookback_quarters} complete quarters",
     )
     if not values:
         return Attainment(
-            segment=segment, rep_quarters=0, mean=None, median=None, p10=None, p25=None, p75=None, p90=None,
-            at_or_above_quota=rate, evidence=evidence,
+            segment=segment, rep_quarters=0, overall=None, mean=None, median=None, p10=None, p25=None, p75=None,
+            p90=None, at_or_above_quota=rate, evidence=evidence,
         )  # fmt: skip
     arr = np.asarray(values)
 
@@ -253,6 +263,7 @@ def measure_attainment(
     return Attainment(
         segment=segment,
         rep_quarters=n,
+        overall=booked / asked if asked > 0 else None,
         mean=mean if math.isfinite(mean) else None,
         median=pct(50),
         p10=pct(10),

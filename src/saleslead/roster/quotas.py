@@ -5,8 +5,8 @@
 * A seat's quota in a month: ``full ÷ 3 × ramp(tenure month)`` — a new hire's quota ramps like its
   productivity — weighted by the chance the seat is still held; summed over the AEs on the roster, the
   planned hires and the expected backfills that is ``full ÷ 3 × ramped_equivalents`` of the month.
-* Check: ``Σ quota × expected attainment ≥ goal``, expected attainment the mean measured attainment of
-  ramped AE-quarters (1.0 and called thin when nothing was measured).
+* Check: ``Σ quota × expected attainment ≥ goal``, expected attainment the segment's measured attainment
+  (``Σ bookings ÷ Σ quota`` of ramped AE-quarters; 1.0 and called thin when nothing was measured).
 """
 
 from __future__ import annotations
@@ -53,8 +53,8 @@ def full_quota(seats: list[RosterSeat], segment: str, config: RosterConfig) -> t
 def quota_check(
     segment: str, full: float, full_evidence: Evidence, period_quota: float, goal: float, attainment: Attainment
 ) -> QuotaCheck:
-    expected = attainment.mean if attainment.mean is not None else 1.0
-    thin = attainment.mean is None or attainment.evidence.thin or full_evidence.thin
+    expected = attainment.overall if attainment.overall is not None else 1.0
+    thin = attainment.overall is None or attainment.evidence.thin or full_evidence.thin
     return QuotaCheck(
         segment=segment,
         full_quarterly_quota=full,
@@ -65,9 +65,9 @@ def quota_check(
         expected_from_quota=period_quota * expected,
         consistent=period_quota * expected >= goal,
         evidence=Evidence(
-            method=f"Σ ramped quota × mean attainment ({attainment.evidence.method}); quota: {full_evidence.method}",
+            method=f"Σ ramped quota × attainment ({attainment.evidence.method}); quota: {full_evidence.method}",
             sample_size=attainment.rep_quarters,
             thin=thin,
-            note="no attainment measured: 100% assumed" if attainment.mean is None else attainment.evidence.note,
+            note="no attainment measured: 100% assumed" if attainment.overall is None else attainment.evidence.note,
         ),
     )

@@ -2,7 +2,9 @@
 the hires planned.
 
 ``GET /api/roster`` is ``saleslead roster show --json``; ``GET /api/roster/plan`` computes a plan without
-saving it; ``POST /api/roster/plan`` stores it as a new version (a write: token).
+saving it; ``POST /api/roster/plan`` stores it as a new version (a write: token). Without a goal, the plan
+takes the period's own (its targets plan or Σ quota, else the previous period's) — the goal the CLI and the
+weekly briefing use.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from starlette.responses import Response
 
+from saleslead.errors import InputError
 from saleslead.periods import Period
 from saleslead.roster.desk import RosterShowRequest, RosterView
 from saleslead.roster.plan import RosterPlan, RosterPlanRequest
@@ -27,7 +30,10 @@ __all__ = ["router"]
 router = APIRouter(tags=["roster"])
 AsOf = Annotated[date | None, Query(description="as of the end of this date (default: today)")]
 PeriodQuery = Annotated[str | None, Query(description="the period to staff, e.g. 2027-Q1 (default: the next quarter)")]
-Goal = Annotated[float | None, Query(gt=0, description="bookings goal of the period, all segments")]
+Goal = Annotated[
+    float | None, Query(gt=0, description="bookings goal of the period, all segments (default: the period's target)")
+]
+PageGoal = Annotated[str | None, Query(description="bookings goal of the period; empty: the period's target")]
 Buffer = Annotated[float, Query(ge=0, le=2, description="capacity must reach goal × (1 + buffer)")]
 Scenario = Annotated[Literal["base", "best", "worst"], Query(description="planning scenario")]
 
@@ -180,17 +186,33 @@ def _ramp_chart(view: RosterView) -> dict[str, Any]:
     )
 
 
+def _page_goal(text: str | None) -> float | None:
+    """The form's goal: empty means the period's own target."""
+    if text is None or not text.strip():
+        return None
+    try:
+        value = float(text.replace(",", "").replace("$", ""))
+    except ValueError:
+        raise InputError(
+            f"goal must be an amount, got {text!r}", hint="leave it empty for the period's target"
+        ) from None
+    if value <= 0:
+        raise InputError(f"goal must be positive, got {text!r}")
+    return value
+
+
 @router.get("/roster", include_in_schema=False, dependencies=[ReadAccess])
 def roster_page(
     request: Request,
     period: PeriodQuery = None,
-    goal: Goal = None,
+    goal: PageGoal = None,
     buffer: Buffer = 0.1,
     scenario: Scenario = "base",
     as_of: AsOf = None,
     s: SeatHolder = Depends(seat),
 ) -> Response:
-    if goal is None:
+    amount = _page_goal(goal)
+    if amount is None and period is None:
         view = s.read(Seat.roster_show, RosterShowRequest(as_of=as_of))
         return render(
             request,
@@ -203,13 +225,14 @@ def roster_page(
             ramp=figure_json(_ramp_chart(view)),
             next_period=_plan_request(request, s, period, None, buffer, scenario, view.as_of).period,
         )
-    plan = s.read(Seat.roster_plan, _plan_request(request, s, period, goal, buffer, scenario, as_of))
+    plan = s.read(Seat.roster_plan, _plan_request(request, s, period, amount, buffer, scenario, as_of))
     return render(
         request,
         "roster.html",
         page="roster",
         view=None,
         plan=plan,
+        asked_goal=amount,
         as_of=plan.as_of,
         capacity=figure_json(_capacity_chart(plan)),
         next_period=plan.period,
