@@ -30,7 +30,7 @@ from saleslead.strategy.desk import StrategyDesk
 from saleslead.targets.desk import TargetsDesk
 
 if TYPE_CHECKING:
-    from saleslead.sync import HubSpotSyncRequest, SalesforceSyncRequest, SyncReport
+    from saleslead.sync import HubSpotSyncRequest, SalesforceSyncRequest, SyncReport, WarehouseRequest
 
 __all__ = [
     "DemoRequest",
@@ -203,9 +203,9 @@ class Seat(StrategyDesk, TargetsDesk, RosterDesk, ForecastDesk, FleetDesk):
         )
 
     def sync(
-        self, request: SalesforceSyncRequest | HubSpotSyncRequest, progress: Progress | None = None
+        self, request: SalesforceSyncRequest | HubSpotSyncRequest | WarehouseRequest, progress: Progress | None = None
     ) -> SyncReport:
-        """Pull what changed in a live CRM since the last sync, checked and written as ``ingest`` writes."""
+        """Pull a live source (a CRM's changes since the last sync, warehouse tables), checked and written as ingest."""
         from saleslead.sync.run import sync_source
 
         return sync_source(self, request, progress)

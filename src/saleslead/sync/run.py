@@ -7,7 +7,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from saleslead.sync.models import HubSpotSyncRequest, ObjectSync, SalesforceSyncRequest, SyncReport
+from saleslead.sync.models import (
+    HubSpotSyncRequest,
+    ObjectSync,
+    SalesforceSyncRequest,
+    SyncReport,
+    WarehouseRequest,
+)
 
 if TYPE_CHECKING:
     from saleslead.ingest.canonical import CanonicalExport
@@ -24,7 +30,7 @@ Step = Callable[[str, int], None]
 
 def sync_source(
     seat: Seat,
-    request: SalesforceSyncRequest | HubSpotSyncRequest,
+    request: SalesforceSyncRequest | HubSpotSyncRequest | WarehouseRequest,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> SyncReport:
     """The seat's sync action: the source follows from the request's type."""
@@ -35,6 +41,10 @@ def sync_source(
 
     if isinstance(request, SalesforceSyncRequest):
         return sync_salesforce(seat, request, step)
+    if isinstance(request, WarehouseRequest):
+        from saleslead.sync.warehouse import sync_warehouse
+
+        return sync_warehouse(seat, request, step)
     from saleslead.sync.hubspot import sync_hubspot
 
     return sync_hubspot(seat, request, step)
@@ -116,7 +126,7 @@ def _stored_ladder(seat: Seat) -> tuple[Any, ...]:
 
 
 def _report(
-    source: Literal["salesforce", "hubspot"],
+    source: Literal["salesforce", "hubspot", "warehouse"],
     marks: dict[str, datetime],
     objects: dict[str, ObjectSync],
     requests: int,
