@@ -108,7 +108,7 @@ def main() -> None:
             for path in paths:
                 method, call = CALLS[path]
                 call(seat)  # the first read of what this method needs
-                seat.__dict__.pop("_forecast_outlooks", None)  # the forecast desk keeps its last outlook: not here
+                seat.forecast_desk.forget()  # the forecast desk keeps its last outlook: not here
                 seat_s, _ = timed(lambda call=call: call(seat))  # type: ignore[misc]
                 cold, response = timed(lambda path=path: client.get(path, headers=html))  # type: ignore[misc]
                 assert response.status_code == 200, (path, response.text[:300])

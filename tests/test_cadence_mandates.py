@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from saleslead.briefing.render import money
 from saleslead.briefing.weekly import WeeklyBriefing, briefing_markdown
 from saleslead.forecast.schemas import CallListRequest, CallSubmitRequest, StallsRequest, StallsResult
+from saleslead.format import money
 from saleslead.role.desk import AskRequest, RunRequest
 from saleslead.roster.plan import RosterPlan
 from saleslead.roster.scenarios import PLAN_KIND

@@ -1,12 +1,14 @@
-"""What every mandate's actions on the seat may rely on: the store, settings, engagement, clock.
+"""What every desk of the seat shares: the store, the settings, the engagement and the clock.
 
-Each mandate package defines a *desk* — a mixin of :class:`SeatContext` holding that mandate's
-actions — and :class:`saleslead.seat.Seat` combines the desks into the one facade.
+The seat (:class:`saleslead.seat.Seat`) is composed of desks — data, strategy, targets, roster,
+forecast and fleet — each an object holding its own state. They all read one :class:`SeatContext`;
+a desk that needs another desk's actions gets it passed in (typed by a Protocol), never looked up.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 
 from saleslead.periods import Period
@@ -14,13 +16,14 @@ from saleslead.settings import Settings
 from saleslead.store import Store
 from saleslead.store.records import Records
 
-__all__ = ["Progress", "SeatContext"]
+__all__ = ["Desk", "Progress", "SeatContext"]
 
 Progress = Callable[[str, int, int], None]
 
 
+@dataclass
 class SeatContext:
-    """The state a seat carries; desks read it, never replace it."""
+    """The state one seat carries: every desk reads it; only the seat replaces its parts (e.g. the clock)."""
 
     store: Store
     settings: Settings
@@ -39,3 +42,32 @@ class SeatContext:
         if text:
             return Period.parse(text, self.settings.fiscal_start_month)
         return Period.quarter_of(as_of or self.today(), self.settings.fiscal_start_month)
+
+
+class Desk:
+    """A desk of the seat: its actions over the shared context (read through these short names)."""
+
+    def __init__(self, context: SeatContext) -> None:
+        self.context = context
+
+    @property
+    def store(self) -> Store:
+        return self.context.store
+
+    @property
+    def settings(self) -> Settings:
+        return self.context.settings
+
+    @property
+    def engagement(self) -> str:
+        return self.context.engagement
+
+    @property
+    def records(self) -> Records:
+        return self.context.records
+
+    def today(self) -> date:
+        return self.context.today()
+
+    def period(self, text: str | None = None, as_of: date | None = None) -> Period:
+        return self.context.period(text, as_of)

@@ -1,8 +1,15 @@
 """The seat: one object per engagement, the facade every face calls.
 
 The CLI, the web app and the MCP server parse their input into a request, call one method of
-:class:`Seat`, and format the result. Each mandate adds its actions to the seat from its own
-package; the seat itself holds the store, the settings, the engagement and the clock.
+:class:`Seat`, and format the result. The seat is composed of desks — objects each holding one part
+of the work and its state — wired together here with their collaborators passed in:
+
+* ``data`` (:class:`~saleslead.data.desk.DataDesk`): ingest, status, the demo company;
+* ``strategy``, ``targets``, ``roster``, ``forecast``: the four mandates;
+* ``fleet`` (:class:`~saleslead.role.desk.FleetDesk`): lanes, ``ask``, handoffs, flags, the weekly cadence.
+
+Every public method of the seat is a one-line delegation to the desk that owns it; the desks are
+reachable too (``seat.forecast_desk``, ``seat.fleet_desk``…).
 """
 
 from __future__ import annotations
@@ -10,27 +17,95 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-import pyarrow.compute as pc
-from pydantic import BaseModel, ConfigDict
+from typing import TYPE_CHECKING, Any
 
 from saleslead.briefing import pipeline_briefing
-from saleslead.context import Progress
-from saleslead.demo import DemoConfig, Slump, generate
-from saleslead.errors import InputError, InsufficientDataError
+from saleslead.briefing.weekly import briefing_markdown
+from saleslead.context import Progress, SeatContext
+from saleslead.data.desk import (
+    DataDesk,
+    DemoRequest,
+    DemoResult,
+    IngestReport,
+    IngestRequest,
+    Rejection,
+    StatusRequest,
+)
+from saleslead.errors import InsufficientDataError
 from saleslead.forecast.desk import ForecastDesk
-from saleslead.ingest import CanonicalExport, read_export
-from saleslead.role.desk import FleetDesk
-from saleslead.roster.desk import RosterDesk
+from saleslead.forecast.schemas import (
+    AccuracyRequest,
+    AccuracyResult,
+    BacktestRequest,
+    BacktestResult,
+    CallCheck,
+    CallCheckRequest,
+    CallListRequest,
+    CallListResult,
+    CallRecord,
+    CallSubmitRequest,
+    ForecastRequest,
+    ForecastResult,
+    SeatCallRequest,
+    StallsRequest,
+    StallsResult,
+    WaterfallRequest,
+    WaterfallResult,
+)
+from saleslead.ingest import CanonicalExport
+from saleslead.periods import Period
+from saleslead.role.desk import (
+    AskRequest,
+    AskResult,
+    FleetDesk,
+    HandoffList,
+    HandoffsRequest,
+    HandoffUpdate,
+    RunRequest,
+)
+from saleslead.role.flags import Flag, FlagBook
+from saleslead.role.handoffs import Handoff, Outbox
+from saleslead.role.report import WeeklyBriefing
+from saleslead.role.router import Route
+from saleslead.role.schema import RoleDefinition
+from saleslead.role.week import Mandates
+from saleslead.roster.desk import (
+    FinanceTable,
+    RebalanceResult,
+    RosterDesk,
+    RosterDiffRequest,
+    RosterFinanceRequest,
+    RosterPlan,
+    RosterPlanRequest,
+    RosterRebalanceRequest,
+    RosterScenarioRequest,
+    RosterShowRequest,
+    RosterView,
+    ScenarioSet,
+)
+from saleslead.roster.scenarios import PlanDiff
 from saleslead.settings import Settings
-from saleslead.status import StatusReport, compute_status
+from saleslead.status import StatusReport
 from saleslead.store import Store
+from saleslead.store.records import Records
+from saleslead.strategy.check import CheckRequest, StrategyCheck
+from saleslead.strategy.decisions import DecideRequest, ShowRequest, StrategyDecision, StrategyView
 from saleslead.strategy.desk import StrategyDesk
-from saleslead.targets.desk import TargetsDesk
+from saleslead.strategy.scorecard import Scorecard, ScoreRequest
+from saleslead.targets.coverage import Coverage
+from saleslead.targets.defend import Defense
+from saleslead.targets.desk import (
+    CoverageRequest,
+    DefendRequest,
+    TargetsDesk,
+    TargetsRequest,
+    TargetsShown,
+    TargetsShowRequest,
+)
+from saleslead.targets.plan import TargetPlan
 
 if TYPE_CHECKING:
-    from saleslead.sync import HubSpotSyncRequest, SalesforceSyncRequest, SyncReport, WarehouseRequest
+    from saleslead.sync import HubSpotSyncRequest, SalesforceSyncRequest, SyncReport
 
 __all__ = [
     "DemoRequest",
@@ -44,90 +119,14 @@ __all__ = [
 ]
 
 
-class IngestRequest(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    path: Path
-    mapping: str | None = None
-    strict: bool = True
-    snapshot_at: datetime | None = None
-
-
-class Rejection(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    file: str
-    line: int | None
-    column: str | None
-    reason: str
-
-
-class IngestReport(BaseModel):
-    """What an ingest read, rejected and changed."""
-
-    model_config = ConfigDict(frozen=True)
-
-    source: str
-    path: str
-    snapshot_at: datetime
-    files: list[str]
-    rows_read: dict[str, int]
-    rejected: list[Rejection]
-    #: what was read but not used, in words (e.g. field-history rows for fields other than the owner)
-    notes: list[str] = []
-    first_date: datetime | None
-    last_date: datetime | None
-    stages: list[str]
-    opportunities_new: int
-    opportunities_seen_before: int
-    history_added: int
-    unchanged: bool
-
-
-class DemoRequest(BaseModel):
-    """Generate the demo company, ingest it, and brief on it."""
-
-    model_config = ConfigDict(frozen=True)
-
-    out: Path
-    opportunities: int = 20_000
-    seed: int = 7
-    as_of: date | None = None
-    years: int = 3
-    slump_start: date | None = None
-    slump_weeks: int = 8
-    slump_depth: float = 0.5
-    slump_segment: str | None = None
-
-
-class DemoResult(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    path: str
-    seed: int
-    opportunities: int
-    history_rows: int
-    users: int
-    ingest: IngestReport
-    status: StatusReport
-    briefing: str
-
-
-class StatusRequest(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    as_of: date | None = None
-
-
 def _utc_today() -> date:
     return datetime.now(UTC).date()
 
 
-class Seat(StrategyDesk, TargetsDesk, RosterDesk, ForecastDesk, FleetDesk):
-    """The sales-lead seat over one store and one engagement.
+class Seat:
+    """The sales-lead seat over one store and one engagement, composed of its desks.
 
-    Mandate actions come from the desks: strategy, targets, roster, forecast, and the fleet
-    (lanes, handoffs, cadence). Open it with :func:`open_seat`; close it when done.
+    Open it with :func:`open_seat`; close it when done.
     """
 
     def __init__(
@@ -137,10 +136,58 @@ class Seat(StrategyDesk, TargetsDesk, RosterDesk, ForecastDesk, FleetDesk):
         engagement: str = "default",
         clock: Callable[[], date] = _utc_today,
     ) -> None:
-        self.store = store
-        self.settings = settings or Settings()
-        self.engagement = engagement
-        self.clock = clock
+        self.context = SeatContext(store, settings or Settings(), engagement, clock)
+        self.data_desk = DataDesk(self.context)
+        self.strategy_desk = StrategyDesk(self.context)
+        self.targets_desk = TargetsDesk(self.context)
+        self.roster_desk = RosterDesk(self.context)
+        self.forecast_desk = ForecastDesk(self.context)
+        self.fleet_desk = FleetDesk(
+            self.context,
+            data=self.data_desk,
+            mandates=Mandates(
+                strategy=self.strategy_desk,
+                targets=self.targets_desk,
+                roster=self.roster_desk,
+                forecast=self.forecast_desk,
+            ),
+        )
+
+    # --- the shared state ----------------------------------------------------------------------
+    @property
+    def store(self) -> Store:
+        return self.context.store
+
+    @property
+    def settings(self) -> Settings:
+        return self.context.settings
+
+    @settings.setter
+    def settings(self, value: Settings) -> None:
+        self.context.settings = value
+
+    @property
+    def engagement(self) -> str:
+        return self.context.engagement
+
+    @property
+    def clock(self) -> Callable[[], date]:
+        return self.context.clock
+
+    @clock.setter
+    def clock(self, value: Callable[[], date]) -> None:
+        self.context.clock = value
+
+    @property
+    def records(self) -> Records:
+        return self.context.records
+
+    def today(self) -> date:
+        return self.context.today()
+
+    def period(self, text: str | None = None, as_of: date | None = None) -> Period:
+        """The period named ``text`` (fiscal calendar of the settings), else the quarter holding ``as_of`` or today."""
+        return self.context.period(text, as_of)
 
     def close(self) -> None:
         self.store.close()
@@ -151,115 +198,182 @@ class Seat(StrategyDesk, TargetsDesk, RosterDesk, ForecastDesk, FleetDesk):
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    # --- data --------------------------------------------------------------------------------
+    # --- data ----------------------------------------------------------------------------------
     def ingest(self, request: IngestRequest, progress: Progress | None = None) -> IngestReport:
         """Read an export folder, validate it whole, then write it in one transaction."""
-        if not request.path.exists():
-            raise InputError(f"no such file or folder: {request.path}", file=str(request.path))
-
-        def step(label: str, rows: int) -> None:
-            if progress is not None:
-                progress(label, rows, 0)
-
-        export = read_export(
-            request.path,
-            mapping=request.mapping,
-            strict=request.strict,
-            snapshot_at=request.snapshot_at,
-            progress=step,
-        )
-        return self.ingest_export(export, str(request.path))
+        return self.data_desk.ingest(request, progress)
 
     def ingest_export(self, export: CanonicalExport, path: str) -> IngestReport:
         """Write an export already read and checked (a folder, a live sync, a warehouse) in one transaction."""
-        outcome = self.store.ingest(export)
-        starts = [pc.min(export.opportunities.column("created_at")).as_py()]
-        if export.history.num_rows:
-            starts.append(pc.min(export.history.column("changed_at")).as_py())
-        known = [s for s in starts if s is not None]
-        return IngestReport(
-            source=export.source,
-            path=path,
-            snapshot_at=outcome.snapshot_at,
-            files=list(export.files),
-            rows_read={
-                "opportunities": export.opportunities.num_rows,
-                "history": export.history.num_rows,
-                "users": export.users.num_rows,
-                "accounts": export.accounts.num_rows,
-                "quotas": export.quotas.num_rows,
-                "activities": export.activities.num_rows,
-                "owner_changes": export.owner_changes.num_rows,
-            },
-            rejected=[Rejection(file=f, line=ln, column=c, reason=r) for f, ln, c, r in export.rejected],
-            notes=list(export.notes),
-            first_date=min(known) if known else None,
-            last_date=outcome.snapshot_at,
-            stages=[s.name for s in sorted(export.stages, key=lambda s: s.order)],
-            opportunities_new=outcome.opportunities_new,
-            opportunities_seen_before=outcome.opportunities_updated,
-            history_added=outcome.history_added,
-            unchanged=outcome.unchanged,
-        )
+        return self.data_desk.ingest_export(export, path)
 
     def sync(
-        self, request: SalesforceSyncRequest | HubSpotSyncRequest | WarehouseRequest, progress: Progress | None = None
+        self, request: SalesforceSyncRequest | HubSpotSyncRequest, progress: Progress | None = None
     ) -> SyncReport:
-        """Pull a live source (a CRM's changes since the last sync, warehouse tables), checked and written as ingest."""
-        from saleslead.sync.run import sync_source
+        """Pull what changed in a live CRM since the last sync, checked and written as ``ingest`` writes."""
+        from saleslead.sync.source import sync_source
 
-        return sync_source(self, request, progress)
+        return sync_source(self.data_desk, request, progress)
 
     def status(self, request: StatusRequest | None = None) -> StatusReport:
         """What the store holds and the open pipeline as of a date (default: today)."""
-        as_of = (request.as_of if request else None) or self.today()
-        return compute_status(self.store, as_of, self.settings.fiscal_start_month)
+        return self.data_desk.status(request)
 
     def demo(self, request: DemoRequest, progress: Progress | None = None) -> DemoResult:
         """Generate the demo company as of a date, ingest it into this seat's store, and brief."""
-        today = request.as_of or self.today()
-        start = date(today.year - request.years, today.month, 1)
-        slump = (
-            Slump(
-                start=request.slump_start,
-                weeks=request.slump_weeks,
-                depth=request.slump_depth,
-                segment=request.slump_segment,
-            )
-            if request.slump_start
-            else None
-        )
-        config = DemoConfig(
-            opportunities=request.opportunities,
-            seed=request.seed,
-            start=start,
-            end=today,
-            slump=slump,
-            fiscal_start_month=self.settings.fiscal_start_month,
-        )
-        summary = generate(request.out, config, progress=progress)
-        report = self.ingest(IngestRequest(path=request.out), progress)
-        status = self.status(StatusRequest(as_of=today))
-        return DemoResult(
-            path=str(summary.path),
-            seed=summary.seed,
-            opportunities=summary.opportunities,
-            history_rows=summary.history_rows,
-            users=summary.users,
-            ingest=report,
-            status=status,
-            briefing=self._demo_briefing(today, status),
-        )
+        return self.data_desk.demo(request, self._demo_briefing, progress)
 
     def _demo_briefing(self, today: date, status: StatusReport) -> str:
         """The weekly cadence's briefing as of the demo's today (the pipeline section if the cadence cannot run)."""
-        from saleslead.briefing.weekly import briefing_markdown
-        from saleslead.role.desk import RunRequest
-
         try:
             return briefing_markdown(self.run(RunRequest(as_of=today)))
         except InsufficientDataError:
             return pipeline_briefing(status)
+
+    # --- strategy ------------------------------------------------------------------------------
+    def strategy_score(self, request: ScoreRequest) -> Scorecard:
+        """Score every cell (segment × motion × channel by default) and recommend, as of a date."""
+        return self.strategy_desk.strategy_score(request)
+
+    def strategy_decide(self, request: DecideRequest) -> StrategyDecision:
+        """Record the strategy (a new version): the scorecard's recommendations plus the author's overrides."""
+        return self.strategy_desk.strategy_decide(request)
+
+    def strategy_show(self, request: ShowRequest | None = None) -> StrategyView:
+        """The strategy decided (a version, default the latest) and every version."""
+        return self.strategy_desk.strategy_show(request)
+
+    def strategy_check(self, request: CheckRequest) -> StrategyCheck:
+        """Flag open pipeline created, and effort spent, in do-not-compete cells since the strategy in force."""
+        return self.strategy_desk.strategy_check(request)
+
+    # --- targets -------------------------------------------------------------------------------
+    def coverage(self, request: CoverageRequest) -> Coverage:
+        """Reported and real coverage of a period as of a date, in total and by segment, with the evidence."""
+        return self.targets_desk.coverage(request)
+
+    def set_targets(self, request: TargetsRequest) -> TargetPlan:
+        """Turn a goal into per-segment bookings, pipeline and weekly creation; save it as a new plan version."""
+        return self.targets_desk.set_targets(request)
+
+    def targets(self, request: TargetsShowRequest | None = None) -> TargetsShown:
+        """Saved plans: every version of one period, or the latest plan of every period."""
+        return self.targets_desk.targets(request)
+
+    def defend_targets(self, request: DefendRequest) -> Defense:
+        """Coverage week over week, flags (raised once per period and segment) and creation gaps for the SDRs."""
+        return self.targets_desk.defend_targets(request)
+
+    # --- roster --------------------------------------------------------------------------------
+    def roster_show(self, request: RosterShowRequest | None = None) -> RosterView:
+        """The roster as of a date: seats, headcount and ramp by segment, productivity, attainment."""
+        return self.roster_desk.roster_show(request)
+
+    def roster_plan(self, request: RosterPlanRequest) -> RosterPlan:
+        """The fewest AE hires by month and segment that reach the goal with the buffer, and what binds."""
+        return self.roster_desk.roster_plan(request)
+
+    def roster_scenarios(self, request: RosterScenarioRequest) -> ScenarioSet:
+        """Base, best and worst plans of the same goal side by side (each stored as a version)."""
+        return self.roster_desk.roster_scenarios(request)
+
+    def roster_diff(self, request: RosterDiffRequest) -> PlanDiff:
+        """What changed between two stored plan versions (default: the last two versions of one key)."""
+        return self.roster_desk.roster_diff(request)
+
+    def roster_finance(self, request: RosterFinanceRequest) -> FinanceTable:
+        """Month × seat × quota × expected bookings × cost: the plan as finance reconciles it."""
+        return self.roster_desk.roster_finance(request)
+
+    def roster_rebalance(self, request: RosterRebalanceRequest | None = None) -> RebalanceResult:
+        """Reassign accounts across AEs to bring potential and workload within bands, moving as little as may be."""
+        return self.roster_desk.roster_rebalance(request)
+
+    # --- forecast ------------------------------------------------------------------------------
+    def forecast(self, request: ForecastRequest, progress: Progress | None = None) -> ForecastResult:
+        """Call the period's number as of a date: P10/P50/P90 for the total, every node and segment."""
+        return self.forecast_desk.forecast(request, progress)
+
+    def stalls(self, request: StallsRequest) -> StallsResult:
+        """Open deals gone quiet beyond won deals' norm (stuck or slipping listed), for the account executive."""
+        return self.forecast_desk.stalls(request)
+
+    def waterfall(self, request: WaterfallRequest) -> WaterfallResult:
+        """How a period's pipeline moved between two dates, reconciling exactly."""
+        return self.forecast_desk.waterfall(request)
+
+    def call_submit(self, request: CallSubmitRequest, progress: Progress | None = None) -> CallRecord:
+        """Record a call (or a manager's adjustment, with its reason), check it with the honesty guard."""
+        return self.forecast_desk.call_submit(request, progress)
+
+    def call_check(self, request: CallCheckRequest, progress: Progress | None = None) -> CallListResult:
+        """Re-check the current calls of a period as of a date; store each verdict as the call's flag."""
+        return self.forecast_desk.call_check(request, progress)
+
+    def call_list(self, request: CallListRequest) -> CallListResult:
+        """Current calls (or every version with --history), newest check included."""
+        return self.forecast_desk.call_list(request)
+
+    def seat_call(self, request: SeatCallRequest, progress: Progress | None = None) -> CallRecord:
+        """The seat's own call for a period: the P50 of the total with its P10–P90, versioned."""
+        return self.forecast_desk.seat_call(request, progress)
+
+    def forecast_flags(self) -> list[CallCheck]:
+        """Open honesty-guard flags on the current version of every call (for every briefing)."""
+        return self.forecast_desk.forecast_flags()
+
+    def forecast_backtest(self, request: BacktestRequest, progress: Progress | None = None) -> BacktestResult:
+        """Walk-forward backtest of the forecast against both baselines."""
+        return self.forecast_desk.forecast_backtest(request, progress)
+
+    def forecast_accuracy(self, request: AccuracyRequest) -> AccuracyResult:
+        """Submitted calls against what was booked, per node, shrunk toward the team."""
+        return self.forecast_desk.forecast_accuracy(request)
+
+    # --- the fleet -----------------------------------------------------------------------------
+    def role_definition(self) -> RoleDefinition:
+        """The role this seat plays (the bundled role file)."""
+        return self.fleet_desk.role_definition()
+
+    @property
+    def outbox(self) -> Outbox:
+        return self.fleet_desk.outbox
+
+    @property
+    def flag_book(self) -> FlagBook:
+        return self.fleet_desk.flag_book
+
+    def route_request(self, request: AskRequest) -> Route:
+        """Where a request goes (no side effects): in lane, out of lane, mixed, or unclear."""
+        return self.fleet_desk.route_request(request)
+
+    def ask(self, request: AskRequest) -> AskResult:
+        """Route a request; answer its in-lane part from the store and hand off the rest."""
+        return self.fleet_desk.ask(request)
+
+    def handoffs(self, request: HandoffsRequest | None = None) -> HandoffList:
+        """The outbox: handoffs in issue order, optionally by status or receiving role."""
+        return self.fleet_desk.handoffs(request)
+
+    def update_handoff(self, request: HandoffUpdate) -> Handoff:
+        """Acknowledge a handoff, or mark it done."""
+        return self.fleet_desk.update_handoff(request)
+
+    def handoffs_jsonl(self, request: HandoffsRequest | None = None) -> str:
+        """The outbox as JSON Lines."""
+        return self.fleet_desk.handoffs_jsonl(request)
+
+    def open_flags(self) -> list[Flag]:
+        """The engagement's open flags."""
+        return self.fleet_desk.open_flags()
+
+    def run(self, request: RunRequest, progress: Progress | None = None) -> WeeklyBriefing:
+        """The weekly cadence: ingest, compute every mandate on the seat, raise flags, hand off, brief."""
+        return self.fleet_desk.run(request, progress)
+
+    def briefing_on(self, as_of: date) -> dict[str, Any]:
+        """The stored summary of the briefing written for ``as_of``."""
+        return self.fleet_desk.briefing_on(as_of)
 
 
 def open_seat(

@@ -2,19 +2,10 @@
 
 from __future__ import annotations
 
+from saleslead.format import money
 from saleslead.status import StatusReport
 
-__all__ = ["money", "pipeline_briefing"]
-
-
-def money(value: float) -> str:
-    sign = "-" if value < 0 else ""
-    value = abs(value)
-    if value >= 1e6:
-        return f"{sign}${value / 1e6:,.2f}M"
-    if value >= 1e3:
-        return f"{sign}${value / 1e3:,.0f}k"
-    return f"{sign}${value:,.0f}"
+__all__ = ["pipeline_briefing"]
 
 
 def pipeline_briefing(status: StatusReport) -> str:

@@ -13,8 +13,8 @@ from pydantic import BaseModel
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from saleslead.briefing.render import money as briefing_money
 from saleslead.errors import SalesLeadError, error_payload, exit_code
+from saleslead.format import money as briefing_money
 
 __all__ = ["console", "emit_json", "fail", "money", "progress_bar", "stderr"]
 

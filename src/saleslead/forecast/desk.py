@@ -1,10 +1,10 @@
-"""Mandate 4 — forecast and call the number: the seat's actions for this package (a mixin of the seat)."""
+"""Mandate 4 — forecast and call the number: the seat's actions for this package (a desk of the seat)."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from saleslead.context import Progress, SeatContext
+from saleslead.context import Desk, Progress, SeatContext
 from saleslead.errors import InputError
 from saleslead.evidence import Evidence
 from saleslead.forecast.backtest import run_backtest
@@ -40,8 +40,20 @@ from saleslead.periods import Period
 __all__ = ["ForecastDesk"]
 
 
-class ForecastDesk(SeatContext):
-    """Mandate 4 — forecast and call the number."""
+class ForecastDesk(Desk):
+    """Mandate 4 — forecast and call the number.
+
+    The desk keeps its last outlook (one forecast per period, as-of, settings and store contents), so
+    the forecast, the seat's call and the honesty guard of one week share a single simulation.
+    """
+
+    def __init__(self, context: SeatContext) -> None:
+        super().__init__(context)
+        self._outlooks: dict[tuple[object, ...], Outlook] = {}
+
+    def forget(self) -> None:
+        """Drop the kept outlook (the next forecast simulates again)."""
+        self._outlooks.clear()
 
     def _forecast_period(self, text: str | None, as_of: date) -> Period:
         if text:
@@ -53,7 +65,7 @@ class ForecastDesk(SeatContext):
     ) -> Outlook:
         """One forecast per (period, as-of, settings, store contents), reused by calls and checks."""
         key = (period.name, as_of, scenarios, self.settings.model_dump_json(), self.store.count("ingests"))
-        cache: dict[tuple[object, ...], Outlook] = self.__dict__.setdefault("_forecast_outlooks", {})
+        cache = self._outlooks
         if key not in cache:
             cache.clear()  # keep one: an outlook holds the whole deal book
             cache[key] = run_outlook(self.store, self.settings, period, as_of, scenarios, progress)

@@ -3,37 +3,33 @@
 The forecast side (the call, the guard over submitted calls, stalls) is in
 :mod:`saleslead.role.forecast_brief`, the roster side in :mod:`saleslead.role.staffing`.
 
-Each adapter names the seat method it needs. When the seat has it, the cadence calls it with a
+Each adapter calls its mandate desk (typed by the Protocol in :mod:`saleslead.role.week`) with a
 request built from the week's as-of date, and turns the result into a briefing section, the flags it
-raises and the handoffs it issues. When the seat lacks it, the mandate is listed as missing: the
-briefing never invents a number a mandate did not compute.
+raises and the handoffs it issues. A mandate that cannot answer (too little history, or a failure) is
+listed as missing: the briefing never invents a number a mandate did not compute.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from saleslead.briefing.render import money
-from saleslead.briefing.weekly import Section
 from saleslead.errors import NotFoundError
+from saleslead.format import money
 from saleslead.funnel.state import state_as_of
 from saleslead.role.forecast_brief import brief_calls, brief_forecast, brief_stalls
+from saleslead.role.report import Section
 from saleslead.role.staffing import brief_roster
-from saleslead.role.week import Adapter, FlagDraft, HandoffDraft, Outcome, Week
+from saleslead.role.week import Adapter, FlagDraft, HandoffDraft, Mandates, Outcome, Week
 from saleslead.strategy.check import CheckRequest, StrategyCheck
 from saleslead.strategy.scorecard import CellScore, Scorecard, ScoreRequest
 from saleslead.targets.defend import Defense
 from saleslead.targets.desk import DefendRequest
 
-__all__ = ["ADAPTERS", "Adapter", "FlagDraft", "HandoffDraft", "Outcome", "Week"]
+__all__ = ["ADAPTERS", "Adapter", "FlagDraft", "HandoffDraft", "Mandates", "Outcome", "Week"]
 
 
-def _decided_check(seat: Any, week: Week) -> list[FlagDraft] | None:
+def _decided_check(m: Mandates, week: Week) -> list[FlagDraft] | None:
     """Flags from the strategy in force (``strategy_check``); None when no strategy has been decided."""
-    if not callable(getattr(seat, "strategy_check", None)):
-        return None
     try:
-        result: StrategyCheck = seat.strategy_check(CheckRequest(as_of=week.as_of, remember=False))
+        result: StrategyCheck = m.strategy.strategy_check(CheckRequest(as_of=week.as_of, remember=False))
     except NotFoundError:
         return None
     return [
@@ -87,8 +83,8 @@ def _scorecard_check(week: Week, card: Scorecard, skip: list[CellScore]) -> list
 
 
 # --- strategy --------------------------------------------------------------------------------------
-def _strategy(seat: Any, week: Week) -> Outcome:
-    card: Scorecard = seat.strategy_score(ScoreRequest(as_of=week.as_of))
+def _strategy(m: Mandates, week: Week) -> Outcome:
+    card: Scorecard = m.strategy.strategy_score(ScoreRequest(as_of=week.as_of))
     dims = card.dimensions
     skip = [c for c in card.cells if c.recommendation == "do-not-compete"]
     pursue = sorted((c for c in card.cells if c.recommendation == "pursue"), key=lambda c: -(c.velocity or 0.0))
@@ -98,7 +94,7 @@ def _strategy(seat: Any, week: Week) -> Outcome:
         lines.append(
             "Pursue: " + "; ".join(f"**{c.key}** (velocity {money(c.velocity or 0.0)}/day)" for c in pursue[:3]) + "."
         )
-    flags = _decided_check(seat, week)
+    flags = _decided_check(m, week)
     if flags is None:
         flags = _scorecard_check(week, card, skip)
     if skip:
@@ -119,8 +115,8 @@ def _strategy(seat: Any, week: Week) -> Outcome:
 
 
 # --- targets ---------------------------------------------------------------------------------------
-def _targets(seat: Any, week: Week) -> Outcome:
-    defense: Defense = seat.defend_targets(DefendRequest(period=week.period.name, as_of=week.as_of))
+def _targets(m: Mandates, week: Week) -> Outcome:
+    defense: Defense = m.targets.defend_targets(DefendRequest(period=week.period.name, as_of=week.as_of))
     c = defense.coverage
 
     def times(x: float | None) -> str:
@@ -174,10 +170,10 @@ def _targets(seat: Any, week: Week) -> Outcome:
 
 
 ADAPTERS: tuple[Adapter, ...] = (
-    Adapter("forecast", "forecast", "forecast", "The forecast", True, brief_forecast),
-    Adapter("call_check", "forecast", "call_check", "The calls on the number", False, brief_calls),
-    Adapter("stalls", "forecast", "stalls", "Stalled deals", True, brief_stalls),
-    Adapter("coverage", "targets", "defend_targets", "Coverage against the goal", False, _targets),
-    Adapter("roster_plan", "roster", "roster_plan", "Staffing against the gap", False, brief_roster),
-    Adapter("strategy_score", "strategy", "strategy_score", "Where we compete", True, _strategy),
+    Adapter("forecast", "forecast", "The forecast", True, brief_forecast),
+    Adapter("call_check", "forecast", "The calls on the number", False, brief_calls),
+    Adapter("stalls", "forecast", "Stalled deals", True, brief_stalls),
+    Adapter("coverage", "targets", "Coverage against the goal", False, _targets),
+    Adapter("roster_plan", "roster", "Staffing against the gap", False, brief_roster),
+    Adapter("strategy_score", "strategy", "Where we compete", True, _strategy),
 )

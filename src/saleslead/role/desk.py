@@ -5,28 +5,26 @@ from __future__ import annotations
 import hashlib
 from datetime import date, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, Protocol
 
 import ibis
 from pydantic import BaseModel, ConfigDict, Field
 
-from saleslead.briefing.render import money
-from saleslead.briefing.weekly import LeakLine, PipelineLine, Section, WeeklyBriefing
-from saleslead.context import Progress, SeatContext
+from saleslead.context import Desk, Progress, SeatContext
+from saleslead.data.desk import IngestReport, IngestRequest
 from saleslead.errors import InputError, InsufficientDataError, NotFoundError
+from saleslead.format import money
 from saleslead.funnel.conversion import stage_conversion
 from saleslead.funnel.state import state_as_of
-from saleslead.role.cadence import ADAPTERS, Adapter, HandoffDraft, Outcome, Week
+from saleslead.role.cadence import ADAPTERS, Adapter, HandoffDraft, Mandates, Outcome, Week
 from saleslead.role.flags import Flag, FlagBook
 from saleslead.role.handoffs import Handoff, HandoffStatus, Outbox
+from saleslead.role.report import LeakLine, PipelineLine, Section, WeeklyBriefing
 from saleslead.role.router import Route, route, words
 from saleslead.role.schema import RoleDefinition, load_role
 from saleslead.roster.desk import RosterFinanceRequest
 from saleslead.roster.scenarios import PLAN_KIND as ROSTER_PLAN
 from saleslead.status import StatusReport, compute_status
-
-if TYPE_CHECKING:
-    from saleslead.seat import Seat
 
 __all__ = [
     "Answer",
@@ -36,6 +34,7 @@ __all__ = [
     "HandoffList",
     "HandoffUpdate",
     "HandoffsRequest",
+    "Ingester",
     "RunRequest",
 ]
 
@@ -111,8 +110,22 @@ def _request_key(text: str) -> str:
     return hashlib.sha256(" ".join(words(text)).encode()).hexdigest()[:12]
 
 
-class FleetDesk(SeatContext):
-    """The seat in the fleet: the role definition, lanes, handoffs, flags and the weekly cadence."""
+class Ingester(Protocol):
+    """What the cadence needs of the data desk: read an export into the store."""
+
+    def ingest(self, request: IngestRequest, progress: Progress | None = None) -> IngestReport: ...
+
+
+class FleetDesk(Desk):
+    """The seat in the fleet: the role definition, lanes, handoffs, flags and the weekly cadence.
+
+    It runs the other desks' actions — the data desk's ingest, the four mandates — passed in here.
+    """
+
+    def __init__(self, context: SeatContext, data: Ingester, mandates: Mandates) -> None:
+        super().__init__(context)
+        self.data = data
+        self.mandates = mandates
 
     def role_definition(self) -> RoleDefinition:
         """The role this seat plays (the bundled role file)."""
@@ -156,7 +169,10 @@ class FleetDesk(SeatContext):
     def _week(self, as_of: date, *, writes: bool = True, ingested: bool = False) -> Week:
         period = self.period(as_of=as_of)
         status = compute_status(self.store, as_of, self.settings.fiscal_start_month)
-        return Week(self.store, self.settings, as_of, period, status, writes=writes, ingested=ingested)
+        return Week(
+            self.store, self.settings, self.records, self.role_definition(), self.engagement, as_of, period, status,
+            writes=writes, ingested=ingested,
+        )  # fmt: skip
 
     def _answer(self, action: str, as_of: date) -> Answer:
         role = self.role_definition()
@@ -180,7 +196,7 @@ class FleetDesk(SeatContext):
             }
             return Answer(action=action, mandate=mandate, available=True, text=text, data=data)
         adapter = next((a for a in ADAPTERS if a.action == action), None)
-        if adapter is None or not adapter.available(self):
+        if adapter is None:
             return Answer(
                 action=action,
                 mandate=mandate,
@@ -188,7 +204,7 @@ class FleetDesk(SeatContext):
                 text=f"{role.action(action).summary} — not on this seat yet; no number rather than a guessed one.",
             )
         try:
-            outcome = adapter.brief(self, self._week(as_of, writes=False))
+            outcome = adapter.brief(self.mandates, self._week(as_of, writes=False))
         except InsufficientDataError as error:
             return Answer(action=action, mandate=mandate, available=False, text=f"Not enough history: {error}")
         return Answer(
@@ -264,8 +280,6 @@ class FleetDesk(SeatContext):
 
     def _capacity_plan(self, as_of: date) -> dict[str, Any]:
         """The roster's finance table of the latest stored plan made by ``as_of`` for a period not yet over."""
-        if not callable(getattr(self, "roster_finance", None)):
-            return {}
         plans = [
             r
             for r in self.records.current(ROSTER_PLAN)
@@ -275,9 +289,8 @@ class FleetDesk(SeatContext):
         if not plans:
             return {}
         record = max(plans, key=lambda r: (r.created_at, r.key))
-        seat = cast("Seat", self)
         try:
-            table = seat.roster_finance(RosterFinanceRequest(key=record.key, version=record.version))
+            table = self.mandates.roster.roster_finance(RosterFinanceRequest(key=record.key, version=record.version))
         except (InputError, InsufficientDataError) as error:
             return {"finance_note": f"plan {record.key} v{record.version} could not be exported: {error}"}
         return {"finance": table.model_dump(mode="json")}
@@ -344,12 +357,8 @@ class FleetDesk(SeatContext):
         """The weekly cadence: ingest, compute every mandate on the seat, raise flags, hand off, brief."""
         ingested = None
         if request.ingest is not None:
-            from saleslead.seat import IngestRequest
-
-            seat = cast("Seat", self)
-            ingested = seat.ingest(IngestRequest(path=request.ingest, mapping=request.mapping), progress).model_dump(
-                mode="json"
-            )
+            report = self.data.ingest(IngestRequest(path=request.ingest, mapping=request.mapping), progress)
+            ingested = report.model_dump(mode="json")
         as_of = request.as_of or self.today()
         week = self._week(as_of, ingested=ingested is not None)
         if week.status.history_rows == 0:
@@ -359,9 +368,7 @@ class FleetDesk(SeatContext):
         run: list[str] = []
         missing: list[str] = []
         for adapter in ADAPTERS:
-            outcome = self._run_adapter(adapter, week, run, missing)
-            if outcome is not None:
-                outcomes.append(outcome)
+            outcomes.append(self._run_adapter(adapter, week, run, missing))
         new_flags, resolved = self._settle_flags(outcomes, as_of)
         new_handoffs = self._settle_handoffs([d for o in outcomes for d in o.handoffs], as_of)
         call = next((o.call for o in outcomes if o.call is not None), None)
@@ -396,12 +403,9 @@ class FleetDesk(SeatContext):
         )
         return briefing
 
-    def _run_adapter(self, adapter: Adapter, week: Week, run: list[str], missing: list[str]) -> Outcome | None:
-        if not adapter.available(self):
-            missing.append(adapter.action)
-            return None
+    def _run_adapter(self, adapter: Adapter, week: Week, run: list[str], missing: list[str]) -> Outcome:
         try:
-            outcome = adapter.brief(self, week)
+            outcome = adapter.brief(self.mandates, week)
         except InsufficientDataError as error:
             missing.append(adapter.action)
             text = f"Not enough history for an honest answer: {error}"

@@ -14,10 +14,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from saleslead.briefing.render import money
-from saleslead.briefing.weekly import CallLine, Section
 from saleslead.forecast.schemas import (
     CallCheck,
     CallCheckRequest,
@@ -29,35 +25,34 @@ from saleslead.forecast.schemas import (
     StallsRequest,
     StallsResult,
 )
+from saleslead.format import money
 from saleslead.periods import Period
-from saleslead.role.week import FlagDraft, HandoffDraft, Outcome, Week
+from saleslead.role.report import CallLine, Section
+from saleslead.role.week import FlagDraft, HandoffDraft, Mandates, Outcome, Week
 
 __all__ = ["brief_calls", "brief_forecast", "brief_stalls", "guard_flag"]
 
 SEAT_CALL_CATEGORY = "seat-call"
 
 
-def _seat_call(seat: Any, week: Week, result: ForecastResult) -> CallRecord | None:
+def _seat_call(m: Mandates, week: Week, result: ForecastResult) -> CallRecord:
     """The seat's call of the week: reused when this week's is stored with the same number, else made now."""
-    if not callable(getattr(seat, "seat_call", None)):
-        return None
-    if not week.ingested and callable(getattr(seat, "call_list", None)):
+    if not week.ingested:
         stored = [
             c
-            for c in seat.call_list(CallListRequest(period=result.period)).calls
+            for c in m.forecast.call_list(CallListRequest(period=result.period)).calls
             if c.category == SEAT_CALL_CATEGORY and c.as_of == week.as_of
         ]
         if stored and abs(stored[-1].amount - result.total.p50) < 0.01:
-            return stored[-1]  # type: ignore[no-any-return]
-    call: CallRecord = seat.seat_call(SeatCallRequest(period=result.period, as_of=week.as_of))
-    return call
+            return stored[-1]
+    return m.forecast.seat_call(SeatCallRequest(period=result.period, as_of=week.as_of))
 
 
-def brief_forecast(seat: Any, week: Week) -> Outcome:
+def brief_forecast(m: Mandates, week: Week) -> Outcome:
     """The forecast section and the call (the seat's own, stored when the cadence writes)."""
-    result: ForecastResult = seat.forecast(ForecastRequest(period=week.period.name, as_of=week.as_of))
+    result: ForecastResult = m.forecast.forecast(ForecastRequest(period=week.period.name, as_of=week.as_of))
     t = result.total
-    record = _seat_call(seat, week, result) if week.writes else None
+    record = _seat_call(m, week, result) if week.writes else None
     check = record.check if record is not None else None
     call = CallLine(
         period=result.period,
@@ -120,20 +115,18 @@ def guard_flag(check: CallCheck, author: str) -> FlagDraft | None:
     )
 
 
-def brief_calls(seat: Any, week: Week) -> Outcome:
+def brief_calls(m: Mandates, week: Week) -> Outcome:
     """The submitted calls of the quarter, re-checked as of the week, and open guard flags on later periods."""
-    checked = seat.call_check(CallCheckRequest(period=week.period.name, as_of=week.as_of))
+    checked = m.forecast.call_check(CallCheckRequest(period=week.period.name, as_of=week.as_of))
     calls: list[CallRecord] = [c for c in checked.calls if c.check is not None]
     flags = [f for c in calls if c.check is not None and (f := guard_flag(c.check, c.author)) is not None]
-    later: list[CallCheck] = []
-    if callable(getattr(seat, "forecast_flags", None)):
-        fiscal = week.settings.fiscal_start_month
-        later = [
-            c
-            for c in seat.forecast_flags()
-            if c.period != week.period.name and Period.parse(c.period, fiscal).end > week.as_of
-        ]
-        flags += [f for c in later if (f := guard_flag(c, "its author")) is not None]
+    fiscal = week.settings.fiscal_start_month
+    later: list[CallCheck] = [
+        c
+        for c in m.forecast.forecast_flags()
+        if c.period != week.period.name and Period.parse(c.period, fiscal).end > week.as_of
+    ]
+    flags += [f for c in later if (f := guard_flag(c, "its author")) is not None]
     if not calls:
         lines = [f"No calls submitted for {week.period.name}: the seat's own call stands alone."]
     else:
@@ -174,9 +167,9 @@ def _owner_names(week: Week) -> dict[str, str]:
     return {u["user_id"]: u["name"] or u["user_id"] for u in users}
 
 
-def brief_stalls(seat: Any, week: Week) -> Outcome:
+def brief_stalls(m: Mandates, week: Week) -> Outcome:
     """Each stalled deal: a flag, and a handoff to the account executive with the deal's evidence."""
-    result: StallsResult = seat.stalls(StallsRequest(as_of=week.as_of))
+    result: StallsResult = m.forecast.stalls(StallsRequest(as_of=week.as_of))
     names = _owner_names(week)
     evidence = result.evidence.model_dump(mode="json")
     flags: list[FlagDraft] = []

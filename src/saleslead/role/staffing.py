@@ -18,14 +18,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
 
-from saleslead.briefing.render import money
-from saleslead.briefing.weekly import Section
+from saleslead.format import money
 from saleslead.periods import Period
 from saleslead.role.handoffs import KIND as HANDOFF
 from saleslead.role.handoffs import handoff_id
-from saleslead.role.week import FlagDraft, HandoffDraft, Outcome, Week
+from saleslead.role.report import Section
+from saleslead.role.week import FlagDraft, HandoffDraft, Mandates, Outcome, Week
 from saleslead.roster.desk import FinanceTable, RosterFinanceRequest
 from saleslead.roster.goals import PeriodGoal, period_goal
 from saleslead.roster.plan import RosterPlan, RosterPlanRequest
@@ -36,25 +35,26 @@ __all__ = ["brief_roster", "finance_key", "plan_goal"]
 TITLE = "Staffing against the gap"
 
 
-def plan_goal(seat: Any, week: Week) -> tuple[Period, PeriodGoal] | None:
+def plan_goal(week: Week) -> tuple[Period, PeriodGoal] | None:
     """The quarter to staff and its goal by segment — the roster's own resolution (``roster.goals``), so the
     briefing, the plan and the dashboard show one goal per segment."""
     target = week.period.shift(1)
-    goal = period_goal(week.store, seat.records, target)
+    goal = period_goal(week.store, week.records, target)
     return (target, goal) if goal is not None else None
 
 
-def _plan(seat: Any, week: Week, target: Period) -> RosterPlan:
+def _plan(m: Mandates, week: Week, target: Period) -> RosterPlan:
     """This week's stored plan when it is there for the same request; else plan now (stored if writing).
     No goal is passed: the roster resolves the period's goal itself, the same way as for ``roster plan``."""
     request = RosterPlanRequest(period=target.name, as_of=week.as_of, name=f"weekly/{target.name}", save=week.writes)
-    stored = seat.records.latest(PLAN_KIND, request.name) if week.writes and not week.ingested else None
+    stored = (
+        week.records.latest(PLAN_KIND, request.name) if week.writes and not week.ingested and request.name else None
+    )
     if stored is not None:
         kept = RosterPlan.model_validate(stored.payload)
         if kept.request.model_dump(exclude={"save"}) == request.model_dump(exclude={"save"}):
             return kept.model_copy(update={"key": request.name, "version": stored.version})
-    plan: RosterPlan = seat.roster_plan(request)
-    return plan
+    return m.roster.roster_plan(request)
 
 
 def finance_key(plan: RosterPlan) -> str:
@@ -107,13 +107,13 @@ def _flags(plan: RosterPlan) -> list[FlagDraft]:
     return flags
 
 
-def _finance_handoff(seat: Any, plan: RosterPlan) -> HandoffDraft | None:
+def _finance_handoff(m: Mandates, week: Week, plan: RosterPlan) -> HandoffDraft | None:
     """The plan for the finance-analyst, unless this plan was already handed over (then nothing is recomputed)."""
     key = finance_key(plan)
-    boundary = seat.role_definition().boundary("financial-model")
-    if seat.records.latest(HANDOFF, handoff_id(seat.engagement, boundary.owner, boundary.id, key)) is not None:
+    boundary = week.role.boundary("financial-model")
+    if week.records.latest(HANDOFF, handoff_id(week.engagement, boundary.owner, boundary.id, key)) is not None:
         return None
-    table: FinanceTable = seat.roster_finance(RosterFinanceRequest(key=plan.key, version=plan.version))
+    table: FinanceTable = m.roster.roster_finance(RosterFinanceRequest(key=plan.key, version=plan.version))
     summary = {
         "period": plan.period,
         "as_of": plan.as_of.isoformat(),
@@ -141,9 +141,9 @@ def _finance_handoff(seat: Any, plan: RosterPlan) -> HandoffDraft | None:
     )
 
 
-def brief_roster(seat: Any, week: Week) -> Outcome:
+def brief_roster(m: Mandates, week: Week) -> Outcome:
     """Capacity against the next quarter's goal, the hires that close it, and what binds."""
-    found = plan_goal(seat, week)
+    found = plan_goal(week)
     if found is None:
         text = (
             f"No goal to staff against: no targets plan and no quota for {week.period.shift(1).name} or "
@@ -152,7 +152,7 @@ def brief_roster(seat: Any, week: Week) -> Outcome:
         section = Section(id="roster", title=TITLE, available=False, text=text)
         return Outcome(section=section, checked={"capacity-short"})
     target, _ = found
-    plan = _plan(seat, week, target)
+    plan = _plan(m, week, target)
     source = plan.goal_source
     base = sum(s.base_capacity for s in plan.segments)
     capacity = sum(s.capacity for s in plan.segments)
@@ -176,8 +176,8 @@ def brief_roster(seat: Any, week: Week) -> Outcome:
     if plan.key is not None:
         lines.append(f"_Plan {plan.key} v{plan.version}; solver: {plan.solver.status}._")
     handoffs = []
-    if week.writes and plan.key is not None and callable(getattr(seat, "roster_finance", None)):
-        draft = _finance_handoff(seat, plan)
+    if week.writes and plan.key is not None:
+        draft = _finance_handoff(m, week, plan)
         if draft is not None:
             handoffs.append(draft)
     data = {

@@ -1,8 +1,9 @@
 """What the weekly cadence passes around: the week, and what each mandate adapter returns.
 
-An :class:`Adapter` names the seat method it needs; :class:`Outcome` is its briefing section, the call
-(from the forecast), the flags it raises, the flag kinds it checked (open flags of those kinds it no
-longer sees are resolved) and the handoffs it issues.
+An :class:`Adapter` is one mandate action's part of the week, called with the mandate desks
+(:class:`Mandates`, each typed by the Protocol of what the cadence needs of it); :class:`Outcome` is
+its briefing section, the call (from the forecast), the flags it raises, the flag kinds it checked
+(open flags of those kinds it no longer sees are resolved) and the handoffs it issues.
 """
 
 from __future__ import annotations
@@ -10,16 +11,88 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
-from saleslead.briefing.weekly import CallLine, Section
+from saleslead.forecast.schemas import (
+    CallCheck,
+    CallCheckRequest,
+    CallListRequest,
+    CallListResult,
+    CallRecord,
+    ForecastRequest,
+    ForecastResult,
+    SeatCallRequest,
+    StallsRequest,
+    StallsResult,
+)
 from saleslead.periods import Period
 from saleslead.role.flags import Severity
+from saleslead.role.report import CallLine, Section
+from saleslead.role.schema import RoleDefinition
+from saleslead.roster.desk import FinanceTable, RosterFinanceRequest
+from saleslead.roster.plan import RosterPlan, RosterPlanRequest
 from saleslead.settings import Settings
 from saleslead.status import StatusReport
 from saleslead.store import Store
+from saleslead.store.records import Records
+from saleslead.strategy.check import CheckRequest, StrategyCheck
+from saleslead.strategy.scorecard import Scorecard, ScoreRequest
+from saleslead.targets.defend import Defense
+from saleslead.targets.desk import DefendRequest
 
-__all__ = ["Adapter", "FlagDraft", "HandoffDraft", "Outcome", "Week"]
+__all__ = [
+    "Adapter",
+    "FlagDraft",
+    "ForecastActions",
+    "HandoffDraft",
+    "Mandates",
+    "Outcome",
+    "RosterActions",
+    "StrategyActions",
+    "TargetsActions",
+    "Week",
+]
+
+
+class StrategyActions(Protocol):
+    """What the cadence needs of the strategy desk."""
+
+    def strategy_score(self, request: ScoreRequest) -> Scorecard: ...
+    def strategy_check(self, request: CheckRequest) -> StrategyCheck: ...
+
+
+class TargetsActions(Protocol):
+    """What the cadence needs of the targets desk."""
+
+    def defend_targets(self, request: DefendRequest) -> Defense: ...
+
+
+class RosterActions(Protocol):
+    """What the cadence (and the finance handoff) needs of the roster desk."""
+
+    def roster_plan(self, request: RosterPlanRequest) -> RosterPlan: ...
+    def roster_finance(self, request: RosterFinanceRequest) -> FinanceTable: ...
+
+
+class ForecastActions(Protocol):
+    """What the cadence needs of the forecast desk."""
+
+    def forecast(self, request: ForecastRequest) -> ForecastResult: ...
+    def seat_call(self, request: SeatCallRequest) -> CallRecord: ...
+    def call_list(self, request: CallListRequest) -> CallListResult: ...
+    def call_check(self, request: CallCheckRequest) -> CallListResult: ...
+    def forecast_flags(self) -> list[CallCheck]: ...
+    def stalls(self, request: StallsRequest) -> StallsResult: ...
+
+
+@dataclass(frozen=True)
+class Mandates:
+    """The four mandate desks, as the fleet desk and the cadence see them."""
+
+    strategy: StrategyActions
+    targets: TargetsActions
+    roster: RosterActions
+    forecast: ForecastActions
 
 
 @dataclass(frozen=True)
@@ -32,6 +105,9 @@ class Week:
 
     store: Store
     settings: Settings
+    records: Records
+    role: RoleDefinition
+    engagement: str
     as_of: date
     period: Period
     status: StatusReport
@@ -67,14 +143,10 @@ class Outcome:
 
 @dataclass(frozen=True)
 class Adapter:
-    """A mandate action the cadence, ``ask`` and the MCP server can run when the seat has its method."""
+    """A mandate action's part of the week: its briefing section (stable ``action`` id), flags and handoffs."""
 
     action: str
     mandate: str
-    method: str
     title: str
     read_only: bool
-    brief: Callable[[Any, Week], Outcome]
-
-    def available(self, seat: object) -> bool:
-        return callable(getattr(seat, self.method, None))
+    brief: Callable[[Mandates, Week], Outcome]

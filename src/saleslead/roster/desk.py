@@ -1,4 +1,4 @@
-"""Mandate 3 — build and manage the roster: the seat's actions for this package (a mixin of the seat).
+"""Mandate 3 — build and manage the roster: the seat's actions for this package (a desk of the seat).
 
 Actions: ``roster_show`` (who holds which seat, ramp, productivity, attainment, seasonality),
 ``roster_plan`` (hires by month and segment against a goal, the binding constraint, SDR math, quota check;
@@ -13,7 +13,7 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from saleslead.context import SeatContext
+from saleslead.context import Desk
 from saleslead.errors import InputError, NotFoundError
 from saleslead.periods import Period
 from saleslead.roster.config import RosterConfig
@@ -186,7 +186,7 @@ def _spread(values: list[float]) -> float:
     return float((sum((v - mean) ** 2 for v in values) / len(values)) ** 0.5)
 
 
-class RosterDesk(SeatContext):
+class RosterDesk(Desk):
     """Mandate 3 — build and manage the roster."""
 
     def roster_show(self, request: RosterShowRequest | None = None) -> RosterView:

@@ -1,8 +1,8 @@
-"""Mandate 1 — own the sales strategy: the seat's actions for this package (a mixin of the seat)."""
+"""Mandate 1 — own the sales strategy: the seat's actions for this package (a desk of the seat)."""
 
 from __future__ import annotations
 
-from saleslead.context import SeatContext
+from saleslead.context import Desk
 from saleslead.strategy.check import CheckRequest, StrategyCheck, check
 from saleslead.strategy.decisions import DecideRequest, ShowRequest, StrategyDecision, StrategyView, make_decision, show
 from saleslead.strategy.scorecard import Scorecard, ScoreRequest, score
@@ -10,7 +10,7 @@ from saleslead.strategy.scorecard import Scorecard, ScoreRequest, score
 __all__ = ["StrategyDesk"]
 
 
-class StrategyDesk(SeatContext):
+class StrategyDesk(Desk):
     """Mandate 1 — own the sales strategy: where to compete, where deliberately not to, and holding to it."""
 
     def strategy_score(self, request: ScoreRequest) -> Scorecard:

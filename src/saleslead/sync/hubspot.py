@@ -24,7 +24,7 @@ from saleslead.sync.models import HubSpotSyncRequest, ObjectSync, SyncReport
 from saleslead.sync.rows import text_table
 
 if TYPE_CHECKING:
-    from saleslead.seat import Seat
+    from saleslead.data.desk import DataDesk
 
 __all__ = ["LABELS", "Ladder", "deal_tables", "sync_hubspot"]
 
@@ -160,7 +160,7 @@ def deal_tables(deals: list[Deal], ladder: Ladder, owners: list[Any], companies:
 
 
 def sync_hubspot(
-    seat: Seat,
+    seat: DataDesk,
     request: HubSpotSyncRequest,
     progress: Callable[[str, int], None] | None = None,
     api: HubSpotApi | None = None,

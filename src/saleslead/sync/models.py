@@ -7,9 +7,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from saleslead.seat import IngestReport
+from saleslead.data.desk import IngestReport
 
-__all__ = ["HubSpotSyncRequest", "ObjectSync", "SalesforceSyncRequest", "SyncReport", "WarehouseRequest"]
+__all__ = ["HubSpotSyncRequest", "ObjectSync", "SalesforceSyncRequest", "SyncReport"]
 
 
 class SalesforceSyncRequest(BaseModel):
@@ -43,19 +43,6 @@ class HubSpotSyncRequest(BaseModel):
     strict: bool = True
 
 
-class WarehouseRequest(BaseModel):
-    """Read the tables of Fivetran's Salesforce connector from a warehouse (any Ibis backend URL)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    #: an Ibis URL, e.g. postgres://user:pass@host/db (the password never appears in reports)
-    url: str
-    #: the schema holding the connector's tables (opportunity, opportunity_history, …)
-    schema_name: str = "salesforce"
-    strict: bool = True
-    snapshot_at: datetime | None = None
-
-
 class ObjectSync(BaseModel):
     """What one object's read did."""
 
@@ -80,7 +67,7 @@ class SyncReport(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    source: Literal["salesforce", "hubspot", "warehouse"]
+    source: Literal["salesforce", "hubspot"]
     mode: Literal["full", "incremental"]
     objects: list[ObjectSync]
     requests: int

@@ -7,20 +7,14 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from saleslead.sync.models import (
-    HubSpotSyncRequest,
-    ObjectSync,
-    SalesforceSyncRequest,
-    SyncReport,
-    WarehouseRequest,
-)
+from saleslead.sync.models import ObjectSync, SalesforceSyncRequest, SyncReport
 
 if TYPE_CHECKING:
+    from saleslead.data.desk import DataDesk
     from saleslead.ingest.canonical import CanonicalExport
-    from saleslead.seat import Seat
     from saleslead.sync.salesforce_api import SalesforceApi
 
-__all__ = ["CHECKPOINT_KIND", "checkpoint", "sync_salesforce", "sync_source", "write"]
+__all__ = ["CHECKPOINT_KIND", "checkpoint", "sync_salesforce", "write"]
 
 #: the records kind holding each source's watermarks (key: the source, e.g. ``salesforce``)
 CHECKPOINT_KIND = "sync"
@@ -28,29 +22,7 @@ CHECKPOINT_KIND = "sync"
 Step = Callable[[str, int], None]
 
 
-def sync_source(
-    seat: Seat,
-    request: SalesforceSyncRequest | HubSpotSyncRequest | WarehouseRequest,
-    progress: Callable[[str, int, int], None] | None = None,
-) -> SyncReport:
-    """The seat's sync action: the source follows from the request's type."""
-
-    def step(label: str, rows: int) -> None:
-        if progress is not None:
-            progress(label, rows, 0)
-
-    if isinstance(request, SalesforceSyncRequest):
-        return sync_salesforce(seat, request, step)
-    if isinstance(request, WarehouseRequest):
-        from saleslead.sync.warehouse import sync_warehouse
-
-        return sync_warehouse(seat, request, step)
-    from saleslead.sync.hubspot import sync_hubspot
-
-    return sync_hubspot(seat, request, step)
-
-
-def checkpoint(seat: Seat, source: str) -> dict[str, Any]:
+def checkpoint(seat: DataDesk, source: str) -> dict[str, Any]:
     """The last sync's payload for ``source`` (empty before the first)."""
     record = seat.records.latest(CHECKPOINT_KIND, source)
     return dict(record.payload) if record is not None else {}
@@ -63,7 +35,7 @@ def _watermarks(payload: dict[str, Any], instance: str) -> dict[str, datetime]:
 
 
 def write(
-    seat: Seat,
+    seat: DataDesk,
     source: str,
     export: CanonicalExport | None,
     deleted: list[str],
@@ -79,7 +51,7 @@ def write(
 
 
 def sync_salesforce(
-    seat: Seat,
+    seat: DataDesk,
     request: SalesforceSyncRequest,
     progress: Step | None = None,
     api: SalesforceApi | None = None,
@@ -114,7 +86,7 @@ def sync_salesforce(
     return _report("salesforce", marks, fetched.objects, api.requests, api.backoff.retries, report, removed, started)
 
 
-def _stored_ladder(seat: Seat) -> tuple[Any, ...]:
+def _stored_ladder(seat: DataDesk) -> tuple[Any, ...]:
     """The stage ladder the store holds (so a delta never re-learns the order from a few deals)."""
     from saleslead.ingest.settings import StageSetting
 
@@ -126,7 +98,7 @@ def _stored_ladder(seat: Seat) -> tuple[Any, ...]:
 
 
 def _report(
-    source: Literal["salesforce", "hubspot", "warehouse"],
+    source: Literal["salesforce", "hubspot"],
     marks: dict[str, datetime],
     objects: dict[str, ObjectSync],
     requests: int,

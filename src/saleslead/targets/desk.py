@@ -1,4 +1,4 @@
-"""Mandate 2 — set and defend pipeline targets: the seat's actions for this package (a mixin of the seat).
+"""Mandate 2 — set and defend pipeline targets: the seat's actions for this package (a desk of the seat).
 
 ``coverage`` measures coverage two ways; ``set_targets`` turns a goal into a saved, versioned plan;
 ``targets`` shows saved plans; ``defend_targets`` tracks coverage week over week, raises flags once per
@@ -13,7 +13,7 @@ from typing import Any
 import ibis.expr.types as ir
 from pydantic import BaseModel, ConfigDict, Field
 
-from saleslead.context import SeatContext
+from saleslead.context import Desk
 from saleslead.errors import NotFoundError
 from saleslead.funnel import creation_yield, deals, pipeline_created, stage_conversion
 from saleslead.periods import Period
@@ -103,7 +103,7 @@ class DefendRequest(BaseModel):
     author: str = "saleslead"
 
 
-class TargetsDesk(SeatContext):
+class TargetsDesk(Desk):
     """Mandate 2 — set and defend pipeline targets."""
 
     def _targets(

@@ -22,7 +22,7 @@ from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel
 from starlette.responses import Response
 
-from saleslead.briefing.render import money
+from saleslead.format import money
 from saleslead.seat import Seat
 from saleslead.settings import Settings
 from saleslead.web.security import Guard
