@@ -105,7 +105,7 @@ from saleslead.targets.desk import (
 from saleslead.targets.plan import TargetPlan
 
 if TYPE_CHECKING:
-    from saleslead.sync import HubSpotSyncRequest, SalesforceSyncRequest, SyncReport
+    from saleslead.sync import HubSpotSyncRequest, SalesforceSyncRequest, SyncReport, WarehouseRequest
 
 __all__ = [
     "DemoRequest",
@@ -208,9 +208,9 @@ class Seat:
         return self.data_desk.ingest_export(export, path)
 
     def sync(
-        self, request: SalesforceSyncRequest | HubSpotSyncRequest, progress: Progress | None = None
+        self, request: SalesforceSyncRequest | HubSpotSyncRequest | WarehouseRequest, progress: Progress | None = None
     ) -> SyncReport:
-        """Pull what changed in a live CRM since the last sync, checked and written as ``ingest`` writes."""
+        """Pull a live source (a CRM's changes since the last sync, warehouse tables), checked and written as ingest."""
         from saleslead.sync.source import sync_source
 
         return sync_source(self.data_desk, request, progress)

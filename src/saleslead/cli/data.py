@@ -11,9 +11,11 @@ from rich.table import Table
 
 from saleslead.cli.common import AsOfOption, EngagementOption, JsonOption, StoreOption, as_of_date
 from saleslead.cli.output import console, emit_json, guarded, money, progress_bar
+from saleslead.errors import InputError
 from saleslead.periods import parse_date
 from saleslead.seat import DemoRequest, IngestReport, IngestRequest, StatusRequest, open_seat
 from saleslead.status import StatusReport
+from saleslead.sync.models import WarehouseRequest
 
 __all__ = ["register"]
 
@@ -69,7 +71,16 @@ def print_status(report: StatusReport) -> None:
 def register(app: typer.Typer) -> None:
     @app.command()
     def ingest(
-        path: Annotated[Path, typer.Argument(help="Folder of export files (CSV or Parquet), or one file.")],
+        path: Annotated[
+            Path | None, typer.Argument(help="Folder of export files (CSV or Parquet), or one file.")
+        ] = None,
+        source: Annotated[
+            str | None,
+            typer.Option("--from", help="Read Fivetran's Salesforce tables from this Ibis URL instead of a folder."),
+        ] = None,
+        schema: Annotated[
+            str, typer.Option("--schema", help="Schema of the warehouse tables (with --from).")
+        ] = "salesforce",
         mapping: Annotated[
             str | None,
             typer.Option("--mapping", help="Mapping profile: a YAML file, or a shipped name (maven, hubspot)."),
@@ -86,15 +97,22 @@ def register(app: typer.Typer) -> None:
         engagement: EngagementOption = "default",
         json: JsonOption = False,
     ) -> None:
-        """Ingest a CRM export: validate everything, then write it in one transaction (all or nothing)."""
+        """Ingest a CRM export (a folder, or Fivetran tables with --from): check it all, then write all or nothing."""
         from datetime import datetime, time
 
         with guarded(json), progress_bar(not json) as progress:
             when = datetime.combine(parse_date(snapshot, "--snapshot-date"), time(23, 59, 59)) if snapshot else None
-            request = IngestRequest(path=path, mapping=mapping, strict=not lenient, snapshot_at=when)
+            if (path is None) == (source is None):
+                raise InputError("give a folder or --from URL (one of them)", hint="saleslead ingest PATH | --from URL")
             with open_seat(store, engagement=engagement) as seat:
-                report = seat.ingest(request, progress)
-        emit_json(report) if json else print_ingest(report)
+                if source is not None:
+                    warehouse = WarehouseRequest(url=source, schema_name=schema, strict=not lenient, snapshot_at=when)
+                    report = seat.sync(warehouse, progress).ingest
+                else:
+                    request = IngestRequest(path=path, mapping=mapping, strict=not lenient, snapshot_at=when)
+                    report = seat.ingest(request, progress)
+        if report is not None:
+            emit_json(report) if json else print_ingest(report)
 
     @app.command()
     def status(

@@ -5,6 +5,6 @@ ingest produces (the same checks, the same errors), and writes it, the deletions
 watermarks in one transaction.
 """
 
-from saleslead.sync.models import HubSpotSyncRequest, ObjectSync, SalesforceSyncRequest, SyncReport
+from saleslead.sync.models import HubSpotSyncRequest, ObjectSync, SalesforceSyncRequest, SyncReport, WarehouseRequest
 
-__all__ = ["HubSpotSyncRequest", "ObjectSync", "SalesforceSyncRequest", "SyncReport"]
+__all__ = ["HubSpotSyncRequest", "ObjectSync", "SalesforceSyncRequest", "SyncReport", "WarehouseRequest"]

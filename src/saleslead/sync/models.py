@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from saleslead.data.desk import IngestReport
 
-__all__ = ["HubSpotSyncRequest", "ObjectSync", "SalesforceSyncRequest", "SyncReport"]
+__all__ = ["HubSpotSyncRequest", "ObjectSync", "SalesforceSyncRequest", "SyncReport", "WarehouseRequest"]
 
 
 class SalesforceSyncRequest(BaseModel):
@@ -43,6 +43,19 @@ class HubSpotSyncRequest(BaseModel):
     strict: bool = True
 
 
+class WarehouseRequest(BaseModel):
+    """Read the tables of Fivetran's Salesforce connector from a warehouse (any Ibis backend URL)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    #: an Ibis URL, e.g. postgres://user:pass@host/db (the password never appears in reports)
+    url: str
+    #: the schema holding the connector's tables (opportunity, opportunity_history, …)
+    schema_name: str = "salesforce"
+    strict: bool = True
+    snapshot_at: datetime | None = None
+
+
 class ObjectSync(BaseModel):
     """What one object's read did."""
 
@@ -67,7 +80,7 @@ class SyncReport(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    source: Literal["salesforce", "hubspot"]
+    source: Literal["salesforce", "hubspot", "warehouse"]
     mode: Literal["full", "incremental"]
     objects: list[ObjectSync]
     requests: int

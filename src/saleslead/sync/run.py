@@ -98,7 +98,7 @@ def _stored_ladder(seat: DataDesk) -> tuple[Any, ...]:
 
 
 def _report(
-    source: Literal["salesforce", "hubspot"],
+    source: Literal["salesforce", "hubspot", "warehouse"],
     marks: dict[str, datetime],
     objects: dict[str, ObjectSync],
     requests: int,
