@@ -13,12 +13,14 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from saleslead.briefing.render import money
 from saleslead.cli import output
 from saleslead.cli.app import app
 from saleslead.role.staffing import brief_roster
 from saleslead.role.week import Week
 from saleslead.roster.desk import RosterPlanRequest
 from saleslead.roster.goals import period_goal
+from saleslead.roster.plan_text import reach_label
 from saleslead.seat import Seat, StatusRequest
 from saleslead.targets.coverage import quota_targets
 from saleslead.targets.desk import TargetsRequest
@@ -50,8 +52,16 @@ def test_plan_defaults_to_the_periods_target_the_briefing_uses(demo_seat: Seat) 
     assert {s["segment"]: s["goal"] for s in data["segments"]} == pytest.approx(carried)
     table = outcome.section.text.split("| segment |")[1]
     for segment, goal in carried.items():
-        assert re.search(rf"\| {segment} \| \$[0-9.]+[MK]? \|", table), segment
         assert f"| {segment} | ${goal / 1e6:.2f}M |" in table
+    for s in plan.segments:  # the planned capacity labelled as a share of the goal, not of the gap
+        assert f"| {reach_label(s)} |" in table
+        assert reach_label(s).startswith(f"{money(s.capacity)} ({s.capacity / s.goal:.0%} of goal")
+    for flag in outcome.flags:
+        s = next(x for x in plan.segments if flag.key.endswith(x.segment))
+        if not s.reachable:
+            assert f"at most {money(s.most_reachable)} is reachable ({s.most_reachable / s.goal:.0%} of the goal)" in (
+                flag.message
+            )
 
 
 def test_a_total_goal_is_split_like_the_periods_target(demo_seat: Seat) -> None:

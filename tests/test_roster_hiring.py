@@ -3,6 +3,7 @@ goal with the buffer when capacity is re-simulated with the hires added."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import date
 
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from saleslead.evidence import Evidence
 from saleslead.roster.capacity import simulate
 from saleslead.roster.config import RosterConfig
-from saleslead.roster.hiring import SegmentInputs, plan_hires
+from saleslead.roster.hiring import HiringWindow, SegmentInputs, plan_hires, plan_segment
 from saleslead.roster.measures import measure_roster
 from saleslead.roster.plan import RosterPlanRequest, build_plan
 from saleslead.roster.ramp import RampPoint, RampProfile
@@ -27,29 +28,95 @@ FLAT = RampProfile(
 QUIET = RosterConfig(attrition_annual=0.0, washout_rate=0.0, washout_months=0, backfill=False)
 
 
-def test_fewest_hires_by_hand() -> None:
+def window(first: int, last: int, earliest: int, buffer: float, config: RosterConfig = QUIET) -> HiringWindow:
+    return HiringWindow(first, first, last, earliest, buffer, config)
+
+
+def test_fewest_hires_start_as_early_as_they_can() -> None:
     # no roster, 100 per hire-month, 3-month period: a January hire books 300, February 200, March 100.
-    # Need 950 × 1.1 = 1045: four hires at least; the latest four that reach it are 3 in January + 1 in February.
+    # Need 950 × 1.1 = 1045: four hires at least; early enough to ramp: all four in January (1,200).
     seg = SegmentInputs("SMB", [], FLAT, 100.0, flat_season(), 950.0)
-    solution = plan_hires([seg], JAN, JAN, JAN + 2, JAN, 0.1, QUIET)
-    assert solution.hires["SMB"] == {JAN: 3, JAN + 1: 1}
-    assert sum(m.capacity for m in solution.months["SMB"]) == pytest.approx(1100.0)
-    assert solution.shortfall["SMB"] == 0.0
+    got = plan_segment(seg, window(JAN, JAN + 2, JAN, 0.1))
+    assert got.hires == {JAN: 4}
+    assert got.per_hire == {JAN: 300.0, JAN + 1: 200.0, JAN + 2: 100.0}
+    assert got.capacity == pytest.approx(1200.0)
+    assert got.reachable
+    assert got.limit is None
+    assert got.ceiling == pytest.approx(10 * 600.0)
 
 
-def test_lead_time_and_a_goal_out_of_reach() -> None:
-    config = QUIET.model_copy(update={"max_hires_per_month": 1})
-    seg = SegmentInputs("SMB", [], FLAT, 100.0, flat_season(), 1000.0)
-    solution = plan_hires([seg], JAN, JAN, JAN + 2, JAN + 1, 0.0, config)  # earliest start: February
-    assert solution.hires["SMB"] == {JAN + 1: 1, JAN + 2: 1}
-    assert solution.shortfall["SMB"] == pytest.approx(1 - 300 / 1000)
+def test_the_cap_spills_hires_into_the_next_month() -> None:
+    config = QUIET.model_copy(update={"max_hires_per_month": 2})
+    seg = SegmentInputs("SMB", [], FLAT, 100.0, flat_season(), 900.0)
+    got = plan_segment(seg, window(JAN, JAN + 2, JAN, 0.0, config))
+    assert got.hires == {JAN: 2, JAN + 1: 2}  # 600 + 400 ≥ 900; three would reach at most 800
+    assert got.capacity == pytest.approx(1000.0)
+
+
+def brute_force_fewest(per_hire: dict[int, float], need: float, cap: int) -> int:
+    months = sorted(per_hire)
+    best = None
+    for counts in itertools.product(range(cap + 1), repeat=len(months)):
+        if sum(c * per_hire[u] for c, u in zip(counts, months, strict=True)) >= need - 1e-9:
+            best = sum(counts) if best is None else min(best, sum(counts))
+    assert best is not None
+    return best
+
+
+@pytest.mark.parametrize("goal", [150.0, 640.0, 1_001.0, 1_790.0])
+def test_fewest_is_exact_against_brute_force(goal: float) -> None:
+    config = QUIET.model_copy(update={"max_hires_per_month": 3})
+    ramp = FLAT.model_copy(
+        update={
+            "points": [
+                RampPoint(tenure_month=m, factor=f, default=f, observed=None, rep_months=0)
+                for m, f in ((1, 0.2), (2, 0.5), (3, 0.8), (4, 1.0))
+            ]
+        }
+    )
+    seg = SegmentInputs("SMB", [], ramp, 100.0, flat_season(), goal)
+    got = plan_segment(seg, window(JAN, JAN + 5, JAN, 0.0, config))
+    assert got.reachable
+    assert sum(got.hires.values()) == brute_force_fewest(got.per_hire, goal, 3)
+    assert got.capacity >= goal - 1e-6
+
+
+def test_an_unreachable_goal_hires_the_run_rate_seats_and_names_time() -> None:
+    # From December, with a two-month lead time, the first start is March: a March hire books 100 in Q1.
+    seg = SegmentInputs("SMB", [12] * 3, FLAT, 100.0, flat_season(), 3_000.0)
+    got = plan_segment(seg, window(JAN, JAN + 2, JAN + 2, 0.0))
+    assert got.base == pytest.approx(900.0)
+    assert got.ceiling == pytest.approx(900.0 + 10 * 100.0)  # the cap's ten hires in the only start month
+    assert not got.reachable
+    assert got.limit == "time"
+    # the run rate: 3,000 ÷ (100 × 3 months) = 10 ramped sellers, 3 on the roster: 7 seats, not the cap's 10
+    assert got.run_rate_sellers == pytest.approx(10.0)
+    assert got.heads_at_end == pytest.approx(3.0)
+    assert got.hires == {JAN + 2: 7}
+    assert got.capacity == pytest.approx(900.0 + 700.0)
+
+
+def test_an_unreachable_goal_bound_by_the_hiring_rate() -> None:
+    config = QUIET.model_copy(update={"max_hires_per_month": 2})
+    seg = SegmentInputs("SMB", [], FLAT, 100.0, flat_season(), 2_400.0)  # 8 seats; 8 January starts would do
+    got = plan_segment(seg, window(JAN, JAN + 2, JAN, 0.0, config))
+    assert got.ceiling == pytest.approx(2 * 600.0)
+    assert got.limit == "hiring_rate"
+    assert got.run_rate_hires == 8
+    assert got.hires == {JAN: 2, JAN + 1: 2, JAN + 2: 2}  # the cap everywhere: still fewer than the run rate's 8
+
+
+def test_no_productivity_is_named_not_planned() -> None:
+    seg = SegmentInputs("SMB", [12] * 5, FLAT, 0.0, flat_season(), 1_000.0)
+    got = plan_segment(seg, window(JAN, JAN + 2, JAN, 0.1))
+    assert (got.hires, got.limit, got.reachable) == ({}, "no_productivity", False)
 
 
 def test_no_hires_when_the_roster_already_reaches_the_goal() -> None:
     seg = SegmentInputs("SMB", [12, 12], FLAT, 100.0, flat_season(), 500.0)
-    solution = plan_hires([seg], JAN, JAN, JAN + 2, JAN, 0.1, QUIET)
-    assert solution.hires["SMB"] == {}
-    assert solution.outcome is None
+    got = plan_hires([seg], window(JAN, JAN + 2, JAN, 0.1))["SMB"]
+    assert got.hires == {}
+    assert got.reachable
 
 
 def test_demo_plan_meets_goal_with_buffer_on_resimulation(demo_seat: Seat) -> None:

@@ -6,15 +6,20 @@ from __future__ import annotations
 import json
 import math
 import shutil
+from datetime import date
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from saleslead.briefing.render import money
 from saleslead.cli.app import app
 from saleslead.errors import InputError
 from saleslead.roster.desk import RosterDiffRequest, RosterFinanceRequest, RosterPlanRequest, RosterScenarioRequest
+from saleslead.roster.plan_text import reach_label
 from saleslead.seat import Seat
+
+from .conftest import DEMO_TODAY
 
 GOAL = 30e6
 
@@ -137,3 +142,81 @@ def test_plan_reads_the_targets_desks_goal_and_creation(demo_seat: Seat) -> None
         assert steady is not None
         assert s.pipeline.required_creation_per_week == pytest.approx(steady * 1.1)
         assert s.pipeline.source.startswith("targets plan v")
+
+
+def test_hires_start_early_enough_to_ramp(demo_seat: Seat) -> None:
+    # approved mid-September with a two-month lead time, hires can start in December — before the quarter
+    plan = demo_seat.roster_plan(RosterPlanRequest(period="2027-Q1", as_of=date(2026, 9, 15), buffer=0.0, save=False))
+    assert plan.total_hires > 0
+    for s in plan.segments:
+        assert s.hiring.earliest_start == "2026-12"
+        yields = {y.month: y.bookings for y in s.hiring.yield_by_start}
+        assert list(yields) == ["2026-12", "2027-01", "2027-02", "2027-03"]
+        used = {h.month for h in s.hires}
+        if not used:
+            continue
+        # the fewest hires take the months whose hires book the most in the period: the earliest ones
+        assert min(yields[m] for m in used) >= max((v for m, v in yields.items() if m not in used), default=0.0)
+        assert "2027-03" not in used
+        assert s.reachable
+
+
+def test_an_unreachable_goal_says_what_is_reachable_and_what_binds(demo_seat: Seat) -> None:
+    plan = demo_seat.roster_plan(RosterPlanRequest(period="2027-Q1", goal=20e6, save=False))
+    cap = plan.assumptions.max_hires_per_month
+    for s in plan.segments:
+        assert not s.reachable
+        assert s.reach_limit in {"time", "hiring_rate"}
+        starts = len(s.hiring.yield_by_start)
+        # the seats the goal's run rate needs, not the cap in every month
+        assert s.total_hires == min(s.hiring.run_rate_hires, cap * starts)
+        assert s.hiring.run_rate_sellers is not None
+        assert s.hiring.run_rate_hires == math.ceil(s.hiring.run_rate_sellers - s.hiring.heads_at_period_end - 1e-9)
+        assert s.capacity <= s.most_reachable + 1e-6
+        most = s.base_capacity + cap * sum(y.bookings for y in s.hiring.yield_by_start)
+        assert s.most_reachable == pytest.approx(most)
+        assert s.shortfall == pytest.approx(s.goal_with_buffer - s.capacity)
+        assert s.capacity_vs_goal == pytest.approx(s.capacity / s.goal)
+        assert reach_label(s) == f"{money(s.capacity)} ({s.capacity / s.goal:.0%} of goal; out of reach)"
+        assert f"at most {money(s.most_reachable)} ({s.most_reachable / s.goal:.0%} of the" in plan.verdict
+    assert any(s.total_hires < cap * len(s.hiring.yield_by_start) for s in plan.segments)
+    assert "binds: time" in plan.verdict or "binds: the hiring rate" in plan.verdict
+
+
+def test_sdr_seats_stay_within_what_the_aes_can_work(demo_seat: Seat) -> None:
+    huge = {s: 1e9 for s in ("SMB", "Mid-Market", "Enterprise")}
+    plan = demo_seat.roster_plan(RosterPlanRequest(period="FY2027", goal=GOAL, pipeline_creation_per_week=huge))
+    for s in plan.segments:
+        sdr = s.sdr
+        assert sdr.binds == "ae_per_sdr_band"
+        assert sdr.max_sdrs_in_band is not None
+        assert sdr.seats_needed is not None
+        assert sdr.sdr_hires == max(0, math.floor(sdr.max_sdrs_in_band - sdr.sdr_heads_at_period_end + 1e-9))
+        assert sdr.sdr_hires is not None
+        assert sdr.sdr_hires < sdr.seats_needed
+        assert sdr.uncovered_per_week > 0
+        assert "AEs can work at most" in sdr.binds_note
+    default = demo_seat.roster_plan(RosterPlanRequest(period="2027-Q1", save=False))
+    for s in default.segments:
+        sdr = s.sdr
+        assert sdr.binds in {"none", "pipeline_need", "ae_per_sdr_band"}
+        assert sdr.sdr_hires is not None
+        assert sdr.max_sdrs_in_band is not None
+        assert sdr.sdr_heads_at_period_end + sdr.sdr_hires <= max(sdr.max_sdrs_in_band, sdr.sdr_heads_at_period_end) + 1
+        if sdr.binds == "pipeline_need":
+            assert sdr.sdr_hires == sdr.seats_needed
+            assert sdr.ramped_sdrs_needed is not None
+            assert sdr.sdr_heads_at_period_end + sdr.sdr_hires >= sdr.ramped_sdrs_needed
+
+
+def test_as_of_past_the_data_measures_up_to_the_last_snapshot(demo_seat: Seat) -> None:
+    later = date(2027, 12, 20)
+    plan = demo_seat.roster_plan(RosterPlanRequest(period="2028-Q2", goal=GOAL / 4, as_of=later, save=False))
+    assert plan.as_of == later
+    assert plan.data_through == DEMO_TODAY  # the demo's snapshot, not a year of quarters nobody booked in
+    now = demo_seat.roster_show().segments
+    for s, shown in zip(plan.segments, now, strict=True):
+        assert s.productivity.per_rep_month == pytest.approx(shown.productivity.per_rep_month)
+        assert s.productivity.per_rep_month > 0
+        assert s.base_capacity > 0
+        assert s.reach_limit is None

@@ -7,7 +7,7 @@ import numpy as np
 
 from saleslead.roster.desk import RosterRebalanceRequest
 from saleslead.roster.potential import AccountBook
-from saleslead.roster.rebalance import RepInput, rebalance
+from saleslead.roster.rebalance import RebalanceOptions, RepInput, rebalance
 from saleslead.seat import Seat
 
 
@@ -23,7 +23,8 @@ REPS = [RepInput("A", "Ann", "SMB", 1.0), RepInput("B", "Bo", "SMB", 1.0)]
 
 
 def test_two_reps_split_evenly_with_two_moves() -> None:
-    out = rebalance(book(["A"] * 4, [100.0] * 4), REPS, set(), potential_band=0.1, workload_band=0.1)
+    options = RebalanceOptions(potential_band=0.1, workload_band=0.1)
+    out = rebalance(book(["A"] * 4, [100.0] * 4), REPS, set(), options)
     after = {r.user_id: (r.potential_after, r.accounts_after) for r in out.reps}
     assert after == {"A": (200.0, 2), "B": (200.0, 2)}
     assert len(out.moves) == 2
@@ -35,7 +36,7 @@ def test_two_reps_split_evenly_with_two_moves() -> None:
 
 def test_locked_accounts_stay_and_targets_follow_ramp() -> None:
     reps = [RepInput("A", None, "SMB", 1.0), RepInput("B", None, "SMB", 0.5)]
-    out = rebalance(book(["A"] * 6, [100.0] * 6), reps, {"a0", "a1", "a2", "a3"}, potential_band=0.1)
+    out = rebalance(book(["A"] * 6, [100.0] * 6), reps, {"a0", "a1", "a2", "a3"}, RebalanceOptions(potential_band=0.1))
     # targets by ramp: A 2/3 of 600 = 400, B 1/3 = 200; the four locked stay with A, two free go to B
     targets = {r.user_id: r.target_potential for r in out.reps}
     assert targets == {"A": 400.0, "B": 200.0}
@@ -44,7 +45,7 @@ def test_locked_accounts_stay_and_targets_follow_ramp() -> None:
 
 
 def test_a_departed_owner_is_a_forced_move() -> None:
-    out = rebalance(book(["gone", "A", "B"], [100.0, 100.0, 100.0]), REPS, set(), potential_band=0.6)
+    out = rebalance(book(["gone", "A", "B"], [100.0, 100.0, 100.0]), REPS, set(), RebalanceOptions(potential_band=0.6))
     moved = [m for m in out.moves if m.account_id == "a0"]
     assert len(moved) == 1
     assert moved[0].forced
@@ -65,3 +66,11 @@ def test_rebalance_improves_the_demo_book(demo_seat: Seat) -> None:
     assert sum(r.accounts_after for r in result.reps) == sum(r.accounts_before for r in result.reps) + sum(
         m.forced for m in result.moves
     )
+
+
+def test_the_request_declares_no_default_of_its_own() -> None:
+    # the seat's request extends the options: one place for every knob's default
+    assert issubclass(RosterRebalanceRequest, RebalanceOptions)
+    own = set(RosterRebalanceRequest.model_fields) - set(RebalanceOptions.model_fields)
+    assert own == {"as_of", "segments", "locked", "config", "save"}
+    assert RosterRebalanceRequest().potential_band == RebalanceOptions().potential_band

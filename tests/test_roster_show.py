@@ -11,9 +11,12 @@ from typing import Any
 import pytest
 
 from saleslead.ingest.canonical import QUOTAS
+from saleslead.role.staffing import brief_roster
+from saleslead.role.week import Week
 from saleslead.roster.config import RosterConfig
-from saleslead.roster.desk import RosterShowRequest
-from saleslead.seat import Seat
+from saleslead.roster.desk import RosterPlanRequest, RosterShowRequest
+from saleslead.roster.plan_text import reach_label
+from saleslead.seat import Seat, StatusRequest
 from saleslead.store import Store
 
 from .builders import export, table
@@ -97,6 +100,7 @@ def test_seats_productivity_and_attainment_by_hand(small: Seat) -> None:
     # r1 1,1,1,1; r2 2/3,1/3,2/3,1/3; r3 0,1,0,0 -> mean 7/12, 5 of 12 at or above quota
     assert a.rep_quarters == 12
     assert a.mean == pytest.approx(7 / 12)
+    assert a.overall == pytest.approx((120_000 + 60_000 + 30_000) / (12 * 30_000))  # Σ bookings ÷ Σ quota
     assert a.at_or_above_quota.successes == 5
     assert smb.full_quarterly_quota == 30_000.0
     assert smb.ramp.source == "default"  # no AE's whole ramp is in the data
@@ -134,3 +138,23 @@ def test_demo_roster_says_what_it_rests_on(demo_seat: Seat) -> None:
         assert 0 < factors[0] < 1
         assert s.ramp.evidence.sample_size == sum(p.rep_months for p in s.ramp.points)
     assert sum(view.seasonality.index) == pytest.approx(12.0)
+
+
+def test_no_productivity_is_called_unknown_not_zero(small: Seat) -> None:
+    # as of mid-February 2025 the window is 2024-Q1..Q4, when the AEs were on the payroll but booked nothing
+    day = date(2025, 2, 15)
+    plan = small.roster_plan(RosterPlanRequest(period="2025-Q2", as_of=day, save=False))
+    (smb,) = plan.segments
+    assert smb.productivity.per_rep_month == 0.0
+    assert (smb.reach_limit, smb.binding_constraint, smb.total_hires) == ("no_productivity", "unknown", 0)
+    assert "productivity unknown" in plan.verdict
+    assert reach_label(smb) == "unknown (no productivity measured)"
+    status = small.status(StatusRequest(as_of=day))
+    week = Week(small.store, small.settings, day, small.period(as_of=day), status, writes=False)
+    outcome = brief_roster(small, week)
+    [flag] = outcome.flags
+    assert flag.kind == "capacity-short"
+    assert "unknown" in flag.message
+    assert "2024-Q1..2024-Q4" in flag.message
+    assert "$0" not in flag.message
+    assert "carries" not in flag.message

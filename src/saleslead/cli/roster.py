@@ -25,6 +25,8 @@ from saleslead.roster.desk import (
     RosterShowRequest,
     RosterView,
 )
+from saleslead.roster.plan_text import reach_label
+from saleslead.roster.rebalance import RebalanceOptions
 from saleslead.seat import open_seat
 
 __all__ = ["register"]
@@ -33,7 +35,10 @@ ConfigOption = Annotated[
     Path | None, typer.Option("--config", help="A JSON or YAML file of RosterConfig assumptions (see docs/roster.md).")
 ]
 PeriodOption = Annotated[str, typer.Option("--period", help="The period to plan: YYYY-Qn, YYYY-MM or FYYYYY.")]
-GoalOption = Annotated[float | None, typer.Option("--goal", min=0, help="Bookings goal of the period, all segments.")]
+GoalOption = Annotated[
+    float | None,
+    typer.Option("--goal", min=0, help="Bookings goal of the period, all segments (default: the period's target)."),
+]
 SegmentGoalOption = Annotated[
     list[str] | None, typer.Option("--segment-goal", help="A segment's goal as SEGMENT=AMOUNT (repeatable).")
 ]
@@ -41,6 +46,7 @@ CreationOption = Annotated[
     list[str] | None,
     typer.Option("--creation", help="Required pipeline creation per week as SEGMENT=AMOUNT (repeatable)."),
 ]
+_KNOBS = RebalanceOptions()  # the rebalance's defaults, declared once in roster.rebalance
 BufferOption = Annotated[float, typer.Option("--buffer", min=0, max=2, help="Capacity must reach goal × (1 + buffer).")]
 
 
@@ -100,15 +106,17 @@ def _print_plan(plan: RosterPlan) -> None:
     version = f" — stored as {plan.key} v{plan.version}" if plan.key else ""
     console.print(f"[bold]Roster plan {plan.period}[/] ({plan.scenario}, as of {plan.as_of}){version}")
     console.print(f"goal {money(plan.goal)} ({plan.goal_source}), buffer {plan.buffer:.0%}")
-    table = Table("segment", "goal", "base capacity", "planned capacity", "AE hires", "binding", "creation needed/wk",
-                  "expected/wk", "SDR hires", "AE:SDR", "quota check", title_justify="left")  # fmt: skip
+    if plan.data_through < plan.as_of:
+        console.print(f"measured on data through {plan.data_through}, the store's last snapshot")
+    table = Table("segment", "goal", "now", "planned", "most reachable", "AE hires", "binds", "SDR hires",
+                  "AE:SDR", "quota", title_justify="left")  # fmt: skip
     for s in plan.segments:
         ratio = s.sdr.ae_per_sdr
+        limit = f" ({s.reach_limit.replace('_', ' ')})" if s.reach_limit else ""
         table.add_row(
-            s.segment, money(s.goal), money(s.base_capacity), money(s.capacity),
-            ", ".join(f"{h.month}: {h.hires}" for h in s.hires) or "0", s.binding_constraint,
-            money(s.pipeline.required_creation_per_week), money(s.pipeline.expected_creation_per_week),
-            str(s.sdr.sdr_hires if s.sdr.sdr_hires is not None else "?"),
+            s.segment, money(s.goal), money(s.base_capacity), reach_label(s), money(s.most_reachable),
+            ", ".join(f"{h.month}: {h.hires}" for h in s.hires) or "0", s.binding_constraint.replace("_", " ") + limit,
+            f"{s.sdr.sdr_hires} ({s.sdr.binds.replace('_', ' ')})" if s.sdr.sdr_hires is not None else "?",
             f"{ratio:.1f} ({s.sdr.band_verdict})" if ratio is not None else "—",
             "consistent" if s.quota.consistent else "short",
         )  # fmt: skip
@@ -120,9 +128,17 @@ def _print_plan(plan: RosterPlan) -> None:
             f"{m.inputs.ramped_equivalents:.1f}", str(m.inputs.hires_starting),
         )  # fmt: skip
     console.print(months)
-    console.print(f"[bold]binding constraint:[/] {plan.binding_constraint}")
+    pipes = Table("segment", "creation needed/wk", "expected/wk", "SDR pipeline/wk", "SDR seats needed",
+                  "SDRs now", "SDR note", title="pipeline and SDR seats")  # fmt: skip
+    for s in plan.segments:
+        pipes.add_row(
+            s.segment, money(s.pipeline.required_creation_per_week), money(s.pipeline.expected_creation_per_week),
+            money(s.sdr.sdr_pipeline_per_week), str(s.sdr.seats_needed if s.sdr.seats_needed is not None else "?"),
+            str(s.sdr.sdrs_on_roster), s.sdr.binds_note,
+        )  # fmt: skip
+    console.print(pipes)
+    console.print(f"[bold]binding constraint:[/] {plan.binding_constraint.replace('_', ' ')}")
     console.print(plan.verdict)
-    console.print(f"solver: {plan.solver.status}, gap {plan.solver.gap}, {plan.solver.seconds:.2f} s")
 
 
 def _print_rebalance(result: RebalanceResult) -> None:
@@ -273,11 +289,19 @@ def register(app: typer.Typer) -> None:
         segment: Annotated[list[str] | None, typer.Option("--segment", help="Only these segments.")] = None,
         lock: Annotated[list[str] | None, typer.Option("--lock", help="Account id that stays (repeatable).")] = None,
         lock_file: Annotated[Path | None, typer.Option("--lock-file", help="File of account ids, one a line.")] = None,
-        potential_band: Annotated[float, typer.Option("--potential-band", help="± share of target potential.")] = 0.15,
-        workload_band: Annotated[float, typer.Option("--workload-band", help="± share of target workload.")] = 0.25,
-        move_penalty: Annotated[float, typer.Option("--move-penalty", help="Cost of moving potential.")] = 1.0,
-        time_limit: Annotated[float, typer.Option("--time-limit", help="Seconds the solver may take.")] = 60.0,
-        gap: Annotated[float, typer.Option("--gap", help="Relative optimality gap to stop at.")] = 0.01,
+        potential_band: Annotated[
+            float, typer.Option("--potential-band", help="± share of target potential.")
+        ] = _KNOBS.potential_band,
+        workload_band: Annotated[
+            float, typer.Option("--workload-band", help="± share of target workload.")
+        ] = _KNOBS.workload_band,
+        move_penalty: Annotated[
+            float, typer.Option("--move-penalty", help="Cost of moving potential.")
+        ] = _KNOBS.move_penalty,
+        time_limit: Annotated[
+            float, typer.Option("--time-limit", help="Seconds the solver may take.")
+        ] = _KNOBS.time_limit,
+        gap: Annotated[float, typer.Option("--gap", help="Relative optimality gap to stop at.")] = _KNOBS.mip_rel_gap,
         store: StoreOption = None,
         engagement: EngagementOption = "default",
         json: JsonOption = False,

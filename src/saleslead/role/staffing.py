@@ -27,7 +27,8 @@ from saleslead.role.report import Section
 from saleslead.role.week import FlagDraft, HandoffDraft, Mandates, Outcome, Week
 from saleslead.roster.desk import FinanceTable, RosterFinanceRequest
 from saleslead.roster.goals import PeriodGoal, period_goal
-from saleslead.roster.plan import RosterPlan, RosterPlanRequest
+from saleslead.roster.plan import RosterPlan, RosterPlanRequest, SegmentPlan
+from saleslead.roster.plan_text import limit_text, reach_label
 from saleslead.roster.scenarios import PLAN_KIND
 
 __all__ = ["brief_roster", "finance_key", "plan_goal"]
@@ -71,12 +72,17 @@ def finance_key(plan: RosterPlan) -> str:
 def _flags(plan: RosterPlan) -> list[FlagDraft]:
     flags = []
     for s in plan.segments:
+        if s.reach_limit == "no_productivity":
+            flags.append(_unknown_flag(plan, s))
+            continue
         if s.base_capacity >= s.goal:
             continue
         fix = (
-            f"{s.total_hires} AE hires close it"
+            f"{s.total_hires} AE hires close it, reaching {reach_label(s)}"
             if s.reachable
-            else f"even {s.total_hires} AE hires leave it {s.shortfall_share:.0%} short: out of reach by hiring in time"
+            else f"out of reach by hiring in time: at most {money(s.most_reachable)} is reachable "
+            f"({s.most_reachable / s.goal:.0%} of the goal); binds: {limit_text(s, plan.period)}; the plan's "
+            f"{s.total_hires} hires reach {reach_label(s)}"
         )
         if s.binding_constraint == "pipeline":
             fix += (
@@ -105,6 +111,25 @@ def _flags(plan: RosterPlan) -> list[FlagDraft]:
             )
         )
     return flags
+
+
+def _unknown_flag(plan: RosterPlan, s: SegmentPlan) -> FlagDraft:
+    """No productivity measured: say so instead of a roster that "carries $0"."""
+    return FlagDraft(
+        kind="capacity-short",
+        key=f"{plan.period}/{s.segment}",
+        severity="warning",
+        message=f"{s.segment} {plan.period}: capacity against the {money(s.goal)} goal is unknown — "
+        f"{limit_text(s, plan.period)} (data through {plan.data_through})",
+        evidence={
+            "goal": s.goal,
+            "reach_limit": s.reach_limit,
+            "productivity_window": s.productivity.window,
+            "data_through": plan.data_through.isoformat(),
+            "plan_key": plan.key,
+            "plan_version": plan.version,
+        },
+    )
 
 
 def _finance_handoff(m: Mandates, week: Week, plan: RosterPlan) -> HandoffDraft | None:
@@ -156,7 +181,7 @@ def brief_roster(m: Mandates, week: Week) -> Outcome:
     source = plan.goal_source
     base = sum(s.base_capacity for s in plan.segments)
     capacity = sum(s.capacity for s in plan.segments)
-    binds = {"seller_capacity": "seller capacity", "pipeline": "pipeline", "none": "nothing"}
+    binds = {"seller_capacity": "seller capacity", "pipeline": "pipeline", "none": "nothing", "unknown": "unknown"}
     lines = [
         f"Staffing {plan.period} against a {money(plan.goal)} goal ({source}), with a {plan.buffer:.0%} buffer. "
         f"The roster as it stands — ramp and attrition counted — carries **{money(base)}** ({base / plan.goal:.0%} "
@@ -167,10 +192,9 @@ def brief_roster(m: Mandates, week: Week) -> Outcome:
         "|---|---:|---:|---:|---:|---|",
     ]
     for s in plan.segments:
-        reach = "" if s.reachable else f" ({s.shortfall_share:.0%} short)"
         lines.append(
-            f"| {s.segment} | {money(s.goal)} | {money(s.base_capacity)} | {s.total_hires} | {money(s.capacity)}"
-            f"{reach} | {binds.get(s.binding_constraint, s.binding_constraint)} |"
+            f"| {s.segment} | {money(s.goal)} | {money(s.base_capacity)} | {s.total_hires} | {reach_label(s)}"
+            f" | {binds.get(s.binding_constraint, s.binding_constraint)} |"
         )
     lines += ["", plan.verdict]
     if plan.key is not None:

@@ -25,7 +25,7 @@ from saleslead.roster.plan import SCENARIOS, PlanWork, RosterPlan, RosterPlanReq
 from saleslead.roster.potential import account_book
 from saleslead.roster.productivity import Attainment, Productivity
 from saleslead.roster.ramp import RampProfile
-from saleslead.roster.rebalance import AccountMove, RepBalance, RepInput, rebalance
+from saleslead.roster.rebalance import AccountMove, RebalanceOptions, RepBalance, RepInput, rebalance
 from saleslead.roster.scenarios import PLAN_KIND, PlanDiff, ScenarioLine, diff_plans, scenario_line
 from saleslead.roster.seasonality import Seasonality
 from saleslead.roster.seats import RosterSeat, month_start
@@ -106,19 +106,12 @@ class RosterDiffRequest(BaseModel):
     version_b: int | None = None  # default: the latest
 
 
-class RosterRebalanceRequest(BaseModel):
-    model_config = ConfigDict(frozen=True)
+class RosterRebalanceRequest(RebalanceOptions):
+    """Who to rebalance, and the solver's knobs (:class:`RebalanceOptions`, declared once)."""
 
     as_of: date | None = None
     segments: list[str] | None = None
     locked: list[str] = Field(default_factory=list, description="account ids that stay with their owner")
-    potential_band: float = Field(0.15, gt=0, lt=1)
-    workload_band: float = Field(0.25, gt=0, lt=1)
-    band_penalty: float = Field(10.0, gt=0)
-    move_penalty: float = Field(1.0, ge=0)
-    tier_width: float | None = Field(None, gt=0, le=1, description="potential tier width (None: automatic)")
-    time_limit: float = Field(60.0, gt=0, le=600)
-    mip_rel_gap: float = Field(0.01, ge=0, le=1)
     config: RosterConfig = RosterConfig()
     save: bool = True
 
@@ -349,11 +342,7 @@ class RosterDesk(Desk):
             raise InputError(f"no active AEs in {segments} as of {as_of}")
         book = account_book(self.store, as_of, request.config)
         locked = set(request.locked)
-        out = rebalance(
-            book, reps, locked, potential_band=request.potential_band, workload_band=request.workload_band,
-            band_penalty=request.band_penalty, move_penalty=request.move_penalty, tier_width=request.tier_width,
-            time_limit=request.time_limit, mip_rel_gap=request.mip_rel_gap,
-        )  # fmt: skip
+        out = rebalance(book, reps, locked, request)
         total = float(sum(book.potential[i] for i in range(len(book)) if book.segment[i] in set(segments)))
         result = RebalanceResult(
             as_of=as_of,

@@ -1,6 +1,11 @@
 """Everything the roster measures as of a date, in one place: seats, ramp, productivity, attainment,
 seasonality, pipeline yields and quotas — each with its evidence. The plan, the finance table and the
-``show`` command read these; nothing here looks past ``as_of``."""
+``show`` command read these; nothing here looks past ``as_of``.
+
+Bookings, productivity, ramp, seasonality and the pipeline are measured up to ``observed_to``: ``as_of``, or
+the day of the store's last snapshot when ``as_of`` is later (an older export). Measured to ``as_of`` past
+the data, every quarter after the export would count as a quarter in which nobody booked anything, and a
+roster would seem to carry nothing. Seats and tenures stay as of ``as_of``."""
 
 from __future__ import annotations
 
@@ -64,6 +69,7 @@ class SegmentMeasures:
 @dataclass(frozen=True)
 class RosterMeasures:
     as_of: date
+    observed_to: date  # as_of, or the store's last snapshot day when as_of is later
     seats: list[RosterSeat]
     ledger: WonLedger
     season: Seasonality
@@ -109,15 +115,28 @@ def _headcount(seats: list[RosterSeat], segment: str, ramp: RampProfile, as_of: 
     )
 
 
+def observed_to(store: Store, as_of: date) -> date:
+    """The last day the store has data for, as known at ``as_of``: ``as_of``, or the last snapshot's day when
+    ``as_of`` is later. A snapshot after ``as_of`` only says the data reaches ``as_of``."""
+    if not store.count("ingests"):
+        return as_of
+    last = store.table("ingests").snapshot_at.max().execute()
+    if last is None:
+        return as_of
+    day: date = last.date()
+    return min(as_of, day)
+
+
 def measure_roster(store: Store, as_of: date, config: RosterConfig, settings: Settings) -> RosterMeasures:
     seats = load_seats(store, as_of, config)
-    ledger = won_ledger(store, as_of)
+    seen = observed_to(store, as_of)
+    ledger = won_ledger(store, seen)
     quotas = _quotas(store, as_of)
     pipeline = measure_pipeline(
-        store, as_of, config, settings.fiscal_start_month, settings.confidence, settings.min_sample
+        store, seen, config, settings.fiscal_start_month, settings.confidence, settings.min_sample
     )
     segments = sorted({s.segment for s in seats if s.role == "AE" and s.active})
-    quarters = complete_quarters(as_of, config.lookback_quarters, settings.fiscal_start_month)
+    quarters = complete_quarters(seen, config.lookback_quarters, settings.fiscal_start_month)
     window = range(month_index(quarters[0].start), month_index(quarters[-1].end))
     ramps = {seg: learn_ramp(seats, ledger, seg, config, settings.min_sample) for seg in segments}
     season = measure_seasonality(seats, ledger, ramps, config)
@@ -147,4 +166,4 @@ def measure_roster(store: Store, as_of: date, config: RosterConfig, settings: Se
             bookings_window=float(sum(book.get(m, 0.0) for m in window)),
             headcount=_headcount(seats, seg, ramps[seg], as_of),
         )
-    return RosterMeasures(as_of=as_of, seats=seats, ledger=ledger, season=season, segments=out)
+    return RosterMeasures(as_of=as_of, observed_to=seen, seats=seats, ledger=ledger, season=season, segments=out)

@@ -1,5 +1,6 @@
 """The roster plan for a period: hires by month and segment, capacity against the goal month by month,
-the binding constraint (seller capacity or pipeline), SDR math and the quota check.
+the most that is reachable and what binds (seller capacity, pipeline, time or the hiring rate), SDR seats
+and the quota check.
 
 What-ifs change the measured inputs before planning:
 
@@ -10,158 +11,57 @@ What-ifs change the measured inputs before planning:
 
 Scenarios are presets of these deltas: best (+5 pts, −5 pts attrition, 1 month faster ramp), worst (the
 opposite), base (none); explicit deltas add to the preset.
+
+The plan is built in small steps that share two parameter objects: :class:`PlanFrame` (the period, the
+hiring window and the what-ifs) and :class:`SegmentCase` (one segment's measured inputs).
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import date
-
-from pydantic import BaseModel, ConfigDict, Field
 
 from saleslead.errors import InputError
 from saleslead.periods import Period
 from saleslead.roster.capacity import MonthCapacity
 from saleslead.roster.config import RosterConfig
 from saleslead.roster.goals import PeriodGoal, TargetsInput
-from saleslead.roster.hiring import SegmentInputs, plan_hires
-from saleslead.roster.measures import RosterMeasures
-from saleslead.roster.pipeline import PipelineYield
-from saleslead.roster.productivity import Attainment, Productivity
-from saleslead.roster.quotas import QuotaCheck, quota_check
+from saleslead.roster.hiring import HiringWindow, SegmentHiring, SegmentInputs, plan_hires
+from saleslead.roster.measures import RosterMeasures, SegmentMeasures
+from saleslead.roster.plan_models import (
+    SCENARIOS,
+    HireMonth,
+    HiringTiming,
+    PipelineCheck,
+    PlanMonth,
+    RosterPlan,
+    RosterPlanRequest,
+    SegmentPlan,
+    SolverReport,
+    StartYield,
+)
+from saleslead.roster.plan_text import plan_verdict
+from saleslead.roster.quotas import quota_check
 from saleslead.roster.ramp import RampProfile
-from saleslead.roster.sdr import SdrPlan, plan_sdrs
+from saleslead.roster.sdr import SdrInputs, SdrPlan, plan_sdrs
 from saleslead.roster.seasonality import Seasonality
 from saleslead.roster.seats import month_index, month_start
 
 __all__ = [
     "SCENARIOS",
     "HireMonth",
+    "HiringTiming",
     "PipelineCheck",
     "PlanMonth",
     "RosterPlan",
     "RosterPlanRequest",
     "SegmentPlan",
     "SolverReport",
+    "StartYield",
     "TargetsInput",
     "build_plan",
 ]
-
-#: scenario -> (win rate Δ points, attrition Δ, ramp Δ months)
-SCENARIOS: dict[str, tuple[float, float, float]] = {
-    "base": (0.0, 0.0, 0.0),
-    "best": (5.0, -0.05, -1.0),
-    "worst": (-5.0, 0.05, 1.0),
-}
-
-
-class RosterPlanRequest(BaseModel):
-    """Plan the AE and SDR seats that reach a goal in a period with a buffer."""
-
-    model_config = ConfigDict(frozen=True)
-
-    period: str
-    goal: float | None = Field(None, gt=0, description="bookings goal of the period (all segments)")
-    goal_by_segment: dict[str, float] | None = None
-    buffer: float = Field(0.1, ge=0, le=2, description="capacity must reach goal × (1 + buffer)")
-    as_of: date | None = None
-    scenario: str = Field("base", pattern="^(base|best|worst)$")
-    win_rate_delta_pts: float = Field(0.0, ge=-50, le=50)
-    attrition_delta: float = Field(0.0, ge=-0.5, le=0.5)
-    ramp_delta_months: float = Field(0.0, ge=-6, le=12)
-    pipeline_creation_per_week: dict[str, float] | None = Field(
-        None, description="required creation by segment (the targets' creation target); measured when absent"
-    )
-    config: RosterConfig = RosterConfig()
-    save: bool = Field(True, description="store the plan as a new version of kind roster_plan")
-    name: str | None = Field(None, description="version key (default: <period>/<scenario>)")
-    time_limit: float = Field(30.0, gt=0, le=600)
-
-
-class HireMonth(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    month: str
-    hires: int
-
-
-class PlanMonth(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    month: str
-    segment: str
-    goal: float  # goal × (1 + buffer) spread by seasonality
-    base_capacity: float
-    capacity: float
-    inputs: MonthCapacity
-
-
-class PipelineCheck(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    required_creation_per_week: float | None
-    source: str  # request | targets | measured yield
-    created_per_week_now: float
-    expected_creation_per_week: float
-    pipeline_gap_per_week: float
-    pipeline_limited: bool
-    yield_used: float | None
-    measured: PipelineYield | None
-
-
-class SegmentPlan(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    segment: str
-    goal: float
-    goal_with_buffer: float
-    base_capacity: float
-    capacity: float
-    hires: list[HireMonth]
-    total_hires: int
-    shortfall_share: float
-    reachable: bool
-    binding_constraint: str  # seller_capacity | pipeline | none
-    productivity: Productivity
-    ramp: RampProfile
-    attainment: Attainment
-    pipeline: PipelineCheck
-    sdr: SdrPlan
-    quota: QuotaCheck
-
-
-class SolverReport(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    status: str
-    objective: float | None
-    gap: float | None
-    seconds: float
-
-
-class RosterPlan(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    as_of: date
-    period: str
-    scenario: str
-    win_rate_delta_pts: float
-    attrition_delta: float
-    ramp_delta_months: float
-    buffer: float
-    goal: float
-    goal_source: str
-    segments: list[SegmentPlan]
-    months: list[PlanMonth]
-    total_hires: int
-    binding_constraint: str
-    verdict: str
-    seasonality: Seasonality
-    solver: SolverReport
-    assumptions: RosterConfig
-    key: str | None = None
-    version: int | None = None
-    request: RosterPlanRequest
 
 
 @dataclass(frozen=True)
@@ -174,6 +74,54 @@ class PlanWork:
     months: dict[str, list[MonthCapacity]]
     ramps: dict[str, RampProfile]
     config: RosterConfig
+
+
+@dataclass(frozen=True)
+class PlanFrame:
+    """The period, the hiring window and the what-ifs of one plan: the parameter object every step reads."""
+
+    request: RosterPlanRequest
+    period: Period
+    window: HiringWindow
+    win_delta: float
+    attrition_delta: float
+    ramp_delta: float
+    targets: TargetsInput | None
+
+    @property
+    def weeks(self) -> float:
+        return self.period.days / 7.0
+
+
+@dataclass(frozen=True)
+class SegmentCase:
+    """One segment's measured inputs with the what-ifs applied."""
+
+    inputs: SegmentInputs
+    measured: SegmentMeasures
+    yield_used: float | None
+    sdr_tenures: list[int]
+
+
+def _frame(request: RosterPlanRequest, as_of: date, fiscal_start_month: int, goal: PeriodGoal | None) -> PlanFrame:
+    period = Period.parse(request.period, fiscal_start_month)
+    first_month = month_index(as_of) + 1
+    period_first, period_last = month_index(period.start), month_index(period.end) - 1
+    if period_first < first_month:
+        raise InputError(
+            f"the period {period.name} starts before the first full month after {as_of}",
+            hint="plan a period that starts after the as-of month",
+        )
+    win_d, attr_d, ramp_d = SCENARIOS[request.scenario]
+    win_d += request.win_rate_delta_pts
+    attr_d += request.attrition_delta
+    ramp_d += request.ramp_delta_months
+    config = request.config.model_copy(
+        update={"attrition_annual": min(0.95, max(0.0, request.config.attrition_annual + attr_d))}
+    )
+    earliest = month_index(as_of) + config.hiring_lead_time_months + 1
+    window = HiringWindow(first_month, period_first, period_last, earliest, request.buffer, config)
+    return PlanFrame(request, period, window, win_d, attr_d, ramp_d, goal.targets if goal else None)
 
 
 def _on_roster(goal: dict[str, float], measures: RosterMeasures, source: str) -> tuple[dict[str, float], str]:
@@ -224,184 +172,214 @@ def _goals(
     )
 
 
+def _cases(frame: PlanFrame, measures: RosterMeasures, goals: dict[str, float]) -> list[SegmentCase]:
+    cases: list[SegmentCase] = []
+    for seg, m in measures.segments.items():
+        if seg not in goals:
+            continue
+        ramp = m.ramp.shifted(frame.ramp_delta) if frame.ramp_delta else m.ramp
+        w = m.pipeline.win_rate_value if m.pipeline else None
+        scale = max(0.0, (w + frame.win_delta / 100.0) / w) if w else 1.0
+        tenures = [s.tenure_months for s in measures.active(seg, "AE")]
+        productivity = m.productivity.per_rep_month * scale
+        cases.append(
+            SegmentCase(
+                inputs=SegmentInputs(seg, tenures, ramp, productivity, measures.season, goals[seg]),
+                measured=m,
+                yield_used=max(1e-6, w + frame.win_delta / 100.0) if w else None,
+                sdr_tenures=[s.tenure_months for s in measures.active(seg, "SDR")],
+            )
+        )
+    return cases
+
+
+def _required_creation(frame: PlanFrame, case: SegmentCase, target: float) -> tuple[float | None, str]:
+    """The creation per week the goal needs, and where that number comes from."""
+    seg = case.inputs.segment
+    asked, targets = frame.request.pipeline_creation_per_week, frame.targets
+    if asked and seg in asked:
+        return asked[seg], "request"
+    if targets is not None and targets.creation_per_week.get(seg) and targets.target.get(seg):
+        steady = targets.creation_per_week[seg] or 0.0
+        return steady * target / targets.target[seg], (
+            f"targets plan v{targets.version}: steady creation × goal with buffer ÷ its target"
+        )
+    if case.yield_used:
+        return target / case.yield_used / frame.weeks, "goal × (1 + buffer) ÷ measured yield ÷ weeks of the period"
+    return None, "unknown: no yield measured"
+
+
+def _pipeline_check(frame: PlanFrame, case: SegmentCase, hiring: SegmentHiring) -> PipelineCheck:
+    """Expected creation of the plan (AE-sourced grows with ramped AEs, SDR-booked does not) against the need."""
+    required, source = _required_creation(frame, case, hiring.target)
+    planned = hiring.months[frame.window.in_period]
+    now_eq = sum(case.inputs.ramp.factor(t) for t in case.inputs.tenures)
+    plan_eq = sum(p.ramped_equivalents for p in planned) / max(len(planned), 1)
+    measured = case.measured.pipeline
+    ae_part = measured.ae_created_per_week if measured else 0.0
+    sdr_part = measured.sdr_created_per_week if measured else 0.0
+    expected = ae_part * (plan_eq / now_eq if now_eq > 0 else 1.0) + sdr_part
+    return PipelineCheck(
+        required_creation_per_week=required,
+        source=source,
+        created_per_week_now=measured.created_per_week if measured else 0.0,
+        expected_creation_per_week=expected,
+        pipeline_gap_per_week=max(0.0, (required or 0.0) - expected),
+        pipeline_limited=required is not None and required > expected,
+        yield_used=case.yield_used,
+        measured=measured,
+    )
+
+
+def _sdr(frame: PlanFrame, case: SegmentCase, hiring: SegmentHiring, pipeline: PipelineCheck) -> SdrPlan:
+    planned = hiring.months[frame.window.in_period]
+    return plan_sdrs(
+        SdrInputs(
+            segment=case.inputs.segment,
+            required_creation_per_week=pipeline.required_creation_per_week or 0.0,
+            pipeline_gap_per_week=pipeline.pipeline_gap_per_week,
+            measured=case.measured.pipeline,
+            sdr_tenures=case.sdr_tenures,
+            ae_heads_in_period=sum(p.heads for p in planned) / max(len(planned), 1),
+            ae_heads_at_end=planned[-1].heads if planned else 0.0,
+            window=frame.window,
+        )
+    )
+
+
+def _months(frame: PlanFrame, hiring: SegmentHiring, season: Seasonality) -> list[PlanMonth]:
+    """Capacity against the goal month by month (the goal with its buffer spread by seasonality)."""
+    w = frame.window
+    total = sum(season.of(t) for t in range(w.period_first, w.period_last + 1))
+    pairs = zip(hiring.months[w.in_period], hiring.base_months[w.in_period], strict=True)
+    return [
+        PlanMonth(
+            month=p.month,
+            segment=hiring.segment,
+            goal=hiring.target * season.of(w.period_first + i) / total,
+            base_capacity=b.capacity,
+            capacity=p.capacity,
+            inputs=p,
+        )
+        for i, (p, b) in enumerate(pairs)
+    ]
+
+
+def _timing(frame: PlanFrame, case: SegmentCase, hiring: SegmentHiring) -> HiringTiming:
+    w = frame.window
+    first = min(w.starts, default=w.earliest_start)
+    ramp = case.inputs.ramp
+    ramped_period = case.inputs.productivity * sum(
+        case.inputs.season.of(t) for t in range(w.period_first, w.period_last + 1)
+    )
+    return HiringTiming(
+        earliest_start=f"{month_start(first):%Y-%m}",
+        ramped_by=f"{month_start(first + ramp.ramped_at_month - 1):%Y-%m}",
+        lead_time_months=w.config.hiring_lead_time_months,
+        ramped_at_month=ramp.ramped_at_month,
+        yield_by_start=[
+            StartYield(
+                month=f"{month_start(u):%Y-%m}",
+                bookings=a,
+                share_of_ramped=a / ramped_period if ramped_period > 0 else 0.0,
+            )
+            for u, a in sorted(hiring.per_hire.items())
+        ],
+        run_rate_sellers=hiring.run_rate_sellers,
+        heads_at_period_end=hiring.heads_at_end,
+        run_rate_hires=hiring.run_rate_hires,
+    )
+
+
+def _binding(hiring: SegmentHiring, pipeline: PipelineCheck) -> str:
+    if hiring.limit == "no_productivity":
+        return "unknown"
+    if pipeline.pipeline_limited:
+        return "pipeline"
+    return "seller_capacity" if hiring.hires or not hiring.reachable else "none"
+
+
+def _segment_plan(frame: PlanFrame, case: SegmentCase, hiring: SegmentHiring) -> SegmentPlan:
+    m = case.measured
+    goal = case.inputs.goal
+    pipeline = _pipeline_check(frame, case, hiring)
+    planned = hiring.months[frame.window.in_period]
+    period_quota = m.full_quota / 3.0 * sum(p.ramped_equivalents for p in planned)
+    return SegmentPlan(
+        segment=case.inputs.segment,
+        goal=goal,
+        goal_with_buffer=hiring.target,
+        base_capacity=hiring.base,
+        capacity=hiring.capacity,
+        capacity_vs_goal=hiring.capacity / goal if goal > 0 else None,
+        shortfall=max(0.0, hiring.target - hiring.capacity),
+        most_reachable=hiring.ceiling,
+        hires=[HireMonth(month=f"{month_start(u):%Y-%m}", hires=n) for u, n in sorted(hiring.hires.items())],
+        total_hires=sum(hiring.hires.values()),
+        reachable=hiring.reachable,
+        reach_limit=hiring.limit,
+        binding_constraint=_binding(hiring, pipeline),
+        hiring=_timing(frame, case, hiring),
+        productivity=m.productivity,
+        ramp=case.inputs.ramp,
+        attainment=m.attainment,
+        pipeline=pipeline,
+        sdr=_sdr(frame, case, hiring, pipeline),
+        quota=quota_check(case.inputs.segment, m.full_quota, m.quota_evidence, period_quota, goal, m.attainment),
+    )
+
+
+def _overall_binding(segments: list[SegmentPlan]) -> str:
+    for kind in ("pipeline", "seller_capacity", "unknown"):
+        if any(s.binding_constraint == kind for s in segments):
+            return kind
+    return "none"
+
+
 def build_plan(
     request: RosterPlanRequest,
     measures: RosterMeasures,
     fiscal_start_month: int,
     default_goal: PeriodGoal | None = None,
 ) -> tuple[RosterPlan, PlanWork]:
-    as_of = measures.as_of
-    period = Period.parse(request.period, fiscal_start_month)
-    first_month = month_index(as_of) + 1
-    period_first, period_last = month_index(period.start), month_index(period.end) - 1
-    if period_first < first_month:
-        raise InputError(
-            f"the period {period.name} starts before the first full month after {as_of}",
-            hint="plan a period that starts after the as-of month",
-        )
-    win_d, attr_d, ramp_d = SCENARIOS[request.scenario]
-    win_d += request.win_rate_delta_pts
-    attr_d += request.attrition_delta
-    ramp_d += request.ramp_delta_months
-    config = request.config.model_copy(
-        update={"attrition_annual": min(0.95, max(0.0, request.config.attrition_annual + attr_d))}
-    )
+    """The plan of ``request`` on what was measured as of ``measures.as_of`` (see the module doc)."""
+    started = time.perf_counter()
+    frame = _frame(request, measures.as_of, fiscal_start_month, default_goal)
     goals, goal_source = _goals(request, measures, default_goal)
-    targets = default_goal.targets if default_goal else None
-    earliest = month_index(as_of) + config.hiring_lead_time_months + 1
-    inputs: list[SegmentInputs] = []
-    ramps: dict[str, RampProfile] = {}
-    yields: dict[str, float | None] = {}
-    for seg, m in measures.segments.items():
-        if seg not in goals:
-            continue
-        ramp = m.ramp.shifted(ramp_d) if ramp_d else m.ramp
-        ramps[seg] = ramp
-        w = m.pipeline.win_rate_value if m.pipeline else None
-        scale = max(0.0, (w + win_d / 100.0) / w) if w else 1.0
-        yields[seg] = max(1e-6, w + win_d / 100.0) if w else None
-        tenures = [s.tenure_months for s in measures.active(seg, "AE")]
-        inputs.append(
-            SegmentInputs(seg, tenures, ramp, m.productivity.per_rep_month * scale, measures.season, goals[seg])
-        )
-    solution = plan_hires(
-        inputs, first_month, period_first, period_last, earliest, request.buffer, config, request.time_limit
-    )
-    span = slice(period_first - first_month, period_last - first_month + 1)
-    weeks = period.days / 7.0
-    season_total = sum(measures.season.of(t) for t in range(period_first, period_last + 1))
-    months: list[PlanMonth] = []
-    segments: list[SegmentPlan] = []
-    for seg_in in inputs:
-        seg = seg_in.segment
-        m = measures.segments[seg]
-        planned = solution.months[seg][span]
-        base = solution.base_months[seg][span]
-        target = goals[seg] * (1 + request.buffer)
-        for t, (p, b) in enumerate(zip(planned, base, strict=True)):
-            share = measures.season.of(period_first + t) / season_total
-            months.append(
-                PlanMonth(
-                    month=p.month,
-                    segment=seg,
-                    goal=target * share,
-                    base_capacity=b.capacity,
-                    capacity=p.capacity,
-                    inputs=p,
-                )
-            )
-        # pipeline side
-        y = yields[seg]
-        if request.pipeline_creation_per_week and seg in request.pipeline_creation_per_week:
-            required: float | None = request.pipeline_creation_per_week[seg]
-            source = "request"
-        elif targets is not None and targets.creation_per_week.get(seg) and targets.target.get(seg):
-            steady = targets.creation_per_week[seg] or 0.0
-            required = steady * target / targets.target[seg]
-            source = f"targets plan v{targets.version}: steady creation × goal with buffer ÷ its target"
-        elif y:
-            required = target / y / weeks
-            source = "goal × (1 + buffer) ÷ measured yield ÷ weeks of the period"
-        else:
-            required, source = None, "unknown: no yield measured"
-        now_eq = sum(seg_in.ramp.factor(t) for t in seg_in.tenures)
-        plan_eq = sum(p.ramped_equivalents for p in planned) / max(len(planned), 1)
-        measured = m.pipeline
-        ae_part = measured.ae_created_per_week if measured else 0.0
-        sdr_part = measured.sdr_created_per_week if measured else 0.0
-        expected = ae_part * (plan_eq / now_eq if now_eq > 0 else 1.0) + sdr_part
-        gap = max(0.0, (required or 0.0) - expected)
-        limited = required is not None and required > expected
-        hires = solution.hires[seg]
-        total = sum(hires.values())
-        short = solution.shortfall[seg]
-        binding = "pipeline" if limited else ("seller_capacity" if total > 0 or short > 1e-6 else "none")
-        ae_heads = sum(p.heads for p in planned) / max(len(planned), 1)
-        sdr_tenures = [s.tenure_months for s in measures.active(seg, "SDR")]
-        sdr = plan_sdrs(
-            seg, required or 0.0, gap, measured, sdr_tenures, ae_heads, first_month, period_first, period_last,
-            earliest, config,
-        )  # fmt: skip
-        period_quota = m.full_quota / 3.0 * sum(p.ramped_equivalents for p in planned)
-        segments.append(
-            SegmentPlan(
-                segment=seg,
-                goal=goals[seg],
-                goal_with_buffer=target,
-                base_capacity=sum(b.capacity for b in base),
-                capacity=sum(p.capacity for p in planned),
-                hires=[HireMonth(month=f"{month_start(u):%Y-%m}", hires=n) for u, n in sorted(hires.items())],
-                total_hires=total,
-                shortfall_share=short,
-                reachable=short <= 1e-6,
-                binding_constraint=binding,
-                productivity=m.productivity,
-                ramp=seg_in.ramp,
-                attainment=m.attainment,
-                pipeline=PipelineCheck(
-                    required_creation_per_week=required,
-                    source=source,
-                    created_per_week_now=measured.created_per_week if measured else 0.0,
-                    expected_creation_per_week=expected,
-                    pipeline_gap_per_week=gap,
-                    pipeline_limited=limited,
-                    yield_used=y,
-                    measured=measured,
-                ),
-                sdr=sdr,
-                quota=quota_check(seg, m.full_quota, m.quota_evidence, period_quota, goals[seg], m.attainment),
-            )
-        )
+    cases = _cases(frame, measures, goals)
+    hiring = plan_hires([c.inputs for c in cases], frame.window)
+    segments = [_segment_plan(frame, c, hiring[c.inputs.segment]) for c in cases]
+    months = [m for c in cases for m in _months(frame, hiring[c.inputs.segment], measures.season)]
     total_hires = sum(s.total_hires for s in segments)
-    if any(s.binding_constraint == "pipeline" for s in segments):
-        binding = "pipeline"
-    elif any(s.binding_constraint == "seller_capacity" for s in segments):
-        binding = "seller_capacity"
-    else:
-        binding = "none"
-    outcome = solution.outcome
     plan = RosterPlan(
-        as_of=as_of,
-        period=period.name,
+        as_of=measures.as_of,
+        data_through=measures.observed_to,
+        period=frame.period.name,
         scenario=request.scenario,
-        win_rate_delta_pts=win_d,
-        attrition_delta=attr_d,
-        ramp_delta_months=ramp_d,
+        win_rate_delta_pts=frame.win_delta,
+        attrition_delta=frame.attrition_delta,
+        ramp_delta_months=frame.ramp_delta,
         buffer=request.buffer,
         goal=sum(goals.values()),
         goal_source=goal_source,
         segments=segments,
         months=months,
         total_hires=total_hires,
-        binding_constraint=binding,
-        verdict=_verdict(segments, total_hires, period.name),
+        binding_constraint=_overall_binding(segments),
+        verdict=plan_verdict(segments, total_hires, frame.period.name),
         seasonality=measures.season,
         solver=SolverReport(
-            status=outcome.status if outcome else "not needed: the roster already reaches the goal",
-            objective=outcome.objective if outcome else None,
-            gap=outcome.gap if outcome else None,
-            seconds=outcome.seconds if outcome else 0.0,
+            status="Optimal", objective=float(total_hires), gap=0.0, seconds=time.perf_counter() - started
         ),
-        assumptions=config,
+        assumptions=frame.window.config,
         request=request,
     )
-    work = PlanWork(first_month, period_first, solution.hires, solution.months, ramps, config)
+    work = PlanWork(
+        frame.window.first_month,
+        frame.window.period_first,
+        {s: h.hires for s, h in hiring.items()},
+        {s: h.months for s, h in hiring.items()},
+        {c.inputs.segment: c.inputs.ramp for c in cases},
+        frame.window.config,
+    )
     return plan, work
-
-
-def _verdict(segments: list[SegmentPlan], total_hires: int, period: str) -> str:
-    parts: list[str] = []
-    for s in segments:
-        if s.binding_constraint == "pipeline":
-            parts.append(
-                f"{s.segment}: pipeline-limited — creation must reach "
-                f"{s.pipeline.required_creation_per_week or 0:,.0f}/week against "
-                f"{s.pipeline.expected_creation_per_week:,.0f} expected; the fix is creation "
-                f"({s.sdr.sdr_hires if s.sdr.sdr_hires is not None else '?'} SDR hires), not only AE seats"
-            )
-        elif s.total_hires or not s.reachable:
-            reach = "" if s.reachable else f"; out of reach by hiring in time ({s.shortfall_share:.0%} short)"
-            parts.append(f"{s.segment}: seller capacity binds — {s.total_hires} AE hires{reach}")
-        else:
-            parts.append(f"{s.segment}: the roster as it stands reaches the goal with the buffer")
-    return f"{period}: {total_hires} AE hires in all. " + "; ".join(parts) + "."

@@ -34,12 +34,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from saleslead.roster.potential import AccountBook
 from saleslead.roster.solver import INF, MipOutcome, solve_mip
 
-__all__ = ["AccountMove", "RebalanceOutcome", "RepBalance", "RepInput", "rebalance"]
+__all__ = ["AccountMove", "RebalanceOptions", "RebalanceOutcome", "RepBalance", "RepInput", "rebalance"]
 
 
 @dataclass(frozen=True)
@@ -122,44 +122,94 @@ def _round_by_group(values: np.ndarray, group: np.ndarray, sizes: np.ndarray) ->
     return np.asarray(floor + (rank < missing[group]).astype(np.float64), dtype=np.float64)
 
 
-def rebalance(
-    book: AccountBook,
-    reps: list[RepInput],
-    locked: set[str],
-    *,
-    potential_band: float = 0.15,
-    workload_band: float = 0.25,
-    band_penalty: float = 10.0,
-    move_penalty: float = 1.0,
-    tier_width: float | None = None,
-    exact_limit: int = 2_000,
-    time_limit: float = 60.0,
-    mip_rel_gap: float = 0.01,
-) -> RebalanceOutcome:
-    started = time.perf_counter()
+class RebalanceOptions(BaseModel):
+    """The rebalance's knobs, declared once: the request of the seat's action extends this model."""
+
+    model_config = ConfigDict(frozen=True)
+
+    potential_band: float = Field(0.15, gt=0, lt=1, description="± share of a rep's target potential")
+    workload_band: float = Field(0.25, gt=0, lt=1, description="± share of a rep's target workload")
+    band_penalty: float = Field(10.0, gt=0, description="cost of a unit of potential or workload outside its band")
+    move_penalty: float = Field(1.0, ge=0, description="cost of moving a rep's target of potential")
+    tier_width: float | None = Field(None, gt=0, le=1, description="potential tier width (None: automatic)")
+    exact_limit: int = Field(2_000, ge=0, description="accounts × reps up to which one binary per account is used")
+    time_limit: float = Field(60.0, gt=0, le=600, description="seconds the solver may take")
+    mip_rel_gap: float = Field(0.01, ge=0, le=1, description="relative optimality gap to stop at")
+
+
+@dataclass(frozen=True)
+class _Book:
+    """The accounts to deal, by segment, with every rep's target and locked load: what the model is built from."""
+
+    book: AccountBook
+    reps: list[RepInput]
+    by_segment: dict[str, list[int]]  # segment -> rep indexes
+    before_owner: list[int | None]  # the account's rep index when it is an active AE of its segment
+    groups: list[tuple[int | None, list[int]]]  # (owner rep, accounts) dealt together
+    target_p: np.ndarray
+    target_w: np.ndarray
+    const_p: np.ndarray  # locked potential per rep
+    const_w: np.ndarray
+    exact: bool
+    skipped: int  # accounts of a segment without AEs
+
+
+@dataclass(frozen=True)
+class _Model:
+    """The MIP in matrix form: ``y[g, r]`` columns, then over/under slack per rep for potential and workload."""
+
+    cost: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    integer: np.ndarray
+    matrix: sp.csc_matrix
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    col_group: np.ndarray
+    col_rep: np.ndarray
+    sizes: np.ndarray  # accounts per group
+    g_mean_p: np.ndarray
+    g_mean_w: np.ndarray
+
+    @property
+    def n_y(self) -> int:
+        return len(self.col_group)
+
+
+def _owners(book: AccountBook, reps: list[RepInput]) -> list[int | None]:
     rep_index = {r.user_id: i for i, r in enumerate(reps)}
+    owners: list[int | None] = []
+    for a in range(len(book)):
+        o = rep_index.get(book.owner_id[a] or "")
+        owners.append(o if o is not None and reps[o].segment == book.segment[a] else None)
+    return owners
+
+
+def _segment_groups(
+    free: list[int], owners: list[int | None], pot: np.ndarray, tier_width: float | None
+) -> list[tuple[int | None, list[int]]]:
+    """Free accounts grouped by owner and potential tier ``⌊ln potential ÷ ln(1 + width)⌋``."""
+    values = np.maximum(pot[free], 1e-9)
+    tier = np.floor(np.log(values) / math.log(1.0 + (tier_width or 0.2))).astype(np.int64)
+    keyed: dict[tuple[int | None, int], list[int]] = defaultdict(list)
+    for a, t in zip(free, tier, strict=True):
+        keyed[(owners[a], int(t))].append(a)
+    return [(owner, keyed[(owner, t)]) for owner, t in sorted(keyed, key=lambda k: (k[0] or -1, k[1]))]
+
+
+def _prepare(book: AccountBook, reps: list[RepInput], locked: set[str], options: RebalanceOptions) -> _Book:
     by_segment: dict[str, list[int]] = defaultdict(list)
     for i, rep in enumerate(reps):
         by_segment[rep.segment].append(i)
-    n_acc = len(book)
     seg_accounts: dict[str, list[int]] = defaultdict(list)
-    skipped = 0
-    for a in range(n_acc):
+    for a in range(len(book)):
         if book.segment[a] in by_segment:
             seg_accounts[book.segment[a]].append(a)
-        else:
-            skipped += 1
     pot, work = book.potential, book.workload
     factor = np.asarray([max(rep.ramp_factor, 0.1) for rep in reps])
-    target_p = np.zeros(len(reps))
-    target_w = np.zeros(len(reps))
-    const_p = np.zeros(len(reps))
-    const_w = np.zeros(len(reps))
-    before_owner: list[int | None] = []
-    for a in range(n_acc):
-        o = rep_index.get(book.owner_id[a] or "")
-        before_owner.append(o if o is not None and reps[o].segment == book.segment[a] else None)
-    groups: list[tuple[int | None, list[int]]] = []  # (owner rep, members)
+    target_p, target_w, const_p, const_w = (np.zeros(len(reps)) for _ in range(4))
+    owners = _owners(book, reps)
+    groups: list[tuple[int | None, list[int]]] = []
     exact = True
     for seg, members in seg_accounts.items():
         ids = by_segment[seg]
@@ -168,135 +218,156 @@ def rebalance(
         target_w[ids] = share * work[members].sum()
         free: list[int] = []
         for a in members:
-            o = before_owner[a]
+            o = owners[a]
             if book.account_id[a] in locked and o is not None:
                 const_p[o] += pot[a]
                 const_w[o] += work[a]
             else:
                 free.append(a)
-        seg_exact = tier_width is None and len(free) * len(ids) <= exact_limit
+        seg_exact = options.tier_width is None and len(free) * len(ids) <= options.exact_limit
         exact = exact and seg_exact
-        if seg_exact:
-            groups.extend((before_owner[a], [a]) for a in free)
-            continue
-        values = np.maximum(pot[free], 1e-9)
-        tier = np.floor(np.log(values) / math.log(1.0 + (tier_width or 0.2))).astype(np.int64)
-        keyed: dict[tuple[int | None, int], list[int]] = defaultdict(list)
-        for a, t in zip(free, tier, strict=True):
-            keyed[(before_owner[a], int(t))].append(a)
-        groups.extend((owner, keyed[(owner, t)]) for owner, t in sorted(keyed, key=lambda k: (k[0] or -1, k[1])))
-    # columns: y[g, r] for r in the group's segment reps, then over/under for potential and workload per rep
+        groups.extend(
+            [(owners[a], [a]) for a in free] if seg_exact else _segment_groups(free, owners, pot, options.tier_width)
+        )
+    skipped = len(book) - sum(len(m) for m in seg_accounts.values())
+    return _Book(book, reps, dict(by_segment), owners, groups, target_p, target_w, const_p, const_w, exact, skipped)
+
+
+def _columns(b: _Book, options: RebalanceOptions) -> tuple[list[int], list[int], list[float], list[float]]:
+    """``y[g, r]`` for every group and rep of its segment: (group, rep, cost, upper bound) per column."""
+    pot = b.book.potential
     col_group: list[int] = []
     col_rep: list[int] = []
     cost: list[float] = []
     upper: list[float] = []
-    for g, (owner, members) in enumerate(groups):
-        ids = by_segment[book.segment[members[0]]]
-        moving = move_penalty * float(pot[members].mean()) / max(float(target_p[ids].mean()), 1e-9)
+    for g, (owner, members) in enumerate(b.groups):
+        ids = b.by_segment[b.book.segment[members[0]]]
+        moving = options.move_penalty * float(pot[members].mean()) / max(float(b.target_p[ids].mean()), 1e-9)
         for r in ids:
             col_group.append(g)
             col_rep.append(r)
             cost.append(0.0 if owner is None or r == owner else moving)
             upper.append(float(len(members)))
-    n_y = len(col_group)
-    n_r = len(reps)
-    slack0 = n_y
-    for target in (target_p, target_p, target_w, target_w):  # over_p, under_p, over_w, under_w
-        cost.extend(band_penalty / np.maximum(target, 1e-9))
+    return col_group, col_rep, cost, upper
+
+
+def _model(b: _Book, options: RebalanceOptions) -> _Model:
+    col_group, col_rep, cost, upper = _columns(b, options)
+    pot, work = b.book.potential, b.book.workload
+    n_y, n_r, n_g = len(col_group), len(b.reps), len(b.groups)
+    for target in (b.target_p, b.target_p, b.target_w, b.target_w):  # over_p, under_p, over_w, under_w
+        cost.extend(options.band_penalty / np.maximum(target, 1e-9))
         upper.extend([INF] * n_r)
     n_cols = len(cost)
-    g_mean_p = np.asarray([pot[m].mean() for _, m in groups]) if groups else np.zeros(0)
-    g_mean_w = np.asarray([work[m].mean() for _, m in groups]) if groups else np.zeros(0)
+    g_mean_p = np.asarray([pot[m].mean() for _, m in b.groups]) if b.groups else np.zeros(0)
+    g_mean_w = np.asarray([work[m].mean() for _, m in b.groups]) if b.groups else np.zeros(0)
     cg = np.asarray(col_group, dtype=np.int64)
     cr = np.asarray(col_rep, dtype=np.int64)
-    cols_y = np.arange(n_y)
-    n_g = len(groups)
     # rows: groups (assignment), then per rep: p_high, p_low, w_high, w_low
     rows = [cg, n_g + cr, n_g + n_r + cr, n_g + 2 * n_r + cr, n_g + 3 * n_r + cr]
-    cols = [cols_y] * 5
+    cols = [np.arange(n_y)] * 5
     vals = [np.ones(n_y), g_mean_p[cg], g_mean_p[cg], g_mean_w[cg], g_mean_w[cg]]
     reps_idx = np.arange(n_r)
     for k, sign in enumerate((-1.0, 1.0, -1.0, 1.0)):
         rows.append(n_g + k * n_r + reps_idx)
-        cols.append(slack0 + k * n_r + reps_idx)
+        cols.append(n_y + k * n_r + reps_idx)
         vals.append(np.full(n_r, sign))
     n_rows = n_g + 4 * n_r
     matrix = sp.csc_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n_rows, n_cols))
-    sizes = np.asarray([len(m) for _, m in groups], dtype=np.float64)
-    row_lower = np.concatenate([sizes, np.full(n_r, -INF), target_p * (1 - potential_band) - const_p,
-                                np.full(n_r, -INF), target_w * (1 - workload_band) - const_w])  # fmt: skip
-    row_upper = np.concatenate([sizes, target_p * (1 + potential_band) - const_p, np.full(n_r, INF),
-                                target_w * (1 + workload_band) - const_w, np.full(n_r, INF)])  # fmt: skip
+    sizes = np.asarray([len(m) for _, m in b.groups], dtype=np.float64)
+    pb, wb = options.potential_band, options.workload_band
+    row_lower = np.concatenate([sizes, np.full(n_r, -INF), b.target_p * (1 - pb) - b.const_p,
+                                np.full(n_r, -INF), b.target_w * (1 - wb) - b.const_w])  # fmt: skip
+    row_upper = np.concatenate([sizes, b.target_p * (1 + pb) - b.const_p, np.full(n_r, INF),
+                                b.target_w * (1 + wb) - b.const_w, np.full(n_r, INF)])  # fmt: skip
     integer = np.zeros(n_cols, dtype=np.bool_)
     integer[:n_y] = True
-    bounds = (np.asarray(cost), np.zeros(n_cols), np.asarray(upper))
+    return _Model(np.asarray(cost), np.zeros(n_cols), np.asarray(upper), integer, matrix, row_lower, row_upper,
+                  cg, cr, sizes, g_mean_p, g_mean_w)  # fmt: skip
+
+
+def _start(b: _Book, m: _Model, relaxed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The relaxation rounded per group as a feasible start, and the columns the restricted MIP keeps: those
+    the relaxation or the rounding use, and every "stay with the owner" column."""
+    n_y, n_r, n_g = m.n_y, len(b.reps), len(b.groups)
+    y = _round_by_group(relaxed[:n_y], m.col_group, m.sizes)
+    high_p, low_p = m.row_upper[n_g : n_g + n_r], m.row_lower[n_g + n_r : n_g + 2 * n_r]
+    high_w, low_w = m.row_upper[n_g + 2 * n_r : n_g + 3 * n_r], m.row_lower[n_g + 3 * n_r :]
+    load_p = np.bincount(m.col_rep, weights=y * m.g_mean_p[m.col_group], minlength=n_r)
+    load_w = np.bincount(m.col_rep, weights=y * m.g_mean_w[m.col_group], minlength=n_r)
+    slack = [load_p - high_p, low_p - load_p, load_w - high_w, low_w - load_w]
+    start = np.concatenate([y, *(np.maximum(x, 0.0) for x in slack)])
+    keep = np.ones(len(m.cost), dtype=np.bool_)
+    if not b.exact:  # small (exact) models keep every column, so the MIP's own bound is valid
+        stays = np.asarray([b.groups[g][0] == r for g, r in zip(m.col_group, m.col_rep, strict=True)], dtype=np.bool_)
+        keep[:n_y] = (relaxed[:n_y] > 1e-9) | (y > 0) | stays
+    return start, keep
+
+
+def _solve(b: _Book, m: _Model, options: RebalanceOptions, started: float) -> MipOutcome:
+    """LP relaxation → rounded start → MIP on the kept columns; the gap against a valid lower bound."""
+    bounds = (m.cost, m.lower, m.upper)
     relaxed = solve_mip(
-        *bounds, np.zeros(n_cols, dtype=np.bool_), matrix, row_lower, row_upper,
-        time_limit=0.5 * time_limit, mip_rel_gap=mip_rel_gap,
+        *bounds, np.zeros(len(m.cost), dtype=np.bool_), m.matrix, m.row_lower, m.row_upper,
+        time_limit=0.5 * options.time_limit, mip_rel_gap=options.mip_rel_gap,
     )  # fmt: skip
-    keep = np.ones(n_cols, dtype=np.bool_)
+    keep = np.ones(len(m.cost), dtype=np.bool_)
     start: np.ndarray | None = None
     if relaxed.feasible:
-        y = _round_by_group(relaxed.values[:n_y], cg, sizes)
-        high_p, low_p = row_upper[n_g : n_g + n_r], row_lower[n_g + n_r : n_g + 2 * n_r]
-        high_w, low_w = row_upper[n_g + 2 * n_r : n_g + 3 * n_r], row_lower[n_g + 3 * n_r :]
-        load_p = np.bincount(cr, weights=y * g_mean_p[cg], minlength=n_r)
-        load_w = np.bincount(cr, weights=y * g_mean_w[cg], minlength=n_r)
-        slack = [load_p - high_p, low_p - load_p, load_w - high_w, low_w - load_w]
-        start = np.concatenate([y, *(np.maximum(x, 0.0) for x in slack)])
-        # the MIP keeps the columns the relaxation or the rounding uses, and every "stay with the owner"
-        stays = np.asarray([groups[g][0] == r for g, r in zip(col_group, col_rep, strict=True)], dtype=np.bool_)
-        if not exact:  # small (exact) models keep every column, so the MIP's own bound is valid
-            keep[:n_y] = (relaxed.values[:n_y] > 1e-9) | (y > 0) | stays
+        start, keep = _start(b, m, relaxed.values)
     cols_kept = np.flatnonzero(keep)
     restricted = solve_mip(
-        bounds[0][keep], bounds[1][keep], bounds[2][keep], integer[keep], matrix[:, cols_kept], row_lower,
-        row_upper, time_limit=max(1.0, 0.8 * (time_limit - (time.perf_counter() - started))),
-        mip_rel_gap=mip_rel_gap, start=start[keep] if start is not None else None,
+        m.cost[keep], m.lower[keep], m.upper[keep], m.integer[keep], m.matrix[:, cols_kept], m.row_lower,
+        m.row_upper, time_limit=max(1.0, 0.8 * (options.time_limit - (time.perf_counter() - started))),
+        mip_rel_gap=options.mip_rel_gap, start=start[keep] if start is not None else None,
     )  # fmt: skip
-    full = np.zeros(n_cols)
+    full = np.zeros(len(m.cost))
     full[cols_kept] = restricted.values
     # a valid lower bound: the relaxation's, or the MIP's own when no column was dropped
     bound = relaxed.objective if relaxed.feasible else -math.inf
     if keep.all() and restricted.feasible:
         bound = max(bound, restricted.bound)
     gap = (restricted.objective - bound) / max(abs(restricted.objective), 1e-9) if restricted.feasible else math.inf
-    outcome = MipOutcome(
+    return MipOutcome(
         values=full, status=restricted.status, objective=restricted.objective, bound=bound, gap=max(gap, 0.0),
         seconds=relaxed.seconds + restricted.seconds, feasible=restricted.feasible,
     )  # fmt: skip
+
+
+def _assign(b: _Book, m: _Model, outcome: MipOutcome) -> dict[int, int]:
+    """Account → rep after the solve: each group's accounts dealt to its reps in potential order."""
+    n_y = m.n_y
     values = np.rint(outcome.values[:n_y]).astype(np.int64) if outcome.feasible else np.zeros(n_y, dtype=np.int64)
-    after_owner: dict[int, int] = {}
     per_group: dict[int, dict[int, int]] = defaultdict(dict)
     for j in np.flatnonzero(values > 0):
-        per_group[int(cg[j])][int(cr[j])] = int(values[j])
-    for g, (owner, members) in enumerate(groups):
+        per_group[int(m.col_group[j])][int(m.col_rep[j])] = int(values[j])
+    after: dict[int, int] = {}
+    for g, (owner, members) in enumerate(b.groups):
         counts = per_group.get(g) or ({owner: len(members)} if owner is not None else {})
         if sum(counts.values()) != len(members):  # no feasible solution: keep the owner
-            counts = {owner: len(members)} if owner is not None else {by_segment[book.segment[members[0]]][0]: 1}
-        after_owner.update(_interleave(members, counts, pot))
-    return _report(
-        book, reps, before_owner, after_owner, target_p, target_w, potential_band, workload_band, outcome,
-        started, exact, n_cols, n_rows, skipped,
-    )  # fmt: skip
+            counts = {owner: len(members)} if owner is not None else {b.by_segment[b.book.segment[members[0]]][0]: 1}
+        after.update(_interleave(members, counts, b.book.potential))
+    return after
+
+
+def rebalance(
+    book: AccountBook, reps: list[RepInput], locked: set[str], options: RebalanceOptions | None = None
+) -> RebalanceOutcome:
+    """Accounts to the segment's AEs within bands, moving as little potential as may be (see the module doc)."""
+    options = options or RebalanceOptions()
+    started = time.perf_counter()
+    prepared = _prepare(book, reps, locked, options)
+    model = _model(prepared, options)
+    outcome = _solve(prepared, model, options, started)
+    return _report(prepared, _assign(prepared, model, outcome), outcome, options, started, model)
 
 
 def _report(
-    book: AccountBook,
-    reps: list[RepInput],
-    before_owner: list[int | None],
-    after_owner: dict[int, int],
-    target_p: np.ndarray,
-    target_w: np.ndarray,
-    potential_band: float,
-    workload_band: float,
-    outcome: MipOutcome,
-    started: float,
-    exact: bool,
-    n_cols: int,
-    n_rows: int,
-    skipped: int,
+    b: _Book, after_owner: dict[int, int], outcome: MipOutcome, options: RebalanceOptions, started: float, m: _Model
 ) -> RebalanceOutcome:
+    book, reps, before_owner = b.book, b.reps, b.before_owner
+    target_p, target_w = b.target_p, b.target_w
+    potential_band, workload_band = options.potential_band, options.workload_band
     n_r = len(reps)
     pb, pa, wb, wa = (np.zeros(n_r) for _ in range(4))
     nb, na = np.zeros(n_r, dtype=np.int64), np.zeros(n_r, dtype=np.int64)
@@ -359,8 +430,8 @@ def _report(
         gap=outcome.gap if math.isfinite(outcome.gap) else 1.0,
         seconds=time.perf_counter() - started,
         solve_seconds=outcome.seconds,
-        formulation="exact: one binary per account and rep" if exact else "tiered: groups of owner × potential tier",
-        variables=n_cols,
-        constraints=n_rows,
-        skipped_accounts=skipped,
+        formulation="exact: one binary per account and rep" if b.exact else "tiered: groups of owner × potential tier",
+        variables=len(m.cost),
+        constraints=m.matrix.shape[0],
+        skipped_accounts=b.skipped,
     )  # fmt: skip

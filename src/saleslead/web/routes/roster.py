@@ -21,6 +21,7 @@ from saleslead.errors import InputError
 from saleslead.periods import Period
 from saleslead.roster.desk import RosterShowRequest, RosterView
 from saleslead.roster.plan import RosterPlan, RosterPlanRequest
+from saleslead.roster.plan_text import reach_label
 from saleslead.seat import Seat
 from saleslead.web.charts import INK, PALETTE, figure, figure_json
 from saleslead.web.context import ReadAccess, SeatHolder, WriteAccess, config_of, render, seat
@@ -233,6 +234,7 @@ def roster_page(
         view=None,
         plan=plan,
         asked_goal=amount,
+        reach_label=reach_label,
         as_of=plan.as_of,
         capacity=figure_json(_capacity_chart(plan)),
         next_period=plan.period,
