@@ -13,15 +13,15 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from saleslead.briefing.render import money
 from saleslead.cli import output
 from saleslead.cli.app import app
+from saleslead.format import money
 from saleslead.role.staffing import brief_roster
 from saleslead.role.week import Week
 from saleslead.roster.desk import RosterPlanRequest
 from saleslead.roster.goals import period_goal
 from saleslead.roster.plan_text import reach_label
-from saleslead.seat import Seat, StatusRequest
+from saleslead.seat import Seat
 from saleslead.targets.coverage import quota_targets
 from saleslead.targets.desk import TargetsRequest
 from saleslead.web import create_app
@@ -30,8 +30,7 @@ from .conftest import DEMO_TODAY
 
 
 def _week(seat: Seat) -> Week:
-    status = seat.status(StatusRequest(as_of=DEMO_TODAY))
-    return Week(seat.store, seat.settings, DEMO_TODAY, seat.period(as_of=DEMO_TODAY), status, writes=False)
+    return seat.fleet_desk._week(DEMO_TODAY, writes=False)
 
 
 def test_plan_defaults_to_the_periods_target_the_briefing_uses(demo_seat: Seat) -> None:
@@ -45,7 +44,7 @@ def test_plan_defaults_to_the_periods_target_the_briefing_uses(demo_seat: Seat) 
     assert resolved is not None
     assert resolved.by_segment == pytest.approx(carried)
 
-    outcome = brief_roster(demo_seat, _week(demo_seat))  # the weekly briefing's staffing section
+    outcome = brief_roster(demo_seat.fleet_desk.mandates, _week(demo_seat))  # the weekly briefing's staffing section
     data = outcome.section.data
     assert data["period"] == "2027-Q1"
     assert data["goal_source"] == plan.goal_source

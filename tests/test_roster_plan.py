@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from saleslead.briefing.render import money
 from saleslead.cli.app import app
 from saleslead.errors import InputError
+from saleslead.format import money
 from saleslead.roster.desk import RosterDiffRequest, RosterFinanceRequest, RosterPlanRequest, RosterScenarioRequest
 from saleslead.roster.plan_text import reach_label
 from saleslead.seat import Seat

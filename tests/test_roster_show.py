@@ -12,11 +12,10 @@ import pytest
 
 from saleslead.ingest.canonical import QUOTAS
 from saleslead.role.staffing import brief_roster
-from saleslead.role.week import Week
 from saleslead.roster.config import RosterConfig
 from saleslead.roster.desk import RosterPlanRequest, RosterShowRequest
 from saleslead.roster.plan_text import reach_label
-from saleslead.seat import Seat, StatusRequest
+from saleslead.seat import Seat
 from saleslead.store import Store
 
 from .builders import export, table
@@ -149,9 +148,7 @@ def test_no_productivity_is_called_unknown_not_zero(small: Seat) -> None:
     assert (smb.reach_limit, smb.binding_constraint, smb.total_hires) == ("no_productivity", "unknown", 0)
     assert "productivity unknown" in plan.verdict
     assert reach_label(smb) == "unknown (no productivity measured)"
-    status = small.status(StatusRequest(as_of=day))
-    week = Week(small.store, small.settings, day, small.period(as_of=day), status, writes=False)
-    outcome = brief_roster(small, week)
+    outcome = brief_roster(small.fleet_desk.mandates, small.fleet_desk._week(day, writes=False))
     [flag] = outcome.flags
     assert flag.kind == "capacity-short"
     assert "unknown" in flag.message

@@ -3,7 +3,7 @@ the plan, the CLI, the dashboard and the weekly briefing."""
 
 from __future__ import annotations
 
-from saleslead.briefing.render import money
+from saleslead.format import money
 from saleslead.roster.plan_models import SegmentPlan
 
 __all__ = ["limit_text", "plan_verdict", "reach_label", "sdr_text", "segment_verdict"]
