@@ -26,7 +26,10 @@ def test_forecast_calls_guard_and_ledger(demo_seat: Seat) -> None:
     result = demo_seat.forecast(ForecastRequest(period="2026-Q2", as_of=AS_OF, deals=True))
     body = result.model_dump(mode="json")
     assert {"period", "as_of", "scenarios", "total", "nodes", "method", "deals"} <= set(body)
-    assert set(body["total"]) == {"closed_won", "p10", "p50", "p90", "mean"}
+    assert set(body["total"]) == {
+        "closed_won", "p10", "p50", "p90", "mean", "expected_open", "expected_new", "open_in_period",
+        "expected_in_period",
+    }  # fmt: skip
     t = result.total
     assert t.closed_won <= t.p10 <= t.p50 <= t.p90
     top = [n for n in result.nodes if n.level == 0 and n.open_deals > 0]

@@ -43,7 +43,16 @@ from saleslead.periods import Period
 from saleslead.settings import Settings
 from saleslead.store import Store
 
-__all__ = ["Outlook", "forecast_result", "run_outlook"]
+__all__ = [
+    "PARTS",
+    "Outlook",
+    "book_of",
+    "deal_probabilities",
+    "forecast_result",
+    "outlook_parts",
+    "run_outlook",
+    "simulation_book",
+]
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
@@ -97,50 +106,121 @@ def run_outlook(
     open_ = now.take(~now.is_closed)
     calibration = calibration or calibrate(book, d, period, past_periods(model, book, d, period, settings.min_sample))
     shock = calibration.shock
-    p = shock.calibrate(win_probabilities(model, book, open_, period), shift_classes(book, open_))
-    p = calibration.stack.apply(p, category_cells(book, open_, period), open_.amount)
+    p = deal_probabilities(model, calibration, book, open_, period)
     closed = now.take(won_in(now, period))
     new = new_pipeline_run_rate(book, period, d)
     owner_codes = np.unique(np.concatenate([open_.owner, closed.owner]))
     owners = [book.owners[int(o)] for o in owner_codes]
+    hierarchy = build_hierarchy(store, owners)
+    sim_book = simulation_book(book, open_, p, closed, new, owner_codes, hierarchy)
+    n_seg = len(book.segment_names)
+    sim = simulate(sim_book, shock.sd, scenarios or settings.scenarios, settings.seed, n_seg, progress)
+    return Outlook(period, as_of, book, model, open_, p, closed, hierarchy, owners, new, calibration, sim)
+
+
+def deal_probabilities(
+    model: DealModel, calibration: Calibration, book: DealBook, open_: States, period: Period
+) -> Floats:
+    """Each open deal's P(won in the period) at shock 0: the model's, window-calibrated, category-stacked."""
+    p = calibration.shock.calibrate(win_probabilities(model, book, open_, period), shift_classes(book, open_))
+    return calibration.stack.apply(p, category_cells(book, open_, period), open_.amount)
+
+
+def simulation_book(
+    book: DealBook,
+    open_: States,
+    p: Floats,
+    closed: States,
+    new: NewPipeline,
+    owner_codes: Ints,
+    hierarchy: Hierarchy,
+) -> Book:
+    """The simulation's input: open deals with their P(won), closed-won so far, new pipeline, on ``owner_codes``
+    (the book's owner codes, in the order of the hierarchy's owners)."""
+    return book_of(
+        book, (open_.deal, p, open_.amount, open_.owner), (closed.deal, closed.amount, closed.owner), new,
+        owner_codes, hierarchy,
+    )  # fmt: skip
+
+
+def book_of(
+    book: DealBook,
+    open_: tuple[Ints, Floats, Floats, Ints],
+    closed: tuple[Ints, Floats, Ints],
+    new: NewPipeline,
+    owner_codes: Ints,
+    hierarchy: Hierarchy,
+) -> Book:
+    """:func:`simulation_book` from arrays: open (deal, P(won), amount, owner code), closed (deal, amount, owner)."""
+    deal, p, amount, owner = open_
+    closed_deal, closed_amount, closed_owner = closed
     local = np.full(len(book.owners), -1, dtype=np.int64)
     local[owner_codes] = np.arange(len(owner_codes))
-    hierarchy = build_hierarchy(store, owners)
     n_seg = len(book.segment_names)
-    n_own = len(owners)
-    seg_open = book.segment[open_.deal]
+    n_own = len(owner_codes)
+    seg_open = book.segment[deal]
     share = np.zeros((n_seg, n_own))
-    np.add.at(share, (seg_open, local[open_.owner]), np.maximum(open_.amount, 0.0))
+    np.add.at(share, (seg_open, local[owner]), np.maximum(amount, 0.0))
     sums = share.sum(axis=1, keepdims=True)
     share = np.divide(share, sums, out=np.zeros_like(share), where=sums > 0)
     new_mean = np.where(share.sum(axis=1) > 0, new.mean, 0.0)
-    sim_book = Book(
+    return Book(
         p=p,
-        amount=open_.amount,
-        owner=local[open_.owner],
+        amount=amount,
+        owner=local[owner],
         segment=seg_open,
-        closed_owner=np.bincount(local[closed.owner], weights=closed.amount, minlength=n_own).astype(np.float64),
-        closed_segment=np.bincount(book.segment[closed.deal], weights=closed.amount, minlength=n_seg).astype(
+        closed_owner=np.bincount(local[closed_owner], weights=closed_amount, minlength=n_own).astype(np.float64),
+        closed_segment=np.bincount(book.segment[closed_deal], weights=closed_amount, minlength=n_seg).astype(
             np.float64
         ),
         new_mean=new_mean,
         new_cv=new.cv,
         new_share=share,
         rollup=hierarchy.rollup,
+        key=book.tag[deal],
     )
-    sim = simulate(sim_book, shock.sd, scenarios or settings.scenarios, settings.seed, n_seg, progress)
-    return Outlook(period, as_of, book, model, open_, p, closed, hierarchy, owners, new, calibration, sim)
 
 
-def _outcome(values: npt.NDArray[np.float32], closed_won: float) -> dict[str, float]:
+#: The parts of an outcome, in the columns of :func:`outlook_parts`.
+PARTS = ("closed_won", "expected_open", "expected_new", "open_in_period", "expected_in_period")
+
+
+def outlook_parts(o: Outlook) -> tuple[Floats, Floats]:
+    """(nodes, parts) and (segments, parts): booked to date, expected from open deals, expected from pipeline not
+    yet created, the open deals dated in the period and what they are expected to yield (columns: :data:`PARTS`).
+
+    Expectations are exact (each deal's P(won) averaged over the period shock; new pipeline's expectation), so
+    ``closed_won + expected_open + expected_new`` is the outcome's mean; every node sums the owners under it.
+    """
+    start, end = day_number(o.period.start), day_number(o.period.end)
+    dated = ((o.open.close_day >= start) & (o.open.close_day < end)).astype(np.float64)
+    expected = o.p_won * o.open.amount
+    local = np.full(len(o.book.owners), -1, dtype=np.int64)
+    local[[o.book.owners.index(name) for name in o.owners]] = np.arange(len(o.owners))
+
+    def table(open_at: Ints, closed_at: Ints, new: Floats, size: int) -> Floats:
+        cols = [
+            np.bincount(closed_at, weights=o.closed.amount, minlength=size),
+            np.bincount(open_at, weights=expected, minlength=size),
+            new[:size] if len(new) else np.zeros(size),
+            np.bincount(open_at, weights=o.open.amount * dated, minlength=size),
+            np.bincount(open_at, weights=expected * dated, minlength=size),
+        ]
+        return np.stack([np.asarray(c, dtype=np.float64) for c in cols], axis=1)
+
+    per_owner = table(local[o.open.owner], local[o.closed.owner], o.sim.new_owner, len(o.owners))
+    nodes = np.asarray(o.hierarchy.rollup.T @ per_owner, dtype=np.float64)
+    n_seg = len(o.book.segment_names)
+    segments = table(o.book.segment[o.open.deal], o.book.segment[o.closed.deal], o.sim.new_segment, n_seg)
+    return nodes, segments
+
+
+def _outcome(values: npt.NDArray[np.float32], parts: Floats) -> dict[str, float]:
     q = np.quantile(values.astype(np.float64), [0.1, 0.5, 0.9])
-    return {
-        "closed_won": round(float(closed_won), 2),
-        "p10": round(float(q[0]), 2),
-        "p50": round(float(q[1]), 2),
-        "p90": round(float(q[2]), 2),
-        "mean": round(float(values.astype(np.float64).mean()), 2),
-    }
+    out = {name: round(float(v), 2) for name, v in zip(PARTS, parts, strict=True)}
+    mean = out["closed_won"] + out["expected_open"] + out["expected_new"]
+    return out | {"p10": round(float(q[0]), 2), "p50": round(float(q[1]), 2), "p90": round(float(q[2]), 2),
+                  "mean": round(mean, 2)}  # fmt: skip
 
 
 def node_categories(o: Outlook) -> tuple[Floats, npt.NDArray[np.int64]]:
@@ -231,11 +311,7 @@ def _path(h: Hierarchy, i: int) -> list[str]:
 
 def forecast_result(o: Outlook, settings: Settings, by: str | None, with_deals: bool) -> ForecastResult:
     cats, counts = node_categories(o)
-    closed_owner = np.zeros(len(o.owners))
-    local = {name: i for i, name in enumerate(o.owners)}
-    for owner, amount in zip(o.closed.owner.tolist(), o.closed.amount.tolist(), strict=True):
-        closed_owner[local[o.book.owners[owner]]] += amount
-    closed_nodes = np.asarray(o.hierarchy.rollup.T @ closed_owner)
+    node_parts, seg_parts = outlook_parts(o)
     h = o.hierarchy
     leaves = h.leaves()
     nodes: list[NodeForecast] = []
@@ -259,17 +335,14 @@ def forecast_result(o: Outlook, settings: Settings, by: str | None, with_deals: 
                 pipeline=round(float(cats[i, 2]), 2),
                 omitted=round(float(cats[i, 3]), 2),
                 open_deals=int(counts[i]),
-                **_outcome(o.sim.nodes[i], float(closed_nodes[i])),
+                **_outcome(o.sim.nodes[i], node_parts[i]),
             )
         )
-    seg_closed = np.bincount(
-        o.book.segment[o.closed.deal], weights=o.closed.amount, minlength=len(o.book.segment_names)
-    )
     segments = [
         SegmentForecast(
             segment=name,
             new_pipeline_mean=round(float(o.new.mean[s]), 2),
-            **_outcome(o.sim.segments[s], float(seg_closed[s])),
+            **_outcome(o.sim.segments[s], seg_parts[s]),
         )
         for s, name in enumerate(o.book.segment_names)
     ]
@@ -319,7 +392,7 @@ def forecast_result(o: Outlook, settings: Settings, by: str | None, with_deals: 
         period=o.period.name,
         as_of=o.as_of,
         scenarios=o.sim.scenarios,
-        total=Outcome(**_outcome(o.sim.total, float(o.closed.amount.sum()))),
+        total=Outcome(**_outcome(o.sim.total, seg_parts.sum(axis=0))),
         nodes=nodes,
         segments=segments,
         method=method,

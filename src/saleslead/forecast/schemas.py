@@ -15,6 +15,11 @@ __all__ = [
     "BacktestPoint",
     "BacktestRequest",
     "BacktestResult",
+    "BridgeDeal",
+    "BridgeRequest",
+    "BridgeResult",
+    "BridgeStat",
+    "BridgeStep",
     "CallCheck",
     "CallCheckRequest",
     "CallListRequest",
@@ -27,6 +32,7 @@ __all__ = [
     "ForecastRequest",
     "ForecastResult",
     "LedgerRow",
+    "NodeBridge",
     "NodeForecast",
     "Outcome",
     "SeatCallRequest",
@@ -50,14 +56,27 @@ class ForecastRequest(_Frozen):
     by: Literal["owner", "manager", "segment"] | None = None
     deals: bool = False
     scenarios: int | None = Field(None, ge=100)
+    since: date | None = Field(None, description="also bridge the forecast from this earlier as-of date")
 
 
 class Outcome(_Frozen):
+    """The distribution of a period's bookings (total, a node or a segment) and its parts.
+
+    ``mean = closed_won + expected_open + expected_new`` exactly (expectations, not scenario averages);
+    ``expected_in_period`` is the part of ``expected_open`` from the deals dated in the period
+    (``open_in_period``, the pipeline coverage divides); the rest of ``expected_open`` comes from open deals
+    dated outside it (pull-ins). P10/P50/P90 are quantiles of the scenarios.
+    """
+
     closed_won: float
     p10: float
     p50: float
     p90: float
     mean: float
+    expected_open: float = Field(0.0, description="expected bookings from deals open at the as-of date")
+    expected_new: float = Field(0.0, description="expected bookings from pipeline not yet created")
+    open_in_period: float = Field(0.0, description="amount of open deals whose close date is in the period")
+    expected_in_period: float = Field(0.0, description="expected bookings from those deals")
 
 
 class NodeForecast(Outcome):
@@ -131,6 +150,70 @@ class ForecastResult(_Frozen):
     segments: list[SegmentForecast]
     method: ForecastMethod
     deals: list[DealForecast] | None = None
+    bridge: BridgeResult | None = None  # with ``since``: how the forecast moved from that date
+
+
+class BridgeRequest(_Frozen):
+    """Explain how a period's forecast moved between two as-of dates (``since`` < ``as_of``)."""
+
+    period: str | None = None  # default: the quarter of as_of
+    as_of: date | None = None  # default: today
+    since: date
+    node: str = "total"  # the node whose call is bridged (with ``call``)
+    call: float | None = Field(None, description="bridge P(outcome ≥ call) of ``node`` too")
+    scenarios: int | None = Field(None, ge=100)
+
+
+class BridgeStat(_Frozen):
+    p10: float
+    p50: float
+    p90: float
+    mean: float
+    p_call: float | None = None  # P(outcome ≥ call), for the bridged call's node
+
+
+class BridgeDeal(_Frozen):
+    opportunity_id: str
+    owner_id: str
+    amount: float  # the amount it moved with: as won, created or pulled in; else as at the earlier date
+
+
+class BridgeStep(_Frozen):
+    """One component: the change of each statistic when this movement is applied (in the documented order)."""
+
+    component: str
+    description: str
+    deals: int
+    amount: float
+    p10: float
+    p50: float
+    p90: float
+    mean: float
+    p_call: float | None = None
+    top_deals: list[BridgeDeal] = Field(default_factory=list)
+
+
+class NodeBridge(_Frozen):
+    node: str
+    name: str
+    start: BridgeStat
+    end: BridgeStat
+    steps: list[BridgeStep]
+
+
+class BridgeResult(_Frozen):
+    """``end − start = Σ steps``, to the cent, for every statistic and node (components telescope)."""
+
+    period: str
+    since: date
+    as_of: date
+    order: list[str]
+    method: str
+    call: float | None
+    call_node: str
+    total: NodeBridge
+    nodes: list[NodeBridge]
+    reconciles: bool
 
 
 class StallsRequest(_Frozen):
@@ -321,3 +404,6 @@ class AccuracyResult(_Frozen):
     team_bias: float | None
     prior_strength: float
     evidence: Evidence
+
+
+ForecastResult.model_rebuild()  # its bridge is defined after it

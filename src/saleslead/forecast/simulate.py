@@ -10,7 +10,7 @@ bounded by ``chunk × deals`` whatever the number of scenarios.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -19,7 +19,17 @@ from scipy import optimize, special
 
 from saleslead.context import Progress
 
-__all__ = ["SHOCK_LEVELS", "Book", "Group", "Shock", "Simulation", "estimate_shock", "simulate"]
+__all__ = [
+    "SHOCK_LEVELS",
+    "Book",
+    "Group",
+    "Shock",
+    "Simulation",
+    "estimate_shock",
+    "keyed_uniforms",
+    "shock_levels",
+    "simulate",
+]
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
@@ -70,6 +80,9 @@ class Book:
     new_cv: Floats  # per segment: its coefficient of variation
     new_share: Floats  # (segments, owners): how each segment's new pipeline splits across owners
     rollup: sp.csr_matrix  # (owners, nodes): 1 where the node is the owner or above the owner
+    #: per deal: a stable key (the deal id's hash). Deal i's uniform in scenario s is a hash of (key_i, s, seed),
+    #: so the same deal draws the same numbers in every forecast (common random numbers: see forecast.bridge)
+    key: npt.NDArray[np.uint32] | None = None
 
 
 @dataclass(frozen=True)
@@ -78,10 +91,40 @@ class Simulation:
     nodes: npt.NDArray[np.float32]  # (nodes, scenarios)
     segments: npt.NDArray[np.float32]  # (segments, scenarios)
     won: npt.NDArray[np.float32]  # per deal: P(won) under the shock, averaged over the shock levels
+    #: per segment and per owner: the expectation of new pipeline won (what the scenarios average to)
+    new_segment: Floats = field(default_factory=lambda: np.zeros(0))
+    new_owner: Floats = field(default_factory=lambda: np.zeros(0))
 
     @property
     def scenarios(self) -> int:
         return len(self.total)
+
+
+def shock_levels(shock_sd: float) -> Floats:
+    """The :data:`SHOCK_LEVELS` equal-mass levels of the period shock ``N(0, sd²)``."""
+    return np.asarray(shock_sd * special.ndtri((np.arange(SHOCK_LEVELS) + 0.5) / SHOCK_LEVELS), dtype=np.float64)
+
+
+_GOLDEN = np.uint32(0x9E3779B9)
+
+
+def _mix32(x: npt.NDArray[np.uint32]) -> npt.NDArray[np.uint32]:
+    """A 32-bit integer hash (lowbias32), in place: a bijection that scatters nearby inputs."""
+    x ^= x >> np.uint32(16)
+    x *= np.uint32(0x7FEB352D)
+    x ^= x >> np.uint32(15)
+    x *= np.uint32(0x846CA68B)
+    x ^= x >> np.uint32(16)
+    return x
+
+
+def keyed_uniforms(key: npt.NDArray[np.uint32], scenario: Ints, seed: int) -> npt.NDArray[np.uint16]:
+    """(scenarios, deals) 16-bit uniforms, each a hash of (deal key, scenario index, seed): a deal draws the same
+    number in a scenario whatever other deals are in the book (common random numbers across forecasts)."""
+    deal = _mix32(key.astype(np.uint32) ^ np.uint32(seed & 0xFFFFFFFF))
+    scen = _mix32(scenario.astype(np.uint32) * _GOLDEN + np.uint32((seed * 7919) & 0xFFFFFFFF))
+    x = deal[None, :] ^ scen[:, None]
+    return (_mix32(x) >> np.uint32(16)).astype(np.uint16)
 
 
 def _gh(deg: int = 24) -> tuple[Floats, Floats]:
@@ -221,7 +264,10 @@ def simulate(
     """
     rng = np.random.default_rng(seed)
     n = len(book.p)
-    order = np.lexsort((book.segment, book.owner))
+    key = book.key if book.key is not None else np.arange(n, dtype=np.uint32)
+    # ordered by owner, segment, then key: the same deals give the same sums whatever order they come in
+    order = np.lexsort((key, book.segment, book.owner))
+    key = key[order]
     amount = book.amount[order]
     owner = book.owner[order]
     segment = book.segment[order]
@@ -233,7 +279,7 @@ def simulate(
     deal_to_pair = sp.csc_matrix((amount, (np.arange(n), pair_index)), shape=(n, n_pairs))
     to_owner = sp.csr_matrix((np.ones(n_pairs), (owner[first], np.arange(n_pairs))), shape=(n_owners, n_pairs))
     to_segment = sp.csr_matrix((np.ones(n_pairs), (segment[first], np.arange(n_pairs))), shape=(n_segments, n_pairs))
-    levels = shock_sd * special.ndtri((np.arange(SHOCK_LEVELS) + 0.5) / SHOCK_LEVELS)
+    levels = shock_levels(shock_sd)
     logit = special.logit(np.clip(book.p[order], 1e-9, 1 - 1e-9))
     rollup_t = book.rollup.T.tocsr()
     # the run-rate's spread across past periods already holds the shared shock: keep only the rest
@@ -255,7 +301,7 @@ def simulate(
         threshold = np.minimum(np.round(special.expit(logit + levels[lv]) * 65536.0), 65535).astype(np.uint16)
         for start in range(0, len(members), chunk):
             sub = members[start : start + chunk]
-            won = rng.integers(0, 65536, size=(len(sub), n), dtype=np.uint16) < threshold[None, :]
+            won = keyed_uniforms(key, sub, seed) < threshold[None, :]
             by_pair = np.asarray(won.astype(np.float32) @ deal_to_pair).T  # (pairs, c)
             owner_sum = np.asarray(to_owner @ by_pair) + book.closed_owner[:, None]
             segment_sum = np.asarray(to_segment @ by_pair) + book.closed_segment[:, None]
@@ -271,4 +317,8 @@ def simulate(
     marginal = special.expit(logit[None, :] + levels[:, None]).mean(axis=0)
     back = np.empty(n, dtype=np.float32)
     back[order] = marginal.astype(np.float32)
-    return Simulation(total=total, nodes=nodes, segments=segments, won=back)
+    new_segment = book.new_mean * float(np.exp(levels).mean())  # ε has mean 1
+    return Simulation(
+        total=total, nodes=nodes, segments=segments, won=back, new_segment=new_segment,
+        new_owner=np.asarray(book.new_share.T @ new_segment, dtype=np.float64),
+    )  # fmt: skip
