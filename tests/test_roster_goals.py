@@ -126,3 +126,22 @@ def test_one_attainment_per_segment_in_cli_web_and_quota_check(
         assert cells is not None
         assert f">{label} <" in cells.group(1), s["segment"]
         assert quota[s["segment"]] == pytest.approx(a["overall"])
+
+
+def test_the_dashboard_plans_the_periods_target_when_no_goal_is_typed(demo_store_file: Path, tmp_path: Path) -> None:
+    store = tmp_path / "web.duckdb"
+    shutil.copy(demo_store_file, store)
+    web = TestClient(
+        create_app(store, token="t", clock=lambda: DEMO_TODAY), base_url="http://127.0.0.1", client=("127.0.0.1", 50123)
+    )
+    api = web.get("/api/roster/plan", params={"period": "2027-Q1"}).json()
+    assert api["goal_source"] == "Σ quota of 2026-Q4 carried forward: none set for 2027-Q1 yet"
+    page = web.get("/roster", params={"period": "2027-Q1", "goal": ""}, headers={"accept": "text/html"})
+    assert page.status_code == 200
+    assert "plan for 2027-Q1" in page.text
+    assert "Σ quota of 2026-Q4 carried forward" in page.text
+    assert 'name="goal" value="' not in page.text.split('id="save-plan-form"')[1].split("</form>")[0]
+    for s in api["segments"]:
+        assert f"{s['capacity_vs_goal']:.0%} of goal" in page.text
+    bad = web.get("/roster", params={"period": "2027-Q1", "goal": "lots"}, headers={"accept": "application/json"})
+    assert bad.status_code == 422

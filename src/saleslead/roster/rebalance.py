@@ -362,68 +362,75 @@ def rebalance(
     return _report(prepared, _assign(prepared, model, outcome), outcome, options, started, model)
 
 
-def _report(
-    b: _Book, after_owner: dict[int, int], outcome: MipOutcome, options: RebalanceOptions, started: float, m: _Model
-) -> RebalanceOutcome:
-    book, reps, before_owner = b.book, b.reps, b.before_owner
-    target_p, target_w = b.target_p, b.target_w
-    potential_band, workload_band = options.potential_band, options.workload_band
-    n_r = len(reps)
-    pb, pa, wb, wa = (np.zeros(n_r) for _ in range(4))
-    nb, na = np.zeros(n_r, dtype=np.int64), np.zeros(n_r, dtype=np.int64)
-    moves: list[AccountMove] = []
-    assignment: dict[str, str] = {}
-    for a in range(len(book)):
-        o = before_owner[a]
-        if o is not None:
-            pb[o] += book.potential[a]
-            wb[o] += book.workload[a]
-            nb[o] += 1
-        new = after_owner.get(a, o)
-        if new is None:
-            continue
-        pa[new] += book.potential[a]
-        wa[new] += book.workload[a]
-        na[new] += 1
-        assignment[book.account_id[a]] = reps[new].user_id
-        if new != o:
+def _loads(owner: list[int | None] | dict[int, int], b: _Book) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(potential, workload, accounts) per rep under an assignment of account → rep index."""
+    n_r = len(b.reps)
+    pot, work, count = np.zeros(n_r), np.zeros(n_r), np.zeros(n_r, dtype=np.int64)
+    pairs = owner.items() if isinstance(owner, dict) else enumerate(owner)
+    for a, r in pairs:
+        if r is not None:
+            pot[r] += b.book.potential[a]
+            work[r] += b.book.workload[a]
+            count[r] += 1
+    return pot, work, count
+
+
+def _moves(b: _Book, after: dict[int, int]) -> list[AccountMove]:
+    book, moves = b.book, []
+    for a, new in after.items():
+        if new != b.before_owner[a]:
             moves.append(
                 AccountMove(
                     account_id=book.account_id[a],
                     name=book.name[a],
                     segment=book.segment[a],
                     from_owner=book.owner_id[a],
-                    to_owner=reps[new].user_id,
+                    to_owner=b.reps[new].user_id,
                     potential=float(book.potential[a]),
-                    forced=o is None,
+                    forced=b.before_owner[a] is None,
                 )
             )
-    balances = [
+    return sorted(moves, key=lambda m: (-m.potential, m.account_id))
+
+
+def _balances(b: _Book, after: dict[int, int], options: RebalanceOptions) -> list[RepBalance]:
+    pb, wb, nb = _loads(b.before_owner, b)
+    pa, wa, na = _loads(after, b)
+    tp, tw, bp, bw = b.target_p, b.target_w, options.potential_band, options.workload_band
+    return [
         RepBalance(
             user_id=r.user_id,
             name=r.name,
             segment=r.segment,
             ramp_factor=r.ramp_factor,
-            target_potential=float(target_p[i]),
+            target_potential=float(tp[i]),
             potential_before=float(pb[i]),
             potential_after=float(pa[i]),
-            target_workload=float(target_w[i]),
+            target_workload=float(tw[i]),
             workload_before=float(wb[i]),
             workload_after=float(wa[i]),
             accounts_before=int(nb[i]),
             accounts_after=int(na[i]),
-            within_band_before=_within(pb[i], target_p[i], potential_band)
-            and _within(wb[i], target_w[i], workload_band),
-            within_band_after=_within(pa[i], target_p[i], potential_band)
-            and _within(wa[i], target_w[i], workload_band),
+            within_band_before=_within(pb[i], tp[i], bp) and _within(wb[i], tw[i], bw),
+            within_band_after=_within(pa[i], tp[i], bp) and _within(wa[i], tw[i], bw),
         )
-        for i, r in enumerate(reps)
+        for i, r in enumerate(b.reps)
     ]
-    moves.sort(key=lambda m: (-m.potential, m.account_id))
+
+
+def _report(
+    b: _Book, after_owner: dict[int, int], outcome: MipOutcome, options: RebalanceOptions, started: float, m: _Model
+) -> RebalanceOutcome:
+    # accounts the solve did not deal stay with their owner (accounts without one are not dealt)
+    final: dict[int, int] = {}
+    for a, owner in enumerate(b.before_owner):
+        rep = after_owner.get(a, owner)
+        if rep is not None:
+            final[a] = rep
     return RebalanceOutcome(
-        reps=balances,
-        moves=moves,
-        assignment=assignment,
+        reps=_balances(b, final, options),
+        moves=_moves(b, final),
+        assignment={b.book.account_id[a]: b.reps[r].user_id for a, r in sorted(final.items())},
         status=outcome.status,
         objective=outcome.objective,
         bound=outcome.bound,
