@@ -129,6 +129,17 @@ def test_a_roster_plan_draws_capacity_against_goal(server: str, page: Any) -> No
     assert page.problems == []
 
 
+def test_a_roster_plan_without_a_goal_staffs_the_periods_target(server: str, page: Any) -> None:
+    page.goto(server + "/roster")
+    page.wait_for_selector("#chart-headcount .main-svg")
+    page.locator("#plan-form button[type=submit]").click()  # the goal left empty
+    page.wait_for_selector("#chart-capacity .main-svg", timeout=60_000)
+    assert "carried forward" in page.locator("body").inner_text()  # the goal's source, as in the briefing
+    assert page.locator("#hires-table tbody tr").count() == 3
+    assert "of goal" in page.locator("#hires-table").inner_text()
+    assert page.problems == []
+
+
 def test_the_status_chart_shows_every_stage(server: str, page: Any) -> None:
     page.goto(server + "/?as_of=2026-06-30")
     page.wait_for_selector("#chart-stage .main-svg")
