@@ -17,6 +17,7 @@ from saleslead.errors import InputError
 from saleslead.format import money
 from saleslead.roster.desk import RosterDiffRequest, RosterFinanceRequest, RosterPlanRequest, RosterScenarioRequest
 from saleslead.roster.plan_text import reach_label
+from saleslead.roster.scenarios import PLAN_KIND
 from saleslead.seat import Seat
 
 from .conftest import DEMO_TODAY
@@ -220,3 +221,15 @@ def test_as_of_past_the_data_measures_up_to_the_last_snapshot(demo_seat: Seat) -
         assert s.productivity.per_rep_month > 0
         assert s.base_capacity > 0
         assert s.reach_limit is None
+
+
+def test_a_plan_stored_in_an_earlier_shape_is_refused_by_name(demo_seat: Seat) -> None:
+    plan = demo_seat.roster_plan(RosterPlanRequest(period="2027-Q2", goal=8e6, save=False))
+    old = plan.model_dump(mode="json")
+    old.pop("data_through")
+    for s in old["segments"]:
+        s.pop("hiring")
+        s["shortfall_share"] = 0.0
+    demo_seat.records.put(PLAN_KIND, "old/base", old, author="earlier")
+    with pytest.raises(InputError, match="stored by an earlier version"):
+        demo_seat.roster_finance(RosterFinanceRequest(key="old/base"))

@@ -28,6 +28,7 @@ from saleslead.role.week import FlagDraft, HandoffDraft, Mandates, Outcome, Week
 from saleslead.roster.desk import FinanceTable, RosterFinanceRequest
 from saleslead.roster.goals import PeriodGoal, period_goal
 from saleslead.roster.plan import RosterPlan, RosterPlanRequest, SegmentPlan
+from saleslead.roster.plan_models import stored_plan
 from saleslead.roster.plan_text import limit_text, reach_label
 from saleslead.roster.scenarios import PLAN_KIND
 
@@ -51,10 +52,10 @@ def _plan(m: Mandates, week: Week, target: Period) -> RosterPlan:
     stored = (
         week.records.latest(PLAN_KIND, request.name) if week.writes and not week.ingested and request.name else None
     )
-    if stored is not None:
-        kept = RosterPlan.model_validate(stored.payload)
-        if kept.request.model_dump(exclude={"save"}) == request.model_dump(exclude={"save"}):
-            return kept.model_copy(update={"key": request.name, "version": stored.version})
+    kept = stored_plan(stored.payload) if stored is not None else None  # an earlier shape is made again
+    same = kept is not None and kept.request.model_dump(exclude={"save"}) == request.model_dump(exclude={"save"})
+    if stored is not None and kept is not None and same:
+        return kept.model_copy(update={"key": request.name, "version": stored.version})
     return m.roster.roster_plan(request)
 
 
@@ -103,6 +104,8 @@ def _flags(plan: RosterPlan) -> list[FlagDraft]:
                     "capacity": s.capacity,
                     "total_hires": s.total_hires,
                     "reachable": s.reachable,
+                    "most_reachable": s.most_reachable,
+                    "reach_limit": s.reach_limit,
                     "binding_constraint": s.binding_constraint,
                     "productivity_per_rep_month": s.productivity.per_rep_month,
                     "plan_key": plan.key,

@@ -22,6 +22,7 @@ from saleslead.roster.goals import PeriodGoal, period_goal
 from saleslead.roster.measures import Headcount, RosterMeasures, measure_roster
 from saleslead.roster.pipeline import PipelineYield
 from saleslead.roster.plan import SCENARIOS, PlanWork, RosterPlan, RosterPlanRequest, build_plan
+from saleslead.roster.plan_models import stored_plan
 from saleslead.roster.potential import account_book
 from saleslead.roster.productivity import Attainment, Productivity
 from saleslead.roster.ramp import RampProfile
@@ -253,7 +254,13 @@ class RosterDesk(Desk):
         chosen = versions[-1] if version is None else next((r for r in versions if r.version == version), None)
         if chosen is None:
             raise NotFoundError(f"roster plan {key!r} has no version {version}")
-        return RosterPlan.model_validate(chosen.payload).model_copy(update={"key": key, "version": chosen.version})
+        plan = stored_plan(chosen.payload)
+        if plan is None:
+            raise InputError(
+                f"roster plan {key!r} v{chosen.version} was stored by an earlier version of saleslead",
+                hint="make the plan again (saleslead roster plan ...), then compare or export the new version",
+            )
+        return plan.model_copy(update={"key": key, "version": chosen.version})
 
     def roster_diff(self, request: RosterDiffRequest) -> PlanDiff:
         """What changed between two stored plan versions (default: the last two versions of one key)."""

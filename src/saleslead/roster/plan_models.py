@@ -4,8 +4,9 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from saleslead.roster.capacity import MonthCapacity
 from saleslead.roster.config import RosterConfig
@@ -28,6 +29,7 @@ __all__ = [
     "SegmentPlan",
     "SolverReport",
     "StartYield",
+    "stored_plan",
 ]
 
 #: scenario -> (win rate Δ points, attrition Δ, ramp Δ months)
@@ -183,3 +185,12 @@ class RosterPlan(BaseModel):
     key: str | None = None
     version: int | None = None
     request: RosterPlanRequest
+
+
+def stored_plan(payload: Any) -> RosterPlan | None:
+    """A stored plan version, or None when it was stored in an earlier shape (before the fields that say what
+    is reachable and what binds): such a version is made again, not read half."""
+    try:
+        return RosterPlan.model_validate(payload)
+    except ValidationError:
+        return None
