@@ -43,6 +43,10 @@ def test_plan_defaults_to_the_periods_target_the_briefing_uses(demo_seat: Seat) 
     resolved = period_goal(demo_seat.store, demo_seat.records, q1)
     assert resolved is not None
     assert resolved.by_segment == pytest.approx(carried)
+    two_out = period_goal(demo_seat.store, demo_seat.records, demo_seat.period("2027-Q2"))
+    assert two_out is not None  # the latest target, carried forward over the quarter without one
+    assert two_out.source == "Σ quota of 2026-Q4 carried forward: none set for 2027-Q2 yet"
+    assert two_out.by_segment == pytest.approx(carried)
 
     outcome = brief_roster(demo_seat.fleet_desk.mandates, _week(demo_seat))  # the weekly briefing's staffing section
     data = outcome.section.data

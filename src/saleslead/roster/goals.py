@@ -7,8 +7,8 @@ In this order (the first that exists wins):
    and its steady creation per week;
 2. Σ quota (``ForecastingQuota``) starting inside the period, by the owner's segment — what ``targets`` and
    ``coverage`` use when no plan is saved;
-3. the previous period's saved targets plan, carried forward;
-4. the previous period's Σ quota, carried forward (quotas of the next quarter are often not loaded yet).
+3. the previous period's saved targets plan, else its Σ quota, carried forward (quotas of the next quarter
+   are often not loaded yet) — and so on up to ``CARRY_BACK`` periods back, the latest first.
 
 A total goal given without a split is divided in the same proportions as the period's resolved goal (so
 ``--goal`` moves every segment's goal by one factor and the shares match the briefing's), else by each
@@ -26,7 +26,10 @@ from saleslead.targets.coverage import quota_targets
 from saleslead.targets.desk import PLAN as TARGETS_PLAN
 from saleslead.targets.plan import TargetPlan
 
-__all__ = ["PeriodGoal", "TargetsInput", "period_goal"]
+__all__ = ["CARRY_BACK", "PeriodGoal", "TargetsInput", "period_goal"]
+
+#: how many periods back a target is carried forward from
+CARRY_BACK = 4
 
 
 @dataclass(frozen=True)
@@ -60,9 +63,11 @@ def _targets_plan(records: Records, period: Period) -> TargetsInput | None:
 
 
 def period_goal(store: Store, records: Records, period: Period) -> PeriodGoal | None:
-    """The period's goal by segment (see the module doc), or None when neither it nor the one before has one."""
-    previous = period.shift(-1)
-    for source, carried in ((period, ""), (previous, f" carried forward: none set for {period.name} yet")):
+    """The period's goal by segment (see the module doc), or None when neither it nor the ``CARRY_BACK`` periods
+    before it have one."""
+    for back in range(CARRY_BACK + 1):
+        source = period.shift(-back)
+        carried = f" carried forward: none set for {period.name} yet" if back else ""
         targets = _targets_plan(records, source)
         if targets is not None and targets.target:
             name = f"the targets plan v{targets.version} of {source.name}{carried}"
