@@ -1,0 +1,61 @@
+"""The forecast's fitted parts kept with the store: the deal model per as-of, the calibration per period.
+
+Fitting is most of a forecast's cost; the deal book and the simulation are cheap by comparison. The deal
+model depends on the store's state, the as-of date and two settings (fiscal calendar, minimum sample);
+the calibration also on the period. Both are kept on the store's answers shelf, so a forecast with another
+scenario count, the seat's call, a call's check and next week's read of the same as-of all reuse them,
+in this process or the next.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from saleslead.context import Progress
+from saleslead.errors import InsufficientDataError
+from saleslead.forecast.calibrate import Calibration, calibrate, past_periods
+from saleslead.forecast.model import DealModel, fit_deal_model
+from saleslead.forecast.outlook import Outlook, run_outlook
+from saleslead.forecast.panel import day_number, load_book
+from saleslead.periods import Period
+from saleslead.settings import Settings
+from saleslead.store import Store
+from saleslead.store.answers import Answers
+
+__all__ = ["FIT_SETTINGS", "FORECAST_SETTINGS", "fitted_outlook"]
+
+#: the settings a fit reads
+FIT_SETTINGS = ("fiscal_start_month", "min_sample")
+#: the settings a forecast's result reads (the fit's, the scenario count and the seed of the simulation)
+FORECAST_SETTINGS = (*FIT_SETTINGS, "scenarios", "seed")
+
+
+def fitted_outlook(
+    store: Store,
+    settings: Settings,
+    answers: Answers,
+    period: Period,
+    as_of: date,
+    scenarios: int | None = None,
+    progress: Progress | None = None,
+) -> Outlook:
+    """The outlook of ``period`` as of ``as_of``, its model and calibration read from (or kept on) the shelf."""
+    if as_of >= period.end:
+        raise InsufficientDataError(f"{period} ended before {as_of}: nothing left to forecast; see its actuals")
+    book = load_book(store, as_of)
+    d = day_number(as_of)
+    state = answers.state()
+
+    def fit() -> DealModel:
+        return fit_deal_model(book, d, settings.fiscal_start_month, settings.min_sample)
+
+    model = answers.artifact("deal-model", as_of, {}, fit, settings=FIT_SETTINGS, state=state)
+
+    def calibrated() -> Calibration:
+        return calibrate(book, d, period, past_periods(model, book, d, period, settings.min_sample))
+
+    calibration = answers.artifact(
+        "calibration", as_of, {"period": period.name}, calibrated, settings=FIT_SETTINGS, state=state
+    )
+    return run_outlook(store, settings, period, as_of, scenarios, progress, book=book, model=model,
+                       calibration=calibration)  # fmt: skip

@@ -1,0 +1,131 @@
+"""Materialised answers: served from the store equal to freshly computed; exactly the affected ones go stale."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from pathlib import Path
+
+import pyarrow as pa
+
+from saleslead.forecast.fitted import FORECAST_SETTINGS, fitted_outlook
+from saleslead.forecast.outlook import forecast_result, run_outlook
+from saleslead.forecast.schemas import ForecastResult, StallsResult
+from saleslead.forecast.stalls import find_stalls
+from saleslead.periods import Period
+from saleslead.seat import IngestRequest, Seat
+from saleslead.settings import GuardThresholds, Settings
+from saleslead.status import StatusReport, compute_status
+from saleslead.store import Store
+from saleslead.store.answers import Answers, Shelf, shelf_root
+
+AS_OF = date(2026, 5, 20)
+SETTINGS = Settings(scenarios=1_000)
+
+
+def test_shelf_beside_a_duckdb_file_in_memory_otherwise(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "s.duckdb") as store:
+        assert shelf_root(store) == tmp_path / "s.duckdb.answers"
+    with Store.open(":memory:") as store:
+        assert shelf_root(store) is None
+
+
+def test_fitted_forecast_served_from_the_shelf_equals_a_fresh_one(demo_seat: Seat) -> None:
+    store = demo_seat.store
+    period = Period.parse("2026-Q2")
+    fresh = forecast_result(run_outlook(store, SETTINGS, period, AS_OF), SETTINGS, None, True)
+
+    answers = Answers(store, SETTINGS)
+    first = fitted_outlook(store, SETTINGS, answers, period, AS_OF)
+    assert (answers.hits, answers.misses) == (0, 2)  # model and calibration fitted and kept
+    assert forecast_result(first, SETTINGS, None, True) == fresh
+
+    # another process (a new Answers on a new connection) reads the same fitted parts back
+    reopened = Answers(store, SETTINGS)
+    again = fitted_outlook(store, SETTINGS, reopened, period, AS_OF, scenarios=2_000)
+    assert (reopened.hits, reopened.misses) == (2, 0)
+    other = forecast_result(run_outlook(store, SETTINGS, period, AS_OF, scenarios=2_000), SETTINGS, None, False)
+    assert forecast_result(again, SETTINGS, None, False) == other
+
+    # the stored answer, keyed by the request, equals the freshly computed one field for field
+    def compute() -> ForecastResult:
+        return forecast_result(fitted_outlook(store, SETTINGS, reopened, period, AS_OF), SETTINGS, None, True)
+
+    kept = reopened.answer("forecast", AS_OF, {"period": "2026-Q2", "deals": True}, ForecastResult, compute,
+                           settings=FORECAST_SETTINGS)  # fmt: skip
+    hits = reopened.hits
+    served = reopened.answer("forecast", AS_OF, {"period": "2026-Q2", "deals": True}, ForecastResult, compute,
+                             settings=FORECAST_SETTINGS)  # fmt: skip
+    assert reopened.hits == hits + 1
+    assert kept == fresh and served == fresh
+    assert served.model_dump_json() == fresh.model_dump_json()
+
+
+def test_exactly_the_affected_answers_go_stale(demo_seat: Seat, demo_export: Path) -> None:
+    store = demo_seat.store
+    answers = Answers(store, SETTINGS)
+
+    def stalls() -> StallsResult:
+        return answers.answer("stalls", AS_OF, None, StallsResult, lambda: find_stalls(store, AS_OF, 30),
+                              settings=("min_sample",))  # fmt: skip
+
+    def status() -> StatusReport:
+        return answers.answer("status", AS_OF, None, StatusReport, lambda: compute_status(store, AS_OF, 1),
+                              settings=("fiscal_start_month",), records=("plan",))  # fmt: skip
+
+    first = stalls()
+    status()
+    assert answers.misses == 2 and answers.stale() == []
+
+    # a new guard threshold reads nothing stalls read: still served
+    answers.settings = Settings(scenarios=1_000, guard=GuardThresholds(supported=0.6))
+    assert stalls() == first and answers.hits == 1
+    # a new minimum sample is read by stalls: computed again, and the old answer is reported stale
+    answers.settings = Settings(scenarios=1_000, min_sample=31)
+    stalls()
+    assert answers.misses == 3
+    assert [e["kind"] for e in answers.stale()] == ["stalls"]
+    answers.settings = SETTINGS
+
+    # a record of a kind one answer reads makes that one stale, not the other
+    demo_seat.records.put("plan", "2026-Q2", {"goal": 1.0}, author="test")
+    hits = answers.hits
+    stalls()
+    assert answers.hits == hits + 1
+    status()
+    assert answers.misses == 4
+
+    # the same export again changes nothing: nothing goes stale
+    state = answers.state()
+    assert demo_seat.ingest(IngestRequest(path=demo_export)).unchanged
+    assert answers.state() == state
+    # an ingest that adds something makes every store-derived answer stale; prune removes them
+    store.insert(
+        "ingests",
+        pa.table(
+            {
+                "ingest_id": [99],
+                "source": ["test"],
+                "snapshot_at": pa.array([datetime(2026, 11, 25)], pa.timestamp("us")),
+                "ingested_at": pa.array([datetime(2026, 11, 25)], pa.timestamp("us")),
+                "fingerprint": ["changed"],
+                "report": [json.dumps({"unchanged": False})],
+            }
+        ),
+    )
+    assert answers.state() != state
+    assert {e["kind"] for e in answers.stale()} == {"stalls", "status"}
+    assert answers.prune() == 4  # stalls at both minimum samples, status before and after the plan
+    assert answers.stale() == []
+    misses = answers.misses
+    stalls()
+    assert answers.misses == misses + 1
+
+
+def test_an_unwritable_shelf_still_answers(demo_seat: Seat, tmp_path: Path) -> None:
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder")
+    answers = Answers(demo_seat.store, SETTINGS, shelf=Shelf(blocked / "answers"))
+    value = answers.answer("status", AS_OF, None, StatusReport, lambda: compute_status(demo_seat.store, AS_OF, 1))
+    assert value == compute_status(demo_seat.store, AS_OF, 1)
+    assert answers.misses == 1
