@@ -200,10 +200,13 @@ class Answers:
 
     # --- what answers depend on --------------------------------------------------------------------
     def state(self) -> str:
-        """A digest of the ingests that changed the store (their ids and fingerprints)."""
+        """A digest of the store's contents: the ingests that changed it (ids and fingerprints) and the sizes of
+        the deal and history tables (a deletion outside an ingest, such as a sync's, changes those)."""
         rows = self.store.table("ingests").select("ingest_id", "fingerprint", "report").to_pyarrow().to_pylist()
         changed = [(r["ingest_id"], r["fingerprint"]) for r in rows if not _unchanged(r["report"])]
-        return _digest(sorted(changed))
+        h = self.store.table("history")
+        sizes = h.aggregate(n=h.count(), top=h.seq.max()).to_pyarrow().to_pylist()[0]
+        return _digest(sorted(changed), self.store.count("opportunities"), sizes["n"], sizes["top"])
 
     def settings_digest(self, fields: Iterable[str] | None) -> tuple[tuple[str, ...], str]:
         body = self.settings.model_dump(mode="json")
@@ -309,10 +312,10 @@ class Answers:
         body = self.shelf.read(kind, key.digest, ".pkl")
         if body is not None:
             try:
-                value: T = pickle.loads(body)  # noqa: S301 - the store's own folder, trusted as the store is
+                value: T = pickle.loads(body)
                 self.hits += 1
                 return value
-            except Exception:  # noqa: BLE001 - a pickle of another version: built again and replaced
+            except Exception:  # a pickle of another version: built again and replaced
                 pass
         self.misses += 1
         value = build()
@@ -342,7 +345,7 @@ class Answers:
                 return False
         except (KeyError, ValueError):
             return False
-        return self.records_digest(key.get("records", []))[1] == key.get("records_digest", "")
+        return bool(self.records_digest(key.get("records", []))[1] == key.get("records_digest", ""))
 
     def prune(self) -> int:
         """Remove the answers of an older store state or older records (neither ever comes back); how many.
