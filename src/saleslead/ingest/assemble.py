@@ -23,6 +23,7 @@ from saleslead.ingest.canonical import (
     CanonicalExport,
     StageInfo,
 )
+from saleslead.ingest.checks import check_history, check_opportunities, drop_orphans
 from saleslead.ingest.convert import Problems, mask_of
 from saleslead.ingest.settings import StageSetting
 from saleslead.ingest.source import RawTable
@@ -198,6 +199,10 @@ def finish(
     if adjust is not None:
         opps = adjust(opps, snapshot)
     opps = _require_close_dates(opps, parts.opportunities_raw, parts.close_date_column, problems)
+    opps = check_opportunities(opps, parts.opportunities_raw, snapshot, stages, parts.users, problems, parts.notes)
+    parts.history = drop_orphans(check_history(parts.history, parts.history_raw, snapshot, problems), opps)
+    parts.owner_changes = drop_orphans(parts.owner_changes, opps)
+    parts.activities = drop_orphans(parts.activities, opps)
     return CanonicalExport(
         source=parts.source,
         snapshot_at=snapshot,

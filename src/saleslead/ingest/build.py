@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Literal
 
 import numpy as np
@@ -16,7 +17,7 @@ from saleslead.ingest import convert
 from saleslead.ingest.convert import Problems, mask_of
 from saleslead.ingest.source import RawTable
 
-__all__ = ["ROW", "Kind", "TableSpec", "build", "json_objects"]
+__all__ = ["BOUNDS", "DATE_WINDOW", "ROW", "Kind", "TableSpec", "build", "json_objects"]
 
 Kind = Literal["string", "timestamp", "date", "float", "int", "bool"]
 ROW = "_row"
@@ -28,6 +29,16 @@ _TYPES: dict[str, pa.DataType] = {
     "int": pa.int64(),
     "bool": pa.bool_(),
 }
+#: Inclusive range of every value of these canonical fields, whichever file or profile they come from:
+#: probabilities are percentages; money below 10^15 (sums of a million deals stay exact to the cent).
+BOUNDS: dict[str, tuple[float, float]] = {
+    "probability": (0.0, 100.0),
+    "amount": (0.0, 1e15),
+    "list_price": (0.0, 1e15),
+}
+#: Every date and timestamp of an export lies in this window (sentinels such as 1900-01-01 or 9999-12-31
+#: are refused, not read as real dates); later checks bound dates relative to the export's own date.
+DATE_WINDOW = (date(1970, 1, 1), date(2199, 12, 31))
 _HINTS: dict[str, str] = {
     "timestamp": convert.DATE_HINT,
     "date": convert.DATE_HINT,
@@ -97,6 +108,7 @@ def build(raw: RawTable, spec: TableSpec, problems: Problems) -> pa.Table:
             bad |= failed
         if spec.aliases.get(name):
             values = _apply_aliases(values, spec.aliases[name])
+        bad |= _check_range(raw, name, source, kind, values, bad, problems)
         columns[name] = values
     for name in spec.not_null:
         if name in found:
@@ -127,6 +139,39 @@ def build(raw: RawTable, spec: TableSpec, problems: Problems) -> pa.Table:
     columns[ROW] = pa.array(np.arange(size, dtype=np.int64))
     table = pa.table(columns)
     return table.filter(pa.array(~bad)) if bad.any() else table
+
+
+def _check_range(
+    raw: RawTable, name: str, source: str, kind: Kind, values: pa.Array, bad: np.ndarray, problems: Problems
+) -> np.ndarray:
+    """Rows whose value was read but cannot be meant: not finite, out of the field's bounds, a sentinel date."""
+    outside = np.zeros(len(values), dtype=bool)
+    if kind == "float":
+        finite = pc.is_finite(values)
+        outside = mask_of(pc.invert(finite)) & ~bad
+        if outside.any():
+            reason = f"{source} {_first(raw, source, outside)!r} is not a finite number"
+            problems.flag(raw, outside, source, reason, "expected a finite number (not inf, NaN or beyond 1e308)")
+            return np.asarray(outside, dtype=bool)
+    if name in BOUNDS and kind in ("float", "int"):
+        low, high = BOUNDS[name]
+        if name not in ("amount", "list_price"):  # negative money has its own message (``nonnegative``)
+            outside = mask_of(pc.or_(pc.less(values, low), pc.greater(values, high))) & ~bad
+        else:
+            outside = mask_of(pc.greater(values, high)) & ~bad
+        if outside.any():
+            reason = f"{source} {_first(raw, source, outside)!r} is out of range"
+            problems.flag(raw, outside, source, reason, f"expected {source} from {low:g} to {high:g}")
+    elif kind in ("date", "timestamp"):
+        low_day, high_day = DATE_WINDOW
+        first: object = low_day if kind == "date" else datetime.combine(low_day, datetime.min.time())
+        last: object = high_day if kind == "date" else datetime.combine(high_day, datetime.max.time())
+        outside = mask_of(pc.or_(pc.less(values, first), pc.greater(values, last))) & ~bad
+        if outside.any():
+            reason = f"{source} {_first(raw, source, outside)!r} is outside {low_day} … {high_day}"
+            hint = "expected a real date (placeholders such as 1900-01-01 or 9999-12-31 are not dates)"
+            problems.flag(raw, outside, source, reason, hint)
+    return np.asarray(outside, dtype=bool)
 
 
 def _convert(values: pa.ChunkedArray, kind: Kind) -> tuple[pa.Array, np.ndarray]:

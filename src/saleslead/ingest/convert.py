@@ -153,6 +153,38 @@ def _iso(text: pa.Array, zoned: bool) -> pa.Array | None:
         return None
 
 
+_CAST_PIECE = 4096
+
+
+def _cast_or_null(text: pa.Array, target: pa.DataType) -> pa.Array:
+    """Cast text to ``target``; a value the cast refuses (``2026-02-30``, hour 25) becomes null, not an error.
+
+    The whole array is cast at once; only when that fails is it cast piece by piece, and only the failing
+    pieces value by value, so a single bad value costs a few thousand small casts, not one per row.
+    """
+    try:
+        return pc.cast(text, target)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
+    pieces: list[pa.Array] = []
+    for start in range(0, len(text), _CAST_PIECE):
+        piece = text.slice(start, _CAST_PIECE)
+        try:
+            pieces.append(pc.cast(piece, target))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            pieces.append(pa.array([_cast_one(value, target) for value in piece], target))
+    return pa.concat_arrays(pieces) if pieces else pa.nulls(0, target)
+
+
+def _cast_one(value: pa.Scalar, target: pa.DataType) -> object:
+    if not value.is_valid:
+        return None
+    try:
+        return pc.cast(pa.array([value.as_py()], pa.string()), target)[0].as_py()
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+
+
 def _timestamp_slow(text: pa.Array) -> pa.Array:
     null = pa.nulls(len(text), TS)
     iso = pc.match_substring_regex(text, _ISO)
@@ -160,9 +192,10 @@ def _timestamp_slow(text: pa.Array) -> pa.Array:
     plain = pc.and_(iso, pc.invert(zoned))
     result = null
     if pc.any(plain).as_py():
-        result = pc.coalesce(result, pc.cast(pc.if_else(plain, text, pa.scalar(None, pa.string())), TS))
+        result = pc.coalesce(result, _cast_or_null(pc.if_else(plain, text, pa.scalar(None, pa.string())), TS))
     if pc.any(zoned).as_py():
-        aware = pc.cast(pc.if_else(zoned, text, pa.scalar(None, pa.string())), pa.timestamp("us", tz="UTC"))
+        utc = pa.timestamp("us", tz="UTC")
+        aware = _cast_or_null(pc.if_else(zoned, text, pa.scalar(None, pa.string())), utc)
         result = pc.coalesce(result, pc.cast(aware, TS))
     for guard, fmt in _US_FORMATS:
         mask = pc.and_(pc.is_null(result), pc.match_substring_regex(text, guard))

@@ -7,22 +7,33 @@ file and line. Physical line numbers are computed only when a problem has to be 
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import mmap
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from saleslead.errors import InputError
 
-__all__ = ["RawTable", "read_raw"]
+__all__ = ["MAX_FIELD_BYTES", "MAX_ROW_BYTES", "RawTable", "read_raw"]
+
+# Error paths re-read files with the standard library's reader: let it take any field pyarrow took.
+csv.field_size_limit(2**31 - 1)
 
 _HEAD_BYTES = 65536
+#: The longest field accepted (bytes); a 10 MB pasted document in a field is refused with its line.
+MAX_FIELD_BYTES = 4 * 2**20
+#: pyarrow reads in blocks of this size and a row (all its lines) must fit in one.
+MAX_ROW_BYTES = 8 * 2**20
+_SCAN_CHUNK = 16 * 2**20
 _UTF8_BOM = b"\xef\xbb\xbf"
 _EXPECT_UTF8 = "expected a UTF-8 CSV export (with or without BOM); re-export or convert the file to UTF-8"
 
@@ -187,12 +198,14 @@ def read_raw(
                 table = table.select([c for c in table.column_names if _wanted(c, columns)])
         except (pa.ArrowInvalid, OSError) as error:
             raise InputError(f"cannot read Parquet: {error}", file=name, hint="expected a Parquet file") from None
+        _check_header(name, [str(column) for column in table.column_names])
         raw = RawTable(name, path, table)
     else:
         with path.open("rb") as handle:
             head = handle.read(_HEAD_BYTES)
         _check_head(name, head)
         delimiter = _sniff_delimiter(head.removeprefix(_UTF8_BOM))
+        _check_bytes(name, path, delimiter)
         raw = _read_csv(name, path, delimiter, strict=strict, columns=columns)
     if raw.table.num_columns == 0 or (raw.num_rows == 0 and rows_required):
         raise InputError(
@@ -217,29 +230,39 @@ def _read_csv(name: str, path: Path, delimiter: str, *, strict: bool, columns: C
 
     with path.open("rb") as handle:
         header_bytes = handle.readline()
+    try:
+        header_bytes.decode("utf-8")
+    except UnicodeDecodeError:
+        _raise_encoding(name, path, delimiter)
     header = next(
         csv.reader([header_bytes.decode("utf-8", errors="replace").removeprefix("\ufeff")], delimiter=delimiter),
         [],
     )
+    _check_header(name, header)
     parse = pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_invalid)
     kept = [column for column in header if columns is None or _wanted(column, columns)] or header
     convert = pacsv.ConvertOptions(
         column_types={column: pa.string() for column in kept},
         strings_can_be_null=True,
         quoted_strings_can_be_null=True,
+        null_values=[""],  # only blank is null: "NA", "null" or "NaN" are values (a deal may be named "NA")
         include_columns=None if columns is None or kept is header else kept,
     )
     try:
-        table = pacsv.read_csv(path, parse_options=parse, convert_options=convert)
+        read = pacsv.ReadOptions(block_size=MAX_ROW_BYTES)
+        table = pacsv.read_csv(path, read_options=read, parse_options=parse, convert_options=convert)
     except pa.ArrowInvalid as error:
         if "UTF8" in str(error) or "utf8" in str(error).lower():
             _raise_encoding(name, path, delimiter)
+        if "straddl" in str(error):
+            _raise_long_row(name, path, delimiter, header)
         raise InputError(
             f"not a readable CSV file: {error}",
             file=name,
             hint="expected a comma- or semicolon-separated export",
         ) from None
     raw = RawTable(name, path, table, delimiter=delimiter, width=len(header))
+    _check_field_sizes(raw)
     if skipped:
         data = path.read_bytes()
         located = [(_locate(data, text) if number < 0 else number, text) for number, text in skipped]
@@ -259,3 +282,155 @@ def _read_csv(name: str, path: Path, delimiter: str, *, strict: bool, columns: C
 def _locate(data: bytes, text: str) -> int:
     offset = data.find(text.encode("utf-8"))
     return data.count(b"\n", 0, offset) + 1 if offset >= 0 else -1
+
+
+def _check_header(name: str, header: Sequence[str]) -> None:
+    """Every column named once: ``Amount`` twice, or ``Amount`` and ``amount``, is refused (which one is meant?)."""
+    seen: dict[str, str] = {}
+    for column in header:
+        key = column.strip().casefold()
+        if key in seen:
+            same = "twice" if seen[key] == column else f"twice (as {seen[key]!r} and {column!r})"
+            raise InputError(
+                f"the header names the column {column.strip()!r} {same}",
+                file=name,
+                line=1,
+                column=column,
+                hint="expected each column once (names are matched ignoring case and spaces); drop or rename one",
+            )
+        seen[key] = column
+
+
+def _check_bytes(name: str, path: Path, delimiter: str) -> None:
+    """Whole-file byte checks the CSV parser would let through: NUL bytes, CR-only line ends, bare quotes."""
+    if path.stat().st_size == 0:
+        return
+    with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        nul = data.find(b"\x00")
+        if nul >= 0:
+            line, column = _position(data, nul, delimiter)
+            raise InputError(
+                "a NUL byte (0x00) inside a field",
+                file=name,
+                line=line,
+                column=column,
+                hint="expected text without control bytes; remove the NUL or re-export the file as UTF-8",
+            )
+        if not _is_utf8(data):
+            _raise_encoding(name, path, delimiter)
+        if data.find(b"\n") < 0 and data.find(b"\r") >= 0:
+            raise InputError(
+                "the lines end with a bare CR (classic Mac OS line ends)",
+                file=name,
+                line=1,
+                hint="expected LF or CRLF line ends; convert the file (e.g. `tr '\\r' '\\n'`) and ingest again",
+            )
+        bare = _bare_quote(data, delimiter.encode())
+        if bare >= 0:
+            line, column = _position(data, bare, delimiter)
+            raise InputError(
+                "a bare quote inside a field",
+                file=name,
+                line=line,
+                column=column,
+                hint='expected a quote inside a quoted field to be doubled ("") and a field with quotes to be quoted',
+            )
+
+
+def _is_utf8(data: mmap.mmap) -> bool:
+    """Whether the bytes are UTF-8 (checked before parsing: the parser cannot report a bad byte in a bad row)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        for start in range(0, len(data), _SCAN_CHUNK):
+            chunk = data[start : start + _SCAN_CHUNK]
+            if not (chunk.isascii() and decoder.getstate()[0] == b""):  # ASCII is UTF-8: no decoding needed
+                decoder.decode(chunk)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _bare_quote(data: mmap.mmap, delimiter: bytes) -> int:
+    """Offset of the first quote that neither opens nor closes a field nor pairs with a neighbour, else -1.
+
+    In well-formed CSV every quote touches a separator, a line end, the file's edge or another quote; one
+    with ordinary text on both sides (``"Op"en"``) is a bare quote the parser would silently misread. The
+    bytes are mapped to three classes (quote, boundary, other) and the pattern other-quote-other searched.
+    """
+    if data.find(b'"') < 0:
+        return -1
+    classes = bytearray(b"x" * 256)
+    classes[ord('"')] = ord('"')
+    for byte in (ord("\n"), ord("\r"), delimiter[0]):
+        classes[byte] = ord(",")
+    table = bytes(classes)
+    for start in range(0, len(data), _SCAN_CHUNK):
+        found = data[start : start + _SCAN_CHUNK + 2].translate(table).find(b'x"x')
+        if found >= 0:
+            return start + found + 1
+    return -1
+
+
+def _check_field_sizes(raw: RawTable) -> None:
+    """Refuse a field longer than :data:`MAX_FIELD_BYTES` (measured on the parsed text: no extra pass)."""
+    for column in raw.table.column_names:
+        lengths = pc.binary_length(raw.table.column(column))
+        longest = pc.max(lengths).as_py()
+        if longest is None or longest <= MAX_FIELD_BYTES:
+            continue
+        row = int(pc.index(pc.greater(lengths, MAX_FIELD_BYTES), True).as_py())
+        raise InputError(
+            f"a field of {longest:,} bytes; fields are limited to {MAX_FIELD_BYTES // 2**20} MiB",
+            file=raw.name,
+            line=raw.lines([row])[0],
+            column=str(column),
+            hint="expected fields of ordinary size; trim the long text (often a pasted document) and re-export",
+        )
+
+
+def _header_of(data: mmap.mmap, delimiter: str) -> list[str]:
+    end = data.find(b"\n")
+    first = data[: end if end >= 0 else len(data)].decode("utf-8", "replace").removeprefix("\ufeff")
+    return next(csv.reader([first], delimiter=delimiter), [])
+
+
+def _position(data: mmap.mmap, offset: int, delimiter: str) -> tuple[int, str | None]:
+    """(1-based physical line, header column) of a byte offset; the column is read from the line's start."""
+    line = data[:offset].count(b"\n") + 1
+    start = data.rfind(b"\n", 0, offset) + 1
+    header = _header_of(data, delimiter)
+    index, quoted = 0, False
+    for byte in data[start:offset]:
+        if byte == 34:
+            quoted = not quoted
+        elif byte == ord(delimiter) and not quoted:
+            index += 1
+    return line, header[index] if line > 1 and index < len(header) else None
+
+
+def _raise_long_row(name: str, path: Path, delimiter: str, header: Sequence[str]) -> None:
+    """A row longer than :data:`MAX_ROW_BYTES`: name its line and its longest field."""
+    text = path.read_bytes().decode("utf-8", errors="replace").removeprefix("\ufeff")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    previous = 0
+    worst: tuple[int, int, list[str]] = (0, 1, [])
+    for record in reader:
+        start, previous = previous + 1, reader.line_num
+        size = sum(len(value) for value in record) + len(record)
+        if size * 4 >= MAX_ROW_BYTES:
+            size = sum(len(value.encode("utf-8")) for value in record) + len(record)
+        if size > worst[0]:
+            worst = (size, start, record)
+        if size >= MAX_ROW_BYTES:
+            break
+    size, start, record = worst
+    longest = max(range(len(record)), key=lambda i: len(record[i])) if record else 0
+    raise InputError(
+        f"a row of {size:,} bytes (its longest field {len(record[longest]) if record else 0:,} characters); "
+        f"rows are limited to {MAX_ROW_BYTES // 2**20} MiB",
+        file=name,
+        line=start,
+        column=header[longest] if start > 1 and longest < len(header) else None,
+        hint="expected fields of ordinary size; trim the long text (often a pasted document) and re-export",
+    )
