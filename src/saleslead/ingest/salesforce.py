@@ -251,9 +251,7 @@ def read_salesforce(
         wanted = None if spec.keep_extra else spec.fields.values()
         return read_raw(path, strict=strict, rows_required=key == "opportunity", columns=wanted)
 
-    return read_objects(
-        folder.name, load, strict=strict, snapshot_at=snapshot_at, settings=settings, progress=progress
-    )
+    return read_objects(folder.name, load, strict=strict, snapshot_at=snapshot_at, settings=settings, progress=progress)
 
 
 def read_objects(

@@ -11,6 +11,7 @@ import codecs
 import csv
 import io
 import mmap
+import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +35,7 @@ MAX_FIELD_BYTES = 4 * 2**20
 #: pyarrow reads in blocks of this size and a row (all its lines) must fit in one.
 MAX_ROW_BYTES = 8 * 2**20
 _SCAN_CHUNK = 16 * 2**20
+_BARE_CR = re.compile(rb"\r(?!\n)")
 _UTF8_BOM = b"\xef\xbb\xbf"
 _EXPECT_UTF8 = "expected a UTF-8 CSV export (with or without BOM); re-export or convert the file to UTF-8"
 
@@ -82,7 +84,8 @@ class RawTable:
         if not self.skipped and physical == self.num_rows + 1:
             return [row + 2 for row in indices]
         starts = self._record_starts(data)
-        return [starts[row] for row in indices]
+        # Past the last record the reader found (a file the two readers split differently): the plain count.
+        return [starts[row] if row < len(starts) else row + 2 for row in indices]
 
     def _record_starts(self, data: bytes) -> list[int]:
         text = data.decode("utf-8", errors="replace").removeprefix("\ufeff")
@@ -234,10 +237,15 @@ def _read_csv(name: str, path: Path, delimiter: str, *, strict: bool, columns: C
         header_bytes.decode("utf-8")
     except UnicodeDecodeError:
         _raise_encoding(name, path, delimiter)
-    header = next(
-        csv.reader([header_bytes.decode("utf-8", errors="replace").removeprefix("\ufeff")], delimiter=delimiter),
-        [],
-    )
+    header_text = header_bytes.decode("utf-8", errors="replace").removeprefix("\ufeff").rstrip("\r\n")
+    if "\r" in header_text:
+        raise InputError(
+            "the header line holds a bare CR (a line break in the middle of the line)",
+            file=name,
+            line=1,
+            hint="expected one header line of column names ending in LF or CRLF",
+        )
+    header = _fields(header_text, delimiter)
     _check_header(name, header)
     parse = pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_invalid)
     kept = [column for column in header if columns is None or _wanted(column, columns)] or header
@@ -261,6 +269,13 @@ def _read_csv(name: str, path: Path, delimiter: str, *, strict: bool, columns: C
             file=name,
             hint="expected a comma- or semicolon-separated export",
         ) from None
+    if not set(table.column_names) <= set(header):
+        raise InputError(
+            "the header is not one line of column names (a quote on line 1 is not closed on that line)",
+            file=name,
+            line=1,
+            hint="expected the first line to name the columns, quoted or not, each quote closed on the line",
+        )
     raw = RawTable(name, path, table, delimiter=delimiter, width=len(header))
     _check_field_sizes(raw)
     if skipped:
@@ -269,7 +284,7 @@ def _read_csv(name: str, path: Path, delimiter: str, *, strict: bool, columns: C
         raw.skipped = located
         if strict:
             line, text = located[0]
-            got = len(next(csv.reader([text], delimiter=delimiter), []))
+            got = len(_fields(text, delimiter))
             raise InputError(
                 f"row has {got} fields, the header has {len(header)}",
                 file=name,
@@ -325,6 +340,16 @@ def _check_bytes(name: str, path: Path, delimiter: str) -> None:
                 line=1,
                 hint="expected LF or CRLF line ends; convert the file (e.g. `tr '\\r' '\\n'`) and ingest again",
             )
+        stray = _BARE_CR.search(data) if data.find(b"\r") >= 0 else None
+        if stray is not None:
+            line, column = _position(data, stray.start(), delimiter)
+            raise InputError(
+                "a bare CR (a carriage return not followed by LF)",
+                file=name,
+                line=line,
+                column=column,
+                hint="expected LF or CRLF line ends and no lone CR inside text; remove it or re-export the file",
+            )
         bare = _bare_quote(data, delimiter.encode())
         if bare >= 0:
             line, column = _position(data, bare, delimiter)
@@ -375,7 +400,10 @@ def _bare_quote(data: mmap.mmap, delimiter: bytes) -> int:
 def _check_field_sizes(raw: RawTable) -> None:
     """Refuse a field longer than :data:`MAX_FIELD_BYTES` (measured on the parsed text: no extra pass)."""
     for column in raw.table.column_names:
-        lengths = pc.binary_length(raw.table.column(column))
+        values = raw.table.column(column)
+        if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
+            continue
+        lengths = pc.binary_length(values)
         longest = pc.max(lengths).as_py()
         if longest is None or longest <= MAX_FIELD_BYTES:
             continue
@@ -392,7 +420,15 @@ def _check_field_sizes(raw: RawTable) -> None:
 def _header_of(data: mmap.mmap, delimiter: str) -> list[str]:
     end = data.find(b"\n")
     first = data[: end if end >= 0 else len(data)].decode("utf-8", "replace").removeprefix("\ufeff")
-    return next(csv.reader([first], delimiter=delimiter), [])
+    return _fields(first, delimiter)
+
+
+def _fields(text: str, delimiter: str) -> list[str]:
+    """The fields of one line; a line the standard reader cannot take (a stray CR) is split plainly."""
+    try:
+        return next(csv.reader([text], delimiter=delimiter), [])
+    except csv.Error:
+        return text.split(delimiter)
 
 
 def _position(data: mmap.mmap, offset: int, delimiter: str) -> tuple[int, str | None]:
