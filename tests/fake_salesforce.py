@@ -33,6 +33,8 @@ from urllib.parse import parse_qs, urlparse
 from .fake_https import https_server
 
 TOKEN = "00Dfake!session-token-for-tests"
+_REST_TIME = "%Y-%m-%dT%H:%M:%S.000+0000"
+_CANONICAL = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000\+0000")
 _NUMERIC = {"double", "currency", "percent"}
 
 
@@ -65,7 +67,7 @@ def _typed(kind: str, text: str | None) -> Any:
     if kind in _NUMERIC:
         return float(text)
     if kind == "datetime":
-        return _parse_time(text).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+        return _parse_time(text).strftime(_REST_TIME)
     return text
 
 
@@ -197,11 +199,13 @@ def _condition(text: str, table: SObjectTable) -> Any:
     if name not in table.fields:
         raise ValueError(f"INVALID_FIELD: No such column '{name}' on entity '{table.name}'.")
     timed = table.fields[name] == "datetime"
+    if timed and isinstance(value, datetime):
+        value = value.strftime(_REST_TIME)  # stored stamps share this form: compared as text, in order
 
     def test(row: dict[str, Any]) -> bool:
         have = row.get(name)
-        if timed and have is not None:
-            have = _parse_time(have)
+        if timed and have is not None and not _CANONICAL.fullmatch(have):
+            have = _parse_time(have).strftime(_REST_TIME)
         if op in ("=", "!="):
             return (have == value) == (op == "=")
         if have is None or value is None:
