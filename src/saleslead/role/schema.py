@@ -29,6 +29,8 @@ class Action(BaseModel):
     id: str
     summary: str
     signals: list[str] = Field(default_factory=list)
+    #: questions in people's own words that this action answers (the router's nearest-example fallback)
+    examples: list[str] = Field(default_factory=list)
 
 
 class MandateItem(BaseModel):
@@ -51,6 +53,8 @@ class Boundary(BaseModel):
     excludes: str
     reason: str
     signals: list[str] = Field(default_factory=list)
+    #: requests in people's own words that belong to the owner (the router's nearest-example fallback)
+    examples: list[str] = Field(default_factory=list)
     payload: str = ""
 
 
