@@ -19,6 +19,7 @@ from saleslead.funnel.state import state_as_of
 from saleslead.role.cadence import ADAPTERS, Adapter, HandoffDraft, Mandates, Outcome, Week
 from saleslead.role.flags import Flag, FlagBook
 from saleslead.role.handoffs import Handoff, HandoffStatus, Outbox
+from saleslead.role.named import named_deals
 from saleslead.role.report import LeakLine, PipelineLine, Section, WeeklyBriefing
 from saleslead.role.router import Route, route, words
 from saleslead.role.schema import RoleDefinition, load_role
@@ -101,9 +102,6 @@ class RunRequest(BaseModel):
     as_of: date | None = None
     ingest: Path | None = None
     mapping: str | None = None
-
-
-_LEGAL = {"inc", "gmbh", "ltd", "llc", "corp", "co", "sa", "ag", "plc", "bv", "sas", "srl", "pty", "limited"}
 
 
 def _request_key(text: str) -> str:
@@ -214,44 +212,10 @@ class FleetDesk(Desk):
     # --- handoffs -----------------------------------------------------------------------------
     def _handoff_payload(self, boundary: str, text: str, as_of: date) -> dict[str, Any]:
         if boundary == "deal-execution":
-            return {"deals": self._named_deals(text, as_of)}
+            return named_deals(self.store, text, as_of).model_dump(mode="json")
         if boundary == "top-of-funnel":
             return {"creation": self._creation_by_segment(as_of)}
         return {"quota_plan": self._quota_plan(as_of), **self._capacity_plan(as_of)}
-
-    def _named_deals(self, text: str, as_of: date) -> list[dict[str, Any]]:
-        """Open deals the request names: by opportunity id, or by account name (with or without Inc/GmbH…)."""
-        said = " " + " ".join(words(text)) + " "
-        accounts = self.store.table("accounts").select("account_id", "name").to_pyarrow().to_pylist()
-        named = set()
-        for a in accounts:
-            name = words(a["name"] or "")
-            short = name[:-1] if len(name) > 1 and name[-1] in _LEGAL else name
-            if short and len(" ".join(short)) >= 4 and f" {' '.join(short)} " in said:
-                named.add(a["account_id"])
-        ids = {w for w in words(text) if len(w) >= 6}
-        state = state_as_of(self.store, as_of)
-        hit = state.filter(
-            ~state.is_closed
-            & (state.account_id.isin(list(named) or [""]) | state.opportunity_id.lower().isin(list(ids) or [""]))
-        )
-        rows = (
-            hit.select(
-                "opportunity_id",
-                "name",
-                "owner_id",
-                "segment",
-                "stage",
-                "amount",
-                "close_date",
-                "days_in_stage",
-                "pushes",
-                "last_activity_date",
-            )
-            .order_by(ibis.desc("amount"))
-            .limit(20)
-        )
-        return [{k: v for k, v in r.items()} for r in rows.to_pyarrow().to_pylist()]
 
     def _creation_by_segment(self, as_of: date, weeks: int = 13) -> dict[str, Any]:
         """Pipeline created per week by segment: the last 4 weeks against the 13-week run-rate."""

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Literal
 
-__all__ = ["Entry", "IntentIndex", "Nearest", "stems"]
+__all__ = ["NOT_NAMES", "Entry", "IntentIndex", "Nearest", "stems"]
 
 Kind = Literal["action", "boundary"]
 
@@ -72,7 +72,7 @@ _FOLD = {
 }
 
 #: capitalised words that are not account names
-_NOT_NAMES = _wordset(
+NOT_NAMES = _wordset(
     """I Q1 Q2 Q3 Q4 AE AEs SDR SDRs BDR CFO CEO CRO COO VP VPs SVP EVP RevOps CRM MSA SMB ARR MRR GAAP P&L
     ICP EMEA APAC DACH LATAM NA US UK EU SaaS Monday Tuesday Wednesday Thursday Friday Saturday Sunday
     January February March April May June July August September October November December
@@ -102,7 +102,7 @@ def stems(text: str) -> list[str]:
     out: list[str] = []
     for i, raw in enumerate(_TOKEN.findall(text.replace("’", "'"))):
         bare = raw.split("'")[0]
-        if i > 0 and bare[:1].isupper() and bare not in _NOT_NAMES and not bare.isupper():
+        if i > 0 and bare[:1].isupper() and bare not in NOT_NAMES and not bare.isupper():
             if not out or out[-1] != NAME:
                 out.append(NAME)
             continue
