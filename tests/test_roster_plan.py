@@ -233,3 +233,29 @@ def test_a_plan_stored_in_an_earlier_shape_is_refused_by_name(demo_seat: Seat) -
     demo_seat.records.put(PLAN_KIND, "old/base", old, author="earlier")
     with pytest.raises(InputError, match="stored by an earlier version"):
         demo_seat.roster_finance(RosterFinanceRequest(key="old/base"))
+
+
+def test_the_plan_fits_100_columns_with_no_number_cut(
+    demo_store_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from saleslead.cli import output
+
+    store = str(tmp_path / "narrow.duckdb")
+    shutil.copy(demo_store_file, store)
+    args = ["roster", "plan", "--period", "2027-Q1", "--as-of", "2026-11-24", "--store", store, "--no-save"]
+    payload = json.loads(CliRunner().invoke(app, [*args, "--json"]).output)
+    monkeypatch.setattr(output.console, "_width", 100)
+    text = CliRunner().invoke(app, args).output
+    assert "…" not in text
+    lines = text.splitlines()
+    assert max(len(line) for line in lines) <= 100
+    for s in payload["segments"]:
+        row = next(line for line in lines if line.strip().startswith(s["segment"]) and "$" in line)
+        for value in (
+            money(s["goal"]),
+            money(s["capacity"]),
+            money(s["most_reachable"]),
+            f"{s['capacity_vs_goal']:.0%}",
+        ):
+            assert value in row, (s["segment"], value)
+        assert row.rstrip().endswith(f" {s['sdr']['sdr_hires']}")

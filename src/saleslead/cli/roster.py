@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich import box
 from rich.table import Table
 
 from saleslead.cli.common import AsOfOption, EngagementOption, JsonOption, StoreOption, as_of_date
@@ -25,7 +26,6 @@ from saleslead.roster.desk import (
     RosterShowRequest,
     RosterView,
 )
-from saleslead.roster.plan_text import reach_label
 from saleslead.roster.rebalance import RebalanceOptions
 from saleslead.seat import open_seat
 
@@ -78,10 +78,33 @@ def _pairs(values: list[str] | None, what: str) -> dict[str, float] | None:
     return out
 
 
+def _table(*headers: str, text: tuple[int, ...] = (0,), title: str | None = None) -> Table:
+    """A table that fits 100 columns: light borders, headers that wrap, numbers never cut (right-aligned, never
+    narrower than their longest value — set by :func:`_fit`), the ``text`` columns folded to fit."""
+    table = Table(box=box.SIMPLE_HEAD, title=title, title_justify="left")
+    for i, header in enumerate(headers):
+        table.add_column(header, justify="left" if i in text else "right", overflow="fold")
+    return table
+
+
+def _fit(table: Table) -> Table:
+    """Numbers as wide as their longest value, text as wide as its longest word: folds only between words."""
+    for column in table.columns:
+        cells = [str(c) for c in column.cells]
+        words = [w for text in [str(column.header), *cells] for w in text.split()]
+        numeric = column.justify == "right"
+        width = max([max((len(c) for c in cells), default=0) if numeric else 0, *(len(w) for w in words)])
+        if numeric:
+            column.width = width  # fixed: only the text columns give way
+        else:
+            column.min_width = width
+    return table
+
+
 def _print_view(view: RosterView) -> None:
     console.print(f"[bold]Roster as of {view.as_of}[/]")
-    table = Table("segment", "AEs", "ramped eq.", "ramping", "SDRs", "managers", "leavers 12m", "per ramped AE-month",
-                  "AEs measured", "attainment", "quota/qtr", title_justify="left")  # fmt: skip
+    table = _table("segment", "AEs", "ramped eq.", "ramping", "SDRs", "mgrs", "left in 12m",
+                   "per ramped AE-month", "AEs measured", "attainment", "quota per qtr")  # fmt: skip
     for s in view.segments:
         att = s.attainment.overall
         thin = " (thin)" if s.productivity.evidence.thin else ""
@@ -91,7 +114,7 @@ def _print_view(view: RosterView) -> None:
             money(s.productivity.per_rep_month), f"{s.productivity.reps}{thin}",
             f"{att:.0%}" if att is not None else "—", money(s.full_quarterly_quota),
         )  # fmt: skip
-    console.print(table)
+    console.print(_fit(table))
     ramp = Table("tenure month", *[s.segment for s in view.segments], title="ramp (share of ramped productivity)")
     months = max((len(s.ramp.points) for s in view.segments), default=0)
     for m in range(1, months + 1):
@@ -108,35 +131,41 @@ def _print_plan(plan: RosterPlan) -> None:
     console.print(f"goal {money(plan.goal)} ({plan.goal_source}), buffer {plan.buffer:.0%}")
     if plan.data_through < plan.as_of:
         console.print(f"measured on data through {plan.data_through}, the store's last snapshot")
-    table = Table("segment", "goal", "now", "planned", "most reachable", "AE hires", "binds", "SDR hires",
-                  "AE:SDR", "quota", title_justify="left")  # fmt: skip
+    table = _table("segment", "goal", "now", "planned", "÷ goal", "most reachable", "AE hires", "first start",
+                   "binds", "SDR hires", text=(0, 8))  # fmt: skip
     for s in plan.segments:
-        ratio = s.sdr.ae_per_sdr
-        limit = f" ({s.reach_limit.replace('_', ' ')})" if s.reach_limit else ""
+        binds = s.binding_constraint.replace("_", " ")
+        if s.reach_limit:
+            binds += f"; out of reach: {s.reach_limit.replace('_', ' ')}"
         table.add_row(
-            s.segment, money(s.goal), money(s.base_capacity), reach_label(s), money(s.most_reachable),
-            ", ".join(f"{h.month}: {h.hires}" for h in s.hires) or "0", s.binding_constraint.replace("_", " ") + limit,
-            f"{s.sdr.sdr_hires} ({s.sdr.binds.replace('_', ' ')})" if s.sdr.sdr_hires is not None else "?",
-            f"{ratio:.1f} ({s.sdr.band_verdict})" if ratio is not None else "—",
-            "consistent" if s.quota.consistent else "short",
+            s.segment, money(s.goal), money(s.base_capacity), money(s.capacity),
+            f"{s.capacity_vs_goal:.0%}" if s.capacity_vs_goal is not None else "—", money(s.most_reachable),
+            str(s.total_hires), s.hires[0].month if s.hires else "—", binds,
+            str(s.sdr.sdr_hires) if s.sdr.sdr_hires is not None else "?",
         )  # fmt: skip
-    console.print(table)
-    months = Table("month", "segment", "goal", "base", "capacity", "heads", "ramped eq.", "hires", title="by month")
+    console.print(_fit(table))
+    console.print("planned ÷ goal: the buffer not counted; most reachable: the hiring cap in every start month")
+    months = _table("month", "segment", "goal", "base", "capacity", "heads", "ramped eq.", "hires", text=(0, 1),
+                    title="by month")  # fmt: skip
     for m in plan.months:
         months.add_row(
             m.month, m.segment, money(m.goal), money(m.base_capacity), money(m.capacity), f"{m.inputs.heads:.1f}",
             f"{m.inputs.ramped_equivalents:.1f}", str(m.inputs.hires_starting),
         )  # fmt: skip
-    console.print(months)
-    pipes = Table("segment", "creation needed/wk", "expected/wk", "SDR pipeline/wk", "SDR seats needed",
-                  "SDRs now", "SDR note", title="pipeline and SDR seats")  # fmt: skip
+    console.print(_fit(months))
+    pipes = _table("segment", "creation needed /wk", "expected /wk", "SDR pipeline /wk", "SDR seats needed",
+                   "SDRs now", "AE:SDR", "quota check", text=(0, 7), title="pipeline, SDR seats and quota")  # fmt: skip
     for s in plan.segments:
+        ratio = s.sdr.ae_per_sdr
         pipes.add_row(
             s.segment, money(s.pipeline.required_creation_per_week), money(s.pipeline.expected_creation_per_week),
             money(s.sdr.sdr_pipeline_per_week), str(s.sdr.seats_needed if s.sdr.seats_needed is not None else "?"),
-            str(s.sdr.sdrs_on_roster), s.sdr.binds_note,
+            str(s.sdr.sdrs_on_roster), f"{ratio:.1f}" if ratio is not None else "—",
+            "consistent" if s.quota.consistent else "short",
         )  # fmt: skip
-    console.print(pipes)
+    console.print(_fit(pipes))
+    for s in plan.segments:
+        console.print(f"  {s.segment} SDR seats: {s.sdr.binds_note}")
     console.print(f"[bold]binding constraint:[/] {plan.binding_constraint.replace('_', ' ')}")
     console.print(plan.verdict)
 
@@ -152,14 +181,14 @@ def _print_rebalance(result: RebalanceResult) -> None:
         f"solver: {result.status}, gap {result.gap:.2%} (bound {result.bound:,.2f}), {result.seconds:.1f} s, "
         f"{result.formulation}, {result.variables:,} variables"
     )
-    table = Table("AE", "segment", "ramp", "target", "before", "after", "accounts", "in band", title_justify="left")
+    table = _table("AE", "segment", "ramp", "target", "before", "after", "accounts", "in band", text=(0, 1, 6, 7))
     for r in result.reps:
         table.add_row(
             r.name or r.user_id, r.segment, f"{r.ramp_factor:.2f}", money(r.target_potential),
             money(r.potential_before), money(r.potential_after), f"{r.accounts_before} → {r.accounts_after}",
             f"{'yes' if r.within_band_before else 'no'} → {'yes' if r.within_band_after else 'no'}",
         )  # fmt: skip
-    console.print(table)
+    console.print(_fit(table))
     for m in result.moves[:20]:
         console.print(f"  {m.name or m.account_id}: {m.from_owner} → {m.to_owner} ({money(m.potential)})")
     if len(result.moves) > 20:
