@@ -143,3 +143,22 @@ def test_cli_and_the_token_never_shown(server: str, tmp_path: Path, monkeypatch:
     missing = runner.invoke(app, ["sync", "hubspot", "--store", store, "--json"])
     assert missing.exit_code == 2
     assert "HUBSPOT_ACCESS_TOKEN" in json.loads(missing.stdout)["error"]["hint"]
+
+
+def test_the_weekly_cadence_syncs_hubspot_first(server: str, tmp_path: Path) -> None:
+    args = [
+        "run",
+        "--as-of",
+        "2026-06-30",
+        "--sync",
+        "hubspot",
+        "--format",
+        "json",
+        "--store",
+        str(tmp_path / "w.duckdb"),
+    ]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.stdout
+    synced = json.loads(result.stdout)["ingested"]
+    assert synced["source"] == "hubspot"
+    assert synced["ingest"]["history_added"] > 0

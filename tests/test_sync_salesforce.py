@@ -330,3 +330,20 @@ def test_removing_deleted_deals_is_the_same_on_every_engine(any_store: Store, sm
     assert any_store.count("history") == history - gone_events
     assert gone_events > 0
     assert not any_store.table("opportunities").filter(lambda t: t.opportunity_id.isin(ids)).count().execute()
+
+
+def test_the_weekly_cadence_syncs_first(server: str, tmp_path: Path) -> None:
+    runner = CliRunner()
+    store = str(tmp_path / "weekly.duckdb")
+    args = ["run", "--as-of", "2026-06-30", "--sync", "salesforce", "--format", "json", "--store", store]
+    first = runner.invoke(app, args)
+    assert first.exit_code == 0, first.stdout
+    synced = json.loads(first.stdout)["ingested"]
+    assert synced["source"] == "salesforce"
+    assert synced["mode"] == "full"
+    assert synced["ingest"]["opportunities_new"] > 0
+    again = json.loads(runner.invoke(app, args).stdout)["ingested"]
+    assert again["mode"] == "incremental"
+    assert again["unchanged"] is True
+    bad = runner.invoke(app, ["run", "--as-of", "2026-06-30", "--sync", "zoho", "--format", "json", "--store", store])
+    assert bad.exit_code == 2

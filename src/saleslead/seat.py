@@ -151,6 +151,7 @@ class Seat:
                 roster=self.roster_desk,
                 forecast=self.forecast_desk,
             ),
+            sync=self.sync,
         )
 
     # --- the shared state ----------------------------------------------------------------------

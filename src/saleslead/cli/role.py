@@ -166,6 +166,9 @@ def register(app: typer.Typer) -> None:
             Path | None, typer.Option("--ingest", help="Ingest this export first (folder or file).")
         ] = None,
         mapping: Annotated[str | None, typer.Option("--mapping", help="Mapping profile for --ingest.")] = None,
+        sync: Annotated[
+            str | None, typer.Option("--sync", help="Sync this CRM first: salesforce or hubspot (what changed).")
+        ] = None,
         fmt: Annotated[str, typer.Option("--format", help="md, json or html (self-contained, offline).")] = "md",
         out: Annotated[Path | None, typer.Option("--out", help="Write the briefing to this file.")] = None,
         store: StoreOption = None,
@@ -179,7 +182,14 @@ def register(app: typer.Typer) -> None:
         with guarded(as_json):
             if fmt not in ("md", "json", "html"):
                 raise InputError(f"unknown format {fmt!r}", hint="md, json or html")
-            request = RunRequest(as_of=parse_date(as_of, "--as-of"), ingest=ingest, mapping=mapping)
+            if sync not in (None, "salesforce", "hubspot"):
+                raise InputError(f"unknown --sync {sync!r}", column="--sync", hint="salesforce or hubspot")
+            request = RunRequest(
+                as_of=parse_date(as_of, "--as-of"),
+                ingest=ingest,
+                mapping=mapping,
+                sync="salesforce" if sync == "salesforce" else ("hubspot" if sync == "hubspot" else None),
+            )
             with progress_bar(not as_json) as progress, open_seat(store, engagement=engagement) as seat:
                 briefing = seat.run(request, progress)
         kind: Literal["md", "json", "html"] = "md" if fmt == "md" else ("json" if as_json else "html")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import ibis
 from pydantic import BaseModel, ConfigDict, Field
@@ -27,6 +27,9 @@ from saleslead.roster.desk import RosterFinanceRequest
 from saleslead.roster.scenarios import PLAN_KIND as ROSTER_PLAN
 from saleslead.status import StatusReport, compute_status
 
+if TYPE_CHECKING:
+    from saleslead.sync.models import HubSpotSyncRequest, SalesforceSyncRequest, SyncReport
+
 __all__ = [
     "Answer",
     "AskRequest",
@@ -36,6 +39,7 @@ __all__ = [
     "HandoffUpdate",
     "HandoffsRequest",
     "Ingester",
+    "Syncer",
     "RunRequest",
 ]
 
@@ -102,6 +106,8 @@ class RunRequest(BaseModel):
     as_of: date | None = None
     ingest: Path | None = None
     mapping: str | None = None
+    #: sync this CRM first (what changed since the last sync; credentials from the environment)
+    sync: Literal["salesforce", "hubspot"] | None = None
 
 
 def _request_key(text: str) -> str:
@@ -114,16 +120,25 @@ class Ingester(Protocol):
     def ingest(self, request: IngestRequest, progress: Progress | None = None) -> IngestReport: ...
 
 
+class Syncer(Protocol):
+    """What the cadence needs to sync a CRM first: the seat's sync action."""
+
+    def __call__(
+        self, request: SalesforceSyncRequest | HubSpotSyncRequest, progress: Progress | None = None
+    ) -> SyncReport: ...
+
+
 class FleetDesk(Desk):
     """The seat in the fleet: the role definition, lanes, handoffs, flags and the weekly cadence.
 
     It runs the other desks' actions — the data desk's ingest, the four mandates — passed in here.
     """
 
-    def __init__(self, context: SeatContext, data: Ingester, mandates: Mandates) -> None:
+    def __init__(self, context: SeatContext, data: Ingester, mandates: Mandates, sync: Syncer | None = None) -> None:
         super().__init__(context)
         self.data = data
         self.mandates = mandates
+        self.sync = sync
 
     def role_definition(self) -> RoleDefinition:
         """The role this seat plays (the bundled role file)."""
@@ -323,6 +338,13 @@ class FleetDesk(Desk):
         if request.ingest is not None:
             report = self.data.ingest(IngestRequest(path=request.ingest, mapping=request.mapping), progress)
             ingested = report.model_dump(mode="json")
+        if request.sync is not None:
+            from saleslead.sync.models import HubSpotSyncRequest, SalesforceSyncRequest
+
+            if self.sync is None:
+                raise InputError("this seat was built without a sync action", hint="open it with open_seat")
+            live = SalesforceSyncRequest() if request.sync == "salesforce" else HubSpotSyncRequest()
+            ingested = self.sync(live, progress).model_dump(mode="json")
         as_of = request.as_of or self.today()
         week = self._week(as_of, ingested=ingested is not None)
         if week.status.history_rows == 0:

@@ -78,7 +78,7 @@ class WeeklyBriefing(BaseModel):
     engagement: str
     as_of: date
     period: str
-    ingested: dict[str, Any] | None = Field(None, description="the ingest report, when --ingest was given")
+    ingested: dict[str, Any] | None = Field(None, description="the ingest report (--ingest) or sync report (--sync)")
     call: CallLine | None
     open_count: int
     open_amount: float
