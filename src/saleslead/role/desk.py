@@ -39,8 +39,8 @@ __all__ = [
     "HandoffUpdate",
     "HandoffsRequest",
     "Ingester",
-    "Syncer",
     "RunRequest",
+    "Syncer",
 ]
 
 
