@@ -54,6 +54,7 @@ from saleslead.forecast.schemas import (
 )
 from saleslead.ingest import CanonicalExport
 from saleslead.periods import Period
+from saleslead.role.delivery import DeliveryReport, Peer, PeerRequest, Send
 from saleslead.role.desk import (
     AskRequest,
     AskResult,
@@ -359,6 +360,18 @@ class Seat:
     def update_handoff(self, request: HandoffUpdate) -> Handoff:
         """Acknowledge a handoff, or mark it done."""
         return self.fleet_desk.update_handoff(request)
+
+    def set_peer(self, request: PeerRequest) -> Peer:
+        """Record the A2A endpoint of a fleet role, for delivering its hand-offs."""
+        return self.fleet_desk.set_peer(request)
+
+    def peers(self) -> list[Peer]:
+        """The fleet roles with an A2A endpoint."""
+        return self.fleet_desk.peers()
+
+    def deliver_handoffs(self, send: Send) -> DeliveryReport:
+        """Send open hand-offs to their roles' peers; each attempt is recorded and retried later."""
+        return self.fleet_desk.deliver_handoffs(send)
 
     def handoffs_jsonl(self, request: HandoffsRequest | None = None) -> str:
         """The outbox as JSON Lines."""

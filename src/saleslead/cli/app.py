@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from saleslead import __version__
-from saleslead.cli import data, forecast, role, roster, strategy, sync, targets, web
+from saleslead.cli import data, fleet, forecast, role, roster, strategy, sync, targets, web
 
 app = typer.Typer(
     name="saleslead",
@@ -29,7 +29,7 @@ def _root(
     """The sales-lead seat of an agent fleet."""
 
 
-for module in (data, sync, targets, forecast, roster, strategy, role, web):
+for module in (data, sync, targets, forecast, roster, strategy, role, fleet, web):
     module.register(app)
 
 

@@ -17,6 +17,7 @@ from saleslead.format import money
 from saleslead.funnel.conversion import stage_conversion
 from saleslead.funnel.state import state_as_of
 from saleslead.role.cadence import ADAPTERS, Adapter, HandoffDraft, Mandates, Outcome, Week
+from saleslead.role.delivery import DeliveryReport, Peer, PeerRequest, Send, deliver, peers, set_peer
 from saleslead.role.flags import Flag, FlagBook
 from saleslead.role.handoffs import Handoff, HandoffStatus, Outbox
 from saleslead.role.named import named_deals
@@ -300,6 +301,18 @@ class FleetDesk(Desk):
     def handoffs_jsonl(self, request: HandoffsRequest | None = None) -> str:
         """The outbox as JSON Lines."""
         return self.outbox.jsonl((request or HandoffsRequest()).status)
+
+    def set_peer(self, request: PeerRequest) -> Peer:
+        """Record the A2A endpoint of a fleet role, for delivering its hand-offs."""
+        return set_peer(self.records, request.role, request.url, author=request.by)
+
+    def peers(self) -> list[Peer]:
+        """The fleet roles with an A2A endpoint."""
+        return peers(self.records)
+
+    def deliver_handoffs(self, send: Send) -> DeliveryReport:
+        """Send open hand-offs to their roles' peers (``send`` is the transport, A2A from the faces)."""
+        return deliver(self.records, self.outbox, send)
 
     def open_flags(self) -> list[Flag]:
         return self.flag_book.open()
