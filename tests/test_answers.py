@@ -3,21 +3,33 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 
 import pyarrow as pa
+from pydantic import BaseModel
 
 from saleslead.forecast.fitted import FORECAST_SETTINGS, fitted_outlook
 from saleslead.forecast.outlook import forecast_result, run_outlook
-from saleslead.forecast.schemas import ForecastResult, StallsResult
+from saleslead.forecast.schemas import (
+    CallCheckRequest,
+    CallSubmitRequest,
+    ForecastRequest,
+    ForecastResult,
+    StallsRequest,
+    StallsResult,
+)
 from saleslead.forecast.stalls import find_stalls
 from saleslead.periods import Period
+from saleslead.roster.desk import RosterShowRequest
 from saleslead.seat import IngestRequest, Seat
 from saleslead.settings import GuardThresholds, Settings
 from saleslead.status import StatusReport, compute_status
 from saleslead.store import Store
 from saleslead.store.answers import Answers, Shelf, shelf_root
+from saleslead.strategy.scorecard import ScoreRequest
+from saleslead.targets.desk import CoverageRequest
 
 AS_OF = date(2026, 5, 20)
 SETTINGS = Settings(scenarios=1_000)
@@ -135,3 +147,35 @@ def test_an_unwritable_shelf_still_answers(demo_seat: Seat, tmp_path: Path) -> N
     value = answers.answer("status", AS_OF, None, StatusReport, lambda: compute_status(demo_seat.store, AS_OF, 1))
     assert value == compute_status(demo_seat.store, AS_OF, 1)
     assert answers.misses == 1
+
+
+def test_every_read_of_the_week_is_served_from_the_store_equal_to_a_fresh_one(demo_seat: Seat) -> None:
+    demo_seat.settings = SETTINGS
+    kept = demo_seat.materialise(AS_OF)
+    assert kept.computed >= 7  # every answer of the week, and the fitted model and calibrations behind them
+    assert all(a.available for a in kept.answers), kept.answers
+    call = CallSubmitRequest(node="total", period="2026-Q2", amount=1.0, as_of=AS_OF, author="vp")
+    demo_seat.call_submit(call)
+    checked = demo_seat.call_check(CallCheckRequest(period="2026-Q2", as_of=AS_OF))
+
+    fresh = Seat(demo_seat.store, SETTINGS)  # the same store, its answers kept in memory only: computed afresh
+    fresh.context._shelf = Shelf(None)
+    fresh.clock = demo_seat.clock
+    reads: list[tuple[str, Callable[[Seat], BaseModel]]] = [
+        ("forecast", lambda s: s.forecast(ForecastRequest(period="2026-Q2", as_of=AS_OF))),
+        ("next quarter", lambda s: s.forecast(ForecastRequest(period="2026-Q3", as_of=AS_OF))),
+        ("deals", lambda s: s.forecast(ForecastRequest(period="2026-Q2", as_of=AS_OF, deals=True))),
+        ("coverage", lambda s: s.coverage(CoverageRequest(period="2026-Q2", as_of=AS_OF))),
+        ("stalls", lambda s: s.stalls(StallsRequest(as_of=AS_OF))),
+        ("scorecard", lambda s: s.strategy_score(ScoreRequest(as_of=AS_OF))),
+        ("roster", lambda s: s.roster_show(RosterShowRequest(as_of=AS_OF))),
+        ("call check", lambda s: s.call_check(CallCheckRequest(period="2026-Q2", as_of=AS_OF))),
+    ]
+    answers = demo_seat.context.answers
+    for name, read in reads:
+        hits, misses = answers.hits, answers.misses
+        served = read(demo_seat)
+        assert (answers.hits - hits, answers.misses - misses) == (1, 0), name  # from the shelf, nothing computed
+        assert served == read(fresh), name
+    assert checked.calls[0].check is not None
+    assert checked.calls[0].check.verdict == "supported"

@@ -8,12 +8,13 @@ a desk that needs another desk's actions gets it passed in (typed by a Protocol)
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from saleslead.periods import Period
 from saleslead.settings import Settings
 from saleslead.store import Store
+from saleslead.store.answers import Answers, Shelf, shelf_root
 from saleslead.store.records import Records
 
 __all__ = ["Desk", "Progress", "SeatContext"]
@@ -29,10 +30,18 @@ class SeatContext:
     settings: Settings
     engagement: str
     clock: Callable[[], date]
+    _shelf: Shelf | None = field(default=None, init=False, repr=False)
 
     @property
     def records(self) -> Records:
         return Records(self.store, self.engagement)
+
+    @property
+    def answers(self) -> Answers:
+        """The store's materialised answers, read with the seat's current settings and engagement."""
+        if self._shelf is None:
+            self._shelf = Shelf(shelf_root(self.store))
+        return Answers(self.store, self.settings, self.engagement, self._shelf)
 
     def today(self) -> date:
         return self.clock()
@@ -65,6 +74,10 @@ class Desk:
     @property
     def records(self) -> Records:
         return self.context.records
+
+    @property
+    def answers(self) -> Answers:
+        return self.context.answers
 
     def today(self) -> date:
         return self.context.today()

@@ -53,6 +53,7 @@ from saleslead.forecast.schemas import (
     WaterfallResult,
 )
 from saleslead.ingest import CanonicalExport
+from saleslead.materialise import MaterialiseReport, materialise_week
 from saleslead.periods import Period
 from saleslead.role.delivery import DeliveryReport, Peer, PeerRequest, Send
 from saleslead.role.desk import (
@@ -228,7 +229,7 @@ class Seat:
     def _demo_briefing(self, today: date, status: StatusReport) -> str:
         """The weekly cadence's briefing as of the demo's today (the pipeline section if the cadence cannot run)."""
         try:
-            return briefing_markdown(self.run(RunRequest(as_of=today)))
+            return briefing_markdown(self.run(RunRequest(as_of=today), materialise=False))
         except InsufficientDataError:
             return pipeline_briefing(status)
 
@@ -381,9 +382,18 @@ class Seat:
         """The engagement's open flags."""
         return self.fleet_desk.open_flags()
 
-    def run(self, request: RunRequest, progress: Progress | None = None) -> WeeklyBriefing:
-        """The weekly cadence: ingest, compute every mandate on the seat, raise flags, hand off, brief."""
-        return self.fleet_desk.run(request, progress)
+    def run(self, request: RunRequest, progress: Progress | None = None, *, materialise: bool = True) -> WeeklyBriefing:
+        """The weekly cadence: ingest, compute every mandate on the seat, raise flags, hand off, brief; then keep
+        what the week's reads need on the store's answers shelf (``materialise``)."""
+        briefing = self.fleet_desk.run(request, progress)
+        if materialise:
+            self.materialise(briefing.as_of)
+        return briefing
+
+    def materialise(self, as_of: date | None = None) -> MaterialiseReport:
+        """Compute and keep the week's answers (forecast of this and next quarter, deal probabilities, coverage,
+        stalls, scorecard, roster) so every face reads them from the store."""
+        return materialise_week(self, as_of or self.today())
 
     def briefing_on(self, as_of: date) -> dict[str, Any]:
         """The stored summary of the briefing written for ``as_of``."""

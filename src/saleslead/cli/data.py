@@ -93,6 +93,12 @@ def register(app: typer.Typer) -> None:
             str | None,
             typer.Option("--snapshot-date", help="The date the export describes (default: from the data)."),
         ] = None,
+        materialise: Annotated[
+            bool,
+            typer.Option(
+                "--materialise", help="Then compute and keep the week's answers as of the snapshot (as `run` does)."
+            ),
+        ] = False,
         store: StoreOption = None,
         engagement: EngagementOption = "default",
         json: JsonOption = False,
@@ -111,6 +117,8 @@ def register(app: typer.Typer) -> None:
                 else:
                     request = IngestRequest(path=path, mapping=mapping, strict=not lenient, snapshot_at=when)
                     report = seat.ingest(request, progress)
+                if materialise and report is not None:
+                    seat.materialise(report.snapshot_at.date())
         if report is not None:
             emit_json(report) if json else print_ingest(report)
 

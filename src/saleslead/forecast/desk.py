@@ -9,9 +9,10 @@ from saleslead.errors import InputError
 from saleslead.evidence import Evidence
 from saleslead.forecast.backtest import run_backtest
 from saleslead.forecast.calls import CALL, FLAG, SEAT_CALL, call_key, call_record, check_adjustment, store_flag
+from saleslead.forecast.fitted import FORECAST_SETTINGS, fitted_outlook
 from saleslead.forecast.guard import TOTAL, check_call
 from saleslead.forecast.ledger import node_actuals, shrink
-from saleslead.forecast.outlook import Outlook, forecast_result, run_outlook
+from saleslead.forecast.outlook import Outlook, forecast_result
 from saleslead.forecast.panel import day_number, load_book
 from saleslead.forecast.schemas import (
     AccuracyRequest,
@@ -68,19 +69,28 @@ class ForecastDesk(Desk):
         cache = self._outlooks
         if key not in cache:
             cache.clear()  # keep one: an outlook holds the whole deal book
-            cache[key] = run_outlook(self.store, self.settings, period, as_of, scenarios, progress)
+            cache[key] = fitted_outlook(self.store, self.settings, self.answers, period, as_of, scenarios, progress)
         return cache[key]
 
     def forecast(self, request: ForecastRequest, progress: Progress | None = None) -> ForecastResult:
         """Call the period's number as of a date: P10/P50/P90 for the total, every node and segment."""
         as_of = request.as_of or self.today()
         period = self._forecast_period(request.period, as_of)
-        outlook = self._outlook(period, as_of, progress, request.scenarios)
-        return forecast_result(outlook, self.settings, request.by, request.deals)
+
+        def compute() -> ForecastResult:
+            outlook = self._outlook(period, as_of, progress, request.scenarios)
+            return forecast_result(outlook, self.settings, request.by, request.deals)
+
+        key = request.model_dump(mode="json") | {"period": period.name}
+        return self.answers.answer("forecast", as_of, key, ForecastResult, compute, settings=FORECAST_SETTINGS)
 
     def stalls(self, request: StallsRequest) -> StallsResult:
         """Open deals gone quiet beyond won deals' norm (stuck or slipping listed), for the account executive."""
-        return find_stalls(self.store, request.as_of or self.today(), self.settings.min_sample)
+        as_of = request.as_of or self.today()
+        return self.answers.answer(
+            "stalls", as_of, request, StallsResult, lambda: find_stalls(self.store, as_of, self.settings.min_sample),
+            settings=("min_sample",),
+        )  # fmt: skip
 
     def waterfall(self, request: WaterfallRequest) -> WaterfallResult:
         """How a period's pipeline moved between two dates, reconciling exactly."""
@@ -126,14 +136,24 @@ class ForecastDesk(Desk):
             current = [r for r in current if r.payload.get("node") == request.node]
         if not current:
             return CallListResult(calls=[])
-        outlook = self._outlook(period, as_of, progress, request.scenarios)
+        answers = self.answers
         out: list[CallRecord] = []
         for record in current:
             body = record.payload
-            check = check_call(
-                outlook, str(body["node"]), float(body["amount"]), str(body["category"]), record.version,
-                self.settings.guard,
-            )  # fmt: skip
+
+            def compute(body: dict[str, object] = body, version: int = record.version) -> CallCheck:
+                outlook = self._outlook(period, as_of, progress, request.scenarios)
+                return check_call(
+                    outlook, str(body["node"]), float(str(body["amount"])), str(body["category"]), version,
+                    self.settings.guard,
+                )  # fmt: skip
+
+            call = {
+                "period": period.name, "node": body["node"], "amount": body["amount"], "category": body["category"],
+                "version": record.version, "scenarios": request.scenarios,
+            }  # fmt: skip
+            guarded = (*FORECAST_SETTINGS, "guard")
+            check = answers.answer("call-check", as_of, call, CallCheck, compute, settings=guarded)
             store_flag(self.records, check, "saleslead")
             out.append(call_record(record).model_copy(update={"check": check}))
         return CallListResult(calls=out)

@@ -187,6 +187,10 @@ class RosterDesk(Desk):
         """The roster as of a date: seats, headcount and ramp by segment, productivity, attainment."""
         request = request or RosterShowRequest()
         as_of = request.as_of or self.today()
+        shown = request
+        return self.answers.answer("roster-show", as_of, request, RosterView, lambda: self._roster_view(shown, as_of))
+
+    def _roster_view(self, request: RosterShowRequest, as_of: date) -> RosterView:
         m = measure_roster(self.store, as_of, request.config, self.settings)
         return RosterView(
             as_of=as_of,

@@ -131,6 +131,9 @@ class Shelf:
     def __init__(self, root: Path | None) -> None:
         self.root = root
         self._memory: dict[str, bytes] = {}
+        #: reads through this shelf: answered from it, computed (and kept)
+        self.hits = 0
+        self.misses = 0
 
     def _path(self, kind: str, digest: str, suffix: str) -> Path:
         assert self.root is not None
@@ -194,9 +197,16 @@ class Answers:
         self.settings = settings
         self.engagement = engagement
         self.shelf = shelf if shelf is not None else Shelf(shelf_root(store))
-        #: counts of this object's reads: answered from the shelf, computed
-        self.hits = 0
-        self.misses = 0
+
+    @property
+    def hits(self) -> int:
+        """Reads answered from the shelf (by every Answers over this shelf)."""
+        return self.shelf.hits
+
+    @property
+    def misses(self) -> int:
+        """Reads computed and kept."""
+        return self.shelf.misses
 
     # --- what answers depend on --------------------------------------------------------------------
     def state(self) -> str:
@@ -270,9 +280,9 @@ class Answers:
         key = self.key(kind, as_of, request, _shape(result_type), settings=settings, records=records)
         found = self.get(key, result_type)
         if found is not None:
-            self.hits += 1
+            self.shelf.hits += 1
             return found
-        self.misses += 1
+        self.shelf.misses += 1
         value = compute()
         self.put(key, value)
         return value
@@ -313,11 +323,11 @@ class Answers:
         if body is not None:
             try:
                 value: T = pickle.loads(body)
-                self.hits += 1
+                self.shelf.hits += 1
                 return value
             except Exception:  # a pickle of another version: built again and replaced
                 pass
-        self.misses += 1
+        self.shelf.misses += 1
         value = build()
         self.shelf.write(kind, key.digest, ".pkl", pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
         self.shelf.write(kind, key.digest, ".json", json.dumps({"key": key.describe()}).encode())

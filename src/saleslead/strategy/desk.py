@@ -15,7 +15,10 @@ class StrategyDesk(Desk):
 
     def strategy_score(self, request: ScoreRequest) -> Scorecard:
         """Score every cell (segment × motion × channel by default) and recommend, as of a date."""
-        return score(self.store, request, self.settings, request.as_of or self.today())
+        as_of = request.as_of or self.today()
+        return self.answers.answer(
+            "strategy-score", as_of, request, Scorecard, lambda: score(self.store, request, self.settings, as_of)
+        )
 
     def strategy_decide(self, request: DecideRequest) -> StrategyDecision:
         """Record the strategy (a new version): the scorecard's recommendations plus the author's overrides."""

@@ -120,10 +120,16 @@ class TargetsDesk(Desk):
         """Reported and real coverage of a period as of a date, in total and by segment, with the evidence."""
         period = self.period(request.period)
         as_of = request.as_of or self.today()
-        targets, source = self._targets(period, as_of, request.goal, request.segments, None)
-        return compute_coverage(
-            self.store, period, as_of, targets, target_source=source, settings=self.settings, periods=request.periods
-        )
+
+        def compute() -> Coverage:
+            targets, source = self._targets(period, as_of, request.goal, request.segments, None)
+            return compute_coverage(
+                self.store, period, as_of, targets, target_source=source, settings=self.settings,
+                periods=request.periods,
+            )  # fmt: skip
+
+        key = request.model_dump(mode="json") | {"period": period.name}
+        return self.answers.answer("coverage", as_of, key, Coverage, compute, records=(PLAN,))
 
     def set_targets(self, request: TargetsRequest) -> TargetPlan:
         """Turn a goal into per-segment bookings, pipeline and weekly creation; save it as a new plan version."""

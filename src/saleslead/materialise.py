@@ -1,0 +1,88 @@
+"""Materialise the week: compute once, and keep on the store's answers shelf, what every read of the week needs.
+
+After the weekly ``run`` (and an ``ingest --materialise``) the seat computes the answers its faces read —
+the forecast of the current and the next quarter, every open deal's probability, coverage, stalls, the
+strategy scorecard and the roster — with the same requests the CLI, the dashboard and the MCP tools make
+by default, so those reads are answered from the shelf. Answers of an older store state are pruned.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import date
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel, ConfigDict
+
+from saleslead.errors import InsufficientDataError, NotFoundError
+from saleslead.forecast.schemas import ForecastRequest, StallsRequest
+from saleslead.roster.desk import RosterShowRequest
+from saleslead.strategy.scorecard import ScoreRequest
+from saleslead.targets.desk import CoverageRequest
+
+if TYPE_CHECKING:
+    from saleslead.seat import Seat
+
+__all__ = ["MaterialiseReport", "MaterialisedAnswer", "materialise_week"]
+
+
+class MaterialisedAnswer(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    kind: str
+    request: str
+    seconds: float
+    available: bool
+    note: str | None = None
+
+
+class MaterialiseReport(BaseModel):
+    """What was computed (or found already kept) for the week, and how long each took."""
+
+    model_config = ConfigDict(frozen=True)
+
+    as_of: date
+    answers: list[MaterialisedAnswer]
+    computed: int
+    already_kept: int
+    pruned: int
+
+
+def materialise_week(seat: Seat, as_of: date) -> MaterialiseReport:
+    """Compute and keep the week's answers as of ``as_of``; a mandate without enough history is noted, not fatal."""
+    current = seat.period(as_of=as_of)
+    following = current.shift(1)
+    steps: list[tuple[str, str, Callable[[], object]]] = [
+        ("forecast", current.name, lambda: seat.forecast(ForecastRequest(period=current.name, as_of=as_of))),
+        ("forecast", following.name, lambda: seat.forecast(ForecastRequest(period=following.name, as_of=as_of))),
+        (
+            "deal probabilities",
+            current.name,
+            lambda: seat.forecast(ForecastRequest(period=current.name, as_of=as_of, deals=True)),
+        ),
+        ("coverage", current.name, lambda: seat.coverage(CoverageRequest(period=current.name, as_of=as_of))),
+        ("stalls", str(as_of), lambda: seat.stalls(StallsRequest(as_of=as_of))),
+        ("strategy scorecard", str(as_of), lambda: seat.strategy_score(ScoreRequest(as_of=as_of))),
+        ("roster", str(as_of), lambda: seat.roster_show(RosterShowRequest(as_of=as_of))),
+    ]
+    answers = seat.context.answers
+    done: list[MaterialisedAnswer] = []
+    hits = misses = 0
+    for kind, what, step in steps:
+        before = (answers.hits, answers.misses)
+        start = time.perf_counter()
+        try:
+            step()
+            note, available = None, True
+        except (InsufficientDataError, NotFoundError) as error:
+            note, available = str(error), False
+        hits += answers.hits - before[0]
+        misses += answers.misses - before[1]
+        done.append(
+            MaterialisedAnswer(
+                kind=kind, request=what, seconds=round(time.perf_counter() - start, 3), available=available, note=note
+            )
+        )
+    pruned = answers.prune()
+    return MaterialiseReport(as_of=as_of, answers=done, computed=misses, already_kept=hits, pruned=pruned)
