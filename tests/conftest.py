@@ -12,6 +12,7 @@ import pytest
 from saleslead.demo import DemoConfig, generate
 from saleslead.seat import IngestRequest, Seat, open_seat
 from saleslead.store import Store
+from saleslead.store.answers import Shelf
 
 from .postgres_server import new_database, postgres_server
 
@@ -47,12 +48,24 @@ def demo_store_file(demo_export: Path, tmp_path_factory: pytest.TempPathFactory)
     return path
 
 
+@pytest.fixture(scope="session")
+def demo_shelf(tmp_path_factory: pytest.TempPathFactory) -> Shelf:
+    """One answers shelf for every copy of the demo store: a model fitted by one test is read by the next.
+
+    Sound because answers are keyed by the store's state (its ingests and sizes), and every copy starts from
+    the same file; a test that ingests into its copy moves the state and computes its own answers.
+    """
+    return Shelf(tmp_path_factory.mktemp("demo-answers"))
+
+
 @pytest.fixture
-def demo_seat(demo_store_file: Path, tmp_path: Path) -> Iterator[Seat]:
-    """A private, writable copy of the demo store, with the clock fixed at :data:`DEMO_TODAY`."""
+def demo_seat(demo_store_file: Path, demo_shelf: Shelf, tmp_path: Path) -> Iterator[Seat]:
+    """A private, writable copy of the demo store, with the clock fixed at :data:`DEMO_TODAY`; its answers
+    (fitted models included) on the session's shared shelf."""
     copy = tmp_path / "demo.duckdb"
     shutil.copy(demo_store_file, copy)
     seat = open_seat(copy)
+    seat.context.shelf = demo_shelf
     seat.clock = lambda: DEMO_TODAY
     yield seat
     seat.close()

@@ -30,7 +30,8 @@ class SeatContext:
     settings: Settings
     engagement: str
     clock: Callable[[], date]
-    _shelf: Shelf | None = field(default=None, init=False, repr=False)
+    #: where answers are kept (default: beside the store, see :func:`~saleslead.store.answers.shelf_root`)
+    shelf: Shelf | None = field(default=None, init=False, repr=False)
 
     @property
     def records(self) -> Records:
@@ -39,9 +40,9 @@ class SeatContext:
     @property
     def answers(self) -> Answers:
         """The store's materialised answers, read with the seat's current settings and engagement."""
-        if self._shelf is None:
-            self._shelf = Shelf(shelf_root(self.store))
-        return Answers(self.store, self.settings, self.engagement, self._shelf)
+        if self.shelf is None:
+            self.shelf = Shelf(shelf_root(self.store))
+        return Answers(self.store, self.settings, self.engagement, self.shelf)
 
     def today(self) -> date:
         return self.clock()

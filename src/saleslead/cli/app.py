@@ -1,11 +1,112 @@
-"""The ``saleslead`` command: a thin face over the seat. Each command parses, calls the seat once, and prints."""
+"""The ``saleslead`` command: a thin face over the seat. Each command parses, calls the seat once, and prints.
+
+The commands' modules (and the seat, the engines behind them) are imported only when a command runs or its
+own help is asked for: ``saleslead --help`` lists them from :data:`COMMANDS` without importing any, so it
+answers at the speed of Python and Typer alone. A test checks :data:`COMMANDS` against the modules.
+"""
 
 from __future__ import annotations
 
+import importlib
+
 import typer
+from typer import _click as click
+from typer.core import TyperCommand, TyperGroup
 
 from saleslead import __version__
-from saleslead.cli import data, fleet, forecast, role, roster, strategy, sync, targets, web
+
+__all__ = ["COMMANDS", "MODULES", "app", "main"]
+
+#: the modules registering the commands, in the order they are listed
+MODULES = ("data", "sync", "targets", "forecast", "roster", "strategy", "role", "fleet", "web")
+
+#: every top-level command: (module that registers it, its one-line help as listed by ``saleslead --help``)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "ingest": ("data", "Ingest a CRM export (a folder, or Fivetran tables with --from): check it all, then write all "
+                       "or nothing."),
+    "status": ("data", "What the store holds, and the open pipeline by segment and stage as of a date."),
+    "demo": ("data", "Generate the demo company (Salesforce-shaped CSVs), ingest it, and print the first briefing."),
+    "sync": ("sync", "Pull what changed in a live CRM into the store (credentials from the environment)."),
+    "coverage": ("targets", "Coverage of a period two ways: reported and real (measured same-point conversion), "
+                            "with the gap."),
+    "targets": ("targets", "Set and defend pipeline targets."),
+    "forecast": ("forecast", "Call the number: P10/P50/P90 of the period's closed-won, for the total, every node "
+                             "and segment."),
+    "stalls": ("forecast", "Deals gone quiet beyond what won deals went through (stuck, slipping listed), for the "
+                           "account executive."),
+    "waterfall": ("forecast", "How the period's pipeline moved between two dates: created, pulled in, pushed, won, "
+                              "lost."),
+    "backtest": ("forecast", "Walk-forward backtest of the forecast against two baselines: WAPE, bias, coverage, "
+                             "CRPS, Brier."),
+    "accuracy": ("forecast", "The accuracy ledger: calls against actuals per node, shrunk toward the team."),
+    "call": ("forecast", "Calls on the number: submit, check with the honesty guard, list."),
+    "roster": ("roster", "Mandate 3 — staff, ramp and rebalance the AE and SDR seats."),
+    "strategy": ("strategy", "Mandate 1: where the team competes — scorecard, recommendations, the decision, and "
+                             "holding to it."),
+    "ask": ("role", "Route a request: answer the in-lane part from the store, hand off the rest, or ask what is "
+                    "meant."),
+    "run": ("role", "The weekly cadence: ingest, compute every mandate, raise flags, hand off, and write the "
+                    "briefing."),
+    "mcp": ("role", "Serve the seat over MCP on stdio (tools per mandate action, route_request, role and state "
+                    "resources)."),
+    "role": ("role", "The role this seat plays in the fleet: show it, export it for other runtimes."),
+    "handoffs": ("role", "The outbox: work handed to other roles."),
+    "a2a": ("fleet", "Serve the seat as an A2A agent: the card at /.well-known/agent-card.json, JSON-RPC at /a2a."),
+    "serve": ("web", "Serve the dashboard and the JSON API (OpenAPI at /openapi.json) for one engagement."),
+}  # fmt: skip
+
+
+class LazyGroup(TyperGroup):
+    """The root group: lists :data:`COMMANDS` as they are, imports a command's module when it is used.
+
+    Reading :attr:`commands` from outside (the command reference, tests walking the tree) loads them all.
+    """
+
+    listing = False
+    _commands: dict[str, click.Command]
+    _loaded: set[str]
+
+    @property  # type: ignore[override]
+    def commands(self) -> dict[str, click.Command]:
+        for module in MODULES:
+            self.load(module)
+        return self._commands
+
+    @commands.setter
+    def commands(self, value: dict[str, click.Command]) -> None:
+        self._commands = dict(value)
+        self._loaded = set()
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        self._commands[name or str(cmd.name)] = cmd
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in COMMANDS and cmd_name not in self._commands:
+            if self.listing:
+                return TyperCommand(cmd_name, help=COMMANDS[cmd_name][1])
+            self.load(COMMANDS[cmd_name][0])
+        return self._commands.get(cmd_name)
+
+    def load(self, module: str) -> None:
+        """Import one commands module (once) and add its commands."""
+        if module in self._loaded:
+            return
+        self._loaded.add(module)
+        sub = typer.Typer()
+        importlib.import_module(f"saleslead.cli.{module}").register(sub)
+        for name, command in typer.main.get_group(sub).commands.items():
+            self.add_command(command, name)
+
+    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        self.listing = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self.listing = False
+
 
 app = typer.Typer(
     name="saleslead",
@@ -13,6 +114,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=LazyGroup,
 )
 
 
@@ -27,10 +129,6 @@ def _root(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
 ) -> None:
     """The sales-lead seat of an agent fleet."""
-
-
-for module in (data, sync, targets, forecast, roster, strategy, role, fleet, web):
-    module.register(app)
 
 
 def main() -> None:

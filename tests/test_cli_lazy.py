@@ -1,0 +1,33 @@
+"""``saleslead --help`` lists the commands without importing them; the list is the commands' own."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from typing import cast
+
+import typer
+
+from saleslead.cli.app import COMMANDS, MODULES, LazyGroup, app
+
+
+def test_the_listed_commands_are_the_modules_own() -> None:
+    root = cast("LazyGroup", typer.main.get_command(app))
+    real = root.commands  # loads every module
+    assert list(real) == list(COMMANDS)
+    for name, command in real.items():
+        module, summary = COMMANDS[name]
+        assert command.callback is None or command.callback.__module__ == f"saleslead.cli.{module}" or module, name
+        assert (command.help or "").strip().splitlines()[0] == summary, f"update COMMANDS[{name!r}]"
+    assert {m for m, _ in COMMANDS.values()} == set(MODULES)
+
+
+def test_help_imports_no_command_module() -> None:
+    code = (
+        "import sys\nfrom saleslead.cli.app import main\nsys.argv=['saleslead','--help']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('saleslead.cli.', 'saleslead.seat', 'ibis'))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "ingest" in out
+    assert out.strip().splitlines()[-1] == "['saleslead.cli.app']"
