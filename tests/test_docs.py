@@ -38,8 +38,8 @@ def test_every_command_says_what_it_does() -> None:
 def test_readme_commands_exist() -> None:
     commands = _commands()
     readme = (ROOT / "README.md").read_text()
-    used = set(re.findall(r"^(saleslead(?: [a-z][a-z-]*)*)", readme, flags=re.MULTILINE))
-    used |= {m for m in re.findall(r"`(saleslead(?: [a-z][a-z-]*)+)", readme)}
+    used = set(re.findall(r"^(saleslead(?: [a-z][a-z0-9-]*)*)", readme, flags=re.MULTILINE))
+    used |= {m for m in re.findall(r"`(saleslead(?: [a-z][a-z0-9-]*)+)", readme)}
     assert used, "the README shows no saleslead command"
     unknown = []
     for line in used:
