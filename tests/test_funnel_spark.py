@@ -1,0 +1,77 @@
+"""The funnel measures on Spark through Ibis's pyspark backend (local mode), with the hand-checked numbers.
+
+The hand-made org of ``funnel_fixture`` is ingested into DuckDB (the store's write path), its tables are
+copied into a local Spark session, and the same hand-checked assertions as on DuckDB and PostgreSQL
+(``test_funnel_engines``) run against a store whose backend is Spark: the measures compile to Spark SQL.
+Needs pyspark (``pip install -e ".[spark]"``) and a Java runtime (``.ci/run`` installs
+``default-jre-headless``); skipped, with the reason, when either is missing.
+"""
+
+from __future__ import annotations
+
+import gc
+import shutil
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from saleslead.store import Store
+from saleslead.store.schema import TABLES
+
+from . import test_funnel_engines as engines
+
+# py4j leaves its gateway sockets to the garbage collector: collected (and silenced) at this module's teardown.
+pytestmark = [
+    pytest.mark.spark,
+    pytest.mark.filterwarnings("ignore::ResourceWarning"),
+    pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
+]
+
+
+@pytest.fixture(scope="module")
+def spark_backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    pyspark = pytest.importorskip("pyspark.sql", reason="pyspark is not installed (pip install -e '.[spark]')")
+    if shutil.which("java") is None:
+        pytest.skip("no Java runtime for Spark: install Debian's default-jre-headless")
+    import ibis
+
+    session = (
+        pyspark.SparkSession.builder.master("local[1]")
+        .appName("saleslead-tests")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.driver.memory", "1g")
+        .config("spark.sql.warehouse.dir", str(tmp_path_factory.mktemp("spark-warehouse")))
+        .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={tmp_path_factory.mktemp('derby')}")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    try:
+        yield ibis.pyspark.connect(session)
+    finally:
+        session.stop()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            gc.collect()
+
+
+@pytest.fixture(scope="module")
+def spark_org(spark_backend: Any, tmp_path_factory: pytest.TempPathFactory) -> Store:
+    duck = engines._ingest(Store.open(Path(tmp_path_factory.mktemp("spark")) / "org.duckdb"))
+    for name in TABLES:
+        spark_backend.create_table(name, duck.table(name).to_pyarrow(), overwrite=True)
+    duck.close()
+    return Store(spark_backend, "spark")
+
+
+def test_hand_checked_measures_on_spark(spark_org: Store) -> None:
+    assert spark_org.engine == "pyspark"
+    engines.test_measures_by_hand_on_every_engine(spark_org)
+
+
+def test_same_point_yield_and_coverage_on_spark(spark_org: Store) -> None:
+    engines.test_same_point_by_hand_on_every_engine(spark_org)
