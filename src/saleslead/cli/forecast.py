@@ -236,7 +236,9 @@ def register(app: typer.Typer) -> None:
     def backtest(
         start: Annotated[str, typer.Option("--from", help="First as-of date (YYYY-MM-DD).")],
         end: Annotated[str, typer.Option("--to", help="Last as-of date (YYYY-MM-DD).")],
-        every: Annotated[str, typer.Option("--every", help="week or month.")] = "week",
+        every: Annotated[
+            str, typer.Option("--every", help="week, month, or quarter-week (weeks 1..13 of each quarter).")
+        ] = "week",
         scenarios: Annotated[int, typer.Option("--scenarios", help="Scenarios per point.")] = 2_000,
         refit_weeks: Annotated[int, typer.Option("--refit", help="Refit the model every N points.")] = 4,
         store: StoreOption = None,
@@ -270,6 +272,16 @@ def register(app: typer.Typer) -> None:
                 cells = [f"{w[k]:.1%}" for k in ("wape_p50", "wape_stage_weighted", "wape_categories")]
                 weeks.add_row(str(w["week_of_quarter"]), str(w["points"]), f"{w['coverage_p10_p90']:.0%}", *cells)
             console.print(weeks)
+            levels = Table("level", "weeks", "node-points", "P10–P90", "misses low", "bias", "WAPE",
+                           "WAPE stage", "WAPE cat.", "pinball", "pinball stage", "pinball cat.", box=None)  # fmt: skip
+            for r in result.levels:
+                levels.add_row(
+                    str(r["level"]), str(r["bucket"]), str(r["points"]), f"{r['coverage']:.0%}",
+                    f"{r['tail_low_share']:.0%}", f"{r['bias']:+.1%}",
+                    *(f"{r[k]:.1%}" for k in ("wape", "wape_stage_weighted", "wape_categories")),
+                    *(f"{r[k]:.3f}" for k in ("pinball", "pinball_stage_weighted", "pinball_categories")),
+                )  # fmt: skip
+            console.print(levels)
 
     @app.command()
     def accuracy(

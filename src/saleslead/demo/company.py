@@ -22,6 +22,7 @@ from saleslead.demo.export import FILES, World, account_traits, write_export
 from saleslead.demo.knobs import SEGMENTS
 from saleslead.demo.lifecycle import DAY, Lifecycle, live, quarter_id, quarter_start_day
 from saleslead.demo.people import HEADCOUNT_GROWTH, build_roster, quota_rows
+from saleslead.demo.worlds import Shape
 from saleslead.errors import InputError
 
 __all__ = ["DemoConfig", "DemoSummary", "Slump", "build_world", "generate"]
@@ -49,6 +50,7 @@ class DemoConfig:
     end: date = date(2026, 11, 24)  # the export's "now" (snapshot); callers pass today
     slump: Slump | None = None
     fiscal_start_month: int = 1
+    shape: Shape = field(default_factory=Shape)  # how the org's process differs from the standard demo
 
 
 @dataclass(frozen=True)
@@ -93,16 +95,17 @@ def build_world(config: DemoConfig, step: Callable[[str], None] | None = None) -
     rate = math.log1p(HEADCOUNT_GROWTH)
     mean_growth = math.expm1(rate * years) / (rate * years)
     weeks = (end_day - start_day + 1) / 7
-    initial_aes = config.opportunities / (expected_per_ae_week() * weeks * mean_growth * 0.85)
+    initial_aes = config.opportunities / (expected_per_ae_week() * weeks * mean_growth * 0.85) * config.shape.headcount
     roster = build_roster(rng, start_day, end_day, initial_aes)
     tick("people")
     slump = None
     if config.slump is not None:
         s = config.slump
         slump = slump_window(s.start, s.weeks, s.depth, s.segment)
-    created = create_deals(rng, roster, start_day, end_day, config.opportunities, slump)
+    created = create_deals(rng, roster, start_day, end_day, config.opportunities, slump, config.shape)
     tick("opportunities")
-    life = live(rng, created, roster, start_day, config.fiscal_start_month)
+    extra = np.random.default_rng([config.seed, 7919])  # the shape's own draws: the standard world's stay put
+    life = live(rng, created, roster, start_day, config.fiscal_start_month, config.shape, extra)
     tick("history")
     employees, industry, country = account_traits(rng, created.account_segment)
 
@@ -122,7 +125,7 @@ def build_world(config: DemoConfig, step: Callable[[str], None] | None = None) -
     with np.errstate(divide="ignore", invalid="ignore"):
         base = np.where(ae_quarters > 0.5, _QUOTA_STRETCH * booked / np.maximum(ae_quarters, 1e-9), fallback)
     base = np.where(base > 0, base, fallback)
-    return World(roster, created, life, base, bounds, employees, industry, country)
+    return World(roster, created, life, base, bounds, employees, industry, country, config.shape.open_stages)
 
 
 def _won_amounts(life: Lifecycle) -> npt.NDArray[np.float64]:

@@ -21,6 +21,7 @@ from saleslead.demo.knobs import (
     TYPE_SHARE,
 )
 from saleslead.demo.people import AE, SDR, Roster
+from saleslead.demo.worlds import Shape
 from saleslead.errors import InputError
 
 __all__ = ["Created", "SlumpWindow", "create_deals", "expected_per_ae_week", "slump_window"]
@@ -58,9 +59,11 @@ def expected_per_ae_week() -> float:
     return sum(p.ae_share * (p.ae_rate + p.sdr_per_ae * p.sdr_rate) for p in SEGMENTS)
 
 
-def _month_factor(days: IntArray) -> npt.NDArray[np.float64]:
+def _month_factor(days: IntArray, shape: Shape) -> npt.NDArray[np.float64]:
     months = days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64) % 12
-    return np.asarray(CREATION_MONTH_FACTOR, dtype=np.float64)[months]
+    if shape.standard:
+        return np.asarray(CREATION_MONTH_FACTOR, dtype=np.float64)[months]
+    return shape.season(CREATION_MONTH_FACTOR)[months]
 
 
 def create_deals(
@@ -70,9 +73,11 @@ def create_deals(
     end_day: int,
     target: int,
     slump: SlumpWindow | None,
+    shape: Shape | None = None,
 ) -> Created:
+    shape = shape or Shape()
     weeks = np.arange(start_day, end_day + 1, 7, dtype=np.int64)
-    season = _month_factor(weeks + 3)
+    season = _month_factor(weeks + 3, shape) * shape.waves(weeks + 3, start_day)
     n_seg = len(SEGMENTS)
     # per (week, segment): eligible AEs with their ramp, and the AE- and SDR-sourced rates
     eligible: list[list[tuple[IntArray, npt.NDArray[np.float64]]]] = []

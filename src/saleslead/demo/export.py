@@ -31,13 +31,12 @@ from saleslead.demo.knobs import (
     LAST_NAMES,
     PRODUCTS,
     SEGMENTS,
-    STAGE_PROBABILITY,
-    STAGES,
     TASK_SUBJECTS,
     TYPES,
 )
 from saleslead.demo.lifecycle import DAY, Lifecycle
 from saleslead.demo.people import NEVER, ROLE_NAMES, Roster, owner_as_of, owner_changes, quota_rows
+from saleslead.demo.worlds import stage_ladder
 from saleslead.demo.writer import dates, labels, salesforce_ids, timestamps, write
 
 __all__ = ["FILES", "World", "write_export"]
@@ -58,6 +57,7 @@ class World:
     account_employees: IntArray
     account_industry: IntArray
     account_country: IntArray
+    open_stages: int = 5
 
 
 def account_traits(rng: np.random.Generator, segment: IntArray) -> tuple[IntArray, IntArray, IntArray]:
@@ -157,6 +157,8 @@ def write_export(world: World, out_dir: Path, cut_day: int, step: Callable[[str]
     last_activity[life.task_deal[t_last]] = life.task_day[t_last]
     has_activity[life.task_deal[t_last]] = True
     stage = hist.stage[state]
+    stage_names, stage_probability, _ = stage_ladder(world.open_stages)
+    won_stage = world.open_stages
     n_accounts = int(np.searchsorted(created.account_first_deal, n, side="left"))
     names = _account_names(n_accounts)
     motion_product = [f"{p} {t}" for p in PRODUCTS for t in TYPES]
@@ -171,13 +173,13 @@ def write_export(world: World, out_dir: Path, cut_day: int, step: Callable[[str]
         "OwnerId": pc.take(user_ids, pa.array(owner)),
         "Name": opportunity_names,
         "Amount": hist.amount[state],
-        "StageName": labels(STAGES, stage),
-        "Probability": np.asarray(STAGE_PROBABILITY, dtype=np.int64)[stage],
+        "StageName": labels(stage_names, stage),
+        "Probability": np.asarray(stage_probability, dtype=np.int64)[stage],
         "ForecastCategoryName": labels(FORECAST_CATEGORIES, hist.category[state]),
         "CloseDate": dates(hist.close_day[state]),
         "CreatedDate": timestamps(_business(created.created_s[:n])),
-        "IsClosed": stage >= 5,
-        "IsWon": stage == 5,
+        "IsClosed": stage >= won_stage,
+        "IsWon": stage == won_stage,
         "Type": labels(TYPES, created.motion[:n]),
         "LeadSource": labels(CHANNELS, created.channel[:n]),
         "LastActivityDate": dates(last_activity, has_activity),
@@ -192,10 +194,10 @@ def write_export(world: World, out_dir: Path, cut_day: int, step: Callable[[str]
         "Id": salesforce_ids("008", h_rows),
         "OpportunityId": pc.take(opportunity_ids, pa.array(h_deal)),
         "CreatedDate": timestamps(_business(hist.at_s[h_rows])),
-        "StageName": labels(STAGES, h_stage),
+        "StageName": labels(stage_names, h_stage),
         "Amount": hist.amount[h_rows],
         "CloseDate": dates(hist.close_day[h_rows]),
-        "Probability": np.asarray(STAGE_PROBABILITY, dtype=np.int64)[h_stage],
+        "Probability": np.asarray(stage_probability, dtype=np.int64)[h_stage],
         "ForecastCategory": labels(FORECAST_CATEGORIES, hist.category[h_rows]),
     })  # fmt: skip
     step("OpportunityHistory.csv")

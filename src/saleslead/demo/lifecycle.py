@@ -11,6 +11,7 @@ passes; optimistic reps call Commit early. Every change becomes one history row 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 import numpy.typing as npt
@@ -26,22 +27,21 @@ from saleslead.demo.knobs import (
     QUARTER_SHOCK_SD,
     QUARTER_WIN_FACTOR,
     SEGMENTS,
-    STAGE_FORECAST,
     TASK_SUBJECTS,
     TYPE_AMOUNT,
     TYPE_WIN,
 )
 from saleslead.demo.people import Roster
+from saleslead.demo.worlds import Shape, stage_ladder
 
 __all__ = ["History", "Lifecycle", "live", "quarter_id", "quarter_start_day"]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 DAY = 86_400
-WON, LOST = 5, 6
-_N_OPEN = 5
 _MAX_PUSHES = 24
 _SHOCK_QUARTERS = 120
+_EPOCH = date(1970, 1, 1)
 # event kinds, in the order they are applied when two share a timestamp
 _CREATE, _STAGE, _AMOUNT, _CATEGORY, _PUSH, _CLOSE = range(6)
 
@@ -102,21 +102,40 @@ def _ffill(values: npt.NDArray[np.generic], is_set: npt.NDArray[np.bool_]) -> np
 
 
 def live(
-    rng: np.random.Generator, created: Created, roster: Roster, start_day: int, fiscal_start_month: int
+    rng: np.random.Generator,
+    created: Created,
+    roster: Roster,
+    start_day: int,
+    fiscal_start_month: int,
+    shape: Shape | None = None,
+    extra: np.random.Generator | None = None,
 ) -> Lifecycle:
+    """Every deal's life. ``shape`` bends the process (:class:`~saleslead.demo.worlds.Shape`); the draws its
+    knobs need come from ``extra``, so the standard shape draws exactly what it always did from ``rng``."""
+    shape = shape or Shape()
+    extra = extra or np.random.default_rng(0)
+    k_open = shape.open_stages
+    won_stage, lost_stage = k_open, k_open + 1
+    last, prev, mid = k_open - 1, k_open - 2, k_open // 2
+    stage_forecast = np.asarray(stage_ladder(k_open)[2])
     n = len(created.created_s)
     seg = created.segment
-    median = np.asarray([p.stage_days for p in SEGMENTS], dtype=np.float64)[seg]  # (n, 5)
-    advance = np.asarray([p.advance for p in SEGMENTS], dtype=np.float64)[seg]
+    profiles = [shape.stage_profile(p.stage_days, p.advance) for p in SEGMENTS]
+    median = np.asarray([d for d, _ in profiles], dtype=np.float64)[seg]  # (n, open stages)
+    advance = np.asarray([a for _, a in profiles], dtype=np.float64)[seg]
+    created_day0 = created.created_s // DAY
+    if shape.regime_at is not None and shape.regime_cycle != 1.0:
+        after = created_day0 >= (shape.regime_at - _EPOCH).days
+        median = median * np.where(after, shape.regime_cycle, 1.0)[:, None]
     sigma = np.asarray([p.dwell_sigma for p in SEGMENTS])[seg]
     decay = np.asarray([p.stale_decay for p in SEGMENTS])[seg]
-    dwell = median * np.exp(sigma[:, None] * rng.standard_normal((n, _N_OPEN)))
+    dwell = median * np.exp(sigma[:, None] * rng.standard_normal((n, k_open)))
     overstay = np.maximum(dwell / median - 1.0, 0.0)
     chance = advance * np.exp(-decay[:, None] * overstay)
     chance[:, :2] *= np.asarray(CHANNEL_QUALIFY)[created.channel][:, None]
 
-    skill = np.exp(0.12 * rng.standard_normal(len(roster)))
-    optimism = rng.beta(2.0, 4.0, size=len(roster))
+    skill = np.exp(shape.skill_sd * rng.standard_normal(len(roster)))
+    optimism = rng.beta(*shape.optimism, size=len(roster))
     owner_day = created.created_s // DAY
     ramp = roster.ramp(created.owner, owner_day)
     first_q = int(quarter_id(np.asarray([start_day]), fiscal_start_month)[0])
@@ -127,21 +146,24 @@ def live(
     entry_s = np.concatenate([created.created_s[:, None], exit_s[:, :-1]], axis=1)
     exit_q = quarter_id(exit_s // DAY, fiscal_start_month)
     z = shock_z[np.clip(exit_q - first_q, 0, _SHOCK_QUARTERS - 1)]
-    chance[:, 3] *= np.exp(0.5 * QUARTER_SHOCK_SD * z[:, 3])
-    chance[:, 4] *= (
-        np.exp(QUARTER_SHOCK_SD * z[:, 4])
-        * np.asarray(QUARTER_WIN_FACTOR)[exit_q[:, 4] % 4]
+    shock_sd = QUARTER_SHOCK_SD if shape.standard else shape.quarter_shock
+    chance[:, prev] *= np.exp(0.5 * shock_sd * z[:, prev])
+    chance[:, last] *= (
+        np.exp(shock_sd * z[:, last])
+        * shape.season(QUARTER_WIN_FACTOR)[exit_q[:, last] % 4]
         * np.asarray(TYPE_WIN)[created.motion]
         * skill[created.owner]
         * (0.6 + 0.4 * ramp)
     )
-    passed = rng.random((n, _N_OPEN)) < np.minimum(chance, 0.97)
+    if not shape.standard:
+        chance[:, last] *= _process_drift(shape, exit_s[:, last] // DAY, created_day0, start_day)
+    passed = rng.random((n, k_open)) < np.minimum(chance, 0.97)
     reached = np.cumprod(np.concatenate([np.ones((n, 1), dtype=bool), passed[:, :-1]], axis=1), axis=1)
     reached = reached.astype(bool)
-    last = reached.sum(axis=1) - 1  # last open stage entered
-    won = passed[:, 4] & reached[:, 4]
+    furthest = reached.sum(axis=1) - 1  # last open stage entered
+    won = passed[:, last] & reached[:, last]
     rows = np.arange(n)
-    decided_s = exit_s[rows, last]
+    decided_s = exit_s[rows, furthest]
     # many lost deals linger open, pushed and silent, before someone marks them lost
     linger = ~won & (rng.random(n) < LOST_LINGER_SHARE)
     linger_days = LOST_LINGER * median.sum(axis=1) * np.exp(0.7 * rng.standard_normal(n))
@@ -150,7 +172,10 @@ def live(
     # quarter-end pull: winners often sign in the last ten days of their quarter
     close_q = quarter_id(closed_s // DAY, fiscal_start_month)
     q_end = quarter_start_day(close_q + 1, fiscal_start_month)
-    pull = won & (closed_s < (q_end - 10) * DAY) & (rng.random(n) < np.asarray(QUARTER_END_PULL)[close_q % 4])
+    pull_share = np.asarray(QUARTER_END_PULL)
+    if not shape.standard:
+        pull_share = np.clip(0.3 + shape.seasonality * (pull_share - 0.3), 0.05, 0.9)
+    pull = won & (closed_s < (q_end - 10) * DAY) & (rng.random(n) < pull_share[close_q % 4])
     pulled_s = (q_end - 10 + rng.integers(0, 10, size=n)) * DAY + rng.integers(0, DAY, size=n)
     closed_s = np.where(pull, np.maximum(pulled_s // 60 * 60, closed_s), closed_s)
 
@@ -160,19 +185,25 @@ def live(
     )
     amount0 = amount0 * np.asarray(TYPE_AMOUNT)[created.motion] * np.asarray(PRODUCT_AMOUNT)[product]
     amount0 = np.maximum(np.round(amount0, -2), 500.0)
-    scope = reached[:, 2] & (rng.random(n) < 0.3)
+    if shape.whale_share > 0:
+        amount0 = np.where(extra.random(n) < shape.whale_share, amount0 * shape.whale_factor, amount0)
+    scope = reached[:, mid] & (rng.random(n) < 0.3)
     amount1 = np.where(scope, np.round(amount0 * np.exp(0.03 + 0.25 * rng.standard_normal(n)), -2), amount0)
-    size_shock = np.exp(0.5 * QUARTER_SHOCK_SD * z[:, 4])
+    size_shock = np.exp(0.5 * shock_sd * z[:, last])
     haggle = np.exp(-0.06 + 0.06 * rng.standard_normal(n)) * size_shock
     amount2 = np.maximum(np.round(amount1 * haggle, -2), 500.0)
 
     # the rep's first close date: optimistic, often snapped to month end
     created_day = created.created_s // DAY
     estimate = median.sum(axis=1) * rng.uniform(0.55, 1.0, size=n)
+    push_days = np.asarray([p.push_days for p in SEGMENTS], dtype=np.int64)[seg]
+    if shape.pushers > 0:  # habitual pushers: close dates set early, pushed by short steps
+        pusher = (extra.random(len(roster)) < shape.pushers)[created.owner]
+        estimate = np.where(pusher, estimate * 0.45, estimate)
+        push_days = np.where(pusher, np.maximum(push_days // 2, 7), push_days)
     close0 = created_day + np.maximum(np.round(estimate), 7).astype(np.int64)
     snap = rng.random(n) < 0.5
     close0 = np.where(snap, _month_end(close0), close0) if n else close0
-    push_days = np.asarray([p.push_days for p in SEGMENTS], dtype=np.int64)[seg]
     # reps push a passed close date within days; on a deal that is quietly dying, weeks later
     lag_days = np.where(linger, 0.9 * push_days, np.minimum(10.0, push_days / 3.0)) * rng.random(n)
     lag_s = (lag_days * DAY).astype(np.int64) + rng.integers(0, DAY // 2, size=n)
@@ -180,8 +211,8 @@ def live(
     pushes = np.ceil((closed_s - first_push_s) / (push_days * DAY)).astype(np.int64)
     pushes = np.clip(pushes, 0, _MAX_PUSHES)
 
-    commit_early = reached[:, 3] & (rng.random(n) < optimism[created.owner])
-    best_early = reached[:, 2] & (rng.random(n) < 0.6 * optimism[created.owner])
+    commit_early = reached[:, prev] & (rng.random(n) < optimism[created.owner])
+    best_early = reached[:, mid] & (rng.random(n) < 0.6 * optimism[created.owner])
     frac = rng.uniform(0.15, 0.85, size=(n, 4))
 
     parts: list[tuple[IntArray, IntArray, int, IntArray, FloatArray, IntArray, IntArray]] = []
@@ -194,16 +225,19 @@ def live(
 
     every = np.ones(n, dtype=bool)
     add(every, created.created_s, _CREATE, np.zeros(n, np.int64), amount0, close0, np.zeros(n, np.int64))
-    for j in range(1, _N_OPEN):
-        add(reached[:, j], entry_s[:, j], _STAGE, np.full(n, j), category=np.full(n, STAGE_FORECAST[j]))
-    add(scope, entry_s[:, 2] + (dwell_s[:, 2] * frac[:, 0]).astype(np.int64), _AMOUNT, amount=amount1)
-    add(reached[:, 4], entry_s[:, 4] + (dwell_s[:, 4] * frac[:, 1]).astype(np.int64), _AMOUNT, amount=amount2)
-    add(best_early, entry_s[:, 2] + (dwell_s[:, 2] * frac[:, 2]).astype(np.int64), _CATEGORY,
+    sandbag = extra.random(n) < shape.sandbag if shape.sandbag > 0 else np.zeros(n, dtype=bool)
+    for j in range(1, k_open):
+        category = np.where(sandbag, 1, stage_forecast[j]) if j == last else np.full(n, stage_forecast[j])
+        add(reached[:, j], entry_s[:, j], _STAGE, np.full(n, j), category=category)
+    add(scope, entry_s[:, mid] + (dwell_s[:, mid] * frac[:, 0]).astype(np.int64), _AMOUNT, amount=amount1)
+    add(reached[:, last], entry_s[:, last] + (dwell_s[:, last] * frac[:, 1]).astype(np.int64), _AMOUNT,
+        amount=amount2)  # fmt: skip
+    add(best_early, entry_s[:, mid] + (dwell_s[:, mid] * frac[:, 2]).astype(np.int64), _CATEGORY,
         category=np.full(n, 1))  # fmt: skip
-    add(commit_early, entry_s[:, 3] + (dwell_s[:, 3] * frac[:, 3]).astype(np.int64), _CATEGORY,
+    add(commit_early & ~sandbag, entry_s[:, prev] + (dwell_s[:, prev] * frac[:, 3]).astype(np.int64), _CATEGORY,
         category=np.full(n, 2))  # fmt: skip
-    final = np.where(won, WON, LOST)
-    add(every, closed_s, _CLOSE, final, close=closed_s // DAY, category=np.asarray(STAGE_FORECAST)[final])
+    final = np.where(won, won_stage, lost_stage)
+    add(every, closed_s, _CLOSE, final, close=closed_s // DAY, category=stage_forecast[final])
 
     push_deal = np.repeat(rows, pushes)
     k = np.arange(len(push_deal)) - np.repeat(np.cumsum(pushes) - pushes, pushes)
@@ -236,6 +270,15 @@ def live(
 
     task_deal, task_day, task_subject = _tasks(rng, created, np.where(won, closed_s, decided_s), seg)
     return Lifecycle(product, closed_s, won, history, task_deal, task_day, task_subject)
+
+
+def _process_drift(shape: Shape, decided_day: IntArray, created_day: IntArray, start_day: int) -> FloatArray:
+    """The final stage's win multiplier from the shape's drift, regime change and booms/slumps."""
+    years = (decided_day - start_day) / 365.25
+    out = np.exp(shape.win_drift * years) * shape.waves(decided_day - 60, start_day)
+    if shape.regime_at is not None:
+        out = out * np.where(created_day >= (shape.regime_at - _EPOCH).days, shape.regime_win, 1.0)
+    return np.asarray(out, dtype=np.float64)
 
 
 def _tasks(

@@ -17,11 +17,12 @@ import numpy.typing as npt
 
 from saleslead.context import Progress
 from saleslead.errors import InputError, InsufficientDataError
-from saleslead.forecast.calibrate import PastPeriods, calibrate, past_periods
+from saleslead.forecast.calibrate import Calibration, PastPeriods, calibrate, past_periods
+from saleslead.forecast.levels import NodePoints, level_table, node_points
 from saleslead.forecast.model import DealModel, fit_deal_model
 from saleslead.forecast.outlook import run_outlook
-from saleslead.forecast.panel import DealBook, day_number, load_book
-from saleslead.forecast.rollup import category_field
+from saleslead.forecast.panel import DealBook, States, day_number, load_book
+from saleslead.forecast.rollup import Hierarchy, build_hierarchy, category_field
 from saleslead.forecast.schemas import BacktestPoint, BacktestRequest, BacktestResult
 from saleslead.periods import Period, week_index
 from saleslead.settings import Settings
@@ -74,9 +75,17 @@ def scores(points: list[BacktestPoint]) -> dict[str, dict[str, float | int | Non
     return out
 
 
-def _dates(request: BacktestRequest) -> list[date]:
+def _dates(request: BacktestRequest, fiscal_start_month: int) -> list[date]:
     if request.end < request.start:
         raise InputError("--to must not be before --from")
+    if request.every == "quarter-week":
+        period = Period.quarter_of(request.start, fiscal_start_month)
+        out: list[date] = []
+        while period.start <= request.end:
+            weeks = (period.start + timedelta(days=7 * k) for k in range(13))
+            out += [d for d in weeks if request.start <= d <= request.end and d < period.end]
+            period = period.shift(1)
+        return out
     days: list[date] = []
     day = request.start
     while day <= request.end:
@@ -89,19 +98,40 @@ def _dates(request: BacktestRequest) -> list[date]:
     return days
 
 
-def _baselines(book: DealBook, as_of: int, period: Period, share: float) -> tuple[float, float, float]:
-    now = book.states_at(as_of)
+def _baselines(book: DealBook, now: States, period: Period, share: float) -> tuple[Floats, Floats]:
+    """Per deal of ``now``: its stage-weighted and its categories amount toward the period (closed-won in the
+    period counts whole in both; open deals closing in it at the stage probability, resp. Commit + ``share`` ×
+    Best Case)."""
     start, end = day_number(period.start), day_number(period.end)
     closing = (now.close_day >= start) & (now.close_day < end)
-    closed = float(now.amount[now.is_won & closing].sum())
+    closed = np.where(now.is_won & closing, now.amount, 0.0)
     open_ = ~now.is_closed & closing
     prob = np.nan_to_num(book.stage_probability[now.stage]) / 100.0
-    weighted = closed + float((now.amount * prob)[open_].sum())
     fields = [category_field(c) for c in book.categories]
     commit = np.asarray([f == "commit" for f in fields])[now.forecast_category]
     best = np.asarray([f == "best_case" for f in fields])[now.forecast_category]
-    categories = closed + float(now.amount[open_ & commit].sum()) + share * float(now.amount[open_ & best].sum())
-    return closed, weighted, categories
+    weight = np.where(commit, 1.0, np.where(best, share, 0.0))
+    return closed + np.where(open_, now.amount * prob, 0.0), closed + np.where(open_, now.amount * weight, 0.0)
+
+
+def _per_owner(
+    book: DealBook,
+    overall: Hierarchy,
+    d: int,
+    period: Period,
+    end_state: States,
+    won: npt.NDArray[np.bool_],
+    share: float,
+) -> Floats:
+    """(3, owners): per owner of the book the actual, stage-weighted and categories amounts."""
+    n = len(book.owners)
+    now = book.states_at(d)
+    weighted, categories = _baselines(book, now, period, share)
+    actual = np.bincount(end_state.owner[won], weights=end_state.amount[won], minlength=n)
+    return np.stack([
+        actual, np.bincount(now.owner, weights=weighted, minlength=n), np.bincount(now.owner, weights=categories,
+                                                                                    minlength=n),
+    ])  # fmt: skip
 
 
 def run_backtest(
@@ -114,27 +144,34 @@ def run_backtest(
     last_day = last.date()
     book = load_book(store, last_day)
     fsm = settings.fiscal_start_month
-    dates = [d for d in _dates(request) if Period.quarter_of(d, fsm).last_day <= last_day]
+    dates = [d for d in _dates(request, fsm) if Period.quarter_of(d, fsm).last_day <= last_day]
     if not dates:
         raise InsufficientDataError(
             f"no as-of date between {request.start} and {request.end} has a finished quarter in the store "
             f"(history ends {last_day})"
         )
     points: list[BacktestPoint] = []
+    scored: list[NodePoints] = []
+    overall = build_hierarchy(store, book.owners)
+    cache: dict[int, DealModel | None] = {}  # walk-forward models by cut day, shared by every point
+    calibration: Calibration | None = None
     deal_p: list[Floats] = []
     deal_y: list[npt.NDArray[np.bool_]] = []
     deal_stage: list[Floats] = []
     model: DealModel | None = None
     past: PastPeriods | None = None
+    since = 0  # points since the model was fit
     for i, as_of in enumerate(dates):
         d = day_number(as_of)
         period = Period.quarter_of(as_of, fsm)
-        refit = model is None or i % request.refit_weeks == 0
+        new_quarter = request.every == "quarter-week" and (past is None or past.period != period)
+        refit = model is None or since >= request.refit_weeks or new_quarter
+        since = 1 if refit else since + 1
         if model is None or refit:
             model = fit_deal_model(book, d, fsm, settings.min_sample)
         if past is None or refit or not past.serves(d, period):
-            past = past_periods(model, book, d, period, settings.min_sample)  # as stale as the model, no more
-        calibration = calibrate(book, d, period, past)
+            past = past_periods(model, book, d, period, settings.min_sample, cache)  # as stale as the model
+        calibration = calibrate(book, d, period, past, previous=calibration)
         o = run_outlook(store, settings, period, as_of, request.scenarios, None, book, model, calibration)
         end_state = book.states_at(day_number(period.last_day))
         start, end = day_number(period.start), day_number(period.end)
@@ -146,7 +183,9 @@ def run_backtest(
         deal_y.append(won_ids[o.open.deal])
         closing = (o.open.close_day >= start) & (o.open.close_day < end)
         deal_stage.append(np.nan_to_num(book.stage_probability[o.open.stage]) / 100.0 * closing)
-        _, weighted, categories = _baselines(book, d, period, request.best_case_share)
+        per_owner = _per_owner(book, overall, d, period, end_state, won_mask, request.best_case_share)
+        weighted, categories = float(per_owner[1].sum()), float(per_owner[2].sum())
+        scored.append(node_points(week_index(period, as_of), o.sim.total, o.sim.nodes, o.hierarchy, overall, per_owner))
         q = np.quantile(o.sim.total.astype(np.float64), [0.1, 0.5, 0.9])
         points.append(
             BacktestPoint(
@@ -192,6 +231,7 @@ def run_backtest(
         brier_stage=float(np.mean((stage_p - y) ** 2)) if len(p) else 0.0,
         deals_scored=len(p),
         method=f"walk-forward, refit every {request.refit_weeks} as-of dates, {request.scenarios} scenarios",
+        levels=level_table(scored),
     )
 
 

@@ -353,7 +353,8 @@ class SeatCallRequest(_Frozen):
 class BacktestRequest(_Frozen):
     start: date
     end: date
-    every: Literal["week", "month"] = "week"
+    #: quarter-week: weeks 1..13 of each quarter, counted from its first day (the level table's buckets)
+    every: Literal["week", "month", "quarter-week"] = "week"
     scenarios: int = Field(2_000, ge=100)
     refit_weeks: int = Field(4, ge=1)
     best_case_share: float = Field(0.5, ge=0, le=1)
@@ -382,6 +383,8 @@ class BacktestResult(_Frozen):
     brier_stage: float
     deals_scored: int
     method: str
+    #: calibration by level (total, manager, rep) × week bucket (early, mid, late): see forecast/levels.py
+    levels: list[dict[str, float | int | str]] = Field(default_factory=list)
 
 
 class AccuracyRequest(_Frozen):

@@ -185,7 +185,7 @@ def _collapse(p: Floats, y: npt.NDArray[np.bool_], classes: Ints, k: int) -> _Ce
     return _Cells(mean_lg, n, wins, members, float(yf.sum()), float(yf @ lg))
 
 
-def estimate_shock(groups: list[Group], floor: float = 0.05, classes: int = 0) -> Shock:
+def estimate_shock(groups: list[Group], floor: float = 0.05, classes: int = 0, start: Shock | None = None) -> Shock:
     """Maximum likelihood of y ~ Bernoulli(sigmoid(a + δ_c + b·logit p + z_g)), z_g ~ N(0, σ²), δ_c ~ N(0, τ²).
 
     Each group is the deals open at one origin of a past period, with the model's probability of winning
@@ -195,6 +195,7 @@ def estimate_shock(groups: list[Group], floor: float = 0.05, classes: int = 0) -
     (τ = :data:`SHIFT_PRIOR_SD`), so a class seen little stays near the common intercept. Each group is
     collapsed to log-odds cells first (:func:`_collapse`), and the fit runs to tight tolerances: the
     intercept and the class shifts lie on a ridge only the prior bends (only their sum moves a deal).
+    ``start``: a previous fit to start from (a walk-forward's last point; the same optimum, fewer steps).
     """
     k = max(classes, 0)
     usable = [_collapse(p, y, c, k) for p, y, c in groups if len(p)]
@@ -229,10 +230,12 @@ def estimate_shock(groups: list[Group], floor: float = 0.05, classes: int = 0) -
 
     # a gradient method: Nelder–Mead's first simplex barely moves a coordinate that starts at 0, which left
     # the intercept near 0 and let an inflated σ stand in for it
-    start = np.concatenate([[0.0, 1.0, np.log(0.2)], np.zeros(k)])
+    x0 = np.concatenate([[0.0, 1.0, np.log(0.2)], np.zeros(k)])
+    if start is not None and not start.floor_used and len(start.shift) == k:
+        x0 = np.concatenate([[start.intercept, start.slope, np.log(max(start.sd, 2e-3))], start.shift])
     bounds = [(-5.0, 5.0), (0.2, 5.0), (np.log(1e-3), np.log(3.0))] + [(-3.0, 3.0)] * k
     best = optimize.minimize(
-        negative, start, jac=True, method="L-BFGS-B", bounds=bounds,
+        negative, x0, jac=True, method="L-BFGS-B", bounds=bounds,
         options={"ftol": 1e-13, "gtol": 1e-7, "maxiter": 1000},
     )  # fmt: skip
     sd = float(np.exp(best.x[2]))
