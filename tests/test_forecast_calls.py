@@ -65,8 +65,25 @@ def test_forecast_calls_guard_and_ledger(demo_seat: Seat) -> None:
     assert fair.check is not None
     assert fair.check.verdict == "supported"
     assert demo_seat.forecast_flags() == []  # the call changed: the flag went with it
+    # a call below the P10 is a sandbag: the deals it counts out, most expected first, cover the cushion
+    low = demo_seat.call_submit(
+        CallSubmitRequest(node="total", period="2026-Q2", amount=t.p10 * 0.8, as_of=AS_OF, author="cro", reason="low")
+    )
+    assert low.check is not None
+    assert low.check.verdict == "sandbag"
+    assert low.check.flagged
+    assert low.check.cushion == pytest.approx(t.mean - t.p10 * 0.8, rel=1e-3)
+    slip = low.check.deals_to_slip
+    assert slip
+    assert sum(d.expected_amount for d in slip) >= low.check.cushion - 1.0
+    assert sum(d.expected_amount for d in slip[:-1]) < low.check.cushion
+    assert [d.expected_amount for d in slip] == sorted((d.expected_amount for d in slip), reverse=True)
+    assert low.check.deals_needed == []
+    fair = demo_seat.call_submit(
+        CallSubmitRequest(node="total", period="2026-Q2", amount=t.p10, as_of=AS_OF, author="cro", reason="realism")
+    )
     history = demo_seat.call_list(CallListRequest(period="2026-Q2", history=True))
-    assert [c.amount for c in history.calls] == [t.p90 * 2, t.p10]
+    assert [c.amount for c in history.calls] == [t.p90 * 2, t.p10, t.p10 * 0.8, t.p10]
     checked = demo_seat.call_check(CallCheckRequest(period="2026-Q2", as_of=AS_OF))
     assert checked.calls[0].check is not None
     assert checked.calls[0].check.verdict == "supported"

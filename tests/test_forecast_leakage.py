@@ -94,3 +94,34 @@ def test_walk_forward_models_see_nothing_after_their_cut(demo_store_file: Path) 
             assert np.array_equal(fitted.base.coef_, alone.base.coef_)
             assert np.array_equal(fitted.base.intercept_, alone.base.intercept_)
     assert not np.array_equal(later[0].base.coef_, later[1].base.coef_)  # they did learn different things
+
+
+def _ingest_without_tasks(folder: Path, cut_at: date | None) -> Path:
+    generate(folder, DEMO_CONFIG, cut_at=cut_at)
+    (folder / "Task.csv").unlink()  # an org that exports no activities: LastActivityDate lives on the snapshot
+    path = folder.parent / f"{folder.name}.duckdb"
+    with open_seat(path) as seat:
+        seat.ingest(IngestRequest(path=folder))
+    return path
+
+
+def test_two_exports_without_activities_agree(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # train/serve consistency: the snapshot's LastActivityDate is known at the export's date and at no
+    # training origin; the model does not read it, so the export taken at D and the one taken 15 months later
+    # forecast D alike — total and every node within 1 % (here: exactly)
+    root = tmp_path_factory.mktemp("no-tasks")
+    early = _ingest_without_tasks(root / "early", CUT)
+    late = _ingest_without_tasks(root / "late", None)
+    with Store.open(early, read_only=True) as a, Store.open(late, read_only=True) as b:
+        sa, sb = load_book(a, CUT).states_at(day_number(CUT)), load_book(b, CUT).states_at(day_number(CUT))
+    assert np.array_equal(sa.days_since_logged, sb.days_since_logged)
+    assert not np.array_equal(sa.days_since_activity, sb.days_since_activity)  # the snapshot field differs
+    request = ForecastRequest(period="2025-Q3", as_of=CUT, scenarios=1_000)
+    with open_seat(early, read_only=True) as x_seat, open_seat(late, read_only=True) as y_seat:
+        x, y = x_seat.forecast(request), y_seat.forecast(request)
+    assert x.total.p50 == pytest.approx(y.total.p50, rel=0.01)
+    assert x.total.mean == pytest.approx(y.total.mean, rel=0.01)
+    assert [n.id for n in x.nodes] == [n.id for n in y.nodes]
+    for m, n in zip(x.nodes, y.nodes, strict=True):
+        for field in ("p10", "p50", "p90", "mean"):
+            assert getattr(m, field) == pytest.approx(getattr(n, field), rel=0.01, abs=1.0), (n.id, field)

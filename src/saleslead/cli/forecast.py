@@ -56,6 +56,13 @@ def _print_call(call: CallRecord) -> None:
             console.print(f"deals that would have to close ({len(check.deals_needed)}):")
             for d in check.deals_needed[:15]:
                 console.print(f"  {d.opportunity_id} {d.stage} {money(d.amount)} p={d.p_win_in_period:.0%}")
+        if check.deals_to_slip:
+            console.print(
+                f"sandbag: {money(check.cushion)} below the expected outcome; deals that would have to slip or die "
+                f"({len(check.deals_to_slip)}):"
+            )
+            for d in check.deals_to_slip[:15]:
+                console.print(f"  {d.opportunity_id} {d.stage} {money(d.amount)} p={d.p_win_in_period:.0%}")
 
 
 def register(app: typer.Typer) -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -34,11 +34,13 @@ __all__ = [
     "SHOCK_QUARTERS",
     "SHOCK_STEPS",
     "Calibration",
+    "OwnerEffects",
     "PastPeriods",
     "Stack",
     "calibrate",
     "category_cells",
     "fit_stack",
+    "owner_effects",
     "past_periods",
     "period_weights",
     "shift_classes",
@@ -126,9 +128,86 @@ class Stack:
 
 
 @dataclass(frozen=True)
+class OwnerEffects:
+    """Owner effects on the log-odds, measured on the replayed past origins and partially pooled.
+
+    For owner ``o`` in past period ``q``: ``x_oq = Σ (won − p') / Σ p'(1 − p')`` over the owner's deals at the
+    period's origins, after the origin's common shift (the period shock) is taken out — a one-step estimate of
+    the owner's shift of the log-odds that period, with sampling variance ``s² ≈ k / Σ p'(1 − p')`` (``k``
+    origins share the deals). Method of moments: ``E[x² − s²] = τ_s² + τ_e²`` (lasting + this period's),
+    ``E[x_oq · x_oq']`` over two periods of the same owner ``= τ_s²``. Each owner's lasting effect is shrunk
+    toward 0 (normal–normal, empirical Bayes): ``mean = Σ w x / (Σ w + 1/τ_s²)``, ``w = 1/(τ_e² + s²)``,
+    posterior variance ``1/(Σ w + 1/τ_s²)``. A forecast draws each owner's effect for the period as
+    ``mean + N(0, posterior variance + τ_e²)`` (an owner never seen: ``N(0, τ_s² + τ_e²)``).
+    """
+
+    lasting_var: float = 0.0
+    period_var: float = 0.0
+    mean: dict[int, float] = field(default_factory=dict)  # book owner code → posterior mean
+    var: dict[int, float] = field(default_factory=dict)  # book owner code → posterior variance
+    cells: int = 0  # owner-periods measured
+
+    def draw(self, owners: Ints) -> tuple[Floats, Floats]:
+        """Per owner (book codes): the shift and the sd of the period's draw."""
+        shift = np.asarray([self.mean.get(int(o), 0.0) for o in owners], dtype=np.float64)
+        var = np.asarray([self.var.get(int(o), self.lasting_var) for o in owners], dtype=np.float64)
+        return shift, np.sqrt(var + self.period_var)
+
+
+def owner_effects(replays: list[tuple[Floats, Bools, Ints, int]], origins_per_period: int) -> OwnerEffects:
+    """:class:`OwnerEffects` from replayed origins ``(p', won, owner, period index)``."""
+    sums: dict[tuple[int, int], list[float]] = {}
+    for p, won, owner, period in replays:
+        v = p * (1 - p)
+        resid = won.astype(np.float64) - p
+        common = resid.sum() / max(v.sum(), 1e-9)  # the origin's shared shift (the period shock)
+        r = resid - v * common
+        codes, where = np.unique(owner, return_inverse=True)
+        rs = np.bincount(where, weights=r, minlength=len(codes))
+        vs = np.bincount(where, weights=v, minlength=len(codes))
+        for c, a, b in zip(codes.tolist(), rs.tolist(), vs.tolist(), strict=True):
+            cell = sums.setdefault((c, period), [0.0, 0.0])
+            cell[0] += a
+            cell[1] += b
+    rows = [(o, q, a / b, origins_per_period / b) for (o, q), (a, b) in sums.items() if b >= 0.5]
+    if len(rows) < 8:
+        return OwnerEffects()
+    x = np.asarray([r[2] for r in rows])
+    s2 = np.asarray([r[3] for r in rows])
+    w = 1.0 / s2
+    total = max(float(np.sum(w * (x**2 - s2)) / w.sum()), 0.0)
+    by_owner: dict[int, list[tuple[float, float]]] = {}
+    for o, _, xi, si in rows:
+        by_owner.setdefault(o, []).append((xi, si))
+    cross, pairs = 0.0, 0.0
+    for cells in by_owner.values():
+        if len(cells) < 2:
+            continue
+        xs = np.asarray([c[0] for c in cells])
+        ws = 1.0 / np.asarray([c[1] for c in cells])
+        outer = np.outer(ws * xs, ws * xs)
+        weight = np.outer(ws, ws)
+        cross += float(outer.sum() - np.trace(outer))
+        pairs += float(weight.sum() - np.trace(weight))
+    lasting = min(max(cross / pairs, 0.0), total) if pairs > 0 else 0.0
+    period_var = total - lasting
+    mean: dict[int, float] = {}
+    var: dict[int, float] = {}
+    if lasting > 0:
+        for o, cells in by_owner.items():
+            wo = np.asarray([1.0 / (period_var + c[1]) for c in cells])
+            xo = np.asarray([c[0] for c in cells])
+            precision = float(wo.sum()) + 1.0 / lasting
+            mean[o] = float((wo * xo).sum()) / precision
+            var[o] = 1.0 / precision
+    return OwnerEffects(lasting, period_var, mean, var, len(rows))
+
+
+@dataclass(frozen=True)
 class Calibration:
     shock: Shock
     stack: Stack
+    owners: OwnerEffects = field(default_factory=OwnerEffects)
 
 
 @dataclass(frozen=True)
@@ -184,6 +263,7 @@ class _Replay:
     amount: Floats
     cells: Ints
     period: int
+    owner: Ints
 
 
 def fit_stack(replays: list[tuple[Floats, npt.NDArray[np.bool_], Floats, Ints, int]]) -> Stack:
@@ -249,7 +329,7 @@ def calibrate(
         if not len(st):
             return None
         group = (win_probabilities(oos, book, st, q), won[st.deal], shift_classes(book, st))
-        return _Replay(group, st.amount, category_cells(book, st, q), index)
+        return _Replay(group, st.amount, category_cells(book, st, q), index, st.owner)
 
     # the origins are independent and NumPy/SciPy release the GIL in their loops: two threads, same order
     with ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1)) as pool:
@@ -261,4 +341,8 @@ def calibrate(
     stack = fit_stack(
         [(shock.calibrate(r.group[0], r.group[2]), r.group[1], r.amount, r.cells, r.period) for r in replays]
     )
-    return Calibration(shock, stack)
+    stacked = [
+        (stack.apply(shock.calibrate(r.group[0], r.group[2]), r.cells, r.amount), r.group[1], r.owner, r.period)
+        for r in replays
+    ]
+    return Calibration(shock, stack, owner_effects(stacked, len(SHOCK_STEPS)))

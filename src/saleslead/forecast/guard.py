@@ -3,8 +3,11 @@
 ``P(outcome ≥ call)`` is the share of forecast scenarios of the call's node (a person and everyone
 under them, or ``total``) at or above the call. Verdict: ``supported`` at or above
 ``settings.guard.supported``, ``stretch`` at or above ``settings.guard.stretch``, else
-``outruns-pipeline``. The deals that would have to close: the node's open deals, most likely first,
-until their amounts cover ``call − closed-won − expected new pipeline``.
+``outruns-pipeline``; a call below the node's P10 is a ``sandbag``. The deals
+that would have to close: the node's open deals, most likely first, until their amounts cover
+``call − closed-won − expected new pipeline``. For a sandbag, the deals that would have to slip or die: the
+node's open deals by expected amount (``p × amount``), largest first, until their expected amounts cover the
+cushion ``mean outcome − call`` — the deals the call quietly counts out.
 """
 
 from __future__ import annotations
@@ -18,13 +21,18 @@ from saleslead.forecast.outlook import Outlook, deal_forecasts
 from saleslead.forecast.schemas import CallCheck
 from saleslead.settings import GuardThresholds
 
-__all__ = ["TOTAL", "check_call", "node_scenarios", "verdict"]
+__all__ = ["TOTAL", "VERDICTS", "check_call", "node_scenarios", "verdict"]
 
 TOTAL = "total"
-Verdict = Literal["supported", "stretch", "outruns-pipeline"]
+Verdict = Literal["supported", "stretch", "outruns-pipeline", "sandbag"]
+#: Every verdict the guard gives, for the faces (CLI, web, MCP) to name them the same way.
+VERDICTS: tuple[Verdict, ...] = ("supported", "stretch", "outruns-pipeline", "sandbag")
 
 
-def verdict(p: float, guard: GuardThresholds) -> Verdict:
+def verdict(p: float, guard: GuardThresholds, below_p10: bool = False) -> Verdict:
+    """``below_p10``: the call is below the node's P10 (the pipeline says more than nine times in ten)."""
+    if below_p10:
+        return "sandbag"
     if p >= guard.supported:
         return "supported"
     if p >= guard.stretch:
@@ -66,7 +74,19 @@ def check_call(o: Outlook, node: str, amount: float, category: str, version: int
             break
         needed.append(int(r))
         covered += float(o.open.amount[r])
-    result = verdict(p, guard)
+    result = verdict(p, guard, bool(len(values)) and amount < float(q[0]))
+    cushion = float(values.mean()) - amount if len(values) else 0.0
+    slip: list[int] = []
+    if result == "sandbag":
+        under = np.flatnonzero(mask)
+        expected = p_won[under] * o.open.amount[under]
+        order = under[np.argsort(-expected, kind="stable")]
+        counted = 0.0
+        for r in order:
+            if counted >= cushion:
+                break
+            slip.append(int(r))
+            counted += float(p_won[r] * o.open.amount[r])
     return CallCheck(
         node=node,
         period=o.period.name,
@@ -81,6 +101,8 @@ def check_call(o: Outlook, node: str, amount: float, category: str, version: int
         node_p90=round(float(q[2]), 2),
         closed_won=round(closed, 2),
         gap_to_close=round(max(gap, 0.0), 2),
-        deals_needed=deal_forecasts(o, np.asarray(needed, dtype=np.int64)) if needed else [],
+        deals_needed=deal_forecasts(o, np.asarray(needed, dtype=np.int64)) if needed and result != "sandbag" else [],
         flagged=result != "supported",
+        deals_to_slip=deal_forecasts(o, np.asarray(slip, dtype=np.int64)) if slip else [],
+        cushion=round(cushion, 2),
     )

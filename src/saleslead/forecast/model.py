@@ -186,7 +186,7 @@ class Encoder:
         tenure = book.owner_tenure(st.owner, 0) + st.day
         quarter_end = quarter_end_days(week_start, self.fiscal_start_month)
         segment = book.segment[st.deal]
-        quiet = np.clip(st.days_since_activity, 0, 10_000)
+        quiet = np.clip(st.days_since_logged, 0, 10_000)
         close = np.searchsorted(_CLOSE_EDGES, (st.close_day - week_start).astype(np.float64))
         stay = np.maximum(st.days_in_stage, 0)
         return {
@@ -371,7 +371,7 @@ def fit_deal_model(book: DealBook, as_of: int, fiscal_start_month: int, min_samp
     # typical stay and silence per segment (and stage), over each (deal, origin) once: deal attributes known
     # at the as-of date, no outcome
     segment, first_week, n_seg = book.segment[st.deal], rows.lead == 1, len(book.segment_names)
-    quiet = np.clip(st.days_since_activity, 0, 10_000)
+    quiet = np.clip(st.days_since_logged, 0, 10_000)
     encoder = Encoder(
         n_stages=len(book.stage_names),
         n_segments=len(book.segment_names),

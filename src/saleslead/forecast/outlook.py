@@ -18,6 +18,7 @@ from saleslead.evidence import Evidence
 from saleslead.forecast.calibrate import (
     CELLS,
     Calibration,
+    OwnerEffects,
     calibrate,
     category_cells,
     past_periods,
@@ -28,7 +29,7 @@ from saleslead.forecast.calibrate import (
 from saleslead.forecast.model import FEATURES, GROUPS, INTERACTIONS, DealModel, fiscal_quarter, fit_deal_model
 from saleslead.forecast.panel import DealBook, States, day_number, from_day_number, load_book, quarter_end_days
 from saleslead.forecast.rollup import Hierarchy, build_hierarchy, category_field
-from saleslead.forecast.runrate import NewPipeline, new_pipeline_run_rate
+from saleslead.forecast.runrate import NewPipeline, creation_shares, new_pipeline_run_rate
 from saleslead.forecast.schemas import (
     DealForecast,
     Factor,
@@ -112,7 +113,7 @@ def run_outlook(
     owner_codes = np.unique(np.concatenate([open_.owner, closed.owner]))
     owners = [book.owners[int(o)] for o in owner_codes]
     hierarchy = build_hierarchy(store, owners)
-    sim_book = simulation_book(book, open_, p, closed, new, owner_codes, hierarchy)
+    sim_book = simulation_book(book, open_, p, closed, new, owner_codes, hierarchy, d, calibration.owners)
     n_seg = len(book.segment_names)
     sim = simulate(sim_book, shock.sd, scenarios or settings.scenarios, settings.seed, n_seg, progress)
     return Outlook(period, as_of, book, model, open_, p, closed, hierarchy, owners, new, calibration, sim)
@@ -134,12 +135,14 @@ def simulation_book(
     new: NewPipeline,
     owner_codes: Ints,
     hierarchy: Hierarchy,
+    as_of: int | None = None,
+    owners_fx: OwnerEffects | None = None,
 ) -> Book:
     """The simulation's input: open deals with their P(won), closed-won so far, new pipeline, on ``owner_codes``
     (the book's owner codes, in the order of the hierarchy's owners)."""
     return book_of(
         book, (open_.deal, p, open_.amount, open_.owner), (closed.deal, closed.amount, closed.owner), new,
-        owner_codes, hierarchy,
+        owner_codes, hierarchy, as_of, owners_fx,
     )  # fmt: skip
 
 
@@ -150,8 +153,12 @@ def book_of(
     new: NewPipeline,
     owner_codes: Ints,
     hierarchy: Hierarchy,
+    as_of: int | None = None,
+    owners_fx: OwnerEffects | None = None,
 ) -> Book:
-    """:func:`simulation_book` from arrays: open (deal, P(won), amount, owner code), closed (deal, amount, owner)."""
+    """``as_of``: split new pipeline by the owners' measured creation then (else by open pipeline);
+    ``owners_fx``: the owner effects to draw (else none). :func:`simulation_book` from arrays: open (deal,
+    P(won), amount, owner code), closed (deal, amount, owner)."""
     deal, p, amount, owner = open_
     closed_deal, closed_amount, closed_owner = closed
     local = np.full(len(book.owners), -1, dtype=np.int64)
@@ -163,7 +170,10 @@ def book_of(
     np.add.at(share, (seg_open, local[owner]), np.maximum(amount, 0.0))
     sums = share.sum(axis=1, keepdims=True)
     share = np.divide(share, sums, out=np.zeros_like(share), where=sums > 0)
+    if as_of is not None:  # new deals go to the owners who create them
+        share = creation_shares(book, as_of, owner_codes, share)
     new_mean = np.where(share.sum(axis=1) > 0, new.mean, 0.0)
+    owner_shift, owner_sd = owners_fx.draw(owner_codes) if owners_fx is not None else (None, None)
     return Book(
         p=p,
         amount=amount,
@@ -178,6 +188,9 @@ def book_of(
         new_share=share,
         rollup=hierarchy.rollup,
         key=book.tag[deal],
+        owner_shift=owner_shift,
+        owner_sd=owner_sd,
+        new_pool=new.pool,
     )
 
 
@@ -276,7 +289,7 @@ def _factor_values(book: DealBook, st: States, model: DealModel) -> list[list[st
     fsm = model.encoder.fiscal_start_month
     tenure = book.owner_tenure(st.owner, 0) + st.day
     stay = [f"{int(v)} days" for v in st.days_in_stage]
-    quiet = [f"{int(v)} days" if v < 10_000 else "never" for v in st.days_since_activity]
+    quiet = [f"{int(v)} days" if v < 10_000 else "never" for v in st.days_since_logged]
     labels: dict[str, list[str]] = {
         "stage": [book.stage_names[int(s)] for s in st.stage],
         "days_in_stage": stay,

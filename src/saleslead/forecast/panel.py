@@ -90,6 +90,10 @@ class States:
     age_days: Ints
     pushes: Ints
     days_since_activity: Ints  # _NO_DATE-based when never touched: large
+    #: days since the last *logged* activity (dated rows, known at every past day as they are now): the
+    #: model's feature. ``days_since_activity`` also reads the snapshot's LastActivityDate, which a past
+    #: origin never saw the same way (train/serve consistency)
+    days_since_logged: Ints
     next_close: Floats  # instant of the next closing event after the state (inf when none is recorded)
     next_close_won: Bools
 
@@ -163,6 +167,7 @@ class DealBook:
             else np.full(len(pool), _NO_DATE, dtype=np.int64)
         )
         activity = np.maximum(logged, self.ev_activity[last])
+        since_logged = np.where(logged > _NO_DATE, day - logged, 10_000)
         nxt = self.ev_next_close[last]
         has_next = nxt >= 0
         return States(
@@ -181,6 +186,7 @@ class DealBook:
             age_days=day - np.floor(created).astype(np.int64),
             pushes=self.ev_pushes[last],
             days_since_activity=np.where(activity > _NO_DATE, day - activity, 10_000),
+            days_since_logged=since_logged,
             next_close=np.where(has_next, self.ev_time[np.maximum(nxt, 0)], np.inf),
             next_close_won=has_next & self.stage_won[self.ev_stage[np.maximum(nxt, 0)]],
         )

@@ -300,7 +300,7 @@ class CallCheck(_Frozen):
     version: int
     as_of: date
     p_outcome_at_least_call: float
-    verdict: Literal["supported", "stretch", "outruns-pipeline"]
+    verdict: Literal["supported", "stretch", "outruns-pipeline", "sandbag"]
     node_p10: float
     node_p50: float
     node_p90: float
@@ -308,6 +308,9 @@ class CallCheck(_Frozen):
     gap_to_close: float
     deals_needed: list[DealForecast]
     flagged: bool
+    #: sandbag: the deals, most expected first, that would have to slip or die for the outcome to fall to the call
+    deals_to_slip: list[DealForecast] = Field(default_factory=list)
+    cushion: float = 0.0  # sandbag: expected outcome (mean) minus the call
 
 
 class CallRecord(_Frozen):

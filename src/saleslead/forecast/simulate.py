@@ -34,6 +34,8 @@ __all__ = [
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
 SHOCK_LEVELS = 256
+#: log-odds of the 65,536 16-bit uniforms' midpoints: a deal is won when the table at its draw is below its η
+_LOGIT_TABLE = special.logit((np.arange(65_536) + 0.5) / 65_536).astype(np.float32)
 SHIFT_PRIOR_SD = 0.5  # prior sd of a class's shift of the window-calibration intercept
 #: One calibration group: P(won in the window) per deal, whether it won, and its classes: (deals, m) indices
 #: into one vector of intercept shifts (the deal's segment).
@@ -83,6 +85,13 @@ class Book:
     #: per deal: a stable key (the deal id's hash). Deal i's uniform in scenario s is a hash of (key_i, s, seed),
     #: so the same deal draws the same numbers in every forecast (common random numbers: see forecast.bridge)
     key: npt.NDArray[np.uint32] | None = None
+    #: per owner: the partially pooled owner effect on the log-odds (posterior mean) and the sd of this
+    #: period's draw around it (posterior sd and the period's own owner variance); zeros: no owner effect
+    owner_shift: Floats | None = None
+    owner_sd: Floats | None = None
+    #: per segment: the amounts of deals created and won inside past periods (new pipeline comes as whole
+    #: deals drawn from these, a Poisson count per owner); empty: the segment's amount is split by new_share
+    new_pool: tuple[Floats, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -251,6 +260,49 @@ def estimate_shock(groups: list[Group], floor: float = 0.05, classes: int = 0, s
     )
 
 
+class _NewDeals:
+    """New pipeline as whole deals: per (segment, owner) a Poisson count with mean ``rate × factor`` (the
+    scenario's shock and the segment's own noise), each deal's amount drawn from the segment's pool of past
+    created-and-won amounts. Rates: the segment's expected amount over its pool's mean amount, split by
+    ``new_share`` (the owners' measured share of deal creation). The count's own spread (``cv2``, per segment)
+    is taken out of the segment noise so the total's spread stays the run-rate's."""
+
+    def __init__(self, book: Book, rng: np.random.Generator) -> None:
+        n_seg, n_own = book.new_share.shape
+        self.rng = rng
+        self.cv2 = np.zeros(n_seg)
+        pools = [np.asarray(p, dtype=np.float64) for p in book.new_pool]
+        self.active = len(pools) == n_seg and any(len(p) for p in pools)
+        if not self.active:
+            return
+        mean_amount = np.asarray([p.mean() if len(p) else 0.0 for p in pools])
+        rate = np.where(mean_amount > 0, book.new_mean / np.maximum(mean_amount, 1e-9), 0.0)
+        second = np.asarray([(p**2).mean() if len(p) else 0.0 for p in pools])
+        self.cv2 = np.where(rate > 0, second / np.maximum(mean_amount, 1e-9) ** 2 / np.maximum(rate, 1e-9), 0.0)
+        seg, own = np.nonzero(book.new_share * (rate[:, None] > 0))
+        self.seg, self.own = seg, own
+        self.rate = rate[seg] * book.new_share[seg, own]
+        self.start = np.concatenate([[0], np.cumsum([len(p) for p in pools])[:-1]]).astype(np.int64)
+        self.size = np.asarray([len(p) for p in pools], dtype=np.int64)
+        self.pool = np.concatenate(pools) if pools else np.zeros(0)
+        self.n_own, self.n_seg = n_own, n_seg
+
+    def draw(self, factor: Floats) -> tuple[Floats, Floats]:
+        """(owners, c) and (segments, c) amounts of new deals for ``factor`` (c, segments)."""
+        c = factor.shape[0]
+        pairs = len(self.rate)
+        counts = self.rng.poisson(self.rate[None, :] * factor[:, self.seg]).ravel()
+        cell = np.repeat(np.arange(c * pairs), counts)
+        seg = self.seg[cell % pairs]
+        amount = self.pool[self.start[seg] + (self.rng.random(len(cell)) * self.size[seg]).astype(np.int64)]
+        sums = np.bincount(cell, weights=amount, minlength=c * pairs).reshape(c, pairs)
+        by_owner = np.zeros((self.n_own, c))
+        by_segment = np.zeros((self.n_seg, c))
+        np.add.at(by_owner, self.own, sums.T)
+        np.add.at(by_segment, self.seg, sums.T)
+        return by_owner, by_segment
+
+
 def simulate(
     book: Book,
     shock_sd: float,
@@ -271,6 +323,10 @@ def simulate(
     # ordered by owner, segment, then key: the same deals give the same sums whatever order they come in
     order = np.lexsort((key, book.segment, book.owner))
     key = key[order]
+    n_owner_all = book.rollup.shape[0]
+    shift = book.owner_shift if book.owner_shift is not None else np.zeros(n_owner_all)
+    owner_sd = book.owner_sd if book.owner_sd is not None else np.zeros(n_owner_all)
+    by_owner = bool(np.any(shift != 0) or np.any(owner_sd > 0))
     amount = book.amount[order]
     owner = book.owner[order]
     segment = book.segment[order]
@@ -287,11 +343,19 @@ def simulate(
     rollup_t = book.rollup.T.tocsr()
     # the run-rate's spread across past periods already holds the shared shock: keep only the rest
     shock_var = np.expm1(shock_sd**2)
-    own_cv2 = np.maximum(np.minimum(book.new_cv, 2.0) ** 2 - shock_var, 0.01)
+    deals_new = _NewDeals(book, rng)
+    own_cv2 = np.maximum(np.minimum(book.new_cv, 2.0) ** 2 - shock_var - deals_new.cv2, 0.01)
     new_sd = np.sqrt(np.log1p(own_cv2))
     level_of = rng.integers(0, SHOCK_LEVELS, size=scenarios)
     eps = np.exp(rng.standard_normal((scenarios, n_segments)) * new_sd[None, :] - new_sd[None, :] ** 2 / 2)
-    new_all = book.new_mean[None, :] * np.exp(levels[level_of])[:, None] * eps  # (scenarios, segments)
+    new_factor = np.exp(levels[level_of])[:, None] * eps  # (scenarios, segments)
+    new_all = book.new_mean[None, :] * new_factor
+    owner_draw = (
+        (shift[None, :] + owner_sd[None, :] * rng.standard_normal((scenarios, n_owner_all))).astype(np.float32)
+        if by_owner
+        else None
+    )
+    logit32 = logit.astype(np.float32)
     total = np.zeros(scenarios, dtype=np.float32)
     nodes = np.zeros((book.rollup.shape[1], scenarios), dtype=np.float32)
     segments = np.zeros((n_segments, scenarios), dtype=np.float32)
@@ -304,20 +368,31 @@ def simulate(
         threshold = np.minimum(np.round(special.expit(logit + levels[lv]) * 65536.0), 65535).astype(np.uint16)
         for start in range(0, len(members), chunk):
             sub = members[start : start + chunk]
-            won = keyed_uniforms(key, sub, seed) < threshold[None, :]
+            draws = keyed_uniforms(key, sub, seed)
+            if owner_draw is not None:  # each scenario's owner effects move their deals' log-odds
+                eta = logit32[None, :] + np.float32(levels[lv]) + owner_draw[sub][:, owner]
+                won = _LOGIT_TABLE[draws] < eta
+            else:
+                won = draws < threshold[None, :]
             by_pair = np.asarray(won.astype(np.float32) @ deal_to_pair).T  # (pairs, c)
             owner_sum = np.asarray(to_owner @ by_pair) + book.closed_owner[:, None]
             segment_sum = np.asarray(to_segment @ by_pair) + book.closed_segment[:, None]
             new = new_all[sub]  # (c, segments)
-            owner_sum += book.new_share.T @ new.T
-            segment_sum += new.T
+            if deals_new.active:
+                by_new_owner, by_new_segment = deals_new.draw(new_factor[sub])
+                owner_sum += by_new_owner
+                segment_sum += by_new_segment
+            else:
+                owner_sum += book.new_share.T @ new.T
+                segment_sum += new.T
             nodes[:, sub] = np.asarray(rollup_t @ owner_sum, dtype=np.float32)
             segments[:, sub] = segment_sum.astype(np.float32)
             total[sub] = segment_sum.sum(axis=0)
             done += len(sub)
             if progress is not None:
                 progress("scenarios", done, scenarios)
-    marginal = special.expit(logit[None, :] + levels[:, None]).mean(axis=0)
+    moved = logit + (shift[owner] if by_owner else 0.0)
+    marginal = special.expit(moved[None, :] + levels[:, None]).mean(axis=0)
     back = np.empty(n, dtype=np.float32)
     back[order] = marginal.astype(np.float32)
     new_segment = book.new_mean * float(np.exp(levels).mean())  # ε has mean 1

@@ -92,6 +92,13 @@ def brief_forecast(m: Mandates, week: Week) -> Outcome:
     )
 
 
+_VERDICT_TEXT = {
+    "outruns-pipeline": "OUTRUNS THE PIPELINE",
+    "stretch": "is a stretch",
+    "sandbag": "is a SANDBAG (below the pipeline's P10)",
+}
+
+
 def guard_flag(check: CallCheck, author: str) -> FlagDraft | None:
     """A flag for a call the guard does not support: critical when it outruns the pipeline, else a warning."""
     if check.verdict == "supported":
@@ -99,13 +106,14 @@ def guard_flag(check: CallCheck, author: str) -> FlagDraft | None:
     who = "the total" if check.node == "total" else check.node
     message = (
         f"The {check.period} {check.category} call for {who} by {author}, {money(check.amount)}, "
-        f"{'OUTRUNS THE PIPELINE' if check.verdict == 'outruns-pipeline' else 'is a stretch'}: "
+        f"{_VERDICT_TEXT.get(check.verdict, check.verdict)}: "
         f"P(outcome ≥ call) {check.p_outcome_at_least_call:.0%}; the pipeline says {money(check.node_p50)} "
         f"(P10 {money(check.node_p10)} – P90 {money(check.node_p90)})"
     )
-    evidence = check.model_dump(mode="json", exclude={"deals_needed"})
+    evidence = check.model_dump(mode="json", exclude={"deals_needed", "deals_to_slip"})
     evidence["author"] = author
     evidence["deals_needed"] = [d.opportunity_id for d in check.deals_needed[:10]]
+    evidence["deals_to_slip"] = [d.opportunity_id for d in check.deals_to_slip[:10]]
     return FlagDraft(
         kind="call-guard",
         key=f"{check.period}/{check.node}/v{check.version}",

@@ -62,7 +62,7 @@ def calls_api(
 
 @router.post("/api/calls", response_model=CallRecord, dependencies=[WriteAccess])
 def submit_call_api(request: CallSubmitRequest, s: SeatHolder = Depends(seat)) -> Response:
-    """Record a call and check it against the pipeline: supported, stretch or outruns-pipeline (needs the token)."""
+    """Record a call and check it: supported, stretch, outruns-pipeline or sandbag (needs the token)."""
     return JSONResponse(s.write(Seat.call_submit, request).model_dump(mode="json"))
 
 
