@@ -39,6 +39,11 @@ def test_forecast_calls_guard_and_ledger(demo_seat: Seat) -> None:
     assert result.deals is not None
     assert len(result.deals) == sum(n.open_deals for n in top)
     assert all(0.0 <= d.p_win_in_period <= 1.0 and d.factors for d in result.deals)
+    rel = result.reliability  # the reliability diagram: the calibration's past origins, out of sample
+    assert rel is not None
+    assert sum(int(b["deals"]) for b in rel.bins) == rel.deals > 1_000
+    assert all(0.0 <= float(b["observed"]) <= 1.0 for b in rel.bins)
+    assert rel.brier < rel.brier_stage
     expected_open = sum(d.expected_amount for d in result.deals)
     new = sum(s.new_pipeline_mean for s in result.segments)
     assert t.mean == pytest.approx(t.closed_won + expected_open + new, rel=0.03)

@@ -19,6 +19,7 @@ from saleslead.context import Progress
 from saleslead.errors import InputError, InsufficientDataError
 from saleslead.forecast.calibrate import Calibration, PastPeriods, calibrate, past_periods
 from saleslead.forecast.levels import NodePoints, level_table, node_points
+from saleslead.forecast.levels import reliability_bins as calibration_table
 from saleslead.forecast.model import DealModel, fit_deal_model
 from saleslead.forecast.outlook import run_outlook
 from saleslead.forecast.panel import DealBook, States, day_number, load_book
@@ -233,23 +234,3 @@ def run_backtest(
         method=f"walk-forward, refit every {request.refit_weeks} as-of dates, {request.scenarios} scenarios",
         levels=level_table(scored),
     )
-
-
-def calibration_table(p: Floats, y: Floats, bins: int = 10) -> list[dict[str, float | int]]:
-    """Deals grouped by predicted probability (tenths): mean predicted vs observed share won."""
-    rows: list[dict[str, float | int]] = []
-    edges = np.linspace(0, 1, bins + 1)
-    which = np.clip(np.searchsorted(edges, p, side="right") - 1, 0, bins - 1)
-    for b in range(bins):
-        m = which == b
-        if m.any():
-            rows.append(
-                {
-                    "low": float(edges[b]),
-                    "high": float(edges[b + 1]),
-                    "deals": int(m.sum()),
-                    "predicted": float(p[m].mean()),
-                    "observed": float(y[m].mean()),
-                }
-            )
-    return rows

@@ -26,6 +26,7 @@ from scipy import special
 from saleslead.forecast.model import DealModel, walk_forward, win_in_window
 from saleslead.forecast.panel import DealBook, States, day_number
 from saleslead.forecast.rollup import category_field
+from saleslead.forecast.runrate import new_pipeline_run_rate
 from saleslead.forecast.simulate import Group, Shock, estimate_shock
 from saleslead.periods import Period
 
@@ -204,10 +205,64 @@ def owner_effects(replays: list[tuple[Floats, Bools, Ints, int]], origins_per_pe
 
 
 @dataclass(frozen=True)
+class Level:
+    """The forecast's level error, measured out of sample at the same point of past periods.
+
+    At each past period's replayed origin (δ = 0): ``ℓ_q = log(still to book / forecast of it)``, the amount
+    won in ``q`` after the origin over the stacked open-deal expectation plus the new-pipeline run-rate as
+    of the origin. ``shift`` = their mean, shrunk toward 0 (positive-part James–Stein: ``m·max(0, 1 − s²/(n·m²))``);
+    ``var`` = their variance, the spread the forecast's own scenarios must reach (what they lack is added as
+    one multiplicative factor per scenario, mean 1, on every node's still-to-book part)."""
+
+    shift: float = 0.0
+    var: float = 0.0
+    periods: int = 0
+
+    def apply(self, p: Floats, amount: Floats) -> Floats:
+        """``p`` moved by one common log-odds shift so that ``Σ p·amount`` grows by ``e^shift``."""
+        if not self.shift or not len(p):
+            return p
+        a = np.maximum(amount, 0.0)
+        target = float(p @ a) * np.exp(self.shift)
+        lg = special.logit(np.clip(p, 1e-9, 1 - 1e-9))
+        low, high = -12.0, 12.0
+        for _ in range(60):
+            mid = (low + high) / 2
+            if float(special.expit(lg + mid) @ a) < target:
+                low = mid
+            else:
+                high = mid
+        return np.asarray(special.expit(lg + (low + high) / 2), dtype=np.float64)
+
+
+def level_error(book: DealBook, now: States, periods: list[Period], replays: list[tuple[Floats, _Replay]]) -> Level:
+    """:class:`Level` from the replayed origins at δ = 0 (``(stacked p', replay)``)."""
+    logs: list[float] = []
+    for p, r in replays:
+        q = periods[r.period]
+        won = won_in(now, q)
+        actual = float(now.amount[won].sum())
+        booked = float(now.amount[won & (now.close_day <= r.day)].sum())
+        expected = float(p @ r.amount) + float(new_pipeline_run_rate(book, q, r.day).mean.sum())
+        if expected > 0 and actual - booked > 0:
+            logs.append(float(np.log((actual - booked) / expected)))
+    n = len(logs)
+    if n < 3:
+        return Level(periods=n)
+    x = np.asarray(logs)
+    m, s2 = float(x.mean()), float(x.var(ddof=1))
+    shrink = max(0.0, 1.0 - s2 / (n * m * m)) if m else 0.0
+    return Level(shift=m * shrink, var=s2, periods=n)
+
+
+@dataclass(frozen=True)
 class Calibration:
     shock: Shock
     stack: Stack
     owners: OwnerEffects = field(default_factory=OwnerEffects)
+    #: the stacked probabilities of the replayed origins, whether the deal won, and the CRM stage probability
+    scored: tuple[Floats, Floats, Floats] = (np.zeros(0), np.zeros(0), np.zeros(0))
+    level: Level = field(default_factory=Level)
 
 
 @dataclass(frozen=True)
@@ -264,6 +319,8 @@ class _Replay:
     cells: Ints
     period: int
     owner: Ints
+    stage_p: Floats  # the CRM stage probability × [close date in the period]
+    day: int
 
 
 def fit_stack(replays: list[tuple[Floats, npt.NDArray[np.bool_], Floats, Ints, int]]) -> Stack:
@@ -329,7 +386,10 @@ def calibrate(
         if not len(st):
             return None
         group = (win_probabilities(oos, book, st, q), won[st.deal], shift_classes(book, st))
-        return _Replay(group, st.amount, category_cells(book, st, q), index, st.owner)
+        start, end = day_number(q.start), day_number(q.end)
+        closing = (st.close_day >= start) & (st.close_day < end)
+        stage_p = np.nan_to_num(book.stage_probability[st.stage]) / 100.0 * closing
+        return _Replay(group, st.amount, category_cells(book, st, q), index, st.owner, stage_p, day)
 
     # the origins are independent and NumPy/SciPy release the GIL in their loops: two threads, same order
     with ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1)) as pool:
@@ -345,4 +405,16 @@ def calibrate(
         (stack.apply(shock.calibrate(r.group[0], r.group[2]), r.cells, r.amount), r.group[1], r.owner, r.period)
         for r in replays
     ]
-    return Calibration(shock, stack, owner_effects(stacked, len(SHOCK_STEPS)))
+    scored = (
+        np.concatenate([s[0] for s in stacked]) if stacked else np.zeros(0),
+        np.concatenate([s[1] for s in stacked]).astype(np.float64) if stacked else np.zeros(0),
+        np.concatenate([r.stage_p for r in replays]) if replays else np.zeros(0),
+    )
+    middle = [(s[0], r) for s, r in zip(stacked, replays, strict=True) if r.day == _middle(r, past.periods, offset)]
+    level = level_error(book, now, past.periods, middle)
+    return Calibration(shock, stack, owner_effects(stacked, len(SHOCK_STEPS)), scored, level)
+
+
+def _middle(r: _Replay, periods: list[Period], offset: int) -> int:
+    """The δ = 0 origin day of a replay's period."""
+    return day_number(periods[r.period].start) + offset

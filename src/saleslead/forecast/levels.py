@@ -19,7 +19,7 @@ import numpy.typing as npt
 
 from saleslead.forecast.rollup import Hierarchy
 
-__all__ = ["BUCKETS", "LEVELS", "NodePoints", "bucket_of", "level_table", "node_points"]
+__all__ = ["BUCKETS", "LEVELS", "NodePoints", "bucket_of", "level_table", "node_points", "reliability_bins"]
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
@@ -135,6 +135,26 @@ def level_table(points: list[NodePoints]) -> list[dict[str, float | int | str]]:
                     "pinball": model_pinball / total,
                     "pinball_stage_weighted": _pinball(c["stage_weighted"], y, 0.5) / total,
                     "pinball_categories": _pinball(c["categories"], y, 0.5) / total,
+                }
+            )
+    return rows
+
+
+def reliability_bins(p: Floats, y: Floats, bins: int = 10) -> list[dict[str, float | int]]:
+    """Deals grouped by predicted probability (tenths): mean predicted vs observed share won."""
+    rows: list[dict[str, float | int]] = []
+    edges = np.linspace(0, 1, bins + 1)
+    which = np.clip(np.searchsorted(edges, p, side="right") - 1, 0, bins - 1)
+    for b in range(bins):
+        m = which == b
+        if m.any():
+            rows.append(
+                {
+                    "low": float(edges[b]),
+                    "high": float(edges[b + 1]),
+                    "deals": int(m.sum()),
+                    "predicted": float(p[m].mean()),
+                    "observed": float(y[m].mean()),
                 }
             )
     return rows

@@ -6,7 +6,7 @@ the answer is the same on a store cut at ``as_of`` as on one that holds later da
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import numpy as np
@@ -26,6 +26,7 @@ from saleslead.forecast.calibrate import (
     win_probabilities,
     won_in,
 )
+from saleslead.forecast.levels import reliability_bins
 from saleslead.forecast.model import FEATURES, GROUPS, INTERACTIONS, DealModel, fiscal_quarter, fit_deal_model
 from saleslead.forecast.panel import DealBook, States, day_number, from_day_number, load_book, quarter_end_days
 from saleslead.forecast.rollup import Hierarchy, build_hierarchy, category_field
@@ -37,9 +38,10 @@ from saleslead.forecast.schemas import (
     ForecastResult,
     NodeForecast,
     Outcome,
+    Reliability,
     SegmentForecast,
 )
-from saleslead.forecast.simulate import Book, Shock, Simulation, simulate
+from saleslead.forecast.simulate import Book, Shock, Simulation, simulate, widen
 from saleslead.periods import Period
 from saleslead.settings import Settings
 from saleslead.store import Store
@@ -110,12 +112,14 @@ def run_outlook(
     p = deal_probabilities(model, calibration, book, open_, period)
     closed = now.take(won_in(now, period))
     new = new_pipeline_run_rate(book, period, d)
+    new = replace(new, mean=new.mean * np.exp(calibration.level.shift))  # the same level correction as the deals
     owner_codes = np.unique(np.concatenate([open_.owner, closed.owner]))
     owners = [book.owners[int(o)] for o in owner_codes]
     hierarchy = build_hierarchy(store, owners)
     sim_book = simulation_book(book, open_, p, closed, new, owner_codes, hierarchy, d, calibration.owners)
     n_seg = len(book.segment_names)
     sim = simulate(sim_book, shock.sd, scenarios or settings.scenarios, settings.seed, n_seg, progress)
+    sim = widen(sim, sim_book, calibration.level.var, settings.seed)
     return Outlook(period, as_of, book, model, open_, p, closed, hierarchy, owners, new, calibration, sim)
 
 
@@ -124,7 +128,8 @@ def deal_probabilities(
 ) -> Floats:
     """Each open deal's P(won in the period) at shock 0: the model's, window-calibrated, category-stacked."""
     p = calibration.shock.calibrate(win_probabilities(model, book, open_, period), shift_classes(book, open_))
-    return calibration.stack.apply(p, category_cells(book, open_, period), open_.amount)
+    p = calibration.stack.apply(p, category_cells(book, open_, period), open_.amount)
+    return calibration.level.apply(p, open_.amount)  # the level error of past periods at this point
 
 
 def simulation_book(
@@ -410,4 +415,21 @@ def forecast_result(o: Outlook, settings: Settings, by: str | None, with_deals: 
         segments=segments,
         method=method,
         deals=deal_forecasts(o) if with_deals else None,
+        reliability=_reliability(o),
+    )
+
+
+def _reliability(o: Outlook) -> Reliability | None:
+    """The deal probability scored on the calibration's replayed past origins (out of sample)."""
+    p, y, stage = o.calibration.scored
+    if not len(p):
+        return None
+    return Reliability(
+        bins=reliability_bins(p, y),
+        brier=round(float(np.mean((p - y) ** 2)), 5),
+        brier_stage=round(float(np.mean((stage - y) ** 2)), 5),
+        deals=len(p),
+        method="deals open at the same point of past periods, P(won in that period) from the model fit before "
+        "it (window-calibrated and stacked), against whether they won; the stage probability counts only deals "
+        "due to close in the period",
     )

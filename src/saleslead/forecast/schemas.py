@@ -141,6 +141,16 @@ class ForecastMethod(_Frozen):
     seed: int
 
 
+class Reliability(_Frozen):
+    """How the deal probability did out of sample: the calibration's replayed past origins scored."""
+
+    bins: list[dict[str, float | int]]  # by tenths of P(won in period): low, high, deals, predicted, observed
+    brier: float  # mean (p − won)² of the model's probability
+    brier_stage: float  # the same for the CRM stage probability × [close date in the period]
+    deals: int  # deal-origins scored
+    method: str
+
+
 class ForecastResult(_Frozen):
     period: str
     as_of: date
@@ -150,6 +160,7 @@ class ForecastResult(_Frozen):
     segments: list[SegmentForecast]
     method: ForecastMethod
     deals: list[DealForecast] | None = None
+    reliability: Reliability | None = None  # the reliability diagram's data and Brier scores
     bridge: BridgeResult | None = None  # with ``since``: how the forecast moved from that date
 
 

@@ -29,6 +29,7 @@ __all__ = [
     "keyed_uniforms",
     "shock_levels",
     "simulate",
+    "widen",
 ]
 
 Floats = npt.NDArray[np.float64]
@@ -400,3 +401,32 @@ def simulate(
         total=total, nodes=nodes, segments=segments, won=back, new_segment=new_segment,
         new_owner=np.asarray(book.new_share.T @ new_segment, dtype=np.float64),
     )  # fmt: skip
+
+
+def widen(sim: Simulation, book: Book, target_var: float, seed: int) -> Simulation:
+    """Bring the spread of the total's still-to-book part up to ``target_var`` (log scale, measured out of
+    sample on past periods): each scenario's still-to-book part of every node, segment and the total is
+    multiplied by one factor ``exp(τ·Z − τ²/2)`` (mean 1: the means stay), ``τ²`` = ``target_var`` minus the
+    scenarios' own log variance. Closed-won so far is never scaled. Nothing changes when they already reach it."""
+    closed_total = float(book.closed_segment.sum())
+    rest = sim.total.astype(np.float64) - closed_total
+    positive = rest[rest > 0]
+    if target_var <= 0 or len(positive) < 10:
+        return sim
+    tau2 = target_var - float(np.var(np.log(positive)))
+    if tau2 <= 0:
+        return sim
+    tau = float(np.sqrt(tau2))
+    factor = np.exp(tau * np.random.default_rng([seed, 1]).standard_normal(len(rest)) - tau2 / 2)
+    closed_nodes = np.asarray(book.rollup.T @ book.closed_owner, dtype=np.float64)[:, None]
+    closed_segments = np.asarray(book.closed_segment, dtype=np.float64)[:, None]
+    nodes = closed_nodes + (sim.nodes.astype(np.float64) - closed_nodes) * factor[None, :]
+    segments = closed_segments + (sim.segments.astype(np.float64) - closed_segments) * factor[None, :]
+    return Simulation(
+        total=(closed_total + rest * factor).astype(np.float32),
+        nodes=nodes.astype(np.float32),
+        segments=segments.astype(np.float32),
+        won=sim.won,
+        new_segment=sim.new_segment,
+        new_owner=sim.new_owner,
+    )
