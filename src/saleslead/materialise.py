@@ -11,18 +11,18 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict
 
+from saleslead.context import Progress, SeatContext
 from saleslead.errors import InsufficientDataError, NotFoundError
-from saleslead.forecast.schemas import ForecastRequest, StallsRequest
-from saleslead.roster.desk import RosterShowRequest
-from saleslead.strategy.scorecard import ScoreRequest
+from saleslead.forecast.schemas import ForecastRequest, ForecastResult, StallsRequest, StallsResult
+from saleslead.periods import Period
+from saleslead.roster.desk import RosterShowRequest, RosterView
+from saleslead.strategy.scorecard import Scorecard, ScoreRequest
+from saleslead.targets.coverage import Coverage
 from saleslead.targets.desk import CoverageRequest
-
-if TYPE_CHECKING:
-    from saleslead.seat import Seat
 
 __all__ = ["MaterialiseReport", "MaterialisedAnswer", "materialise_week"]
 
@@ -37,6 +37,25 @@ class MaterialisedAnswer(BaseModel):
     note: str | None = None
 
 
+class WeekReads(Protocol):
+    """What materialising the week needs of the seat: its context and the reads it keeps."""
+
+    @property
+    def context(self) -> SeatContext: ...
+
+    def period(self, text: str | None = None, as_of: date | None = None) -> Period: ...
+
+    def forecast(self, request: ForecastRequest, progress: Progress | None = None) -> ForecastResult: ...
+
+    def coverage(self, request: CoverageRequest) -> Coverage: ...
+
+    def stalls(self, request: StallsRequest) -> StallsResult: ...
+
+    def strategy_score(self, request: ScoreRequest) -> Scorecard: ...
+
+    def roster_show(self, request: RosterShowRequest | None = None) -> RosterView: ...
+
+
 class MaterialiseReport(BaseModel):
     """What was computed (or found already kept) for the week, and how long each took."""
 
@@ -49,7 +68,7 @@ class MaterialiseReport(BaseModel):
     pruned: int
 
 
-def materialise_week(seat: Seat, as_of: date) -> MaterialiseReport:
+def materialise_week(seat: WeekReads, as_of: date) -> MaterialiseReport:
     """Compute and keep the week's answers as of ``as_of``; a mandate without enough history is noted, not fatal."""
     current = seat.period(as_of=as_of)
     following = current.shift(1)
