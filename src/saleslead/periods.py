@@ -14,7 +14,23 @@ from datetime import date, datetime, timedelta
 
 from saleslead.errors import InputError
 
-__all__ = ["Period", "parse_date", "week_index", "weeks_between"]
+__all__ = ["DAY_WINDOW", "Period", "check_day", "parse_date", "week_index", "weeks_between"]
+
+#: Every date a request may name: beyond it, date arithmetic (a quarter's end, the day after) overflows.
+DAY_WINDOW = (date(1970, 1, 1), date(2199, 12, 31))
+
+
+def check_day(day: date, what: str = "date") -> date:
+    """``day`` itself, or an :class:`InputError` when it lies outside :data:`DAY_WINDOW`."""
+    low, high = DAY_WINDOW
+    if not low <= day <= high:
+        raise InputError(
+            f"{what} {day.isoformat()} is out of range",
+            column=what.lstrip("-").replace("-", "_"),
+            hint=f"expected a date from {low} to {high}",
+        )
+    return day
+
 
 _QUARTER = re.compile(r"^(?:FY)?(\d{4})-?Q([1-4])$", re.IGNORECASE)
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -45,6 +61,13 @@ class Period:
         value = text.strip()
         if not 1 <= fiscal_start_month <= 12:
             raise InputError(f"fiscal start month must be 1..12, got {fiscal_start_month}")
+        written = re.search(r"\d{4}", value)
+        if written is not None and not DAY_WINDOW[0].year < int(written.group()) < DAY_WINDOW[1].year:
+            raise InputError(
+                f"the period {value!r} is out of range",
+                column="period",
+                hint=f"expected a year after {DAY_WINDOW[0].year} and before {DAY_WINDOW[1].year}",
+            )
         if match := _QUARTER.match(value):
             year, quarter = int(match.group(1)), int(match.group(2))
             start = _add_months(_fiscal_year_start(year, fiscal_start_month), 3 * (quarter - 1))
@@ -125,6 +148,7 @@ def parse_date(text: str | date | datetime, what: str = "date") -> date:
     if isinstance(text, date):
         return text
     try:
-        return date.fromisoformat(text.strip())
+        day = date.fromisoformat(text.strip())
     except ValueError:
         raise InputError(f"{what} must be an ISO date (YYYY-MM-DD), got {text!r}") from None
+    return check_day(day, what)

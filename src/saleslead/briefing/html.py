@@ -5,7 +5,10 @@ plotly's JavaScript is read from the installed package and inlined once, so the 
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import html
+import re
 
 import plotly.graph_objects as go
 from markdown_it import MarkdownIt
@@ -13,7 +16,9 @@ from plotly.offline import get_plotlyjs
 
 from saleslead.briefing.weekly import WeeklyBriefing, briefing_markdown
 
-__all__ = ["briefing_html"]
+__all__ = ["briefing_html", "page_policy"]
+
+_SCRIPT = re.compile(r"<script[^>]*>(.*?)</script>", re.DOTALL)
 
 _STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;max-width:960px;margin:2rem auto;padding:0 1rem;
@@ -87,14 +92,38 @@ def _charts(b: WeeklyBriefing) -> list[str]:
     return charts
 
 
+def page_policy(page: str) -> str:
+    """A Content-Security-Policy for a standalone page: its own inline scripts (by hash) and nothing else."""
+    hashes = " ".join(
+        "'sha256-" + base64.b64encode(hashlib.sha256(script.encode()).digest()).decode() + "'"
+        for script in _SCRIPT.findall(page)
+    )
+    return "; ".join(
+        (
+            "default-src 'none'",
+            f"script-src {hashes}" if hashes else "script-src 'none'",
+            "style-src 'unsafe-inline'",  # the page's own style block and plotly's element styles
+            "img-src data:",
+            "font-src data:",
+            "base-uri 'none'",
+            "form-action 'none'",
+            "object-src 'none'",
+        )
+    )
+
+
 def briefing_html(b: WeeklyBriefing) -> str:
-    """A standalone page: no CDN, no external file."""
-    body = MarkdownIt("commonmark").enable("table").render(briefing_markdown(b))
+    """A standalone page: no CDN, no external file; data is escaped (raw HTML in the text is shown, never run)
+    and a Content-Security-Policy lets only the page's own scripts run."""
+    body = MarkdownIt("commonmark", {"html": False}).enable("table").render(briefing_markdown(b))
     charts = "".join(f"<div>{c}</div>" for c in _charts(b))
     title = html.escape(f"Sales-lead briefing {b.as_of} ({b.period})")
+    content = f"<script>{get_plotlyjs()}</script></head><body>\n" + (
+        f'<section class="charts">{charts}</section>\n{body}</body></html>\n'
+    )
+    policy = html.escape(page_policy(content), quote=True)
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        f"<title>{title}</title><style>{_STYLE}</style>"
-        f"<script>{get_plotlyjs()}</script></head><body>\n"
-        f'<section class="charts">{charts}</section>\n{body}</body></html>\n'
+        f'<meta http-equiv="Content-Security-Policy" content="{policy}">'
+        f"<title>{title}</title><style>{_STYLE}</style>" + content
     )

@@ -47,7 +47,7 @@ __all__ = [
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, allow_inf_nan=False)  # an Infinity amount is refused, never stored
 
 
 class ForecastRequest(_Frozen):

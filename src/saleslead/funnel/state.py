@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta
 import ibis
 import ibis.expr.types as ir
 
+from saleslead.periods import check_day
 from saleslead.store import Store
 
 __all__ = ["STATE_COLUMNS", "end_of", "history_until", "state_as_of", "stored"]
@@ -57,7 +58,7 @@ def stored(store: Store, name: str) -> ir.Table:
 
 def end_of(day: date) -> datetime:
     """The first instant after ``day``: events strictly before it are known at the end of ``day``."""
-    return datetime.combine(day + timedelta(days=1), time())
+    return datetime.combine(check_day(day, "as_of") + timedelta(days=1), time())
 
 
 def history_until(store: Store, as_of: date) -> ir.Table:

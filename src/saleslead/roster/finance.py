@@ -27,7 +27,23 @@ from saleslead.roster.ramp import RampProfile
 from saleslead.roster.seasonality import Seasonality
 from saleslead.roster.seats import RosterSeat, month_start
 
-__all__ = ["FINANCE_COLUMNS", "FinanceRow", "finance_rows", "rows_to_csv"]
+__all__ = ["FINANCE_COLUMNS", "FinanceRow", "finance_rows", "rows_to_csv", "safe_cell"]
+
+#: A cell starting with one of these is read as a formula by spreadsheets (OWASP: CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: object) -> object:
+    """A text cell a spreadsheet will show, not evaluate: one starting like a formula gets a leading quote.
+
+    A carriage return inside text becomes a line feed, which the writer quotes (a bare CR it would not).
+    """
+    if not isinstance(value, str):
+        return value
+    if value.startswith(_FORMULA_START):
+        value = "'" + value
+    return value.replace("\r\n", "\n").replace("\r", "\n")
+
 
 FINANCE_COLUMNS = (
     "month",
@@ -157,5 +173,5 @@ def rows_to_csv(rows: list[FinanceRow]) -> str:
     writer.writerow(FINANCE_COLUMNS)
     for r in rows:
         d = r.model_dump(mode="json")
-        writer.writerow(["" if d[c] is None else d[c] for c in FINANCE_COLUMNS])
+        writer.writerow(["" if d[c] is None else safe_cell(d[c]) for c in FINANCE_COLUMNS])
     return out.getvalue()

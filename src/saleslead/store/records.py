@@ -9,6 +9,7 @@ Payloads are JSON made by the mandates' own typed models.
 from __future__ import annotations
 
 import json
+import math
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -76,7 +77,7 @@ class Records:
             "status": [status],
             "author": [author],
             "created_at": pa.array([record.created_at], pa.timestamp("us")),
-            "payload": [json.dumps(payload, default=str, sort_keys=True)],
+            "payload": [_dumps(payload)],
         }
         with self.store.transaction():
             self.store.insert("records", pa.table(row))
@@ -121,7 +122,7 @@ class Records:
                 "status": [r.status for r in records],
                 "author": [author] * len(records),
                 "created_at": pa.array([when] * len(records), pa.timestamp("us")),
-                "payload": [json.dumps(r.payload, default=str, sort_keys=True) for r in records],
+                "payload": [_dumps(r.payload) for r in records],
             }
         )
         with self.store.transaction():
@@ -174,3 +175,21 @@ class Records:
         """A new version with the same payload and a new status (e.g. acknowledged, resolved)."""
         record = self.get(kind, key)
         return self.put(kind, key, record.payload, author=author, status=status, record_id=record.record_id)
+
+
+def _finite(value: Any) -> Any:
+    """The value with every NaN or infinite float made null: stored JSON never carries NaN or Infinity."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
+def _dumps(payload: dict[str, Any]) -> str:
+    try:
+        return json.dumps(payload, default=str, sort_keys=True, allow_nan=False)
+    except ValueError:  # a non-finite float somewhere: written as null (standard JSON), not as NaN
+        return json.dumps(_finite(payload), default=str, sort_keys=True, allow_nan=False)

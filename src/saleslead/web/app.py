@@ -29,7 +29,7 @@ from saleslead.settings import Settings
 from saleslead.store import resolve_location
 from saleslead.web.context import PAGES, SeatHolder, WebConfig, render
 from saleslead.web.routes import ROUTERS
-from saleslead.web.security import LOOPBACK_HOSTS, AccessDenied, Guard, ensure_token, security_headers
+from saleslead.web.security import LOOPBACK_HOSTS, AccessDenied, Guard, Hardened, ensure_token, security_headers
 
 __all__ = ["PLOTLY_JS", "create_app"]
 
@@ -166,6 +166,8 @@ def create_app(
                 value = "public, max-age=86400"
             response.headers.setdefault(key, value)
         return response
+
+    app.add_middleware(Hardened)  # headers on 5xx too, body size cap, out-of-range query values → 422
 
     @app.exception_handler(SalesLeadError)
     async def _seat_error(request: Request, error: SalesLeadError) -> Response:

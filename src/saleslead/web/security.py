@@ -15,19 +15,30 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
+import json
+import logging
+import math
+import re
 import secrets
+from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 
-from saleslead.errors import SalesLeadError
+from saleslead.errors import InputError, SalesLeadError, error_payload
+from saleslead.periods import DAY_WINDOW
 from saleslead.store.records import Records
 
 __all__ = [
     "LOOPBACK_HOSTS",
+    "MAX_BODY_BYTES",
     "TOKEN_KIND",
     "AccessDenied",
     "Guard",
+    "Hardened",
     "digest",
     "ensure_token",
     "is_loopback",
@@ -146,3 +157,145 @@ def security_headers() -> dict[str, str]:
         "Referrer-Policy": "no-referrer",
         "Cache-Control": "no-store",
     }
+
+
+#: Request bodies above this are refused (413) before they are read whole: every write the API takes is small.
+MAX_BODY_BYTES = 1_000_000
+#: Numbers a query may carry: finite, and no larger than any money the store holds.
+_MAX_NUMBER = 1e15
+_DATE_PARAMS = ("as_of", "start", "end", "since", "day")
+_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$|^[+-]?(inf|infinity|nan)$", re.IGNORECASE)
+_YEAR = re.compile(r"(\d{4})")
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+_log = logging.getLogger("saleslead.web")
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def check_query(query: str) -> None:
+    """Refuse query values no answer can be computed for: dates and periods outside the window, numbers not finite."""
+    low, high = DAY_WINDOW
+    for key, value in parse_qsl(query, keep_blank_values=False):
+        text = value.strip()
+        if key in _DATE_PARAMS:
+            try:
+                day = date.fromisoformat(text)
+            except ValueError:
+                continue  # not a date at all: the route's own validation says so, in the same shape
+            if not low <= day <= high:
+                raise InputError(
+                    f"{key} {text} is out of range", column=key, hint=f"expected a date from {low} to {high}"
+                )
+        elif key == "period" and (year := _YEAR.search(text)) is not None:
+            if not low.year < int(year.group(1)) < high.year:
+                raise InputError(
+                    f"the period {text!r} is out of range",
+                    column=key,
+                    hint=f"expected a year after {low.year} and before {high.year}",
+                )
+        elif _NUMBER.match(text):
+            number = float(text)
+            if not math.isfinite(number) or abs(number) > _MAX_NUMBER:
+                raise InputError(
+                    f"{key} {text} is out of range",
+                    column=key,
+                    hint=f"expected a finite number of at most {_MAX_NUMBER:g} in size",
+                )
+
+
+class Hardened:
+    """ASGI middleware: the security headers on every response (errors and 5xx included), a cap on request
+    bodies, and query values out of any sane range refused as 422 in the one error shape.
+
+    An exception escaping the app is answered here through the app's own ``Exception`` handler (so the
+    error page or JSON is the usual one) with the headers added, and logged; it does not travel further.
+    """
+
+    def __init__(self, app: ASGIApp, *, max_body: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.max_body = max_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+        headers = [(k.lower().encode(), v.encode()) for k, v in security_headers().items()]
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                present = {name.lower() for name, _ in message.get("headers", [])}
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], *((k, v) for k, v in headers if k not in present)]
+            await send(message)
+
+        try:
+            check_query(scope.get("query_string", b"").decode("latin-1"))
+            length = dict(scope.get("headers", [])).get(b"content-length")
+            if length is not None and length.isdigit() and int(length) > self.max_body:
+                raise _TooLarge
+        except InputError as error:
+            await _json(send_with_headers, 422, error_payload(error))
+            return
+        except _TooLarge:
+            await _too_large(send_with_headers, self.max_body)
+            return
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_body:
+                    raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, counted, send_with_headers)
+        except _TooLarge:
+            if not started:
+                await _too_large(send_with_headers, self.max_body)
+        except Exception as error:
+            _log.exception("unexpected error answering %s %s", scope.get("method"), scope.get("path"))
+            if started:
+                raise
+            await self._unexpected(scope, receive, send_with_headers, error)
+
+    async def _unexpected(self, scope: Scope, receive: Receive, send: Send, error: Exception) -> None:
+        app = scope.get("app")
+        handler = getattr(app, "exception_handlers", {}).get(Exception) if app is not None else None
+        if handler is None:
+            await _json(send, 500, error_payload(error))
+            return
+        response = await handler(Request(scope, receive), error)
+        await response(scope, receive, send)
+
+
+async def _json(send: Send, status: int, payload: dict[str, Any]) -> None:
+    body = json.dumps(payload).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _too_large(send: Send, limit: int) -> None:
+    error = InputError(
+        f"the request body is larger than {limit:,} bytes",
+        hint="send a smaller body: every write the API takes is a small JSON object",
+    )
+    await _json(send, 413, error_payload(error))
