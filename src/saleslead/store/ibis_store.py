@@ -11,7 +11,7 @@ import hashlib
 import json
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -79,11 +79,40 @@ class Store:
         except StoreError:
             raise
         except Exception as exc:  # the engine's own errors, turned into ours at the boundary
-            raise StoreError(f"cannot open the store at {where}: {exc}") from exc
+            raise StoreError(f"cannot open the store at {where}: {exc}", hint=_open_hint(str(exc))) from exc
         store = cls(backend, where)
-        if not read_only:
-            store.migrate()
+        try:
+            store._check_kind(read_only)
+            if not read_only:
+                store.migrate()
+        except BaseException:
+            store.close()
+            raise
         return store
+
+    def _check_kind(self, read_only: bool) -> None:
+        """Refuse a database that is not a saleslead store, or one written by a newer saleslead."""
+        tables = set(self._con.list_tables())
+        if "meta" not in tables and (tables or read_only):
+            what = f"tables {', '.join(sorted(tables)[:5])}" if tables else "no tables at all"
+            raise StoreError(
+                f"the database at {self.location} is not a saleslead store (it holds {what})",
+                hint="point --store (or SALESLEAD_STORE) at a saleslead store, or run `saleslead ingest` or "
+                "`saleslead demo` with a new path to make one; this file was left as it is",
+            )
+        current = self.schema_version()
+        if current > SCHEMA_VERSION:
+            raise StoreError(
+                f"the store at {self.location} has schema version {current}, newer than this saleslead "
+                f"({SCHEMA_VERSION})",
+                hint="upgrade saleslead (pip install -U saleslead); the store was left as it is",
+            )
+        missing = [name for name in TABLES if name not in tables] if current == SCHEMA_VERSION else []
+        if missing:
+            raise StoreError(
+                f"the store at {self.location} lacks the table(s) {', '.join(missing)}",
+                hint="the file is damaged or was changed by hand; restore it from a backup or ingest into a new store",
+            )
 
     def close(self) -> None:
         disconnect = getattr(self._con, "disconnect", None)
@@ -148,12 +177,20 @@ class Store:
         self._in_transaction = True
         try:
             yield
-        except BaseException:
+        except BaseException as error:
             self._in_transaction = False
-            self._sql("ROLLBACK")
+            with suppress(Exception):  # the engine may already have aborted it; the first error is the news
+                self._sql("ROLLBACK")
+            _raise_write_fault(error, self.location)
             raise
         self._in_transaction = False
-        self._sql("COMMIT")
+        try:
+            self._sql("COMMIT")
+        except Exception as error:
+            with suppress(Exception):  # a failed commit leaves nothing to roll back on most engines
+                self._sql("ROLLBACK")
+            _raise_write_fault(error, self.location)
+            raise
 
     def table(self, name: str) -> ir.Table:
         if name not in TABLES:
@@ -228,6 +265,11 @@ class Store:
             with self.transaction():
                 ingest_id = self._next_id("ingests", "ingest_id")
                 before = self.count("opportunities")
+                # The same source, moment and sizes as an earlier ingest: whether any value differs decides
+                # ``unchanged`` (an account renamed is a change); otherwise it is a change by construction.
+                seen = self._fingerprint_seen(fingerprint)
+                drift = self._drift(export) if seen else 1
+                activities_before = self.count("activities")
                 updated = self._upsert_opportunities(export.opportunities, snapshot)
                 added = self._add_history(export, ingest_id)
                 self._merge_stages(export)
@@ -236,9 +278,13 @@ class Store:
                 self._merge_rows("quotas", export.quotas, ("owner_id", "start_date"))
                 self._merge_rows("activities", export.activities, ("opportunity_id", "activity_date"))
                 new = self.count("opportunities") - before
-                unchanged = added == 0 and new == 0 and self._fingerprint_seen(fingerprint)
+                drift += self.count("activities") - activities_before
+                unchanged = seen and added == 0 and new == 0 and drift == 0
                 body = dict(report or {})
                 body.update({"history_added": added, "opportunities_new": new, "unchanged": unchanged})
+                if unchanged:  # the store already holds exactly this export: no new ingest is recorded
+                    ingest_id -= 1
+                    return IngestOutcome(ingest_id, snapshot, new, updated, added, unchanged)
                 self.insert(
                     "ingests",
                     pa.table(
@@ -255,6 +301,36 @@ class Store:
         finally:
             self._drop("_stage_opps", "_stage_events", "_stage_rows")
         return IngestOutcome(ingest_id, snapshot, new, updated, added, unchanged)
+
+    def _drift(self, export: CanonicalExport) -> int:
+        """Rows of the export not already stored exactly as they are (deals' attributes, users, accounts,
+        quotas), plus one when the stage ladder differs. Measured before anything is written."""
+        stored_stages = self.table("stages").order_by("stage_order").to_pyarrow()
+        stages = [(s.name, s.order, s.is_closed, s.is_won) for s in export.stages]
+        drift = int(
+            bool(stages)
+            and stages
+            != list(
+                zip(
+                    *(stored_stages.column(c).to_pylist() for c in ("name", "stage_order", "is_closed", "is_won")),
+                    strict=True,
+                )
+            )
+        )
+        deal_columns = ["opportunity_id", "name", "account_id", "owner_id", "segment", "motion", "channel", "product"]
+        for name, rows, columns in (
+            ("opportunities", export.opportunities, deal_columns),
+            ("users", export.users, list(TABLES["users"].names)),
+            ("accounts", export.accounts, list(TABLES["accounts"].names)),
+            ("quotas", export.quotas, list(TABLES["quotas"].names)),
+        ):
+            if rows.num_rows == 0:
+                continue
+            stored = self.table(name).select(*columns)
+            staged = self._stage("_stage_rows", _decoded(rows.select(columns))).select(*columns)
+            drift += int(staged.cast(stored.schema()).difference(stored).count().execute())
+            self._drop("_stage_rows")
+        return drift
 
     def remove_opportunities(self, ids: list[str]) -> int:
         """Forget deleted deals: their row, history and activities (joins an open transaction). Returns rows gone."""
@@ -413,6 +489,33 @@ class Store:
         for row in frame:
             row["report"] = json.loads(row["report"]) if row["report"] else {}
         return frame
+
+
+_WRITE_FAULTS = ("no space left", "file too large", "read-only", "readonly", "permission denied", "disk quota")
+
+
+def _raise_write_fault(error: BaseException, location: str) -> None:
+    """A write the file system refused (full disk, read-only file) as a :class:`StoreError` with a hint."""
+    if isinstance(error, StoreError) or not isinstance(error, Exception):
+        return
+    text = str(error).lower()
+    if isinstance(error, OSError) or any(fault in text for fault in _WRITE_FAULTS):
+        raise StoreError(
+            f"the store at {location} could not be written: {str(error).splitlines()[0]}",
+            hint="nothing was written (the transaction was rolled back): free disk space or fix the file's "
+            "permissions, then run the command again",
+        ) from error
+
+
+def _open_hint(message: str) -> str:
+    text = message.lower()
+    if "not a valid duckdb database" in text:
+        return "the file is not a store (empty or another kind of file); point --store at a store or a new path"
+    if "lock" in text:
+        return "another saleslead process is writing this store; wait for it to finish and try again"
+    if "permission" in text or "read-only" in text or "readonly" in text:
+        return "the store file or its folder is not writable by you; fix the permissions or use a copy"
+    return "check the path and that the file is a saleslead store"
 
 
 def _give_back_memory() -> None:
