@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ import pyarrow.compute as pc
 
 from saleslead.errors import StoreError
 from saleslead.ingest.canonical import CanonicalExport
+from saleslead.store.gate import Gate, open_with_retry
 from saleslead.store.history import candidate_events
 from saleslead.store.known import known_candidates
 from saleslead.store.merge import merge_events
@@ -61,12 +63,14 @@ class Store:
         self._con = backend
         self.location = location
         self._in_transaction = False
+        self._gate: Gate | None = None
 
     # --- opening -------------------------------------------------------------------------
     @classmethod
     def open(cls, location: str | Path | None = None, *, read_only: bool = False) -> Store:
         """Open (and migrate) a store: a DuckDB file path, ``duckdb://…``, or an Ibis URL such as ``postgres://…``."""
         where = resolve_location(location)
+        gate: Gate | None = None
         try:
             if "://" in where:
                 backend = ibis.connect(where)
@@ -75,12 +79,21 @@ class Store:
                 if read_only and not path.exists():
                     raise StoreError(f"no store at {where}", hint="run `saleslead ingest` or `saleslead demo` first")
                 path.parent.mkdir(parents=True, exist_ok=True)
-                backend = ibis.duckdb.connect(str(path), read_only=read_only)
-        except StoreError:
-            raise
-        except Exception as exc:  # the engine's own errors, turned into ours at the boundary
+                gate = Gate(path)
+                if read_only:
+                    gate.pass_reader()
+                else:
+                    gate.enter_writer(" ".join(sys.argv[:3]) or "saleslead")
+                backend = open_with_retry(lambda: ibis.duckdb.connect(str(path), read_only=read_only), where)
+        except BaseException as exc:
+            if gate is not None:
+                gate.leave_writer()
+            if isinstance(exc, StoreError) or not isinstance(exc, Exception):
+                raise
+            # the engine's own errors, turned into ours at the boundary
             raise StoreError(f"cannot open the store at {where}: {exc}", hint=_open_hint(str(exc))) from exc
         store = cls(backend, where)
+        store._gate = gate
         try:
             store._check_kind(read_only)
             if not read_only:
@@ -116,8 +129,13 @@ class Store:
 
     def close(self) -> None:
         disconnect = getattr(self._con, "disconnect", None)
-        if disconnect is not None:
-            disconnect()
+        try:
+            if disconnect is not None:
+                disconnect()
+        finally:
+            if self._gate is not None:
+                self._gate.leave_writer()
+                self._gate = None
 
     def __enter__(self) -> Store:
         return self

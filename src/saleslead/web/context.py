@@ -9,9 +9,11 @@ runs it holds the DuckDB file, so nothing else can change the store under it.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -49,31 +51,33 @@ _KEPT = 64
 
 
 class SeatHolder:
-    """The app's one seat: opened on first use, used by one request at a time, answers kept until a write."""
+    """The app's seat, opened for one request at a time and closed after it, so ``run`` and ``ingest`` in
+    other processes can take the store between requests; answers are kept per state of the store file."""
 
     def __init__(self, opener: Callable[[], Seat]) -> None:
         self._opener = opener
         self.after_write: Callable[[], None] | None = None
-        self._seat: Seat | None = None
         self._lock = threading.Lock()
         self._answers: OrderedDict[str, Any] = OrderedDict()
 
-    def _open(self) -> Seat:
-        if self._seat is None:
-            self._seat = self._opener()
-        return self._seat
+    @contextmanager
+    def _open(self) -> Iterator[Seat]:
+        seat = self._opener()
+        try:
+            yield seat
+        finally:
+            seat.close()
 
     def today(self) -> date:
         """The seat's today (its clock)."""
-        with self._lock:
-            return self._open().today()
+        with self._lock, self._open() as seat:
+            return seat.today()
 
     def read(self, method: Callable[[Seat, R], T], request: R) -> T:
-        """``seat.<method>(request)``, or the answer kept from the same call today."""
-        with self._lock:
-            seat = self._open()
+        """``seat.<method>(request)``, or the answer kept from the same call today on the same store state."""
+        with self._lock, self._open() as seat:
             body = request.model_dump_json() if isinstance(request, BaseModel) else repr(request)
-            key = f"{method.__name__}|{seat.today()}|{body}"
+            key = f"{method.__name__}|{seat.today()}|{_state(seat.store.location)}|{body}"
             if key in self._answers:
                 self._answers.move_to_end(key)
                 answer: T = self._answers[key]
@@ -87,10 +91,10 @@ class SeatHolder:
     def write(self, method: Callable[[Seat, R], T], request: R) -> T:
         """``seat.<method>(request)`` for a change: every kept answer is forgotten."""
         with self._lock:
-            seat = self._open()
             self._answers.clear()
             try:
-                return method(seat, request)
+                with self._open() as seat:
+                    return method(seat, request)
             finally:
                 self._answers.clear()
                 if self.after_write is not None:
@@ -103,10 +107,20 @@ class SeatHolder:
 
     def close(self) -> None:
         with self._lock:
-            if self._seat is not None:
-                self._seat.close()
-                self._seat = None
             self._answers.clear()
+
+
+def _state(location: str) -> str:
+    """The store file's size and change time (with its WAL's): a write by any process changes it."""
+    parts = []
+    for path in (location, location + ".wal"):
+        try:
+            stat = os.stat(path)
+        except OSError:
+            parts.append("-")
+            continue
+        parts.append(f"{stat.st_size}:{stat.st_mtime_ns}")
+    return "/".join(parts)
 
 
 @dataclass(frozen=True)
