@@ -128,6 +128,14 @@ class Store:
             )
 
     def close(self) -> None:
+        # Tables cached with ``.cache()`` are temporary and go with the connection: their finalizers would
+        # otherwise try to drop them later through the closed connection.
+        entries = getattr(self._con, "_cache_name_to_entry", None)
+        if isinstance(entries, dict):
+            for entry in list(entries.values()):
+                entry.finalizer.detach()
+            entries.clear()
+            getattr(self._con, "_cache_op_to_entry", {}).clear()
         disconnect = getattr(self._con, "disconnect", None)
         try:
             if disconnect is not None:
