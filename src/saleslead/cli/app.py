@@ -20,16 +20,15 @@ __all__ = ["COMMANDS", "MODULES", "app", "main"]
 #: the modules registering the commands, in the order they are listed
 MODULES = ("data", "sync", "targets", "forecast", "roster", "strategy", "role", "fleet", "web")
 
-#: every top-level command: (module that registers it, its one-line help as listed by ``saleslead --help``)
+#: every top-level command in the order Typer lists them (commands, then groups): (module that registers it,
+#: its one-line help as listed by ``saleslead --help``)
 COMMANDS: dict[str, tuple[str, str]] = {
     "ingest": ("data", "Ingest a CRM export (a folder, or Fivetran tables with --from): check it all, then write all "
                        "or nothing."),
     "status": ("data", "What the store holds, and the open pipeline by segment and stage as of a date."),
     "demo": ("data", "Generate the demo company (Salesforce-shaped CSVs), ingest it, and print the first briefing."),
-    "sync": ("sync", "Pull what changed in a live CRM into the store (credentials from the environment)."),
     "coverage": ("targets", "Coverage of a period two ways: reported and real (measured same-point conversion), "
                             "with the gap."),
-    "targets": ("targets", "Set and defend pipeline targets."),
     "forecast": ("forecast", "Call the number: P10/P50/P90 of the period's closed-won, for the total, every node "
                              "and segment."),
     "stalls": ("forecast", "Deals gone quiet beyond what won deals went through (stuck, slipping listed), for the "
@@ -39,66 +38,62 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "backtest": ("forecast", "Walk-forward backtest of the forecast against two baselines: WAPE, bias, coverage, "
                              "CRPS, Brier."),
     "accuracy": ("forecast", "The accuracy ledger: calls against actuals per node, shrunk toward the team."),
-    "call": ("forecast", "Calls on the number: submit, check with the honesty guard, list."),
-    "roster": ("roster", "Mandate 3 — staff, ramp and rebalance the AE and SDR seats."),
-    "strategy": ("strategy", "Mandate 1: where the team competes — scorecard, recommendations, the decision, and "
-                             "holding to it."),
     "ask": ("role", "Route a request: answer the in-lane part from the store, hand off the rest, or ask what is "
                     "meant."),
     "run": ("role", "The weekly cadence: ingest, compute every mandate, raise flags, hand off, and write the "
                     "briefing."),
     "mcp": ("role", "Serve the seat over MCP on stdio (tools per mandate action, route_request, role and state "
                     "resources)."),
-    "role": ("role", "The role this seat plays in the fleet: show it, export it for other runtimes."),
-    "handoffs": ("role", "The outbox: work handed to other roles."),
     "a2a": ("fleet", "Serve the seat as an A2A agent: the card at /.well-known/agent-card.json, JSON-RPC at /a2a."),
     "serve": ("web", "Serve the dashboard and the JSON API (OpenAPI at /openapi.json) for one engagement."),
+    "sync": ("sync", "Pull what changed in a live CRM into the store (credentials from the environment)."),
+    "targets": ("targets", "Set and defend pipeline targets."),
+    "call": ("forecast", "Calls on the number: submit, check with the honesty guard, list."),
+    "roster": ("roster", "Mandate 3 — staff, ramp and rebalance the AE and SDR seats."),
+    "strategy": ("strategy", "Mandate 1: where the team competes — scorecard, recommendations, the decision, and "
+                             "holding to it."),
+    "role": ("role", "The role this seat plays in the fleet: show it, export it for other runtimes."),
+    "handoffs": ("role", "The outbox: work handed to other roles."),
 }  # fmt: skip
 
 
+_LOADED: dict[str, click.Command] = {}
+
+
+def load_commands() -> dict[str, click.Command]:
+    """Every command, its module imported: once per process, all modules registered together (as one app),
+    since a module may add subcommands to another's group (fleet adds ``handoffs deliver``)."""
+    if not _LOADED:
+        whole = typer.Typer()
+        for module in MODULES:
+            importlib.import_module(f"saleslead.cli.{module}").register(whole)
+        _LOADED.update(typer.main.get_group(whole).commands)
+    return _LOADED
+
+
 class LazyGroup(TyperGroup):
-    """The root group: lists :data:`COMMANDS` as they are, imports a command's module when it is used.
+    """The root group: lists :data:`COMMANDS` as they are, imports the commands when one is used.
 
     Reading :attr:`commands` from outside (the command reference, tests walking the tree) loads them all.
     """
 
     listing = False
-    _commands: dict[str, click.Command]
-    _loaded: set[str]
 
     @property  # type: ignore[override]
     def commands(self) -> dict[str, click.Command]:
-        for module in MODULES:
-            self.load(module)
-        return self._commands
+        return load_commands()
 
     @commands.setter
     def commands(self, value: dict[str, click.Command]) -> None:
-        self._commands = dict(value)
-        self._loaded = set()
-
-    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
-        self._commands[name or str(cmd.name)] = cmd
+        pass  # the commands are the modules' (see load_commands)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(COMMANDS)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name in COMMANDS and cmd_name not in self._commands:
-            if self.listing:
-                return TyperCommand(cmd_name, help=COMMANDS[cmd_name][1])
-            self.load(COMMANDS[cmd_name][0])
-        return self._commands.get(cmd_name)
-
-    def load(self, module: str) -> None:
-        """Import one commands module (once) and add its commands."""
-        if module in self._loaded:
-            return
-        self._loaded.add(module)
-        sub = typer.Typer()
-        importlib.import_module(f"saleslead.cli.{module}").register(sub)
-        for name, command in typer.main.get_group(sub).commands.items():
-            self.add_command(command, name)
+        if self.listing and cmd_name in COMMANDS:
+            return TyperCommand(cmd_name, help=COMMANDS[cmd_name][1])
+        return load_commands().get(cmd_name)
 
     def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         self.listing = True
