@@ -2,7 +2,9 @@
 
 Every error the library raises on purpose derives from :class:`SalesLeadError`.
 Faces (CLI, web, MCP) turn these into exit codes, HTTP statuses or tool results at
-the edge, always through :func:`error_payload`, so there is one JSON error shape::
+the edge, always through :func:`error_payload`, :func:`exit_code` and :func:`http_status`, so there is
+one JSON error shape (a request that fails its model's validation — pydantic's ``ValidationError`` —
+is an :class:`InputError` here: exit 2, HTTP 422, an MCP ``isError`` result)::
 
     {"error": {"type", "message", "file", "line", "column", "hint"}}
 
@@ -21,7 +23,10 @@ Tree::
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any
+
+from pydantic import ValidationError
 
 __all__ = [
     "InputError",
@@ -33,9 +38,11 @@ __all__ = [
     "SchemaError",
     "SourceError",
     "StoreError",
+    "as_error",
     "error_payload",
     "exit_code",
     "http_status",
+    "invalid_request",
 ]
 
 
@@ -110,8 +117,30 @@ class OutOfLaneError(SalesLeadError):
         self.handoff = handoff
 
 
+def invalid_request(problems: Iterable[Mapping[str, Any]], hint: str | None = None) -> InputError:
+    """Validation problems (pydantic's ``errors()`` items: ``loc``, ``msg``) as one :class:`InputError`.
+
+    The message names every field and what was wrong with it; ``column`` is the first field named.
+    """
+    lines = []
+    column = None
+    for item in problems:
+        where = [str(p) for p in item.get("loc", ()) if p not in ("query", "body", "path")]
+        column = column or (where[-1] if where else None)
+        lines.append(f"{'.'.join(where) or 'request'}: {item.get('msg', 'invalid')}")
+    return InputError("; ".join(lines) or "invalid request", column=column, hint=hint)
+
+
+def as_error(error: BaseException) -> BaseException:
+    """The error as the faces report it: a request's ``ValidationError`` becomes an :class:`InputError`."""
+    if isinstance(error, ValidationError):
+        return invalid_request(error.errors(), hint=f"check the fields of {error.title}")
+    return error
+
+
 def error_payload(error: BaseException) -> dict[str, Any]:
     """The one JSON error shape used by every face."""
+    error = as_error(error)
     if isinstance(error, SalesLeadError):
         return {
             "error": {
@@ -136,14 +165,16 @@ def error_payload(error: BaseException) -> dict[str, Any]:
 
 
 def exit_code(error: BaseException) -> int:
-    """Exit code for the CLI: 2 for bad input or usage, 1 otherwise."""
-    if isinstance(error, InputError | NotFoundError):
+    """Exit code for the CLI: 2 for bad input or usage (a refused request included), 1 otherwise."""
+    error = as_error(error)
+    if isinstance(error, InputError | NotFoundError | OutOfLaneError):
         return 2
     return 1
 
 
 def http_status(error: BaseException) -> int:
     """HTTP status for the web face."""
+    error = as_error(error)
     if isinstance(error, NotFoundError):
         return 404
     if isinstance(error, InputError):

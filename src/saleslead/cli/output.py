@@ -9,11 +9,11 @@ from contextlib import contextmanager
 from typing import Any, NoReturn
 
 import typer
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from saleslead.errors import SalesLeadError, error_payload, exit_code
+from saleslead.errors import SalesLeadError, as_error, error_payload, exit_code
 from saleslead.format import money as briefing_money
 
 __all__ = ["console", "emit_json", "fail", "money", "progress_bar", "stderr"]
@@ -40,16 +40,16 @@ def fail(error: BaseException, as_json: bool) -> NoReturn:
     if as_json:
         sys.stdout.write(json.dumps(error_payload(error), indent=2) + "\n")
     else:
-        stderr.print(f"[bold red]error:[/] {error}", markup=True, highlight=False)
+        stderr.print(f"[bold red]error:[/] {as_error(error)}", markup=True, highlight=False)
     raise typer.Exit(exit_code(error))
 
 
 @contextmanager
 def guarded(as_json: bool) -> Iterator[None]:
-    """Turn library errors into the CLI's error output at the edge."""
+    """Turn library errors, and requests that fail validation, into the CLI's error output at the edge."""
     try:
         yield
-    except SalesLeadError as error:
+    except (SalesLeadError, ValidationError) as error:
         fail(error, as_json)
 
 

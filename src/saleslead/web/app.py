@@ -19,11 +19,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from saleslead import __version__
-from saleslead.errors import InputError, NotFoundError, SalesLeadError, error_payload, http_status
+from saleslead.errors import InputError, NotFoundError, SalesLeadError, error_payload, http_status, invalid_request
 from saleslead.seat import Seat, open_seat
 from saleslead.settings import Settings
 from saleslead.store import resolve_location
@@ -57,16 +58,6 @@ def _respond(request: Request, error: BaseException, status: int) -> Response:
     if _wants_json(request):
         return JSONResponse(payload, status_code=status)
     return render(request, "error.html", page="", status_code=status, error=payload["error"], status=status)
-
-
-def _validation_error(error: RequestValidationError) -> InputError:
-    problems = []
-    column = None
-    for item in error.errors():
-        where = [str(p) for p in item.get("loc", ()) if p not in ("query", "body", "path")]
-        column = column or (where[-1] if where else None)
-        problems.append(f"{'.'.join(where) or 'request'}: {item.get('msg', 'invalid')}")
-    return InputError("; ".join(problems) or "invalid request", column=column, hint="see /openapi.json")
 
 
 def _http_error(error: StarletteHTTPException) -> SalesLeadError:
@@ -175,7 +166,11 @@ def create_app(
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, error: RequestValidationError) -> Response:
-        return _respond(request, _validation_error(error), 422)
+        return _respond(request, invalid_request(error.errors(), hint="see /openapi.json"), 422)
+
+    @app.exception_handler(ValidationError)
+    async def _invalid_request(request: Request, error: ValidationError) -> Response:
+        return _respond(request, error, 422)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, error: StarletteHTTPException) -> Response:
