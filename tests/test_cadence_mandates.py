@@ -107,7 +107,7 @@ def test_the_call_is_the_seats_p50_with_its_range_and_the_bold_call_is_flagged(w
 
 
 def test_staffing_against_the_gap_and_the_finance_plan(week: Week) -> None:
-    section = next(s for s in week.first.sections if s.id == "roster")
+    section = next(s for s in week.first.sections if s.id == "roster_plan")
     assert section.available
     assert section.data["period"] == "2027-Q1"  # hires land next quarter: the cadence staffs it
     goal = quota_targets(week.seat.store, week.seat.period("2026-Q4"))  # no 2027-Q1 quota: Q4's carried forward
@@ -172,7 +172,7 @@ def test_ask_answers_from_the_mandates_and_feeds_finance_the_plan(week: Week) ->
     assert stalls.data["stalled"] == len(week.stalls.items)
     staffing = week.seat.ask(AskRequest(text="How many reps should we hire?", as_of=DEMO_TODAY))
     assert [a.action for a in staffing.answers] == ["roster_plan"]
-    roster = next(s for s in week.first.sections if s.id == "roster")
+    roster = next(s for s in week.first.sections if s.id == "roster_plan")
     assert staffing.answers[0].data["total_hires"] == roster.data["total_hires"]
     assert week.seat.records.latest(PLAN_KIND, "weekly/2027-Q1").version == 1  # type: ignore[union-attr]
     books = week.seat.ask(AskRequest(text="Reconcile the quotas to the books", as_of=DEMO_TODAY))

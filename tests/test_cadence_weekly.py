@@ -55,7 +55,7 @@ def test_briefing_carries_the_pipeline_the_status_reports(weekly: tuple[Path, We
             assert leak.high is not None
             assert leak.low <= leak.conversion <= leak.high
     assert set(b.mandates_run) | set(b.mandates_missing) >= {"strategy_score"}
-    assert {s.id for s in b.sections} >= {"strategy"}
+    assert {s.id for s in b.sections} >= {"strategy_score"}
 
 
 def test_flags_are_raised_once_and_remembered_across_restarts(weekly: tuple[Path, WeeklyBriefing]) -> None:

@@ -1,10 +1,11 @@
-"""The seat over MCP (``saleslead mcp``): a tool per mandate action, ``route_request``, resources, a persona prompt.
+"""The seat over MCP (``saleslead mcp``): a tool per action of the action table, resources, a persona prompt.
 
-Every tool opens the seat, calls one seat method and returns its JSON as structured content. Errors
-come back as tool results in the one error shape (:func:`saleslead.errors.error_payload`) with
-``isError`` set; an out-of-lane request is not an error at all — ``route_request`` returns the
-handoff it issued. The mandate tools are made from the seat's own request models, so a tool's
-arguments are the fields of that request; a mandate whose seat method is missing has no tool.
+The tools are derived from :data:`saleslead.actions.ACTIONS`: each action with a tool name is a tool of
+that name, described by the action, read-only when the action does not write, whose arguments (and input
+schema) are the fields of the action's request model. Every tool opens the seat, runs the action and
+returns its JSON as structured content. Errors — a request that fails validation included — come back
+as tool results in the one error shape (:func:`saleslead.errors.error_payload`) with ``isError`` set;
+an out-of-lane request is not an error at all — ``route_request`` returns the handoff it issued.
 """
 
 from __future__ import annotations
@@ -14,53 +15,21 @@ import json
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, get_type_hints
+from typing import Annotated, Any, cast
 
 from mcp.server import MCPServer
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
+from saleslead.actions import ACTIONS, Action
 from saleslead.errors import SalesLeadError, error_payload
-from saleslead.role.desk import AskRequest, HandoffsRequest, HandoffUpdate, RunRequest
 from saleslead.role.exports import system_prompt
-from saleslead.role.handoffs import HandoffStatus
 from saleslead.role.schema import bundled_role_text, load_role
-from saleslead.seat import Seat, StatusRequest, open_seat
+from saleslead.seat import Seat, open_seat
 
-__all__ = ["MANDATE_TOOLS", "MandateTool", "build_server", "serve"]
-
-
-@dataclass(frozen=True)
-class MandateTool:
-    """A mandate action exposed as a tool: the seat method it calls, whether it only reads, whether it repeats."""
-
-    name: str
-    method: str
-    read_only: bool
-    title: str
-    idempotent: bool = False
-
-
-MANDATE_TOOLS: tuple[MandateTool, ...] = (
-    MandateTool("forecast", "forecast", True, "The forecast: one number with its range"),
-    MandateTool("seat_call", "seat_call", False, "The seat's own call: its P50 with the P10–P90, stored as a version"),
-    MandateTool("call_submit", "call_submit", False, "Submit a call (or a manager's adjustment) and check it"),
-    MandateTool(
-        "call_check", "call_check", False, "Re-check the calls of a period against the pipeline", idempotent=True
-    ),
-    MandateTool("stalls", "stalls", True, "Stalled deals: gone quiet beyond won deals' norm (stuck, slipping listed)"),
-    MandateTool("waterfall", "waterfall", True, "How a period's pipeline moved between two dates"),
-    MandateTool("coverage", "coverage", True, "Coverage of the goal: reported, required and real"),
-    MandateTool("targets", "set_targets", False, "Set the pipeline and creation targets for a goal"),
-    MandateTool("defend_targets", "defend_targets", False, "Weekly coverage, slips and creation gaps"),
-    MandateTool("roster_show", "roster_show", True, "The roster: seats, ramp, productivity, attainment"),
-    MandateTool("roster_plan", "roster_plan", False, "Hires against a goal, and the binding constraint"),
-    MandateTool("strategy_score", "strategy_score", True, "Strategy scorecard: where to compete"),
-    MandateTool("strategy_check", "strategy_check", False, "Pipeline and effort in do-not-compete cells"),
-)
+__all__ = ["build_server", "serve", "tools"]
 
 
 def _result(value: BaseModel | dict[str, Any] | list[Any] | str) -> CallToolResult:
@@ -106,32 +75,47 @@ class _Seats:
             return _error(error)
 
 
-def _mandate_tool(seats: _Seats, tool: MandateTool) -> Callable[..., CallToolResult] | None:
-    """A tool function whose keyword arguments are the fields of the seat method's request model."""
-    method = getattr(Seat, tool.method, None)
-    if not callable(method):
-        return None
-    request_model = get_type_hints(method)["request"]
-    if isinstance(request_model, type) and issubclass(request_model, BaseModel):
-        model: type[BaseModel] = request_model
-    else:  # an optional request: X | None
-        model = next(a for a in request_model.__args__ if isinstance(a, type) and issubclass(a, BaseModel))
+def tools() -> tuple[Action[Any, Any, Any], ...]:
+    """The actions offered as tools (those of the action table with a tool name)."""
+    return tuple(a for a in ACTIONS if a.tool is not None)
 
-    def run(**arguments: Any) -> CallToolResult:
-        def act(seat: Seat) -> Any:
-            return getattr(seat, tool.method)(model.model_validate(arguments))
 
-        return seats.call(act, read_only=tool.read_only)
+#: what the common fields of the request models mean, and an example of each, for fields that do not say
+_COMMON = {
+    "period": ("a period: YYYY-Qn (fiscal quarter), YYYY-MM or FYYYYY", ["2026-Q4"]),
+    "as_of": ("compute as of the end of this date, YYYY-MM-DD (default: today); nothing later is seen", ["2026-11-24"]),
+}
 
+
+def _parameters(model: type[BaseModel]) -> list[inspect.Parameter]:
+    """The request model's fields as keyword parameters, with their constraints, descriptions and examples."""
     params = []
     for name, field in model.model_fields.items():
         default = inspect.Parameter.empty if field.is_required() else field.get_default(call_default_factory=True)
-        params.append(
-            inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=field.annotation)
-        )
-    run.__signature__ = inspect.Signature(params, return_annotation=CallToolResult)  # type: ignore[attr-defined]
-    run.__name__ = tool.name
+        described, example = _COMMON.get(name, (None, None))
+        about = Field(description=field.description or described, examples=field.examples or example)
+        annotation = cast(Any, Annotated)[(field.annotation, *field.metadata, about)]
+        params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation))
+    return params
+
+
+def _tool(seats: _Seats, action: Action[Any, Any, Any]) -> Callable[..., CallToolResult]:
+    """A tool function whose keyword arguments are the fields of the action's request model."""
+
+    def run(**arguments: Any) -> CallToolResult:
+        return seats.call(lambda seat: action.run_with(seat, arguments), read_only=not action.writes)
+
+    run.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        _parameters(action.request), return_annotation=CallToolResult
+    )
+    run.__name__ = action.tool or action.id
     return run
+
+
+def _description(action: Action[Any, Any, Any]) -> str:
+    if not action.examples:
+        return action.description
+    return action.description + " For example: " + "; ".join(f"“{e}”" for e in action.examples)
 
 
 def build_server(
@@ -146,53 +130,18 @@ def build_server(
         instructions=system_prompt(role),
     )
 
-    for tool in MANDATE_TOOLS:
-        fn = _mandate_tool(seats, tool)
-        if fn is not None:
-            doc = (getattr(Seat, tool.method).__doc__ or tool.title).strip()
-            server.add_tool(
-                fn,
-                name=tool.name,
-                title=tool.title,
-                description=doc,
-                annotations=ToolAnnotations(
-                    read_only_hint=tool.read_only,
-                    idempotent_hint=True if tool.read_only or tool.idempotent else None,
-                    open_world_hint=False,
-                ),
-            )
-
-    @server.tool(
-        title="Route a request through the seat's lanes",
-        annotations=ToolAnnotations(read_only_hint=False, idempotent_hint=True, open_world_hint=False),
-    )
-    def route_request(text: str = "", intent: str | None = None, as_of: date | None = None) -> CallToolResult:
-        """Answer the in-lane part of a request from the store; hand off the rest (the handoff is returned).
-
-        The verdict is in_lane, out_of_lane, mixed or unclear. Out-of-lane work comes back as a
-        handoff record (to_role, boundary, reason, payload) that is also kept in the outbox.
-        """
-        return seats.call(lambda seat: seat.ask(AskRequest(text=text, intent=intent, as_of=as_of)))
-
-    @server.tool(title="Open pipeline", annotations=ToolAnnotations(read_only_hint=True, open_world_hint=False))
-    def pipeline_status(as_of: date | None = None) -> CallToolResult:
-        """What the store holds and the open pipeline by segment and stage, as of a date."""
-        return seats.call(lambda seat: seat.status(StatusRequest(as_of=as_of)), read_only=True)
-
-    @server.tool(title="Weekly briefing", annotations=ToolAnnotations(read_only_hint=False, idempotent_hint=True))
-    def weekly_briefing(as_of: date) -> CallToolResult:
-        """Run the weekly cadence as of a date: every mandate on the seat, flags, handoffs, the briefing."""
-        return seats.call(lambda seat: seat.run(RunRequest(as_of=as_of)))
-
-    @server.tool(title="The outbox", annotations=ToolAnnotations(read_only_hint=True, open_world_hint=False))
-    def handoffs_list(status: HandoffStatus | None = None, to_role: str | None = None) -> CallToolResult:
-        """Handoffs issued by the seat, in order, optionally by status or receiving role."""
-        return seats.call(lambda seat: seat.handoffs(HandoffsRequest(status=status, to_role=to_role)), read_only=True)
-
-    @server.tool(title="Acknowledge a handoff", annotations=ToolAnnotations(read_only_hint=False, idempotent_hint=True))
-    def handoff_update(id: str, status: HandoffStatus = "acknowledged", by: str = "fleet") -> CallToolResult:
-        """Move a handoff forward: acknowledged, or done."""
-        return seats.call(lambda seat: seat.update_handoff(HandoffUpdate(id=id, status=status, by=by)))
+    for action in tools():
+        server.add_tool(
+            _tool(seats, action),
+            name=action.tool,
+            title=action.description.split(":")[0].rstrip("."),
+            description=_description(action),
+            annotations=ToolAnnotations(
+                read_only_hint=not action.writes,
+                idempotent_hint=True if not action.writes or action.idempotent else None,
+                open_world_hint=False,
+            ),
+        )
 
     @server.resource("saleslead://role", name="role", title="The role definition", mime_type="text/markdown")
     def role_file() -> str:

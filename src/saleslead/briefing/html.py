@@ -57,7 +57,7 @@ def _charts(b: WeeklyBriefing) -> list[str]:
         )
         fig.update_layout(title="Stage conversion (with interval)", yaxis={"tickformat": ".0%", "range": [0, 1]})
         charts.append(_figure(fig, "stage-conversion"))
-    roster = next((x for x in b.sections if x.id == "roster" and x.available), None)
+    roster = next((x for x in b.sections if x.id == "roster_plan" and x.available), None)
     if roster is not None and roster.data.get("segments"):
         segs = roster.data["segments"]
         names = [str(x["segment"]) for x in segs]

@@ -14,17 +14,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from saleslead.errors import SalesLeadError, as_error, error_payload, exit_code
-from saleslead.format import money as briefing_money
+from saleslead.format import money_or_dash as money
 
 __all__ = ["console", "emit_json", "fail", "money", "progress_bar", "stderr"]
 
 console = Console()
 stderr = Console(stderr=True)
-
-
-def money(value: float | None) -> str:
-    """Money as the briefing writes it ($1.25M, $340k); a dash when unknown."""
-    return "—" if value is None else briefing_money(value)
 
 
 def emit_json(result: BaseModel | dict[str, Any] | list[Any]) -> None:

@@ -11,6 +11,8 @@ listed as missing: the briefing never invents a number a mandate did not compute
 
 from __future__ import annotations
 
+from typing import Any
+
 from saleslead.errors import NotFoundError
 from saleslead.format import money
 from saleslead.funnel.state import state_as_of
@@ -21,9 +23,9 @@ from saleslead.role.week import Adapter, FlagDraft, HandoffDraft, Mandates, Outc
 from saleslead.strategy.check import CheckRequest, StrategyCheck
 from saleslead.strategy.scorecard import CellScore, Scorecard, ScoreRequest
 from saleslead.targets.defend import Defense
-from saleslead.targets.desk import DefendRequest
+from saleslead.targets.desk import CoverageRequest, DefendRequest, TargetsShowRequest
 
-__all__ = ["ADAPTERS", "Adapter", "FlagDraft", "HandoffDraft", "Mandates", "Outcome", "Week"]
+__all__ = ["ADAPTERS", "ANSWERS", "Adapter", "FlagDraft", "HandoffDraft", "Mandates", "Outcome", "Week"]
 
 
 def _decided_check(m: Mandates, week: Week) -> list[FlagDraft] | None:
@@ -108,7 +110,9 @@ def _strategy(m: Mandates, week: Week) -> Outcome:
         "do_not_compete": [c.key for c in skip],
     }
     return Outcome(
-        section=Section(id="strategy", title="Where we compete", available=True, text="\n".join(lines), data=data),
+        section=Section(
+            id="strategy_score", title="Where we compete", available=True, text="\n".join(lines), data=data
+        ),
         flags=flags,
         checked={"do-not-compete"},
     )
@@ -161,12 +165,51 @@ def _targets(m: Mandates, week: Week) -> Outcome:
     }
     return Outcome(
         section=Section(
-            id="targets", title="Coverage against the goal", available=True, text="\n".join(lines), data=data
+            id="coverage", title="Coverage against the goal", available=True, text="\n".join(lines), data=data
         ),
         flags=flags,
         checked={"coverage-slip"},
         handoffs=handoffs,
     )
+
+
+def _targets_needed(m: Mandates, week: Week) -> Outcome:
+    """How much pipeline the quarter's goal needs: the saved targets plan, else what coverage back-solves now."""
+    try:
+        saved = m.targets.targets(TargetsShowRequest(period=week.period.name)).plans
+    except NotFoundError:
+        saved = []
+    if saved:
+        latest = saved[-1]
+        t = latest.plan.total
+        lines = [
+            f"Targets plan v{latest.version} for {latest.period} ({latest.plan.goal_source}): goal "
+            f"{money(latest.plan.goal)}, {money(t.required_bookings)} still to book."
+        ]
+        if t.pipeline_required_now is not None:
+            gap = f" — {money(t.pipeline_gap)} short" if t.pipeline_gap and t.pipeline_gap > 0 else ""
+            lines.append(f"Pipeline needed now {money(t.pipeline_required_now)}, {money(t.open_pipeline)} open{gap}.")
+        if t.creation.steady_per_week is not None:
+            lines.append(
+                f"Create {money(t.creation.steady_per_week)} of pipeline a week to keep the quarter reachable."
+            )
+        data: dict[str, Any] = {"plan_version": latest.version, "total": t.model_dump(mode="json")}
+    else:
+        c = m.targets.coverage(CoverageRequest(period=week.period.name, as_of=week.as_of))
+        lines = [f"No targets plan saved for {c.period}: the goal is {money(c.target)} ({c.target_source}), "
+                 f"{money(c.remaining)} still to book."]  # fmt: skip
+        if c.required_pipeline is not None:
+            gap = f" — {money(c.gap)} short" if c.gap and c.gap > 0 else ""
+            lines.append(
+                f"At the conversion seen in the history, that needs {money(c.required_pipeline)} of open pipeline; "
+                f"{money(c.open_pipeline)} is open{gap}."
+            )
+        else:
+            lines.append("The conversion history is too thin to say how much pipeline that needs.")
+        lines.append("Set weekly creation targets with `saleslead targets set`.")
+        data = {"coverage": c.model_dump(mode="json", exclude={"segments"})}
+    section = Section(id="targets", title="Pipeline the goal needs", available=True, text="\n".join(lines), data=data)
+    return Outcome(section=section)
 
 
 ADAPTERS: tuple[Adapter, ...] = (
@@ -177,3 +220,6 @@ ADAPTERS: tuple[Adapter, ...] = (
     Adapter("roster_plan", "roster", "Staffing against the gap", False, brief_roster),
     Adapter("strategy_score", "strategy", "Where we compete", True, _strategy),
 )
+
+#: actions ``ask`` answers that the weekly briefing does not carry as a section of their own
+ANSWERS: tuple[Adapter, ...] = (Adapter("targets", "targets", "Pipeline the goal needs", True, _targets_needed),)

@@ -16,7 +16,7 @@ from saleslead.errors import InputError, InsufficientDataError, NotFoundError
 from saleslead.format import money
 from saleslead.funnel.conversion import stage_conversion
 from saleslead.funnel.state import state_as_of
-from saleslead.role.cadence import ADAPTERS, Adapter, HandoffDraft, Mandates, Outcome, Week
+from saleslead.role.cadence import ADAPTERS, ANSWERS, Adapter, HandoffDraft, Mandates, Outcome, Week
 from saleslead.role.delivery import DeliveryReport, Peer, PeerRequest, Send, deliver, peers, set_peer
 from saleslead.role.flags import Flag, FlagBook
 from saleslead.role.handoffs import Handoff, HandoffStatus, Outbox
@@ -209,7 +209,7 @@ class FleetDesk(Desk):
                 "leak_evidence": note,
             }
             return Answer(action=action, mandate=mandate, available=True, text=text, data=data)
-        adapter = next((a for a in ADAPTERS if a.action == action), None)
+        adapter = next((a for a in (*ADAPTERS, *ANSWERS) if a.action == action), None)
         if adapter is None:
             return Answer(
                 action=action,
@@ -414,6 +414,8 @@ class FleetDesk(Desk):
             text = f"**The {adapter.mandate} mandate failed this week** ({type(error).__name__}: {error}); no number."
             return Outcome(section=Section(id=adapter.action, title=adapter.title, available=False, text=text))
         run.append(adapter.action)
+        # the section's id is the action's, whether it answered or not: readers find it by that id
+        outcome.section = outcome.section.model_copy(update={"id": adapter.action, "title": adapter.title})
         return outcome
 
     def _settle_flags(self, outcomes: list[Outcome], as_of: date) -> tuple[list[str], list[str]]:

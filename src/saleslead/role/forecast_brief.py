@@ -164,7 +164,9 @@ def brief_calls(m: Mandates, week: Week) -> Outcome:
         "flagged": len(flags),
     }
     return Outcome(
-        section=Section(id="calls", title="The calls on the number", available=True, text="\n".join(lines), data=data),
+        section=Section(
+            id="call_check", title="The calls on the number", available=True, text="\n".join(lines), data=data
+        ),
         flags=flags,
         checked={"call-guard"},
     )

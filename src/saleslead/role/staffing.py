@@ -177,7 +177,7 @@ def brief_roster(m: Mandates, week: Week) -> Outcome:
             f"No goal to staff against: no targets plan and no quota for {week.period.shift(1).name} or "
             f"{week.period.name}. Set one (saleslead targets set) and the roster plan follows."
         )
-        section = Section(id="roster", title=TITLE, available=False, text=text)
+        section = Section(id="roster_plan", title=TITLE, available=False, text=text)
         return Outcome(section=section, checked={"capacity-short"})
     target, _ = found
     plan = _plan(m, week, target)
@@ -232,7 +232,7 @@ def brief_roster(m: Mandates, week: Week) -> Outcome:
         ],
     }
     return Outcome(
-        section=Section(id="roster", title=TITLE, available=True, text="\n".join(lines), data=data),
+        section=Section(id="roster_plan", title=TITLE, available=True, text="\n".join(lines), data=data),
         flags=_flags(plan),
         checked={"capacity-short"},
         handoffs=handoffs,

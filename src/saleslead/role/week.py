@@ -37,8 +37,9 @@ from saleslead.store import Store
 from saleslead.store.records import Records
 from saleslead.strategy.check import CheckRequest, StrategyCheck
 from saleslead.strategy.scorecard import Scorecard, ScoreRequest
+from saleslead.targets.coverage import Coverage
 from saleslead.targets.defend import Defense
-from saleslead.targets.desk import DefendRequest
+from saleslead.targets.desk import CoverageRequest, DefendRequest, TargetsShown, TargetsShowRequest
 
 __all__ = [
     "Adapter",
@@ -65,6 +66,8 @@ class TargetsActions(Protocol):
     """What the cadence needs of the targets desk."""
 
     def defend_targets(self, request: DefendRequest) -> Defense: ...
+    def coverage(self, request: CoverageRequest) -> Coverage: ...
+    def targets(self, request: TargetsShowRequest | None = None) -> TargetsShown: ...
 
 
 class RosterActions(Protocol):

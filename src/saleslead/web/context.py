@@ -24,7 +24,8 @@ from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel
 from starlette.responses import Response
 
-from saleslead.format import money
+from saleslead.actions import ACTIONS
+from saleslead.format import count, money_or_dash, pct
 from saleslead.seat import Seat
 from saleslead.settings import Settings
 from saleslead.web.security import Guard
@@ -137,29 +138,33 @@ class WebConfig:
 
 @dataclass(frozen=True)
 class Page:
-    """A page in the navigation, and the seat method it needs (absent until its mandate lands)."""
+    """A page in the navigation, and the action of the action table it shows."""
 
     slug: str
     path: str
     title: str
-    mandate: str
-    method: str
+    action: str
+
+    @property
+    def mandate(self) -> str:
+        return next((a.mandate for a in ACTIONS if a.id == self.action), "")
 
     @property
     def landed(self) -> bool:
-        return callable(getattr(Seat, self.method, None))
+        """The page's action is in the action table (a page naming no action is not shown)."""
+        return self.action in {a.id for a in ACTIONS}
 
 
 PAGES: tuple[Page, ...] = (
-    Page("status", "/", "Pipeline", "the seat", "status"),
-    Page("call", "/call", "The call", "forecast", "forecast"),
-    Page("coverage", "/coverage", "Coverage", "targets", "coverage"),
-    Page("waterfall", "/waterfall", "Waterfall", "forecast", "waterfall"),
-    Page("stalls", "/stalls", "Stalls", "forecast", "stalls"),
-    Page("accuracy", "/accuracy", "Accuracy", "forecast", "forecast_accuracy"),
-    Page("roster", "/roster", "Roster", "roster", "roster_show"),
-    Page("strategy", "/strategy", "Strategy", "strategy", "strategy_score"),
-    Page("handoffs", "/handoffs", "Handoffs", "the fleet", "handoffs"),
+    Page("status", "/", "Pipeline", "pipeline"),
+    Page("call", "/call", "The call", "forecast"),
+    Page("coverage", "/coverage", "Coverage", "coverage"),
+    Page("waterfall", "/waterfall", "Waterfall", "waterfall"),
+    Page("stalls", "/stalls", "Stalls", "stalls"),
+    Page("accuracy", "/accuracy", "Accuracy", "forecast_accuracy"),
+    Page("roster", "/roster", "Roster", "roster_show"),
+    Page("strategy", "/strategy", "Strategy", "strategy_score"),
+    Page("handoffs", "/handoffs", "Handoffs", "handoffs"),
 )
 
 
@@ -187,21 +192,9 @@ WriteAccess = Depends(may_write)
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
 
-def _money(value: float | None) -> str:
-    return "—" if value is None else money(float(value))
-
-
-def _pct(value: float | None, digits: int = 0) -> str:
-    return "—" if value is None else f"{value:.{digits}%}"
-
-
-def _count(value: int | float | None) -> str:
-    return "—" if value is None else f"{value:,.0f}"
-
-
-templates.env.filters["money"] = _money
-templates.env.filters["pct"] = _pct
-templates.env.filters["count"] = _count
+templates.env.filters["money"] = money_or_dash
+templates.env.filters["pct"] = pct
+templates.env.filters["count"] = count
 
 
 def render(request: Request, template: str, page: str, status_code: int = 200, **context: Any) -> Response:
