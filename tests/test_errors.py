@@ -77,12 +77,12 @@ def test_mcp_tool_result_is_an_error_in_the_shape(tmp_path: Path) -> None:
     open_seat(path).close()
     server = build_server(path, clock=lambda: date(2026, 1, 5))
 
-    async def scenario() -> Any:
+    async def scenario() -> list[Any]:
         async with Client(server) as client:
-            return await client.call_tool("forecast", {"scenarios": 5})
+            return [await client.call_tool("forecast", {"scenarios": value}) for value in (5, "many")]
 
-    result = anyio.run(scenario)
-    assert result.is_error is True
-    body = result.structured_content["error"]
-    assert set(body) == SHAPE
-    assert (body["type"], body["column"]) == ("InputError", "scenarios")
+    for result in anyio.run(scenario):  # out of range, and of the wrong type: both in the shape
+        assert result.is_error is True
+        body = result.structured_content["error"]
+        assert set(body) == SHAPE
+        assert (body["type"], body["column"]) == ("InputError", "scenarios")

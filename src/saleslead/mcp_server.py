@@ -21,7 +21,7 @@ from typing import Annotated, Any, cast
 
 from mcp.server import MCPServer
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, WithJsonSchema
 
 from saleslead.actions import ACTIONS, Action
 from saleslead.errors import SalesLeadError, error_payload
@@ -88,13 +88,24 @@ _COMMON = {
 
 
 def _parameters(model: type[BaseModel]) -> list[inspect.Parameter]:
-    """The request model's fields as keyword parameters, with their constraints, descriptions and examples."""
+    """The request model's fields as keyword parameters, each advertising the field's own JSON schema.
+
+    The tool takes the values as they come and the request model validates them, so a value of the wrong
+    type or out of range comes back in the one error shape, like every other face's. (A field holding a
+    nested model keeps its type, so its schema's references resolve.)
+    """
+    properties = model.model_json_schema()["properties"]
     params = []
     for name, field in model.model_fields.items():
         default = inspect.Parameter.empty if field.is_required() else field.get_default(call_default_factory=True)
         described, example = _COMMON.get(name, (None, None))
-        about = Field(description=field.description or described, examples=field.examples or example)
-        annotation = cast(Any, Annotated)[(field.annotation, *field.metadata, about)]
+        prop = {"description": described, "examples": example} if described else {}
+        prop.update(properties[name])
+        if "$ref" in json.dumps(prop):
+            about = Field(description=field.description or described, examples=field.examples or example)
+            annotation = cast(Any, Annotated)[(field.annotation, *field.metadata, about)]
+        else:
+            annotation = Annotated[Any, WithJsonSchema(prop)]
         params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation))
     return params
 
