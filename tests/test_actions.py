@@ -23,7 +23,7 @@ from .conftest import DEMO_TODAY
 BY_ID = {a.id: a for a in ACTIONS}
 
 #: commands that are the faces themselves or show the role file: no seat action behind them
-FACE_ONLY = {"mcp", "serve", "role show", "role export", "config show", "config set"}
+FACE_ONLY = {"mcp", "serve", "role show", "role export"}
 
 
 def _leaf_commands() -> set[str]:

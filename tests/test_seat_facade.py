@@ -46,3 +46,11 @@ def test_period_follows_the_fiscal_calendar(tmp_path: Path) -> None:
         assert seat.period().name == "2026-Q4"
         assert seat.period("2026-Q1").start == date(2025, 2, 1)
         assert seat.period(None, date(2025, 2, 1)).name == "2026-Q1"
+
+
+def test_the_package_root_exports_the_facade() -> None:
+    import saleslead
+
+    assert saleslead.Seat is Seat
+    assert saleslead.open_seat is open_seat
+    assert {"Seat", "open_seat"} <= set(saleslead.__all__)

@@ -21,6 +21,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel
 
+from saleslead.config import ConfigSetRequest, ConfigShowRequest, SettingsView
 from saleslead.data.desk import (
     DataDesk,
     DemoRequest,
@@ -193,6 +194,12 @@ ACTIONS: tuple[Action[Any, Any, Any], ...] = (
     Action("sync_warehouse", "data", WarehouseRequest, SyncReport, True,
            "Read Fivetran's Salesforce tables from a warehouse (any Ibis backend URL).",
            _data, _sync, cli=("ingest",)),
+    Action("config_show", "data", ConfigShowRequest, SettingsView, False,
+           "The engagement's settings (fiscal year start, thresholds): every key, its value, default and meaning.",
+           _data, DataDesk.config_show, tool="config_show", cli=("config show",)),
+    Action("config_set", "data", ConfigSetRequest, SettingsView, True,
+           "Set one setting for this store and engagement, e.g. fiscal_start_month 2 for a February fiscal year.",
+           _data, DataDesk.config_set, tool="config_set", cli=("config set",)),
     # --- strategy ------------------------------------------------------------------------------
     Action("strategy_score", "strategy", ScoreRequest, Scorecard, False,
            "Score every segment × motion × channel cell from won and lost history and say where to compete.",

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from saleslead.briefing import pipeline_briefing
 from saleslead.briefing.weekly import briefing_markdown
+from saleslead.config import ConfigSetRequest, ConfigShowRequest, SettingsView, stored_settings
 from saleslead.context import Progress, SeatContext
 from saleslead.data.desk import (
     DataDesk,
@@ -222,6 +223,14 @@ class Seat:
         """What the store holds and the open pipeline as of a date (default: today)."""
         return self.data_desk.status(request)
 
+    def config_show(self, request: ConfigShowRequest | None = None) -> SettingsView:
+        """The engagement's settings: every key with its value, default and meaning."""
+        return self.data_desk.config_show(request)
+
+    def config_set(self, request: ConfigSetRequest) -> SettingsView:
+        """Set one setting for this store and engagement (stored as a new version); the seat uses it at once."""
+        return self.data_desk.config_set(request)
+
     def demo(self, request: DemoRequest, progress: Progress | None = None) -> DemoResult:
         """Generate the demo company as of a date, ingest it into this seat's store, and brief."""
         return self.data_desk.demo(request, self._demo_briefing, progress)
@@ -407,5 +416,9 @@ def open_seat(
     engagement: str = "default",
     read_only: bool = False,
 ) -> Seat:
-    """Open the seat over a store (default ``$SALESLEAD_STORE`` or ``./saleslead.duckdb``)."""
-    return Seat(Store.open(store, read_only=read_only), settings or Settings(), engagement)
+    """Open the seat over a store (default ``$SALESLEAD_STORE`` or ``./saleslead.duckdb``).
+
+    Without ``settings``, the engagement's stored settings are used (``saleslead config``), else the defaults.
+    """
+    opened = Store.open(store, read_only=read_only)
+    return Seat(opened, settings or stored_settings(Records(opened, engagement)), engagement)

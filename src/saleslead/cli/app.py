@@ -13,12 +13,12 @@ import typer
 from typer import _click as click
 from typer.core import TyperCommand, TyperGroup
 
-from saleslead import __version__
+from saleslead.version import __version__
 
 __all__ = ["COMMANDS", "MODULES", "app", "main"]
 
 #: the modules registering the commands, in the order they are listed
-MODULES = ("data", "sync", "targets", "forecast", "roster", "strategy", "role", "fleet", "web")
+MODULES = ("data", "sync", "config", "targets", "forecast", "roster", "strategy", "role", "fleet", "web")
 
 #: every top-level command in the order Typer lists them (commands, then groups): (module that registers it,
 #: its one-line help as listed by ``saleslead --help``)
@@ -47,6 +47,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "a2a": ("fleet", "Serve the seat as an A2A agent: the card at /.well-known/agent-card.json, JSON-RPC at /a2a."),
     "serve": ("web", "Serve the dashboard and the JSON API (OpenAPI at /openapi.json) for one engagement."),
     "sync": ("sync", "Pull what changed in a live CRM into the store (credentials from the environment)."),
+    "config": ("config", "The seat's settings for this store and engagement: fiscal year start, thresholds."),
     "targets": ("targets", "Set and defend pipeline targets."),
     "call": ("forecast", "Calls on the number: submit, check with the honesty guard, list."),
     "roster": ("roster", "Mandate 3 — staff, ramp and rebalance the AE and SDR seats."),

@@ -9,6 +9,7 @@ from pathlib import Path
 import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict
 
+from saleslead.config import ConfigSetRequest, ConfigShowRequest, SettingsView, set_setting, settings_view
 from saleslead.context import Desk, Progress
 from saleslead.demo import DemoConfig, Slump, generate
 from saleslead.errors import InputError
@@ -198,3 +199,13 @@ class DataDesk(Desk):
             status=status,
             briefing=brief(today, status),
         )
+
+    def config_show(self, request: ConfigShowRequest | None = None) -> SettingsView:
+        """The engagement's settings: every key with its value, default and meaning."""
+        return settings_view(self.records)
+
+    def config_set(self, request: ConfigSetRequest) -> SettingsView:
+        """Set one setting for this store and engagement (stored as a new version); the seat uses it at once."""
+        view = set_setting(self.records, request.key, request.value, request.author)
+        self.context.settings = view.settings
+        return view

@@ -40,9 +40,9 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from saleslead import __version__
 from saleslead.settings import Settings
 from saleslead.store.ibis_store import Store
+from saleslead.version import __version__
 
 __all__ = ["ANSWER_FORMAT", "AnswerKey", "Answers", "Shelf", "shelf_root"]
 

@@ -23,11 +23,11 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from saleslead import __version__
 from saleslead.errors import InputError, NotFoundError, SalesLeadError, error_payload, http_status, invalid_request
 from saleslead.seat import Seat, open_seat
 from saleslead.settings import Settings
 from saleslead.store import resolve_location
+from saleslead.version import __version__
 from saleslead.web.context import PAGES, SeatHolder, WebConfig, render
 from saleslead.web.routes import ROUTERS
 from saleslead.web.security import LOOPBACK_HOSTS, AccessDenied, Guard, Hardened, ensure_token, security_headers
@@ -105,9 +105,9 @@ def create_app(
     (``app.state.warmed`` is set when done).
     """
     location = resolve_location(store_path)
-    settings = settings or Settings()
     with open_seat(location, settings=settings, engagement=engagement) as seat:
         token_sha256, fresh = ensure_token(seat.records, token, rotate=new_token)
+        settings = seat.settings  # given, else the engagement's stored settings (saleslead config)
 
     def opener() -> Seat:
         opened = open_seat(location, settings=settings, engagement=engagement)
