@@ -22,8 +22,8 @@ from .conftest import DEMO_TODAY
 
 BY_ID = {a.id: a for a in ACTIONS}
 
-#: commands that are the faces themselves or show the role file: no seat action behind them
-FACE_ONLY = {"mcp", "serve", "role show", "role export"}
+#: commands that are faces themselves, show the role file, or drive the A2A transport (which is the face's)
+FACE_ONLY = {"mcp", "serve", "a2a", "role show", "role export", "handoffs peers", "handoffs deliver"}
 
 
 def _leaf_commands() -> set[str]:

@@ -49,6 +49,7 @@ from saleslead.forecast.schemas import (
     WaterfallRequest,
     WaterfallResult,
 )
+from saleslead.role.delivery import Peer, PeerRequest
 from saleslead.role.desk import (
     AskRequest,
     AskResult,
@@ -291,6 +292,9 @@ ACTIONS: tuple[Action[Any, Any, Any], ...] = (
     Action("handoffs", "fleet", HandoffsRequest, HandoffList, False,
            "The outbox: handoffs in issue order, optionally by status or receiving role.",
            _fleet, FleetDesk.handoffs, tool="handoffs_list", cli=("handoffs list", "handoffs export")),
+    Action("set_peer", "fleet", PeerRequest, Peer, True,
+           "Record the A2A endpoint of a fleet role, to deliver its hand-offs there.",
+           _fleet, FleetDesk.set_peer, cli=("handoffs peer",)),
     Action("update_handoff", "fleet", HandoffUpdate, Handoff, True,
            "Move a handoff forward: acknowledged, or done.",
            _fleet, FleetDesk.update_handoff, tool="handoff_update", cli=("handoffs ack",), idempotent=True),
