@@ -138,13 +138,15 @@ def main() -> None:
     t = time.perf_counter()
     cpu = time.process_time()
     load = os.getloadavg()[0]
+    results: list[dict[str, Any]] = []
     with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        results = list(pool.map(_one, names, [args] * len(names)))
-    for res in results:
-        tag = " (held out of tuning)" if res["held_out"] else ""
-        _print(res["levels"], f"== {res['world']}{tag}: {res['points']} weekly points over {res['quarters']} quarters, "
-               f"{res['seconds']:.0f} s; deal Brier {res['brier']:.4f} vs stage probability {res['brier_stage']:.4f} "
-               f"over {res['deals_scored']:,} deal-points")  # fmt: skip
+        for res in pool.map(_one, names, [args] * len(names)):  # each org printed as soon as it is done
+            results.append(res)
+            tag = " (held out of tuning)" if res["held_out"] else ""
+            _print(res["levels"], f"== {res['world']}{tag}: {res['points']} weekly points over {res['quarters']} "
+                   f"quarters, {res['seconds']:.0f} s; deal Brier {res['brier']:.4f} vs stage probability "
+                   f"{res['brier_stage']:.4f} over {res['deals_scored']:,} deal-points")  # fmt: skip
+            sys.stdout.flush()
     pooled = _pooled(results)
     _print(pooled, "== all orgs: coverage and tails pooled over node-points; bias, WAPE, pinball the median over orgs")
     cells = [(res["world"], r) for res in results for r in res["levels"]]
