@@ -39,6 +39,8 @@ from saleslead.forecast.schemas import (
     AccuracyResult,
     BacktestRequest,
     BacktestResult,
+    BridgeRequest,
+    BridgeResult,
     CallCheck,
     CallCheckRequest,
     CallListRequest,
@@ -142,9 +144,9 @@ class Seat:
         self.context = SeatContext(store, settings or Settings(), engagement, clock)
         self.data_desk = DataDesk(self.context)
         self.strategy_desk = StrategyDesk(self.context)
-        self.targets_desk = TargetsDesk(self.context)
-        self.roster_desk = RosterDesk(self.context)
         self.forecast_desk = ForecastDesk(self.context)
+        self.targets_desk = TargetsDesk(self.context, outlooks=self.forecast_desk)
+        self.roster_desk = RosterDesk(self.context, outlooks=self.forecast_desk)
         self.fleet_desk = FleetDesk(
             self.context,
             data=self.data_desk,
@@ -303,8 +305,13 @@ class Seat:
 
     # --- forecast ------------------------------------------------------------------------------
     def forecast(self, request: ForecastRequest, progress: Progress | None = None) -> ForecastResult:
-        """Call the period's number as of a date: P10/P50/P90 for the total, every node and segment."""
+        """Call the period's number as of a date: P10/P50/P90 and its parts for the total, every node and segment;
+        with ``since``, the bridge from that date."""
         return self.forecast_desk.forecast(request, progress)
+
+    def forecast_bridge(self, request: BridgeRequest, progress: Progress | None = None) -> BridgeResult:
+        """How the period's forecast moved since an earlier date, component by component, to the cent."""
+        return self.forecast_desk.forecast_bridge(request, progress)
 
     def stalls(self, request: StallsRequest) -> StallsResult:
         """Open deals gone quiet beyond won deals' norm (stuck or slipping listed), for the account executive."""

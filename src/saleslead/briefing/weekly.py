@@ -36,6 +36,12 @@ def _call_text(b: WeeklyBriefing) -> list[str]:
         if c.previous is not None:
             moved = f"; {'up' if c.call >= c.previous else 'down'} {money(abs(c.call - c.previous))} on the last call"
         lines.append(f"The seat's call v{c.version}, as of {c.as_of}{moved}.")
+    if c.booked is not None and c.expected_open is not None and c.expected_new is not None:
+        lines.append(
+            f"Expected {money(c.booked + c.expected_open + c.expected_new)}: booked {money(c.booked)}, "
+            f"{money(c.expected_open)} expected from open deals, {money(c.expected_new)} from pipeline not yet created."
+        )
+    lines += _bridge_text(c)
     if c.verdict:
         lines.append(f"Guard verdict on the call: **{c.verdict}**.")
     for f in b.flags:
@@ -46,6 +52,20 @@ def _call_text(b: WeeklyBriefing) -> list[str]:
             f"Open pipeline is {b.open_amount / c.call:.1f}× the call; booked to date {money(b.closed_won_to_date)}."
         )
     return lines
+
+
+def _bridge_text(c: CallLine) -> list[str]:
+    """Why the P50 moved since the bridge's start date, biggest components first."""
+    if c.bridge_since is None or c.bridge_from is None or not c.bridge:
+        return []
+    moved = sum(x.p50 for x in c.bridge)
+    parts = sorted((x for x in c.bridge if abs(x.p50) >= 0.5), key=lambda x: -abs(x.p50))
+
+    def signed(v: float) -> str:
+        return ("+" if v >= 0 else "−") + money(abs(v))
+
+    words = ", ".join(f"{x.component.replace('_', ' ')} {signed(x.p50)}" for x in parts) or "nothing moved"
+    return [f"Since {c.bridge_since} the P50 moved {signed(moved)} (from {money(c.bridge_from)}): {words}."]
 
 
 def _leak_text(b: WeeklyBriefing) -> list[str]:

@@ -12,6 +12,7 @@ from saleslead.cli.output import console, emit_json, guarded, money, progress_ba
 from saleslead.forecast.schemas import (
     AccuracyRequest,
     BacktestRequest,
+    BridgeResult,
     CallCheckRequest,
     CallListRequest,
     CallListResult,
@@ -65,6 +66,26 @@ def _print_call(call: CallRecord) -> None:
                 console.print(f"  {d.opportunity_id} {d.stage} {money(d.amount)} p={d.p_win_in_period:.0%}")
 
 
+def _print_bridge(bridge: BridgeResult) -> None:
+    """The total's bridge: each component's move of the P50 and the mean, with the deals behind it."""
+    t = bridge.total
+    console.print(
+        f"[bold]bridge[/] {bridge.since} → {bridge.as_of}: P50 {money(t.start.p50)} → {money(t.end.p50)} "
+        f"({'+' if t.end.p50 >= t.start.p50 else '−'}{money(abs(t.end.p50 - t.start.p50))}); "
+        f"mean {money(t.start.mean)} → {money(t.end.mean)}"
+    )
+    table = Table("component", "deals", "amount", "P50", "mean", "P10", "P90", box=None)
+    for s in t.steps:
+        table.add_row(s.component.replace("_", " "), f"{s.deals:,}", money(s.amount), _signed(s.p50),
+                      _signed(s.mean), _signed(s.p10), _signed(s.p90))  # fmt: skip
+    console.print(table)
+    console.print(f"reconciles: {'yes' if bridge.reconciles else 'NO'} (Σ components = change); {bridge.method}")
+
+
+def _signed(value: float) -> str:
+    return ("+" if value >= 0 else "−") + money(abs(value))
+
+
 def register(app: typer.Typer) -> None:
     @app.command()
     def forecast(
@@ -73,6 +94,10 @@ def register(app: typer.Typer) -> None:
         by: Annotated[str | None, typer.Option("--by", help="Nodes to show: owner, manager or segment.")] = None,
         deals: Annotated[bool, typer.Option("--deals", help="Also list every open deal's probability.")] = False,
         scenarios: ScenariosOption = None,
+        since: Annotated[
+            str | None,
+            typer.Option("--since", help="Also explain the move from the forecast as of this earlier date (bridge)."),
+        ] = None,
         store: StoreOption = None,
         engagement: EngagementOption = "default",
         json: JsonOption = False,
@@ -89,6 +114,7 @@ def register(app: typer.Typer) -> None:
                 by=by,
                 deals=deals,
                 scenarios=scenarios,
+                since=parse_date(since, "--since") if since else None,
             )
             with open_seat(store, engagement=engagement) as seat, progress_bar(not json) as bar:
                 result = seat.forecast(request, bar)
@@ -107,16 +133,24 @@ def register(app: typer.Typer) -> None:
                     money(n.p90), money(n.commit), money(n.best_case),
                 )  # fmt: skip
             console.print(table)
-            seg = Table("segment", "closed", "P10", "P50", "P90", "new pipeline", box=None)
-            for s in result.segments:
-                seg.add_row(s.segment, money(s.closed_won), money(s.p10), money(s.p50), money(s.p90),
-                            money(s.new_pipeline_mean))  # fmt: skip
+            seg = Table("segment", "closed", "exp. open", "exp. new", "mean", "P10", "P50", "P90", box=None)
+            for s in (*result.segments, result.total):
+                seg.add_row(getattr(s, "segment", "total"), money(s.closed_won), money(s.expected_open),
+                            money(s.expected_new), money(s.mean), money(s.p10), money(s.p50),
+                            money(s.p90))  # fmt: skip
             console.print(seg)
+            console.print(
+                "mean = closed + expected from open deals + expected from pipeline not yet created "
+                f"(of which dated in the period: {money(t.open_in_period)} open, {money(t.expected_in_period)} "
+                "expected)"
+            )
             m = result.method
             console.print(
                 f"method: {m.name}; {m.training_rows:,} deal-weeks, shock sd {m.shock_sd:.2f} "
                 f"({m.shock_groups} past origins){' — thin' if m.evidence.thin else ''}"
             )
+            if result.bridge is not None:
+                _print_bridge(result.bridge)
 
     @app.command()
     def stalls(

@@ -76,11 +76,25 @@ def print_coverage(cov: Coverage) -> None:
             "—" if line.gap_deals is None else f"{line.gap_deals:.1f}",
         )
     console.print(table)
+    if cov.source == "outlook":
+        console.print(
+            f"expected (the forecast's outlook): booked {money(cov.closed_won)} + {money(cov.expected_from_pipeline)} "
+            f"from the pipeline dated in the period + {money(cov.expected_from_pull_ins)} from deals dated later + "
+            f"{money(cov.expected_from_new)} from pipeline not yet created = {money(cov.expected_bookings)} "
+            f"(P10 {money(cov.bookings_p10)} – P90 {money(cov.bookings_p90)}); real coverage's range from P10–P90"
+        )
     conv = cov.evidence.conversion
+    check = cov.same_point
+    label = "cross-check, same-point conversion" if cov.source == "outlook" else "evidence"
     console.print(
-        f"evidence: {cov.evidence.sample_size:,} deals open at the same point, {cov.evidence.won_deals:,} won; "
+        f"{label}: {cov.evidence.sample_size:,} deals open at the same point, {cov.evidence.won_deals:,} won; "
         f"conversion {conv.value or 0:.1%} ({conv.low or 0:.1%}–{conv.high or 0:.1%})"
         + (" [yellow]thin[/]" if cov.evidence.thin else "")
+        + (
+            f"; expects {money(check.expected_bookings)} ({money(check.difference)} from the outlook's)"
+            if check is not None and check.expected_bookings is not None and check.difference is not None
+            else ""
+        )
     )
 
 
@@ -200,7 +214,8 @@ def register(app: typer.Typer) -> None:
         engagement: EngagementOption = "default",
         json: JsonOption = False,
     ) -> None:
-        """Coverage of a period two ways: reported and real (measured same-point conversion), with the gap."""
+        """Coverage of a period two ways: reported (pipeline ÷ what is left) and real (the forecast's outlook), with
+        the gap; the same-point conversion of earlier periods as a labelled cross-check."""
         with guarded(json), open_seat(store, engagement=engagement, read_only=True) as seat:
             result = seat.coverage(
                 CoverageRequest(

@@ -5,20 +5,23 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from saleslead.context import Desk, Progress, SeatContext
-from saleslead.errors import InputError
+from saleslead.errors import InputError, InsufficientDataError
 from saleslead.evidence import Evidence
 from saleslead.forecast.backtest import run_backtest
+from saleslead.forecast.bridge import forecast_bridge
 from saleslead.forecast.calls import CALL, FLAG, SEAT_CALL, call_key, call_record, check_adjustment, store_flag
 from saleslead.forecast.fitted import FORECAST_SETTINGS, fitted_outlook
 from saleslead.forecast.guard import TOTAL, check_call
 from saleslead.forecast.ledger import node_actuals, shrink
-from saleslead.forecast.outlook import Outlook, forecast_result
+from saleslead.forecast.outlook import Outlook, forecast_result, run_outlook
 from saleslead.forecast.panel import day_number, load_book
 from saleslead.forecast.schemas import (
     AccuracyRequest,
     AccuracyResult,
     BacktestRequest,
     BacktestResult,
+    BridgeRequest,
+    BridgeResult,
     CallCheck,
     CallCheckRequest,
     CallListRequest,
@@ -73,16 +76,50 @@ class ForecastDesk(Desk):
         return cache[key]
 
     def forecast(self, request: ForecastRequest, progress: Progress | None = None) -> ForecastResult:
-        """Call the period's number as of a date: P10/P50/P90 for the total, every node and segment."""
+        """Call the period's number as of a date: P10/P50/P90 for the total, every node and segment, and its
+        parts (booked, expected from open deals, from pipeline not yet created); with ``since``, the bridge."""
         as_of = request.as_of or self.today()
         period = self._forecast_period(request.period, as_of)
 
         def compute() -> ForecastResult:
             outlook = self._outlook(period, as_of, progress, request.scenarios)
-            return forecast_result(outlook, self.settings, request.by, request.deals)
+            result = forecast_result(outlook, self.settings, request.by, request.deals)
+            if request.since is not None:
+                result = result.model_copy(update={"bridge": self._bridge(outlook, request.since)})
+            return result
 
         key = request.model_dump(mode="json") | {"period": period.name}
         return self.answers.answer("forecast", as_of, key, ForecastResult, compute, settings=FORECAST_SETTINGS)
+
+    def outlook_result(self, period: Period, as_of: date) -> ForecastResult | None:
+        """The one outlook of ``period`` as of ``as_of`` (the kept one when it is the same), for the other desks;
+        None when no forecast can be made: the date is outside the period, or the history is too thin."""
+        if not period.start <= as_of < period.end:
+            return None
+        try:
+            return self.forecast(ForecastRequest(period=period.name, as_of=as_of))
+        except InsufficientDataError:
+            return None
+
+    def forecast_bridge(self, request: BridgeRequest, progress: Progress | None = None) -> BridgeResult:
+        """How the period's forecast moved since an earlier as-of date: won, lost, pushed, pulled, created,
+        amounts, owners, probabilities and the model refit — adding up to the change exactly."""
+        as_of = request.as_of or self.today()
+        period = self._forecast_period(request.period, as_of)
+        outlook = self._outlook(period, as_of, progress, request.scenarios)
+        return self._bridge(outlook, request.since, request.node, request.call)
+
+    def _bridge(self, later: Outlook, since: date, node: str = TOTAL, call: float | None = None) -> BridgeResult:
+        """The bridge from the forecast as of ``since`` (cut from ``later``'s deal book: the same forecast) to
+        ``later``."""
+        if not later.period.start <= since < later.as_of:
+            raise InputError(
+                f"since ({since}) must fall in {later.period} before the as-of date ({later.as_of})",
+                hint=f"--since a date from {later.period.start} to the day before {later.as_of}",
+            )
+        scenarios = later.sim.scenarios
+        earlier = run_outlook(self.store, self.settings, later.period, since, scenarios, book=later.book)
+        return forecast_bridge(self.store, self.settings, earlier, later, scenarios=scenarios, node=node, call=call)
 
     def stalls(self, request: StallsRequest) -> StallsResult:
         """Open deals gone quiet beyond won deals' norm (stuck or slipping listed), for the account executive."""

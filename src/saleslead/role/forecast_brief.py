@@ -1,8 +1,10 @@
 """The forecast mandate in the weekly cadence: the call, the honesty guard over submitted calls, stalls.
 
 * **the call** — the forecast of the week's quarter (the seat's default scenario count, so the one
-  outlook is shared by the forecast, the seat's call and the guard), and the seat's own call: its P50
-  with the P10–P90 range, stored as a version (the same week's call is reused, not stored twice);
+  outlook is shared by the forecast, the seat's call and the guard), its parts (booked, expected from
+  open deals, expected from pipeline not yet created), the bridge from the week before (when that week
+  is in the same quarter: the P50's move by component), and the seat's own call: its P50 with the
+  P10–P90 range, stored as a version (the same week's call is reused, not stored twice);
 * **the guard** — every submitted call of the quarter re-checked as of the week (``call_check``), and
   the open guard flags of calls on later periods (``forecast_flags``): ``outruns-pipeline`` is a
   critical flag, ``stretch`` a warning, keyed by the call's version so the flag stays until the call
@@ -13,6 +15,8 @@
 """
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from saleslead.forecast.schemas import (
     CallCheck,
@@ -27,7 +31,7 @@ from saleslead.forecast.schemas import (
 )
 from saleslead.format import money
 from saleslead.periods import Period
-from saleslead.role.report import CallLine, Section
+from saleslead.role.report import BridgeLine, CallLine, Section
 from saleslead.role.week import FlagDraft, HandoffDraft, Mandates, Outcome, Week
 
 __all__ = ["brief_calls", "brief_forecast", "brief_stalls", "guard_flag"]
@@ -50,8 +54,13 @@ def _seat_call(m: Mandates, week: Week, result: ForecastResult) -> CallRecord:
 
 def brief_forecast(m: Mandates, week: Week) -> Outcome:
     """The forecast section and the call (the seat's own, stored when the cadence writes)."""
-    result: ForecastResult = m.forecast.forecast(ForecastRequest(period=week.period.name, as_of=week.as_of))
+    since = week.as_of - timedelta(days=7)
+    request = ForecastRequest(
+        period=week.period.name, as_of=week.as_of, since=since if since >= week.period.start else None
+    )
+    result: ForecastResult = m.forecast.forecast(request)
     t = result.total
+    bridge = result.bridge
     record = _seat_call(m, week, result) if week.writes else None
     check = record.check if record is not None else None
     call = CallLine(
@@ -66,11 +75,28 @@ def brief_forecast(m: Mandates, week: Week) -> Outcome:
         version=record.version if record is not None else None,
         as_of=record.as_of if record is not None else None,
         previous=record.previous_amount if record is not None else None,
+        booked=t.closed_won,
+        expected_open=t.expected_open,
+        expected_new=t.expected_new,
+        bridge_since=bridge.since if bridge is not None else None,
+        bridge_from=bridge.total.start.p50 if bridge is not None else None,
+        bridge=[
+            BridgeLine(component=s.component, p50=s.p50, mean=s.mean, deals=s.deals, amount=s.amount)
+            for s in (bridge.total.steps if bridge is not None else [])
+        ],
     )
     lines = [
         f"Median outcome {money(t.p50)} (P10 {money(t.p10)} – P90 {money(t.p90)}), of which {money(t.closed_won)} is "
         f"already booked; {result.scenarios:,} scenarios, trained on {result.method.training_deals:,} deals.",
+        f"Mean {money(t.mean)} = booked {money(t.closed_won)} + {money(t.expected_open)} expected from open deals "
+        f"+ {money(t.expected_new)} from pipeline not yet created.",
     ]
+    if bridge is not None:
+        steps = ", ".join(f"{s.component.replace('_', ' ')} {s.p50:+,.0f}" for s in bridge.total.steps if s.p50)
+        lines.append(
+            f"Since {bridge.since}: P50 {money(bridge.total.start.p50)} → {money(bridge.total.end.p50)} "
+            f"({steps or 'no movement'})."
+        )
     if record is not None:
         moved = ""
         if record.previous_amount is not None:
@@ -85,6 +111,7 @@ def brief_forecast(m: Mandates, week: Week) -> Outcome:
         "scenarios": result.scenarios,
         "training_deals": result.method.training_deals,
         "seat_call": record.model_dump(mode="json", exclude={"check"}) if record is not None else None,
+        "bridge": bridge.model_dump(mode="json", exclude={"nodes"}) if bridge is not None else None,
     }
     return Outcome(
         section=Section(id="forecast", title="The forecast", available=True, text="\n".join(lines), data=data),

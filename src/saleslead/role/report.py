@@ -13,7 +13,19 @@ from pydantic import BaseModel, ConfigDict, Field
 from saleslead.role.flags import Flag
 from saleslead.role.handoffs import Handoff
 
-__all__ = ["CallLine", "LeakLine", "PipelineLine", "Section", "WeeklyBriefing"]
+__all__ = ["BridgeLine", "CallLine", "LeakLine", "PipelineLine", "Section", "WeeklyBriefing"]
+
+
+class BridgeLine(BaseModel):
+    """One component of the forecast bridge: how much it moved the P50 and the mean since the week before."""
+
+    model_config = ConfigDict(frozen=True)
+
+    component: str
+    p50: float
+    mean: float
+    deals: int
+    amount: float
 
 
 class CallLine(BaseModel):
@@ -32,6 +44,12 @@ class CallLine(BaseModel):
     version: int | None = Field(None, description="version of the seat's stored call (forecast-seat-call)")
     as_of: date | None = Field(None, description="the date the stored call was made as of")
     previous: float | None = Field(None, description="the seat's previous call of the period, if any")
+    booked: float | None = Field(None, description="the outlook's parts: booked to date")
+    expected_open: float | None = Field(None, description="expected from deals open now")
+    expected_new: float | None = Field(None, description="expected from pipeline not yet created")
+    bridge_since: date | None = Field(None, description="the as-of date the bridge starts from")
+    bridge_from: float | None = Field(None, description="the P50 as of bridge_since")
+    bridge: list[BridgeLine] = Field(default_factory=list, description="the P50's move since, by component")
 
 
 class LeakLine(BaseModel):

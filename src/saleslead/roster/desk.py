@@ -13,14 +13,14 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from saleslead.context import Desk
+from saleslead.context import Desk, SeatContext
 from saleslead.errors import InputError, NotFoundError
 from saleslead.periods import Period
 from saleslead.roster.config import RosterConfig
 from saleslead.roster.finance import FINANCE_COLUMNS, FinanceRow, finance_rows, rows_to_csv
 from saleslead.roster.goals import PeriodGoal, period_goal
 from saleslead.roster.measures import Headcount, RosterMeasures, measure_roster
-from saleslead.roster.pipeline import PipelineYield
+from saleslead.roster.pipeline import PipelineYield, outlook_checks
 from saleslead.roster.plan import SCENARIOS, PlanWork, RosterPlan, RosterPlanRequest, build_plan
 from saleslead.roster.plan_models import stored_plan
 from saleslead.roster.potential import account_book
@@ -30,6 +30,7 @@ from saleslead.roster.rebalance import AccountMove, RebalanceOptions, RepBalance
 from saleslead.roster.scenarios import PLAN_KIND, PlanDiff, ScenarioLine, diff_plans, scenario_line
 from saleslead.roster.seasonality import Seasonality
 from saleslead.roster.seats import RosterSeat, month_start
+from saleslead.targets.desk import Outlooks
 
 __all__ = [
     "FinanceTable",
@@ -181,7 +182,11 @@ def _spread(values: list[float]) -> float:
 
 
 class RosterDesk(Desk):
-    """Mandate 3 — build and manage the roster."""
+    """Mandate 3 — build and manage the roster (its pipeline check shows the forecast desk's outlook)."""
+
+    def __init__(self, context: SeatContext, outlooks: Outlooks | None = None) -> None:
+        super().__init__(context)
+        self.outlooks = outlooks
 
     def roster_show(self, request: RosterShowRequest | None = None) -> RosterView:
         """The roster as of a date: seats, headcount and ramp by segment, productivity, attainment."""
@@ -220,11 +225,26 @@ class RosterDesk(Desk):
             self.settings.fiscal_start_month,
             self._targets_of(request.period),
         )
+        plan = self._with_outlook(plan, as_of)
         if request.save:
             key = request.name or f"{plan.period}/{plan.scenario}"
             record = self.records.put(PLAN_KIND, key, plan.model_dump(mode="json"), author=_AUTHOR)
             plan = plan.model_copy(update={"key": key, "version": record.version})
         return plan, measures, work
+
+    def _with_outlook(self, plan: RosterPlan, as_of: date) -> RosterPlan:
+        """Each segment's pipeline check with the period's outlook beside it (the forecast's numbers), when the
+        plan's period holds ``as_of``."""
+        period = Period.parse(plan.period, self.settings.fiscal_start_month)
+        outlook = self.outlooks.outlook_result(period, as_of) if self.outlooks is not None else None
+        if outlook is None:
+            return plan
+        checks = outlook_checks(outlook, {s.segment: s.goal for s in plan.segments})
+        segments = [
+            s.model_copy(update={"pipeline": s.pipeline.model_copy(update={"outlook": checks.get(s.segment)})})
+            for s in plan.segments
+        ]
+        return plan.model_copy(update={"segments": segments})
 
     def _targets_of(self, period: str) -> PeriodGoal | None:
         """The period's goal by segment (roster.goals): its targets plan or Σ quota, or the previous period's."""

@@ -23,12 +23,13 @@ import ibis
 from pydantic import BaseModel, ConfigDict
 
 from saleslead.evidence import Evidence, Rate, wilson
+from saleslead.forecast.schemas import ForecastResult
 from saleslead.funnel.state import state_as_of
 from saleslead.roster.config import RosterConfig
 from saleslead.roster.productivity import complete_quarters
 from saleslead.store import Store
 
-__all__ = ["CREATION_WEEKS", "PipelineYield", "measure_pipeline"]
+__all__ = ["CREATION_WEEKS", "OutlookCheck", "PipelineYield", "measure_pipeline", "outlook_checks"]
 
 CREATION_WEEKS = 13
 
@@ -112,5 +113,49 @@ def measure_pipeline(
                 thin=trials < min_sample,
                 note=f"{trials} closed deals, {sum(int(r['deals']) for r in rows)} created in the window",
             ),
+        )
+    return out
+
+
+class OutlookCheck(BaseModel):
+    """The current period's outlook for a segment beside the roster's pipeline check: what is booked, what the open
+    deals and the pipeline not yet created are expected to book (the forecast's numbers), against the goal."""
+
+    model_config = ConfigDict(frozen=True)
+
+    period: str
+    as_of: date
+    goal: float
+    booked: float
+    expected_open: float
+    expected_new: float
+    expected: float  # booked + expected_open + expected_new: the forecast's mean
+    p10: float
+    p90: float
+    needed_from_creation: float  # max(goal − booked − expected_open, 0): what new pipeline must still book
+    gap: float  # max(goal − expected, 0)
+
+
+def outlook_checks(result: ForecastResult, goals: dict[str, float]) -> dict[str, OutlookCheck]:
+    """Per segment with a goal, the forecast's parts for the period against the goal (the same numbers
+    ``saleslead forecast`` shows for the segment)."""
+    parts = {s.segment: s for s in result.segments}
+    out: dict[str, OutlookCheck] = {}
+    for segment, goal in goals.items():
+        part = parts.get(segment)
+        if part is None:
+            continue
+        out[segment] = OutlookCheck(
+            period=result.period,
+            as_of=result.as_of,
+            goal=goal,
+            booked=part.closed_won,
+            expected_open=part.expected_open,
+            expected_new=part.expected_new,
+            expected=part.mean,
+            p10=part.p10,
+            p90=part.p90,
+            needed_from_creation=max(goal - part.closed_won - part.expected_open, 0.0),
+            gap=max(goal - part.mean, 0.0),
         )
     return out

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from saleslead.roster.capacity import MonthCapacity
 from saleslead.roster.config import RosterConfig
-from saleslead.roster.pipeline import PipelineYield
+from saleslead.roster.pipeline import OutlookCheck, PipelineYield
 from saleslead.roster.productivity import Attainment, Productivity
 from saleslead.roster.quotas import QuotaCheck
 from saleslead.roster.ramp import RampProfile
@@ -124,6 +124,8 @@ class PipelineCheck(BaseModel):
     pipeline_limited: bool
     yield_used: float | None
     measured: PipelineYield | None
+    #: the forecast's outlook of the period for the segment (when the plan's period holds the as-of date)
+    outlook: OutlookCheck | None = None
 
 
 class SegmentPlan(BaseModel):

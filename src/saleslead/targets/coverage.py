@@ -1,6 +1,21 @@
-"""Coverage two ways: reported (pipeline ÷ what is left to book) and real (what that pipeline is measured to yield).
+"""Coverage two ways: reported (pipeline ÷ what is left to book) and real (what the outlook expects it to yield).
 
-For a period P, as of day d, per segment and in total:
+**From the outlook** (the forecast's one result for the period and as-of date; the default whenever a forecast
+can be made), per segment and in total, with ``c = expected_in_period / open_in_period`` (what the open deals
+dated in the period are expected to book, per dollar) and ``other = expected from open deals dated outside the
+period (pull-ins) + expected from pipeline not yet created``:
+
+* ``expected_from_pipeline = expected_in_period``, ``expected_from_pull_ins``, ``expected_from_new`` and
+  ``expected_bookings`` (the outlook's mean) — the same numbers ``forecast`` shows for the segment;
+* ``real_coverage = (expected_bookings − closed_won) / remaining``, its low/high from the outlook's P10/P90;
+* ``required_pipeline = max(remaining − other, 0) / c``, ``required_coverage = required_pipeline / remaining``
+  (low/high: ``c`` scaled by where P90/P10 put the rest of the period) — below 1 real coverage exactly when
+  reported is below required.
+
+The same-point conversion below stays as a labelled cross-check (``same_point``) with its evidence; with no
+outlook (too little history to forecast), the line is computed from it, as follows.
+
+**Same point** — for a period P, as of day d, per segment and in total:
 
 * ``remaining = max(target − closed_won, 0)``; ``reported_coverage = open_pipeline / remaining``.
 * From the last N finished periods, at the same day offset (see :mod:`saleslead.funnel.runrates`):
@@ -28,6 +43,7 @@ import ibis.expr.types as ir
 from pydantic import BaseModel, ConfigDict
 
 from saleslead.evidence import Rate
+from saleslead.forecast.schemas import ForecastResult, Outcome
 from saleslead.funnel import deals, period_position, same_point_yield, value_rate
 from saleslead.funnel.runrates import SamePoint
 from saleslead.funnel.spans import attach, holding
@@ -36,7 +52,16 @@ from saleslead.periods import Period
 from saleslead.settings import Settings
 from saleslead.store import Store
 
-__all__ = ["ALL", "Coverage", "CoverageEvidence", "CoverageLine", "PeriodSample", "compute_coverage", "quota_targets"]
+__all__ = [
+    "ALL",
+    "Coverage",
+    "CoverageEvidence",
+    "CoverageLine",
+    "PeriodSample",
+    "SamePointCheck",
+    "compute_coverage",
+    "quota_targets",
+]
 
 #: The name of the whole-company line.
 ALL = "All"
@@ -74,6 +99,20 @@ class CoverageEvidence(BaseModel):
     note: str = ""
 
 
+class SamePointCheck(BaseModel):
+    """The same-point historical conversion, kept beside the outlook as a cross-check (labelled, not the number)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    method: str
+    conversion: float | None
+    outside_share: float | None
+    expected_from_pipeline: float | None
+    expected_from_outside: float | None
+    expected_bookings: float | None
+    difference: float | None = None  # the line's expected bookings (the outlook's) − the same point's
+
+
 class CoverageLine(BaseModel):
     """Coverage of one segment (or the whole company, ``segment == "All"``)."""
 
@@ -102,6 +141,13 @@ class CoverageLine(BaseModel):
     typical_deal: float | None
     bookings_gap: float | None
     evidence: CoverageEvidence
+    source: str = "same-point"  # "outlook": the numbers are the forecast's; "same-point": measured conversion
+    expected_from_pull_ins: float | None = None  # open deals dated outside the period, won inside it (outlook)
+    pipeline_yield: float | None = None  # expected_from_pipeline / open_pipeline
+    bookings_p10: float | None = None  # the outlook's P10/P50/P90 of the period's bookings
+    bookings_p50: float | None = None
+    bookings_p90: float | None = None
+    same_point: SamePointCheck | None = None
 
 
 class Coverage(CoverageLine):
@@ -238,6 +284,70 @@ def _line(
     )
 
 
+def _from_outlook(same: CoverageLine, part: Outcome) -> CoverageLine:
+    """The line's expectations, interval and required pipeline from the outlook; the same point as a cross-check."""
+    closed, rest = part.closed_won, part.mean - part.closed_won
+    remaining = max(same.target - closed, 0.0)
+    pipe, dated = part.expected_in_period, part.open_in_period
+    pull_ins = part.expected_open - part.expected_in_period
+    other = pull_ins + part.expected_new
+    c = pipe / dated if dated > 0 else None
+
+    def required(q: float) -> float | None:
+        """Required multiple when the rest of the period books as the outlook's ``q`` does (scaled yield)."""
+        if c is None or remaining <= 0:
+            return None
+        rate = c * (q - closed) / rest if rest > 0 else c
+        return max(remaining - other, 0.0) / rate / remaining if rate > 0 else None
+
+    def real(q: float) -> float | None:
+        return (q - closed) / remaining if remaining > 0 else None
+
+    req = required(part.mean)
+    req_pipe = req * remaining if req is not None else None
+    gap = max(req_pipe - dated, 0.0) if req_pipe is not None else None
+    note = "expectations, interval and required pipeline from the outlook (the forecast of this period and date); "
+    note += "the measured same-point conversion is kept as the cross-check `same_point`"
+    check = SamePointCheck(
+        method=same.evidence.method,
+        conversion=same.evidence.conversion.value,
+        outside_share=same.evidence.outside_share.value,
+        expected_from_pipeline=same.expected_from_pipeline,
+        expected_from_outside=same.expected_from_new,
+        expected_bookings=same.expected_bookings,
+        difference=part.mean - same.expected_bookings if same.expected_bookings is not None else None,
+    )
+    return same.model_copy(
+        update={
+            "source": "outlook",
+            "closed_won": closed,
+            "remaining": remaining,
+            "open_pipeline": dated,
+            "evidence": same.evidence.model_copy(update={"note": "; ".join(filter(None, (note, same.evidence.note)))}),
+            "reported_coverage": dated / remaining if remaining > 0 else None,
+            "required_coverage": req,
+            "required_coverage_low": required(part.p90),
+            "required_coverage_high": required(part.p10),
+            "required_pipeline": req_pipe,
+            "expected_from_pipeline": pipe,
+            "expected_from_pull_ins": pull_ins,
+            "expected_from_new": part.expected_new,
+            "expected_bookings": part.mean,
+            "pipeline_yield": c,
+            "bookings_p10": part.p10,
+            "bookings_p50": part.p50,
+            "bookings_p90": part.p90,
+            "real_coverage": real(part.mean),
+            "real_coverage_low": real(part.p10),
+            "real_coverage_high": real(part.p90),
+            "gap": gap,
+            "gap_deals": gap / same.typical_deal if gap is not None and same.typical_deal else None,
+            "bookings_gap": max(remaining - rest, 0.0),
+            "same_point": check,
+        }
+    )
+
+
 def _summed(samples: list[SamePoint]) -> list[SamePoint]:
     """The whole company's same-point samples: every field is a sum over the segments."""
     out: dict[str, SamePoint] = {}
@@ -262,8 +372,16 @@ def compute_coverage(
     periods: int = 4,
     span_table: ir.Table | None = None,
     deal_table: ir.Table | None = None,
+    outlook: ForecastResult | None = None,
 ) -> Coverage:
-    """Coverage of ``period`` as of ``as_of`` against ``targets`` (by segment), in total and per segment."""
+    """Coverage of ``period`` as of ``as_of`` against ``targets`` (by segment), in total and per segment.
+
+    With ``outlook`` (the forecast of the same period and as-of date) the expectations, real coverage and
+    required pipeline are the outlook's; the same-point conversion stays beside them as a cross-check.
+    """
+    if outlook is not None and (outlook.period != period.name or outlook.as_of != as_of):
+        raise ValueError(f"outlook of {outlook.period} as of {outlook.as_of} given for {period.name} as of {as_of}")
+    parts = {x.segment: x for x in outlook.segments} if outlook is not None else {}
     s = span_table  # None: every measure reads the stored events itself, pruned to what it needs
     typical = _typical(
         store, as_of, deal_table if deal_table is not None else None if s is None else deals(store, as_of, s)
@@ -275,19 +393,18 @@ def compute_coverage(
     lines = []
     for name in segments:
         pos = by_seg.get(name)
-        lines.append(
-            _line(
-                name,
-                targets.get(name, 0.0),
-                pos.closed_won if pos else 0.0,
-                pos.closed_won_deals if pos else 0,
-                pos.open_pipeline if pos else 0.0,
-                pos.open_deals if pos else 0,
-                [x for x in samples_seg if x.group["segment"] == name],
-                typical.get(name),
-                settings,
-            )
+        line = _line(
+            name,
+            targets.get(name, 0.0),
+            pos.closed_won if pos else 0.0,
+            pos.closed_won_deals if pos else 0,
+            pos.open_pipeline if pos else 0.0,
+            pos.open_deals if pos else 0,
+            [x for x in samples_seg if x.group["segment"] == name],
+            typical.get(name),
+            settings,
         )
+        lines.append(_from_outlook(line, parts[name]) if name in parts else line)
     whole = _line(
         ALL,
         sum(targets.values()),
@@ -299,4 +416,6 @@ def compute_coverage(
         typical.get(ALL),
         settings,
     )
+    if outlook is not None:
+        whole = _from_outlook(whole, outlook.total)
     return Coverage(**whole.model_dump(), period=period.name, as_of=as_of, target_source=target_source, segments=lines)

@@ -8,13 +8,14 @@ period and segment, and returns the creation gaps the cadence hands to the sales
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import ibis.expr.types as ir
 from pydantic import BaseModel, ConfigDict, Field
 
-from saleslead.context import Desk
+from saleslead.context import Desk, SeatContext
 from saleslead.errors import NotFoundError
+from saleslead.forecast.schemas import ForecastResult
 from saleslead.funnel import creation_yield, deals, pipeline_created, stage_conversion
 from saleslead.periods import Period
 from saleslead.targets.coverage import ALL, Coverage, compute_coverage
@@ -31,6 +32,7 @@ from saleslead.targets.plan import TargetPlan, build_plan, resolve_targets
 __all__ = [
     "CoverageRequest",
     "DefendRequest",
+    "Outlooks",
     "PlanVersion",
     "TargetsDesk",
     "TargetsRequest",
@@ -103,8 +105,22 @@ class DefendRequest(BaseModel):
     author: str = "saleslead"
 
 
+class Outlooks(Protocol):
+    """What the targets desk needs of the forecast desk: the one outlook of a period as of a date."""
+
+    def outlook_result(self, period: Period, as_of: date) -> ForecastResult | None: ...
+
+
 class TargetsDesk(Desk):
-    """Mandate 2 — set and defend pipeline targets."""
+    """Mandate 2 — set and defend pipeline targets (coverage reads the forecast desk's outlook)."""
+
+    def __init__(self, context: SeatContext, outlooks: Outlooks | None = None) -> None:
+        super().__init__(context)
+        self.outlooks = outlooks
+
+    def _outlook(self, period: Period, as_of: date) -> ForecastResult | None:
+        """The forecast of ``period`` as of ``as_of`` — what coverage's expectations are — or None (no forecast)."""
+        return self.outlooks.outlook_result(period, as_of) if self.outlooks is not None else None
 
     def _targets(
         self, period: Period, as_of: date, goal: float | None, segments: dict[str, float] | None, s: ir.Table | None
@@ -125,7 +141,7 @@ class TargetsDesk(Desk):
             targets, source = self._targets(period, as_of, request.goal, request.segments, None)
             return compute_coverage(
                 self.store, period, as_of, targets, target_source=source, settings=self.settings,
-                periods=request.periods,
+                periods=request.periods, outlook=self._outlook(period, as_of),
             )  # fmt: skip
 
         key = request.model_dump(mode="json") | {"period": period.name}
@@ -146,6 +162,7 @@ class TargetsDesk(Desk):
             settings=self.settings,
             periods=request.periods,
             deal_table=d,
+            outlook=self._outlook(period, as_of),
         )
         conf, n = self.settings.confidence, self.settings.min_sample
         yields = {
@@ -231,6 +248,7 @@ class TargetsDesk(Desk):
                 target_source=source,
                 settings=self.settings,
                 deal_table=d if back == 0 else None,
+                outlook=self._outlook(period, day),
             )
             latest = cov
             for line in (cov, *cov.segments):

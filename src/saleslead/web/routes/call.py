@@ -33,6 +33,7 @@ __all__ = ["router"]
 router = APIRouter(tags=["forecast"])
 AsOf = Annotated[date | None, Query(description="call as of the end of this date (default: today)")]
 PeriodQuery = Annotated[str | None, Query(description="a period such as 2026-Q4 (default: the quarter of as_of)")]
+Since = Annotated[date | None, Query(description="bridge the forecast from this earlier as-of date (same period)")]
 
 
 @router.get("/api/forecast", response_model=ForecastResult, dependencies=[ReadAccess])
@@ -41,10 +42,11 @@ def forecast_api(
     as_of: AsOf = None,
     by: Annotated[Literal["owner", "manager", "segment"] | None, Query(description="nodes to list")] = None,
     deals: Annotated[bool, Query(description="list every open deal's forecast")] = False,
+    since: Since = None,
     s: SeatHolder = Depends(seat),
 ) -> Response:
     """P10/P50/P90 of the period's bookings for the total, every node and segment (``saleslead forecast``)."""
-    asked = ForecastRequest(period=period, as_of=as_of, by=by, deals=deals)
+    asked = ForecastRequest(period=period, as_of=as_of, by=by, deals=deals, since=since)
     return JSONResponse(s.read(Seat.forecast, asked).model_dump(mode="json"))
 
 
@@ -159,9 +161,13 @@ def _segments(result: ForecastResult) -> dict[str, Any]:
 
 @router.get("/call", include_in_schema=False, dependencies=[ReadAccess])
 def call_page(
-    request: Request, period: PeriodQuery = None, as_of: AsOf = None, s: SeatHolder = Depends(seat)
+    request: Request,
+    period: PeriodQuery = None,
+    as_of: AsOf = None,
+    since: Since = None,
+    s: SeatHolder = Depends(seat),
 ) -> Response:
-    result = s.read(Seat.forecast, ForecastRequest(period=period, as_of=as_of))
+    result = s.read(Seat.forecast, ForecastRequest(period=period, as_of=as_of, since=since))
     fiscal = config_of(request).settings.fiscal_start_month
     shown = Period.parse(result.period, fiscal)
     nodes = sorted(result.nodes, key=lambda n: (n.level, -n.p50))
@@ -177,6 +183,7 @@ def call_page(
         names=names,
         as_of=result.as_of,
         period=result.period,
+        week_before=week_before if (week_before := result.as_of - timedelta(days=7)) >= shown.start else None,
         fan=figure_json(_fan(result, shown)),
         by_segment=figure_json(_segments(result)),
     )
