@@ -89,16 +89,7 @@ def test_one_outlook_every_face(demo_seat: Seat) -> None:
     path = demo_seat.store.location
     demo_seat.close()
 
-    # the web API's JSON is the same result
-    app = create_app(path, token="t", clock=lambda: DEMO_TODAY)
-    client = TestClient(app, base_url="http://127.0.0.1", client=("127.0.0.1", 50123))
-    web_forecast = client.get("/api/forecast", params={"period": PERIOD, "as_of": str(DEMO_TODAY)}).json()
-    web_coverage = client.get("/api/coverage", params={"period": PERIOD, "as_of": str(DEMO_TODAY)}).json()
-    assert web_forecast["total"] == forecast.total.model_dump(mode="json")
-    assert web_coverage["expected_bookings"] == forecast.total.mean
-    assert web_coverage == coverage.model_dump(mode="json")
-
-    # and so is MCP's
+    # MCP's JSON is the same result (each tool call opens the store and closes it)
     server = build_server(path, clock=lambda: DEMO_TODAY)
 
     async def scenario() -> tuple[dict[str, Any], dict[str, Any]]:
@@ -108,6 +99,16 @@ def test_one_outlook_every_face(demo_seat: Seat) -> None:
             return f.structured_content, c.structured_content
 
     mcp_forecast, mcp_coverage = anyio.run(scenario)
+    assert "total" in mcp_forecast, mcp_forecast
     assert mcp_forecast["total"] == forecast.total.model_dump(mode="json")
     assert mcp_coverage["expected_bookings"] == forecast.total.mean
     assert mcp_coverage["bookings_p50"] == forecast.total.p50
+
+    # and so is the web API's
+    app = create_app(path, token="t", clock=lambda: DEMO_TODAY)
+    with TestClient(app, base_url="http://127.0.0.1", client=("127.0.0.1", 50123)) as client:
+        web_forecast = client.get("/api/forecast", params={"period": PERIOD, "as_of": str(DEMO_TODAY)}).json()
+        web_coverage = client.get("/api/coverage", params={"period": PERIOD, "as_of": str(DEMO_TODAY)}).json()
+    assert web_forecast["total"] == forecast.total.model_dump(mode="json")
+    assert web_coverage["expected_bookings"] == forecast.total.mean
+    assert web_coverage == coverage.model_dump(mode="json")

@@ -8,9 +8,10 @@
 * ``below_required`` — real coverage is below 1 (reported below required) **and** still below 1 at the
   optimistic end of the measured conversion interval: the shortfall is not noise;
 * ``dropping`` — real coverage fell more than ``drop`` (default 20%) below the least-squares trend of the
-  earlier weeks projected to this week (at least three earlier weeks needed) and is left with less
+  earlier weeks projected to this week (at least three earlier weeks needed), is left with less
   than that cushion above covered (real coverage < 1 + ``drop``): a fall from 2.3 to 1.6 is no risk to
-  the number, a fall from 1.2 to 0.9 is.
+  the number, a fall from 1.2 to 0.9 is — and even its optimistic end (``real_coverage_high``: the
+  outlook's P90) is below the trend: a dip inside the outlook's own range is noise, not a drop.
 
 *Creation gap* — pipeline created per week in the last ``weeks`` weeks against the plan's steady weekly
 requirement (the saved plan's, or one back-solved now): a segment whose creation fell short by more
@@ -135,7 +136,13 @@ def find_flags(
                 f"{real:.0%} of what is left to book (reported {now.reported_coverage or 0:.1f}× against "
                 f"{now.required_coverage or 0:.1f}× required)"
             )
-        elif real is not None and trend is not None and real < (1.0 - drop) * trend and real < 1.0 + drop:
+        elif (
+            real is not None
+            and trend is not None
+            and real < (1.0 - drop) * trend
+            and real < 1.0 + drop
+            and (now.real_coverage_high is None or now.real_coverage_high < trend)
+        ):
             reason = "dropping"
             message = f"{segment} {period}: real coverage {real:.2f} dropped below its trend {trend:.2f}"
         if reason is None:
