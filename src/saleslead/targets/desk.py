@@ -237,7 +237,8 @@ class TargetsDesk(Desk):
         targets, source = self._targets(period, as_of, None, None, None)
         weekly: list[WeeklyCoverage] = []
         latest: Coverage | None = None
-        for back in range(request.weeks - 1, -1, -1):
+        # the latest week first: its outlook is the one the forecast of the week has just made (kept)
+        for back in range(request.weeks):
             day = as_of - timedelta(days=7 * back)
             # Each week reads the stored events as of its own day (nothing later is seen).
             cov = compute_coverage(
@@ -250,7 +251,7 @@ class TargetsDesk(Desk):
                 deal_table=d if back == 0 else None,
                 outlook=self._outlook(period, day),
             )
-            latest = cov
+            latest = latest or cov
             for line in (cov, *cov.segments):
                 weekly.append(
                     WeeklyCoverage(
@@ -263,6 +264,7 @@ class TargetsDesk(Desk):
                     )
                 )
         assert latest is not None
+        weekly.sort(key=lambda w: w.as_of)  # oldest first (stable: the lines of a week keep their order)
         names = [ALL, *(line.segment for line in latest.segments if line.target > 0)]
         flags: list[CoverageFlag] = []
         new: list[CoverageFlag] = []
