@@ -27,8 +27,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
                        "or nothing."),
     "status": ("data", "What the store holds, and the open pipeline by segment and stage as of a date."),
     "demo": ("data", "Generate the demo company (Salesforce-shaped CSVs), ingest it, and print the first briefing."),
-    "coverage": ("targets", "Coverage of a period two ways: reported and real (measured same-point conversion), "
-                            "with the gap."),
+    "coverage": ("targets", "Coverage of a period: reported (pipeline ÷ what is left) and real (the forecast's "
+                            "outlook), with the gap."),
     "forecast": ("forecast", "Call the number: P10/P50/P90 of the period's closed-won, for the total, every node "
                              "and segment."),
     "stalls": ("forecast", "Deals gone quiet beyond what won deals went through (stuck, slipping listed), for the "

@@ -214,8 +214,9 @@ def register(app: typer.Typer) -> None:
         engagement: EngagementOption = "default",
         json: JsonOption = False,
     ) -> None:
-        """Coverage of a period two ways: reported (pipeline ÷ what is left) and real (the forecast's outlook), with
-        the gap; the same-point conversion of earlier periods as a labelled cross-check."""
+        """Coverage of a period: reported (pipeline ÷ what is left) and real (the forecast's outlook), with the gap.
+
+        The same-point conversion of earlier periods is shown beside it as a labelled cross-check."""
         with guarded(json), open_seat(store, engagement=engagement, read_only=True) as seat:
             result = seat.coverage(
                 CoverageRequest(
