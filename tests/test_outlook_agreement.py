@@ -84,7 +84,7 @@ def test_one_outlook_every_face(demo_seat: Seat) -> None:
     assert call.bridge_since == SINCE
     assert call.bridge_from == earlier.total.p50
     assert sum(x.p50 for x in call.bridge) == pytest.approx(forecast.total.p50 - earlier.total.p50, abs=0.005)
-    targets = next(s for s in briefing.sections if s.id == "targets")
+    targets = next(s for s in briefing.sections if s.id in ("coverage", "targets") and "coverage" in s.data)
     assert targets.data["coverage"]["expected_bookings"] == forecast.total.mean
     path = demo_seat.store.location
     demo_seat.close()
