@@ -157,7 +157,7 @@ def test_flags_by_hand(hand_store: Path) -> None:
     got = {i.opportunity_id: i for i in result.items}
     assert set(got) == {"o1", "o3", "o6", "o7"}
     assert result.open_deals == 7
-    assert result.flagged_by_reason == {"quiet": 4, "stuck": 1, "slipping": 1}
+    assert result.flagged_by_reason == {"quiet": 4, "stuck": 1, "slipping": 1, "past-due": 0}
     assert [s.kind for s in got["o3"].signals] == ["quiet", "stuck", "slipping"]
     assert result.items[0].opportunity_id == "o3"  # most reasons first
     o3 = got["o3"]
@@ -246,13 +246,23 @@ def test_check_by_hand(hand_store: Path) -> None:
 
 def test_demo_stalls_name_deal_owner_and_evidence(demo_seat: Seat) -> None:
     result = demo_seat.stalls(StallsRequest(as_of=DEMO_AS_OF))
-    share = len(result.items) / result.open_deals
+    stalled = [i for i in result.items if any(s.kind == "quiet" for s in i.signals)]
+    share = len(stalled) / result.open_deals
     assert 0.10 <= share <= 0.30, share  # a list a head of sales can work through, not half the pipeline
-    assert result.flagged_by_reason["quiet"] == len(result.items)  # activities are logged: every stall is quiet
+    assert result.flagged_by_reason["quiet"] == len(stalled)  # activities are logged: every stall is quiet
+    late = [i for i in result.items if i.past_due_days]
+    assert result.flagged_by_reason["past-due"] == len(late) > 0  # and every open deal past its close date
+    assert {i.opportunity_id for i in result.items} == {i.opportunity_id for i in stalled + late}
+    for item in late:
+        assert item.close_date is not None
+        assert (result.as_of - item.close_date).days == item.past_due_days
+        assert item.risks[0].kind == "past-due"
+        assert item.reasons[-1] == item.risks[0].text
     for item in result.items:
         assert item.to_role == "account-executive"
         assert item.owner_id
-        assert len(item.reasons) == len(item.signals) >= 1
+        assert len(item.reasons) == len(item.signals) + (1 if item.past_due_days else 0) >= 1
+    for item in stalled:
         assert item.signals[0].kind == "quiet"
         for s in item.signals:
             assert s.value > s.threshold

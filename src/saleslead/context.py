@@ -45,7 +45,22 @@ class SeatContext:
         return Answers(self.store, self.settings, self.engagement, self.shelf)
 
     def today(self) -> date:
-        return self.clock()
+        """The default as-of date: the end of the store's last snapshot, or the clock's today if that is earlier.
+
+        On an export taken weeks ago, "today" would see a quarter the data never reached (closed-won to date: 0);
+        the last day the store describes is the honest default. A store with nothing ingested uses the clock.
+        """
+        clock = self.clock()
+        through = self.data_through()
+        return min(clock, through) if through is not None else clock
+
+    def data_through(self) -> date | None:
+        """The date of the store's latest snapshot (the newest ingest's ``snapshot_at``), or None when empty."""
+        ingests = self.store.table("ingests")
+        value = ingests.snapshot_at.max().execute()
+        if value is None or value != value:  # NULL or NaT on an empty table
+            return None
+        return date.fromisoformat(str(value)[:10])
 
     def period(self, text: str | None = None, as_of: date | None = None) -> Period:
         """The period named ``text`` (fiscal calendar of the settings), else the quarter holding ``as_of`` or today."""

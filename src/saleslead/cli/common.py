@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
+from saleslead.context import SeatContext
+from saleslead.errors import InputError
 from saleslead.periods import parse_date
 
 StoreOption = Annotated[
@@ -22,3 +24,22 @@ EngagementOption = Annotated[
 
 def as_of_date(value: str | None) -> date | None:
     return parse_date(value, "--as-of") if value else None
+
+
+def as_of_note(seat: SeatContext, given: str | None) -> str:
+    """Where the as-of date came from, in words, when the user did not give one."""
+    if given:
+        return ""
+    through = seat.data_through()
+    today = seat.today()
+    if through is not None and through == today:
+        return f"as of {today}: the end of the store's last snapshot (--as-of for another day)"
+    return f"as of {today}: today (--as-of for another day)"
+
+
+def choice(value: str, options: Any, option: str) -> Any:
+    """``value`` if it is one of the ``Literal`` ``options``, else a usage error naming them."""
+    allowed = tuple(getattr(options, "__args__", options))
+    if value not in allowed:
+        raise InputError(f"{option} must be one of {', '.join(allowed)}; got {value!r}", column=option)
+    return value

@@ -7,8 +7,18 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from saleslead.cli.common import AsOfOption, EngagementOption, JsonOption, StoreOption, as_of_date
+from saleslead.cli.common import AsOfOption, EngagementOption, JsonOption, StoreOption, as_of_date, as_of_note, choice
+from saleslead.cli.meeting import (
+    LimitOption,
+    OwnerOption,
+    SegmentOption,
+    TeamOption,
+    print_stalls,
+    register_grid,
+    register_meeting,
+)
 from saleslead.cli.output import console, emit_json, guarded, money, progress_bar
+from saleslead.cli.output import table as out_table
 from saleslead.forecast.schemas import (
     AccuracyRequest,
     BacktestRequest,
@@ -20,6 +30,7 @@ from saleslead.forecast.schemas import (
     CallSubmitRequest,
     ForecastRequest,
     SeatCallRequest,
+    StallSort,
     StallsRequest,
     WaterfallRequest,
 )
@@ -35,11 +46,12 @@ ScenariosOption = Annotated[
 
 
 def _print_calls(result: CallListResult) -> None:
-    table = Table("period", "node", "v", "amount", "category", "author", "P(≥ call)", "verdict", box=None)
+    table = out_table("period", "node", "v", "amount", "category", "author", "P(≥ call)", "verdict",
+                      text=("node", "category", "author", "verdict"))  # fmt: skip
     for c in result.calls:
         check = c.check
         table.add_row(
-            c.period, c.node, str(c.version), money(c.amount), c.category, c.author,
+            c.period, c.node_name or c.node, str(c.version), money(c.amount), c.category, c.author,
             f"{check.p_outcome_at_least_call:.0%}" if check else "—", check.verdict if check else "—",
         )  # fmt: skip
     console.print(table)
@@ -87,8 +99,18 @@ def _signed(value: float) -> str:
 
 
 def register(app: typer.Typer) -> None:
-    @app.command()
+    register_meeting(app)
+
+    forecast_app = typer.Typer(
+        help="Call the number: P10/P50/P90 of the period's closed-won, for the total, every node and segment.",
+        invoke_without_command=True,
+    )
+    app.add_typer(forecast_app, name="forecast")
+    register_grid(forecast_app)
+
+    @forecast_app.callback()
     def forecast(
+        ctx: typer.Context,
         period: PeriodOption = None,
         as_of: AsOfOption = None,
         by: Annotated[str | None, typer.Option("--by", help="Nodes to show: owner, manager or segment.")] = None,
@@ -103,6 +125,8 @@ def register(app: typer.Typer) -> None:
         json: JsonOption = False,
     ) -> None:
         """Call the number: P10/P50/P90 of the period's closed-won, for the total, every node and segment."""
+        if ctx.invoked_subcommand is not None:
+            return
         with guarded(json):
             if by not in (None, "owner", "manager", "segment"):
                 from saleslead.errors import InputError
@@ -155,23 +179,33 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def stalls(
         as_of: AsOfOption = None,
+        limit: LimitOption = None,
+        owner: OwnerOption = None,
+        team: TeamOption = None,
+        segment: SegmentOption = None,
+        sort: Annotated[
+            str,
+            typer.Option(
+                "--sort", help="risk (most reasons first), amount, days_in_stage, pushes, quiet, close_date or owner."
+            ),
+        ] = "risk",
         store: StoreOption = None,
         engagement: EngagementOption = "default",
         json: JsonOption = False,
     ) -> None:
-        """Deals gone quiet beyond what won deals went through (stuck, slipping listed), for the account executive."""
+        """Deals gone quiet beyond won deals' norm, or past their close date, with every risk — for the AE."""
         with guarded(json):
+            request = StallsRequest(
+                as_of=as_of_date(as_of), limit=limit, owner=owner, team=team, segment=segment,
+                sort=choice(sort, StallSort, "--sort"),
+            )  # fmt: skip
             with open_seat(store, engagement=engagement) as seat:
-                result = seat.stalls(StallsRequest(as_of=as_of_date(as_of)))
+                result = seat.stalls(request)
+                note = as_of_note(seat, as_of)
             if json:
                 emit_json(result)
                 return
-            table = Table("deal", "owner", "stage", "days", "pushes", "amount", "why", box=None)
-            for it in result.items:
-                table.add_row(it.opportunity_id, it.owner_id, it.stage, str(it.days_in_stage), str(it.pushes),
-                              money(it.amount), "; ".join(it.reasons))  # fmt: skip
-            console.print(table)
-            console.print(f"{len(result.items)} stalls as of {result.as_of}, for the account-executive")
+            print_stalls(result, note)
 
     @app.command()
     def waterfall(
@@ -203,7 +237,7 @@ def register(app: typer.Typer) -> None:
 
     @call.command("submit")
     def call_submit(
-        node: Annotated[str, typer.Option("--node", help="User id of the person called for, or 'total'.")],
+        node: Annotated[str, typer.Option("--node", help="The person called for (a name or user id), or 'total'.")],
         period: Annotated[str, typer.Option("--period", help="Period: YYYY-Qn.")],
         amount: Annotated[float, typer.Option("--amount", help="The call.")],
         category: Annotated[str, typer.Option("--category", help="commit, best-case, …")] = "commit",
@@ -245,7 +279,7 @@ def register(app: typer.Typer) -> None:
     @call.command("list")
     def call_list(
         period: PeriodOption = None,
-        node: Annotated[str | None, typer.Option("--node", help="Only this node.")] = None,
+        node: Annotated[str | None, typer.Option("--node", help="Only this person (name or id), or 'total'.")] = None,
         history: Annotated[bool, typer.Option("--history", help="Every version, not just the current.")] = False,
         store: StoreOption = None,
         engagement: EngagementOption = "default",

@@ -10,16 +10,34 @@ from typing import Any, NoReturn
 
 import typer
 from pydantic import BaseModel, ValidationError
+from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 from saleslead.errors import SalesLeadError, as_error, error_payload, exit_code
 from saleslead.format import money_or_dash as money
 
-__all__ = ["console", "emit_json", "fail", "money", "progress_bar", "stderr"]
+__all__ = ["WIDTH", "console", "emit_json", "fail", "money", "progress_bar", "stderr", "table"]
 
-console = Console()
+#: Tables are laid out for this many columns when the output is not a terminal (a file, a pipe, a test).
+WIDTH = 100
+console = Console(width=None if sys.stdout.isatty() else WIDTH)
 stderr = Console(stderr=True)
+
+
+def table(*headers: str, text: tuple[str, ...] = (), title: str | None = None) -> Table:
+    """A table that fits the console: columns named in ``text`` wrap; every other column holds a number
+    (money, a ratio, a count) and is right-aligned and never cut — Rich narrows the text columns first."""
+    out = Table(
+        box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True, title=title, title_justify="left", show_edge=False
+    )
+    for h in headers:
+        if h in text:
+            out.add_column(h, overflow="fold", min_width=min(14, max(len(h), 8)) if h == text[0] else None)
+        else:
+            out.add_column(h, justify="right", no_wrap=True)
+    return out
 
 
 def emit_json(result: BaseModel | dict[str, Any] | list[Any]) -> None:

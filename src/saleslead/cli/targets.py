@@ -9,6 +9,7 @@ from rich.table import Table
 
 from saleslead.cli.common import AsOfOption, EngagementOption, JsonOption, StoreOption, as_of_date
 from saleslead.cli.output import console, emit_json, guarded, money
+from saleslead.cli.output import table as out_table
 from saleslead.errors import InputError
 from saleslead.seat import open_seat
 from saleslead.targets.coverage import Coverage
@@ -43,25 +44,22 @@ def _x(value: float | None) -> str:
     return "—" if value is None else f"{value:.2f}×"
 
 
+def _r(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}"
+
+
 def print_coverage(cov: Coverage) -> None:
     console.print(
         f"[bold]Coverage {cov.period}[/] as of {cov.as_of} — target from {cov.target_source}; "
         f"conversion measured on {', '.join(cov.evidence.periods_used) or 'no earlier period'}"
     )
-    table = Table(
-        "segment",
-        "target",
-        "closed won",
-        "remaining",
-        "open pipeline",
-        "reported",
-        "required",
-        "real",
-        "expected",
-        "gap",
-        "gap deals",
-    )
-    for line in (*cov.segments, cov):
+    table = out_table(
+        "segment", "target", "closed\nwon", "to book", "open", "reported\ncoverage", "required\n(range)", "real",
+        "expected", "gap", "gap\ndeals", text=("segment",),
+    )  # fmt: skip
+    # the company's line once: a store whose only segment is "All" lists it among the segments already
+    lines = [*cov.segments, *([cov] if all(s.segment != cov.segment for s in cov.segments) else [])]
+    for line in lines:
         table.add_row(
             line.segment,
             money(line.target),
@@ -69,7 +67,7 @@ def print_coverage(cov: Coverage) -> None:
             money(line.remaining),
             money(line.open_pipeline),
             _x(line.reported_coverage),
-            f"{_x(line.required_coverage)} ({_x(line.required_coverage_low)}–{_x(line.required_coverage_high)})",
+            f"{_x(line.required_coverage)}\n{_r(line.required_coverage_low)}–{_r(line.required_coverage_high)}",
             "—" if line.real_coverage is None else f"{line.real_coverage:.0%}",
             money(line.expected_bookings),
             money(line.gap),

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from saleslead.evidence import Evidence
+from saleslead.forecast.risk import RiskSignal
 
 __all__ = [
     "AccuracyRequest",
@@ -39,6 +40,7 @@ __all__ = [
     "SegmentForecast",
     "StallItem",
     "StallSignal",
+    "StallSort",
     "StallsRequest",
     "StallsResult",
     "WaterfallRequest",
@@ -227,8 +229,16 @@ class BridgeResult(_Frozen):
     reconciles: bool
 
 
+StallSort = Literal["risk", "amount", "days_in_stage", "pushes", "quiet", "close_date", "owner"]
+
+
 class StallsRequest(_Frozen):
     as_of: date | None = None
+    owner: str | None = None  # a name or a user id: only this owner's deals
+    team: str | None = None  # a manager (name or id): only deals owned in their team
+    segment: str | None = None
+    sort: StallSort = "risk"  # risk: most reasons first, then the largest
+    limit: int | None = Field(None, ge=1)  # default: every stalled deal
 
 
 class StallSignal(_Frozen):
@@ -259,6 +269,10 @@ class StallItem(_Frozen):
     push_limit: float | None = None  # flagged as slipping above this many pushes
     quiet_days: int | None = None  # days since the last touch: a logged activity, or the deal's creation
     signals: list[StallSignal] = Field(default_factory=list)
+    owner_name: str | None = None
+    close_date: date | None = None
+    past_due_days: int | None = None  # the close date passed this many days before as_of, deal still open
+    risks: list[RiskSignal] = Field(default_factory=list)  # every risk with its evidence (saleslead deal)
 
 
 class StallsResult(_Frozen):
@@ -266,7 +280,8 @@ class StallsResult(_Frozen):
     items: list[StallItem]
     evidence: Evidence
     open_deals: int = 0  # open deals checked
-    flagged_by_reason: dict[str, int] = Field(default_factory=dict)  # stuck, slipping, quiet (may overlap)
+    flagged_by_reason: dict[str, int] = Field(default_factory=dict)  # stuck, slipping, quiet, past-due (overlap)
+    matched: int | None = None  # stalled deals that fit the filters, before --limit (None: no filter or limit)
 
 
 class WaterfallRequest(_Frozen):
@@ -339,6 +354,7 @@ class CallRecord(_Frozen):
     p10: float | None = None
     p90: float | None = None
     check: CallCheck | None = None
+    node_name: str | None = None  # the person's name (``total`` for the company)
 
 
 class CallCheckRequest(_Frozen):

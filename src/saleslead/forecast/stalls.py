@@ -34,9 +34,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from saleslead.evidence import Evidence
-from saleslead.forecast.panel import DealBook, States, day_number, load_book
+from saleslead.forecast.panel import DealBook, States, day_number, from_day_number, load_book
+from saleslead.forecast.risk import RiskSignal, export_signals, extras_of, history_signals, timeline
 from saleslead.forecast.schemas import StallItem, StallSignal, StallsResult
 from saleslead.funnel.durations import kaplan_meier_quantiles
+from saleslead.names import Directory
 from saleslead.store import Store
 
 __all__ = [
@@ -52,6 +54,8 @@ __all__ = [
     "learn_limits",
     "push_limits",
     "quiet_limits",
+    "select_stalls",
+    "signals_of",
     "stay_limits",
 ]
 
@@ -307,7 +311,7 @@ def _scope(pooled: bool, own: int, segment: str, what: str) -> str:
     return f"all segments: {segment} has only {own} {what}, thin" if pooled else segment
 
 
-def _signals(f: Flags, i: int, book: DealBook) -> tuple[list[StallSignal], list[str]]:
+def signals_of(f: Flags, i: int, book: DealBook) -> tuple[list[StallSignal], list[str]]:
     stage = book.stage_names[int(f.open.stage[i])]
     segment = book.segment_names[int(book.segment[f.open.deal[i]])]
     signals: list[StallSignal] = []
@@ -372,29 +376,49 @@ def _evidence(f: Flags, lim: Limits, min_sample: int) -> Evidence:
     )
 
 
-def find_stalls(store: Store, as_of: date, min_sample: int) -> StallsResult:
-    """Every stalled open deal (quiet; stuck and slipping listed with it) — with the evidence for each reason."""
+def _extras(store: Store, ids: list[str]) -> dict[str, tuple[str | None, str | None]]:
+    """(name, extra JSON) of the opportunities ``ids``, in one query."""
+    opps = store.table("opportunities").select("opportunity_id", "name", "extra").to_pyarrow()
+    wanted = pa.array(sorted(set(ids)), pa.string())
+    found = opps.filter(pc.is_in(opps.column("opportunity_id"), value_set=wanted)).to_pylist()
+    return {r["opportunity_id"]: (r["name"], r["extra"]) for r in found}
+
+
+def _past_due(f: Flags) -> Ints:
+    """Days since the close date of every open deal (0 or less: not past due; no close date: 0)."""
+    close = f.open.close_day
+    return np.where(close > -900_000, f.as_of - close, 0).astype(np.int64)
+
+
+def find_stalls(store: Store, as_of: date, min_sample: int, people: Directory | None = None) -> StallsResult:
+    """Every stalled open deal (quiet; stuck and slipping listed with it) and every open deal past its close
+    date — with the evidence for each reason and every other risk on it (:mod:`saleslead.forecast.risk`)."""
     book = load_book(store, as_of)
     d = day_number(as_of)
     lim = learn_limits(book, d, min_sample)
     f = flag_open_deals(book, d, min_sample, lim)
     stalled = f.stalled
-    rows = np.flatnonzero(stalled)
-    opps = store.table("opportunities").select("opportunity_id", "name").to_pyarrow()
-    wanted = pa.array(sorted({book.ids[int(f.open.deal[i])] for i in rows}), pa.string())
-    found = opps.filter(pc.is_in(opps.column("opportunity_id"), value_set=wanted)).to_pylist()
-    names = {r["opportunity_id"]: r["name"] for r in found}
+    late = _past_due(f)
+    rows = np.flatnonzero(stalled | (late > 0))
+    extras = _extras(store, [book.ids[int(f.open.deal[i])] for i in rows])
     items: list[StallItem] = []
     for i in rows.tolist():
         deal = int(f.open.deal[i])
-        signals, reasons = _signals(f, i, book)
+        signals, reasons = signals_of(f, i, book)
         silent = int(f.open.days_since_activity[i])
         quiet, stay, push = (float(f.limit[k][i]) for k in KINDS)
+        name, extra = extras.get(book.ids[deal], (None, None))
+        risks = _risks(book, f, i, as_of, extra, list(zip(signals, reasons, strict=True)))
+        if late[i] > 0:
+            reasons.append(next(r.text for r in risks if r.kind == "past-due"))
+        owner = book.owners[int(f.open.owner[i])]
+        close = int(f.open.close_day[i])
         items.append(
             StallItem(
                 opportunity_id=book.ids[deal],
-                name=names.get(book.ids[deal]),
-                owner_id=book.owners[int(f.open.owner[i])],
+                name=name,
+                owner_id=owner,
+                owner_name=people.name(owner) if people else None,
                 segment=book.segment_names[int(book.segment[deal])],
                 stage=book.stage_names[int(f.open.stage[i])],
                 amount=float(f.open.amount[i]),
@@ -407,13 +431,72 @@ def find_stalls(store: Store, as_of: date, min_sample: int) -> StallsResult:
                 push_limit=None if np.isnan(push) else push,
                 quiet_days=int(f.value["quiet"][i]),
                 signals=signals,
+                close_date=from_day_number(close) if close > -900_000 else None,
+                past_due_days=int(late[i]) if late[i] > 0 else None,
+                risks=risks,
             )
         )
     items.sort(key=lambda it: (-len(it.reasons), -it.amount))
+    by_reason = {k: int((f.hit[k] & stalled).sum()) for k in KINDS}
+    by_reason["past-due"] = int((late > 0).sum())
     return StallsResult(
         as_of=as_of,
         items=items,
         evidence=_evidence(f, lim, min_sample),
         open_deals=len(f.open),
-        flagged_by_reason={k: int((f.hit[k] & stalled).sum()) for k in KINDS},
+        flagged_by_reason=by_reason,
+    )
+
+
+def _risks(
+    book: DealBook, f: Flags, i: int, as_of: date, extra: str | None, learned: list[tuple[StallSignal, str]]
+) -> list[RiskSignal]:
+    """Every risk of open deal ``i``: past due, quiet, stuck, pushes, cuts, regressions, next step, contacts."""
+    deal = int(f.open.deal[i])
+    out = history_signals(book, timeline(book, deal, f.as_of), as_of, bool(f.hit["slipping"][i]))
+    for s, text in learned:
+        if s.kind in ("quiet", "stuck"):
+            out.append(RiskSignal(kind=s.kind, text=text, value=s.value, threshold=s.threshold))
+    step, has_step, contacts = extras_of(extra)
+    out.extend(export_signals(step, has_step, contacts)[0])
+    order = (
+        "past-due",
+        "quiet",
+        "stuck",
+        "pushed",
+        "amount-cut",
+        "stage-regression",
+        "no-next-step",
+        "single-threaded",
+    )
+    return sorted(out, key=lambda r: order.index(r.kind))
+
+
+def select_stalls(
+    result: StallsResult,
+    owners: set[str] | None = None,
+    segment: str | None = None,
+    sort: str = "risk",
+    limit: int | None = None,
+) -> StallsResult:
+    """The stalls of some owners and a segment, in the order asked, the first ``limit`` of them."""
+    items = [
+        i
+        for i in result.items
+        if (owners is None or i.owner_id in owners) and (segment is None or i.segment == segment)
+    ]
+    keys: dict[str, Callable[[StallItem], tuple[float | str, ...]]] = {
+        "risk": lambda i: (-len(i.reasons), -i.amount),
+        "amount": lambda i: (-i.amount,),
+        "days_in_stage": lambda i: (-i.days_in_stage, -i.amount),
+        "pushes": lambda i: (-i.pushes, -i.amount),
+        "quiet": lambda i: (-(i.quiet_days or 0), -i.amount),
+        "close_date": lambda i: (i.close_date.isoformat() if i.close_date else "9999", -i.amount),
+        "owner": lambda i: (i.owner_name or i.owner_id, -i.amount),
+    }
+    items.sort(key=keys[sort])
+    matched = len(items)
+    filtered = owners is not None or segment is not None or limit is not None
+    return result.model_copy(
+        update={"items": items[:limit] if limit else items, "matched": matched if filtered else None}
     )
