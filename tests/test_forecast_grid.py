@@ -174,6 +174,28 @@ def test_salesforce_sample_flags_every_past_due_open_deal(tmp_path: Path) -> Non
         assert item.past_due_days > 700
 
 
+def test_contact_roles_make_single_threaded_deals(tmp_path: Path) -> None:
+    folder = tmp_path / "export"
+    shutil.copytree(shared_data("salesforce-sample"), folder)
+    (folder / "OpportunityContactRole.csv").write_text(
+        "Id,OpportunityId,ContactId,Role,IsPrimary,IsDeleted\n"
+        "00K1,006bm00000LKJNqAAP,003a,Decision Maker,true,false\n"
+        "00K2,006bm00000LKJNqAAP,003b,Influencer,false,false\n"
+        "00K3,006bm00000LKJNSAA5,003c,Decision Maker,true,false\n"
+        "00K4,006bm00000LKJNSAA5,003d,Influencer,false,true\n"
+    )
+    with open_seat(tmp_path / "s.duckdb") as seat:
+        seat.ingest(IngestRequest(path=folder))
+        items = {i.opportunity_id: i for i in seat.stalls(StallsRequest()).items}
+        two = seat.deal(DealRequest(deal="006bm00000LKJNqAAP"))
+    threads = {k: [r.value for r in i.risks if r.kind == "single-threaded"] for k, i in items.items()}
+    assert threads["006bm00000LKJNqAAP"] == []  # two contacts
+    assert threads["006bm00000LKJNSAA5"] == [1]  # the second contact role was deleted
+    assert threads["006bm00000LKJNcAAP"] == [0]
+    assert two.contacts == 2
+    assert not any("single-threaded" in m for m in two.not_assessed)
+
+
 def test_csv_cells_that_would_run_as_formulas_are_neutralised() -> None:
     assert safe_cell('=HYPERLINK("http://x")') == '\'=HYPERLINK("http://x")'
     for text in ("+1+cmd", "-2+3", "@SUM(A1)", "\tx", "  =1+1"):

@@ -222,6 +222,36 @@ def _live(table: pa.Table) -> pa.Table:
     return table.filter(pc.invert(deleted)) if pc.any(deleted).as_py() else table
 
 
+_ROLE_COLUMNS = ("OpportunityId", "ContactId", "IsDeleted")
+
+
+def count_contact_roles(opportunities: RawTable, roles: RawTable) -> None:
+    """Add ``ContactRoles`` (distinct live contacts on the deal; kept in ``extra``) from OpportunityContactRole.
+
+    The deal-risk check reads it to call a deal with fewer than two contacts single-threaded. An Opportunity
+    object that already carries the column (the API sync folds it in) is left as it is.
+    """
+    if opportunities.find("ContactRoles") is not None or opportunities.find("Id") is None:
+        return
+    opp_col, contact_col = roles.find("OpportunityId"), roles.find("ContactId")
+    if opp_col is None:
+        return
+    deleted_col = roles.find("IsDeleted")
+    deleted = (
+        [str(v).strip().lower() in ("true", "1") for v in roles.table.column(deleted_col).to_pylist()]
+        if deleted_col
+        else [False] * roles.num_rows
+    )
+    contacts = roles.table.column(contact_col).to_pylist() if contact_col else [None] * roles.num_rows
+    seen: dict[str, set[str]] = {}
+    for n, (opp, contact) in enumerate(zip(roles.table.column(opp_col).to_pylist(), contacts, strict=True)):
+        if opp and not deleted[n]:
+            seen.setdefault(str(opp), set()).add(str(contact) if contact else f"row {n}")
+    ids = opportunities.table.column(str(opportunities.find("Id"))).to_pylist()
+    counts = pa.array([str(len(seen.get(str(i), ()))) for i in ids], pa.string())
+    opportunities.table = opportunities.table.append_column("ContactRoles", counts)
+
+
 #: Reads one object: (object key, spec) -> its raw rows, or None when the source does not hold it.
 Loader = Callable[[str, TableSpec], RawTable | None]
 
@@ -249,7 +279,11 @@ def read_salesforce(
             return None
         # Without ``extra`` only the mapped columns are worth converting.
         wanted = None if spec.keep_extra else spec.fields.values()
-        return read_raw(path, strict=strict, rows_required=key == "opportunity", columns=wanted)
+        raw = read_raw(path, strict=strict, rows_required=key == "opportunity", columns=wanted)
+        roles = files.get("opportunitycontactrole")
+        if key == "opportunity" and roles is not None:
+            count_contact_roles(raw, read_raw(roles, strict=strict, rows_required=False, columns=_ROLE_COLUMNS))
+        return raw
 
     return read_objects(folder.name, load, strict=strict, snapshot_at=snapshot_at, settings=settings, progress=progress)
 
