@@ -203,3 +203,108 @@ def test_tables_sort_by_a_click(server: str, page: Any) -> None:
     table.locator("th", has_text="Decided").click()
     second = [int(x.replace(",", "")) for x in table.locator("tbody tr td:nth-child(3)").all_inner_texts()]
     assert second == sorted(first, reverse=True)
+
+
+def _a_rep(server: str, page: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A rep with commit deals in the grid, and their manager (rows of /api/grid)."""
+    grid = page.request.get(server + "/api/grid").json()
+    rows = {r["node"]: r for r in grid["rows"]}
+    parents = {r["parent_id"] for r in grid["rows"]}
+    rep = next(r for r in grid["rows"] if r["node"] not in parents and r["commit"] > 0 and r["parent_id"] in rows)
+    return rep, rows[rep["parent_id"]]
+
+
+def test_the_grid_shows_names_and_an_override_gets_its_verdict(server: str, page: Any) -> None:
+    page.goto(server + "/grid")
+    page.wait_for_selector("#chart-grid-attainment .main-svg", timeout=120_000)
+    rep, boss = _a_rep(server, page)
+    row = page.locator(f"#grid-table tr[data-node='{rep['node']}']")
+    assert row.locator("td").first.locator("strong").inner_text() == rep["name"]  # the name, the id only beneath
+    assert not row.locator("td").first.inner_text().startswith(rep["node"])
+    names = page.locator("#grid-table tbody tr td:first-child strong").all_inner_texts()
+    assert not any(n.startswith("005") for n in names)
+    page.fill("#write-token", TOKEN)
+    page.dispatch_event("#write-token", "change")
+    # the rep's call, then the manager's override with its reason
+    row.locator("input[name=amount]").fill(str(round(rep["p50"])))
+    row.locator("input[name=author]").fill(rep["name"])
+    row.locator("button[type=submit]").click()
+    row.locator(".result .ok").wait_for(timeout=120_000)
+    assert row.locator(".result .ok").inner_text().startswith(rep["name"] + " v1")
+    page.wait_for_load_state("load")
+    page.locator(f"#grid-table tr[data-node='{rep['node']}'] td:nth-child(10) .evidence").wait_for(timeout=120_000)
+    row = page.locator(f"#grid-table tr[data-node='{rep['node']}']")
+    low = round(rep["p10"] * 0.5)
+    row.locator("input[name=amount]").fill(str(low))
+    row.locator("input[name=author]").fill(boss["name"])
+    row.locator("input[name=reason]").fill("the largest deal slips to next quarter")
+    row.locator("button[type=submit]").click()
+    verdict = row.locator(".result .ok .verdict")
+    verdict.wait_for(timeout=120_000)
+    shown = verdict.inner_text()
+    page.locator(f"#grid-table tr[data-node='{rep['node']}'] td:nth-child(11) .evidence").first.wait_for(
+        timeout=120_000
+    )
+    after = {r["node"]: r for r in page.request.get(server + "/api/grid").json()["rows"]}[rep["node"]]
+    assert (after["call"], after["call_author"]) == (round(rep["p50"]), rep["name"])
+    assert (after["override"], after["override_author"]) == (low, boss["name"])
+    assert after["override_reason"] == "the largest deal slips to next quarter"
+    assert shown == after["verdict"] == "supported"  # half the P10 is all but certain
+    cell = page.locator(f"#grid-table tr[data-node='{rep['node']}'] td:nth-child(11)").inner_text()
+    assert boss["name"] in cell
+    assert "slips to next quarter" in cell
+    tag = page.locator(f"#grid-table tr[data-node='{rep['node']}'] td:nth-child(12) .tag").inner_text()
+    assert tag == after["verdict"]
+    history = page.request.get(server + f"/api/calls?node={rep['node']}&history=true").json()["calls"]
+    assert [c["version"] for c in history] == [1, 2]  # every version kept
+    shoot(page, "grid-override")
+    assert page.problems == []
+
+
+def test_a_number_opens_its_deals_and_the_filters_narrow_them(server: str, page: Any) -> None:
+    page.goto(server + "/grid")
+    page.wait_for_selector("#grid-table")
+    rep, _ = _a_rep(server, page)
+    page.locator(f"#grid-table tr[data-node='{rep['node']}'] td:nth-child(5) a").click()
+    page.wait_for_selector("#deals-table")
+    assert "measure=commit" in page.url
+    behind = page.request.get(server + f"/api/deals?measure=commit&team={rep['node']}&limit=0").json()
+    assert behind["amount"] == rep["commit"]
+    rows = page.locator("#deals-table tbody tr")
+    assert rows.count() == behind["count"] > 0
+    owners = set(page.locator("#deals-table tbody tr td:nth-child(2) a").all_inner_texts())
+    assert owners == {rep["name"]}  # names, not ids
+    # a filter: every open deal, then the SMB ones only
+    page.goto(server + "/deals?measure=open")
+    page.wait_for_selector("#chart-deals .main-svg")
+    every = page.locator("#deals-table tbody tr").count()
+    page.fill("#deal-filters input[name=segment]", "SMB")
+    page.locator("#deal-filters button[type=submit]").click()
+    page.wait_for_url("**segment=SMB**")
+    page.wait_for_selector("#deals-table")
+    segments = set(page.locator("#deals-table tbody tr td:nth-child(3)").all_inner_texts())
+    assert segments == {"SMB"}
+    assert page.locator("#deals-table tbody tr").count() < every
+    # and a deal opens its risks
+    page.locator("#deals-table tbody tr td:first-child a").first.click()
+    page.wait_for_selector("#deal-history")
+    assert page.locator(".topbar h1").inner_text()
+    shoot(page, "deals-filtered")
+    assert page.problems == []
+
+
+def test_the_grid_downloads_as_csv(server: str, page: Any) -> None:
+    import csv
+    import io
+
+    page.goto(server + "/grid")
+    page.wait_for_selector("#grid-table")
+    with page.expect_download() as caught:
+        page.locator("a.download[href^='/grid.csv']").click()
+    text = Path(caught.value.path()).read_text(encoding="utf-8")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    grid = page.request.get(server + "/api/grid").json()["rows"]
+    assert [r["node"] for r in rows] == [r["node"] for r in grid]
+    assert [r["name"] for r in rows] == [r["name"] for r in grid]
+    assert float(rows[0]["p50"]) == grid[0]["p50"]
+    assert caught.value.suggested_filename.startswith("grid-")

@@ -9,9 +9,8 @@ import typer
 
 from saleslead.cli.common import AsOfOption, EngagementOption, JsonOption, StoreOption, as_of_date, as_of_note, choice
 from saleslead.cli.output import console, emit_json, guarded, money, progress_bar, table
-from saleslead.csvsafe import csv_text
-from saleslead.forecast.deals import MEASURES, SORTS, DealsRequest, DealsResult
-from saleslead.forecast.grid import GridRequest, GridResult
+from saleslead.forecast.deals import MEASURES, SORTS, DealsRequest, DealsResult, deals_csv
+from saleslead.forecast.grid import GridRequest, GridResult, grid_csv
 from saleslead.forecast.risk import DealInspection, DealRequest, short
 from saleslead.forecast.schemas import StallsResult
 from saleslead.seat import open_seat
@@ -21,8 +20,6 @@ __all__ = [
     "OwnerOption",
     "SegmentOption",
     "TeamOption",
-    "deals_csv",
-    "grid_csv",
     "print_stalls",
     "register_grid",
     "register_meeting",
@@ -54,35 +51,6 @@ def _range(low: float, high: float) -> str:
     if top >= 1e3:
         return f"${low / 1e3:.0f}–{high / 1e3:.0f}k"
     return f"${low:.0f}–{high:.0f}"
-
-
-GRID_COLUMNS = (
-    "node", "level", "name", "title", "quota", "closed_won", "attainment", "commit", "best_case", "pipeline",
-    "open_deals", "p10", "p50", "p90", "call", "call_author", "override", "override_author", "override_reason",
-    "stands_on", "verdict", "p_at_least", "gap_to_quota", "change_closed_won", "change_commit", "change_best_case",
-    "change_pipeline", "change_call",
-)  # fmt: skip
-
-
-def grid_csv(grid: GridResult) -> str:
-    """The grid as CSV, one row per node (every field; the week's changes as change_* columns)."""
-    rows = []
-    for r in grid.rows:
-        body = r.model_dump()
-        change = body.pop("change")
-        body.update({f"change_{k}": v for k, v in change.items()})
-        rows.append([body[c] for c in GRID_COLUMNS])
-    return csv_text(GRID_COLUMNS, rows)
-
-
-DEAL_COLUMNS = (
-    "opportunity_id", "name", "owner_name", "owner_id", "segment", "stage", "amount", "close_date",
-    "forecast_category", "days_in_stage", "pushes", "last_activity_date", "past_due_days",
-)  # fmt: skip
-
-
-def deals_csv(result: DealsResult) -> str:
-    return csv_text(DEAL_COLUMNS, [[getattr(d, c) for c in DEAL_COLUMNS] for d in result.deals])
 
 
 def print_grid(grid: GridResult, note: str) -> None:

@@ -20,13 +20,24 @@ import ibis
 import ibis.expr.types as ir
 from pydantic import BaseModel, ConfigDict, Field
 
+from saleslead.csvsafe import csv_text
 from saleslead.forecast.rollup import category_field
 from saleslead.funnel.state import state_as_of
 from saleslead.names import Directory
 from saleslead.periods import Period
 from saleslead.store import Store
 
-__all__ = ["MEASURES", "SORTS", "DealRow", "DealsRequest", "DealsResult", "Measure", "list_deals"]
+__all__ = [
+    "DEAL_COLUMNS",
+    "MEASURES",
+    "SORTS",
+    "DealRow",
+    "DealsRequest",
+    "DealsResult",
+    "Measure",
+    "deals_csv",
+    "list_deals",
+]
 
 Measure = Literal["open", "closed-won", "commit", "best-case", "pipeline", "omitted", "in-period", "past-due"]
 MEASURES: tuple[str, ...] = Measure.__args__  # type: ignore[attr-defined]
@@ -179,3 +190,13 @@ def list_deals(store: Store, request: DealsRequest, as_of: date, period: Period,
         amount=round(float(totals["amount"] or 0.0), 2),
         deals=deals,
     )
+
+
+DEAL_COLUMNS = (
+    "opportunity_id", "name", "owner_name", "owner_id", "segment", "stage", "amount", "close_date",
+    "forecast_category", "days_in_stage", "pushes", "last_activity_date", "past_due_days",
+)  # fmt: skip
+
+
+def deals_csv(result: DealsResult) -> str:
+    return csv_text(DEAL_COLUMNS, [[getattr(d, c) for c in DEAL_COLUMNS] for d in result.deals])

@@ -21,6 +21,7 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 
+from saleslead.csvsafe import csv_text
 from saleslead.forecast.calibrate import won_in
 from saleslead.forecast.calls import CALL
 from saleslead.forecast.guard import TOTAL, node_scenarios, verdict
@@ -32,7 +33,16 @@ from saleslead.settings import Settings
 from saleslead.store import Store
 from saleslead.store.records import Record, Records
 
-__all__ = ["GridChange", "GridRequest", "GridResult", "GridRow", "build_grid", "node_quotas"]
+__all__ = [
+    "GRID_COLUMNS",
+    "GridChange",
+    "GridRequest",
+    "GridResult",
+    "GridRow",
+    "build_grid",
+    "grid_csv",
+    "node_quotas",
+]
 
 Floats = npt.NDArray[np.float64]
 _FIELDS = ("closed_won", "commit", "best_case", "pipeline")
@@ -251,3 +261,22 @@ def _row(
             call=round(amount - float(stood.payload["amount"]), 2) if amount is not None and stood else None,
         ),
     )
+
+
+GRID_COLUMNS = (
+    "node", "level", "name", "title", "quota", "closed_won", "attainment", "commit", "best_case", "pipeline",
+    "open_deals", "p10", "p50", "p90", "call", "call_author", "override", "override_author", "override_reason",
+    "stands_on", "verdict", "p_at_least", "gap_to_quota", "change_closed_won", "change_commit", "change_best_case",
+    "change_pipeline", "change_call",
+)  # fmt: skip
+
+
+def grid_csv(grid: GridResult) -> str:
+    """The grid as CSV, one row per node (every field; the week's changes as change_* columns)."""
+    rows = []
+    for r in grid.rows:
+        body = r.model_dump()
+        change = body.pop("change")
+        body.update({f"change_{k}": v for k, v in change.items()})
+        rows.append([body[c] for c in GRID_COLUMNS])
+    return csv_text(GRID_COLUMNS, rows)

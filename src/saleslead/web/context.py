@@ -158,6 +158,8 @@ class Page:
 PAGES: tuple[Page, ...] = (
     Page("status", "/", "Pipeline", "pipeline"),
     Page("call", "/call", "The call", "forecast"),
+    Page("grid", "/grid", "The grid", "forecast_grid"),
+    Page("deals", "/deals", "Deals", "deals"),
     Page("coverage", "/coverage", "Coverage", "coverage"),
     Page("waterfall", "/waterfall", "Waterfall", "waterfall"),
     Page("stalls", "/stalls", "Stalls", "stalls"),

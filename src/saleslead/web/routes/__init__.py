@@ -4,13 +4,25 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from saleslead.web.routes import accuracy, call, coverage, handoffs, roster, stalls, status, strategy, waterfall
+from saleslead.web.routes import (
+    accuracy,
+    call,
+    coverage,
+    grid,
+    handoffs,
+    roster,
+    stalls,
+    status,
+    strategy,
+    waterfall,
+)
 
 __all__ = ["ROUTERS"]
 
 ROUTERS: tuple[APIRouter, ...] = (
     status.router,
     call.router,
+    grid.router,
     coverage.router,
     waterfall.router,
     stalls.router,

@@ -10,9 +10,10 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.responses import Response
 
+from saleslead.csvsafe import csv_text
 from saleslead.forecast.schemas import StallsRequest, StallsResult
 from saleslead.seat import Seat
 from saleslead.web.charts import PALETTE, figure, figure_json
@@ -23,7 +24,7 @@ __all__ = ["router"]
 router = APIRouter(tags=["forecast"])
 #: Rows in the page's table (largest amounts first); the chart and ``/api/stalls`` hold every stalled deal.
 SHOWN = 250
-AsOf = Annotated[date | None, Query(description="as of the end of this date (default: today)")]
+AsOf = Annotated[date | None, Query(description="as of the end of this date (default: the last snapshot)")]
 
 
 @router.get("/api/stalls", response_model=StallsResult, dependencies=[ReadAccess])
@@ -61,6 +62,23 @@ def _chart(result: StallsResult) -> dict[str, Any]:
         height=380,
         xaxis={"title": {"text": "days in stage"}},
         yaxis={"title": {"text": "amount"}, "tickprefix": "$", "tickformat": "~s", "type": "log"},
+    )
+
+
+STALL_COLUMNS = (
+    "opportunity_id", "name", "owner_name", "owner_id", "segment", "stage", "amount", "close_date", "past_due_days",
+    "days_in_stage", "stage_p90_days", "pushes", "quiet_days", "to_role",
+)  # fmt: skip
+
+
+@router.get("/stalls.csv", include_in_schema=False, dependencies=[ReadAccess])
+def stalls_download(as_of: AsOf = None, s: SeatHolder = Depends(seat)) -> Response:
+    result = s.read(Seat.stalls, StallsRequest(as_of=as_of))
+    rows = [[*(getattr(i, c) for c in STALL_COLUMNS), "; ".join(r.text for r in i.risks)] for i in result.items]
+    return PlainTextResponse(
+        csv_text([*STALL_COLUMNS, "risks"], rows),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="stalls-{result.as_of}.csv"'},
     )
 
 

@@ -121,8 +121,42 @@
     });
   }
 
+  // CSV of any table on the page: numbers as numbers, text that a spreadsheet would run as a formula
+  // (=, +, -, @, tab, CR, |, %) prefixed with an apostrophe — the same rule as saleslead.csvsafe on the server.
+  function csvCell(cell) {
+    var raw = cell.getAttribute("data-value");
+    if (raw !== null && raw !== "" && !isNaN(Number(raw))) return raw;
+    var text = cell.innerText.replace(/\s*\n\s*/g, " ").trim();
+    if (/^\s*[=+\-@\t\r\n|%]/.test(text)) text = "'" + text;
+    return /[",\n]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;
+  }
+
+  function tableCsv(table) {
+    return Array.prototype.map.call(table.rows, function (row) {
+      return Array.prototype.map.call(row.cells, csvCell).join(",");
+    }).join("\n") + "\n";
+  }
+
+  function addCsvLinks() {
+    document.querySelectorAll("table").forEach(function (table, n) {
+      var card = table.closest(".card");
+      var heading = card ? card.querySelector("h2") : null;
+      if (!heading || heading.querySelector("a.download") || !table.tHead) return;
+      var link = document.createElement("a");
+      link.className = "download";
+      link.textContent = "CSV";
+      link.href = "#";
+      link.setAttribute("download", (table.id || "table-" + n) + ".csv");
+      link.addEventListener("click", function () {
+        link.href = URL.createObjectURL(new Blob([tableCsv(table)], { type: "text/csv" }));
+      });
+      heading.appendChild(link);
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     drawCharts();
+    addCsvLinks();
     document.querySelectorAll("table.sortable").forEach(makeSortable);
     wireWrites();
   });
