@@ -237,3 +237,26 @@ def test_cli_grid_and_lists_fit_100_columns_and_refuse_ambiguous_names(demo_stor
         )
         assert result.exit_code == 2
         assert "fits" in result.output
+
+
+def test_handoffs_list_by_owner_segment_sort_and_limit() -> None:
+    from datetime import datetime
+
+    from saleslead.role.handoffs import Handoff
+    from saleslead.role.outbox_view import select_handoffs
+
+    def handoff(n: int, owner: str | None, segment: str | None, amount: float | None) -> Handoff:
+        deal = {"owner_id": owner, "segment": segment, "amount": amount} if owner else None
+        payload = {"deal": deal} if deal else {"segment": segment}
+        return Handoff(
+            id=f"ho-{n}", from_role="sales-lead", to_role="account-executive", relation="hands-off",
+            boundary="deal-execution", reason="r", request=f"work deal {n}", payload_key="k", payload=payload,
+            engagement="e", sequence=n, as_of=None, created_at=datetime(2026, 1, 1), status="open",
+        )  # fmt: skip
+
+    outbox = [handoff(1, "u1", "SMB", 10.0), handoff(2, "u2", "SMB", 30.0), handoff(3, "u1", "Enterprise", 20.0),
+              handoff(4, None, "SMB", None)]  # fmt: skip
+    assert [h.id for h in select_handoffs(outbox, owners={"u1"})] == ["ho-1", "ho-3"]
+    assert [h.id for h in select_handoffs(outbox, segment="SMB")] == ["ho-1", "ho-2", "ho-4"]
+    assert [h.id for h in select_handoffs(outbox, sort="amount", limit=2)] == ["ho-2", "ho-3"]
+    assert [h.id for h in select_handoffs(outbox, owners={"u1"}, segment="SMB")] == ["ho-1"]

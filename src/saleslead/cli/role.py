@@ -8,13 +8,15 @@ from typing import Annotated, Literal
 import typer
 from rich.table import Table
 
-from saleslead.cli.common import AsOfOption, EngagementOption, JsonOption, StoreOption, as_of_date
+from saleslead.cli.common import AsOfOption, EngagementOption, JsonOption, StoreOption, as_of_date, choice
 from saleslead.cli.output import console, emit_json, guarded, progress_bar
+from saleslead.cli.output import table as out_table
 from saleslead.errors import InputError
 from saleslead.periods import parse_date
 from saleslead.role.desk import AskRequest, AskResult, HandoffsRequest, HandoffUpdate, RunRequest
 from saleslead.role.exports import export_role
 from saleslead.role.handoffs import Handoff, HandoffStatus
+from saleslead.role.outbox_view import HandoffSort
 from saleslead.role.schema import RoleDefinition, load_role
 from saleslead.seat import open_seat
 
@@ -64,9 +66,9 @@ def print_handoffs(handoffs: list[Handoff]) -> None:
     if not handoffs:
         console.print("The outbox is empty.")
         return
-    table = Table("#", "id", "to", "boundary", "status", "as of", "request")
+    table = out_table("#", "id", "to", "status", "as of", "request", text=("request", "to", "status"))
     for h in handoffs:
-        table.add_row(str(h.sequence), h.id, h.to_role, h.boundary, h.status, str(h.as_of or ""), h.request[:60])
+        table.add_row(str(h.sequence), h.id, h.to_role, h.status, str(h.as_of or ""), h.request)
     console.print(table)
 
 
@@ -124,13 +126,21 @@ def register(app: typer.Typer) -> None:
     def handoffs_list(
         status: StatusFilter = None,
         to: Annotated[str | None, typer.Option("--to", help="Only handoffs to this role.")] = None,
+        owner: Annotated[str | None, typer.Option("--owner", help="Only handoffs of this owner's deals.")] = None,
+        segment: Annotated[str | None, typer.Option("--segment", help="Only handoffs about this segment.")] = None,
+        sort: Annotated[str, typer.Option("--sort", help="issued, amount, owner, to_role or status.")] = "issued",
+        limit: Annotated[int | None, typer.Option("--limit", min=1, help="Show at most this many.")] = None,
         store: StoreOption = None,
         engagement: EngagementOption = "default",
         json: JsonOption = False,
     ) -> None:
-        """The handoffs in the outbox, in the order they were issued."""
+        """The handoffs in the outbox, in the order they were issued (or --sort), filtered by owner or segment."""
         with guarded(json), open_seat(store, engagement=engagement, read_only=True) as seat:
-            result = seat.handoffs(HandoffsRequest(status=_status(status), to_role=to))
+            request = HandoffsRequest(
+                status=_status(status), to_role=to, owner=owner, segment=segment,
+                sort=choice(sort, HandoffSort, "--sort"), limit=limit,
+            )  # fmt: skip
+            result = seat.handoffs(request)
         emit_json(result) if json else print_handoffs(result.handoffs)
 
     @handoffs_app.command("ack")

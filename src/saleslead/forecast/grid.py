@@ -35,13 +35,16 @@ from saleslead.store.records import Record, Records
 
 __all__ = [
     "GRID_COLUMNS",
+    "BookingPoint",
     "GridChange",
     "GridRequest",
     "GridResult",
     "GridRow",
+    "bookings_curves",
     "build_grid",
     "grid_csv",
     "node_quotas",
+    "segment_quotas",
 ]
 
 Floats = npt.NDArray[np.float64]
@@ -101,6 +104,15 @@ class GridRow(BaseModel):
     change: GridChange
 
 
+class BookingPoint(BaseModel):
+    """Closed-won booked from the period's first day up to and including ``day`` (days since the start)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    day: int
+    amount: float
+
+
 class GridResult(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -110,6 +122,10 @@ class GridResult(BaseModel):
     scenarios: int
     rows: list[GridRow]  # the company first, then each manager before their team
     note: str
+    segment_quota: dict[str, float] = {}  # Σ quota starting in the period by the owner's segment
+    bookings: list[BookingPoint] = []  # this period, day by day up to as_of
+    last_period: str | None = None
+    last_bookings: list[BookingPoint] = []  # the period before, over its whole length (known at as_of)
 
 
 def node_quotas(
@@ -137,6 +153,17 @@ def node_quotas(
     return out
 
 
+def segment_quotas(store: Store, period_start: date, period_end: date) -> dict[str, float]:
+    """Σ quota starting inside the period by the owner's segment (``users.segment``; Unassigned when none)."""
+    q = store.table("quotas")
+    users = store.table("users").select("user_id", "segment")
+    q = q.filter((q.start_date >= period_start) & (q.start_date < period_end))
+    q = q.left_join(users, q.owner_id == users.user_id)
+    q = q.mutate(segment=q.segment.fill_null("Unassigned"))
+    rows = q.group_by("segment").aggregate(amount=q.amount.sum()).to_pyarrow().to_pylist()
+    return {str(r["segment"]): round(float(r["amount"] or 0.0), 2) for r in rows if (r["amount"] or 0.0) > 0}
+
+
 def _categories_at(o: Outlook, day: int) -> tuple[Floats, Floats]:
     """(nodes × (closed-won, commit, best case, pipeline), total row) as the book stood at the end of ``day``."""
     st = o.book.states_at(day)
@@ -156,6 +183,22 @@ def _categories_at(o: Outlook, day: int) -> tuple[Floats, Floats]:
     keep &= owner_local >= 0
     np.add.at(per_owner, (owner_local[keep], column[keep]), st.amount[keep])
     return np.asarray(o.hierarchy.rollup.T @ per_owner), total
+
+
+def bookings_curves(o: Outlook) -> tuple[list[BookingPoint], list[BookingPoint]]:
+    """Cumulative closed-won by day of this period up to ``as_of``, and of the period before over its length."""
+    d = day_number(o.as_of)
+    st = o.book.states_at(d)
+    out = []
+    for period, last in ((o.period, d), (o.period.shift(-1), day_number(o.period.start) - 1)):
+        start = day_number(period.start)
+        won = won_in(st, period)
+        days = np.clip(st.close_day[won] - start, 0, None)
+        span = max(last - start + 1, 0)
+        per_day = np.bincount(days[days < span], weights=st.amount[won][days < span], minlength=span)
+        total = np.cumsum(per_day)
+        out.append([BookingPoint(day=i, amount=round(float(v), 2)) for i, v in enumerate(total)])
+    return out[0], out[1]
 
 
 def _versions(records: Records, period: str, as_of: date) -> dict[str, list[Record]]:
@@ -210,7 +253,12 @@ def build_grid(o: Outlook, settings: Settings, store: Store, records: Records, p
         base.update(node=n.id, level=n.level + 1, parent_id=n.parent_id or TOTAL, quota=quotas.get(n.id))
         rows.append(_row(o, settings, base, versions.get(n.id, []), since, now_nodes[i] - then_nodes[i]))
     calls = sum(1 for r in rows if r.stands_on is not None)
+    this, last = bookings_curves(o)
     return GridResult(
+        segment_quota=segment_quotas(store, o.period.start, o.period.end),
+        bookings=this,
+        last_period=o.period.shift(-1).name,
+        last_bookings=last,
         period=o.period.name,
         as_of=o.as_of,
         since=since,

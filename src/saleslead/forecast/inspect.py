@@ -106,5 +106,5 @@ def inspect_deal(store: Store, text: str, as_of: date, min_sample: int, people: 
         contacts=contacts,
         signals=signals,
         not_assessed=missing,
-        history=events,
+        history=[e.model_copy(update={"owner_name": people.name(e.owner_id)}) for e in events],
     )

@@ -99,6 +99,7 @@ class DealEvent(BaseModel):
     close_date: date | None
     forecast_category: str
     owner_id: str
+    owner_name: str | None = None
 
 
 class DealInspection(BaseModel):

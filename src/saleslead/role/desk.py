@@ -16,11 +16,13 @@ from saleslead.errors import InputError, InsufficientDataError, NotFoundError
 from saleslead.format import money
 from saleslead.funnel.conversion import stage_conversion
 from saleslead.funnel.state import state_as_of
+from saleslead.names import directory
 from saleslead.role.cadence import ADAPTERS, ANSWERS, Adapter, HandoffDraft, Mandates, Outcome, Week
 from saleslead.role.delivery import DeliveryReport, Peer, PeerRequest, Send, deliver, peers, set_peer
 from saleslead.role.flags import Flag, FlagBook
 from saleslead.role.handoffs import Handoff, HandoffStatus, Outbox
 from saleslead.role.named import named_deals
+from saleslead.role.outbox_view import HandoffSort, select_handoffs
 from saleslead.role.report import LeakLine, PipelineLine, Section, WeeklyBriefing
 from saleslead.role.router import Route, route, words
 from saleslead.role.schema import RoleDefinition, load_role
@@ -82,6 +84,10 @@ class HandoffsRequest(BaseModel):
 
     status: HandoffStatus | None = None
     to_role: str | None = None
+    owner: str | None = None  # a name or user id: the handoffs of that owner's deals
+    segment: str | None = None
+    sort: HandoffSort = "issued"
+    limit: int | None = Field(None, ge=1)
 
 
 class HandoffList(BaseModel):
@@ -292,7 +298,11 @@ class FleetDesk(Desk):
     def handoffs(self, request: HandoffsRequest | None = None) -> HandoffList:
         """The outbox: handoffs in issue order, optionally by status or receiving role."""
         r = request or HandoffsRequest()
-        return HandoffList(engagement=self.engagement, handoffs=self.outbox.list(r.status, r.to_role))
+        found = self.outbox.list(r.status, r.to_role)
+        owners = {directory(self.store).resolve(r.owner, "owner")} if r.owner else None
+        if owners or r.segment or r.limit or r.sort != "issued":
+            found = select_handoffs(found, owners, r.segment, r.sort, r.limit)
+        return HandoffList(engagement=self.engagement, handoffs=found)
 
     def update_handoff(self, request: HandoffUpdate) -> Handoff:
         """Acknowledge a handoff, or mark it done."""

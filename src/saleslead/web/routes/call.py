@@ -1,9 +1,10 @@
 """The call page: the number with its P10–P90 range, its fan to the end of the period, the rollup by node and
-segment (and, once the forecast desk records calls, the submitted calls with their honesty verdicts).
+segment (and, once the forecast desk records calls, the submitted calls with their honesty verdicts); quota
+and attainment from the grid, bookings day by day and last period's at the same point.
 
 ``GET /api/forecast`` is ``saleslead forecast --json``; ``GET /api/calls`` the calls recorded (``saleslead call
 list``); ``POST /api/calls`` submits a call and checks it with the honesty guard (a write: token). The page reads
-two things — the forecast and the calls recorded — so it makes two seat calls, both reads.
+three things — the forecast, the calls recorded and the grid (quota, bookings to date) — three seat reads.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from starlette.responses import Response
 
+from saleslead.forecast.grid import GridRequest, GridResult
 from saleslead.forecast.schemas import (
     CallListRequest,
     CallListResult,
@@ -25,7 +27,7 @@ from saleslead.forecast.schemas import (
 )
 from saleslead.periods import Period
 from saleslead.seat import Seat
-from saleslead.web.charts import PALETTE, figure, figure_json
+from saleslead.web.charts import MUTED, PALETTE, figure, figure_json
 from saleslead.web.context import ReadAccess, SeatHolder, WriteAccess, config_of, render, seat
 
 __all__ = ["router"]
@@ -68,13 +70,44 @@ def submit_call_api(request: CallSubmitRequest, s: SeatHolder = Depends(seat)) -
     return JSONResponse(s.write(Seat.call_submit, request).model_dump(mode="json"))
 
 
-def _fan(result: ForecastResult, period: Period) -> dict[str, Any]:
-    """From what is booked at as_of to the P10–P90 range at the period's last day."""
+def _context(grid: GridResult, period: Period) -> list[dict[str, Any]]:
+    """Bookings to date day by day, last period's bookings at the same day of its period, and the quota."""
+    day = [(period.start + timedelta(days=b.day)).isoformat() for b in grid.bookings]
+    same = [b for b in grid.last_bookings if b.day < period.days]
+    traces: list[dict[str, Any]] = [
+        {
+            "type": "scatter", "mode": "lines", "x": day, "y": [b.amount for b in grid.bookings],
+            "line": {"color": PALETTE[1], "width": 3}, "name": "booked to date",
+            "hovertemplate": "booked %{y:$,.0f} by %{x}<extra></extra>",
+        },
+        {
+            "type": "scatter", "mode": "lines", "x": [(period.start + timedelta(days=b.day)).isoformat() for b in same],
+            "y": [b.amount for b in same], "line": {"color": MUTED, "width": 2, "dash": "dot"},
+            "name": f"{grid.last_period} at the same point",
+            "hovertemplate": f"{grid.last_period}: %{{y:$,.0f}} by this day<extra></extra>",
+        },
+    ]  # fmt: skip
+    quota = grid.rows[0].quota if grid.rows else None
+    if quota:
+        end = (period.end - timedelta(days=1)).isoformat()
+        traces.append(
+            {
+                "type": "scatter", "mode": "lines", "x": [period.start.isoformat(), end], "y": [quota, quota],
+                "line": {"color": PALETTE[3], "width": 2, "dash": "dash"}, "name": "quota",
+                "hovertemplate": "quota %{y:$,.0f}<extra></extra>",
+            }
+        )  # fmt: skip
+    return traces
+
+
+def _fan(result: ForecastResult, period: Period, grid: GridResult) -> dict[str, Any]:
+    """Booked day by day to as_of, then to the P10–P90 range at the period's last day; last period and quota."""
     t = result.total
     start, now, end = period.start.isoformat(), result.as_of.isoformat(), (period.end - timedelta(days=1)).isoformat()
     band = "rgba(37,99,235,0.16)"
     return figure(
         [
+            *_context(grid, period),
             {
                 "type": "scatter",
                 "mode": "lines",
@@ -104,17 +137,6 @@ def _fan(result: ForecastResult, period: Period) -> dict[str, Any]:
                 "name": "P50 (the number)",
                 "hovertemplate": "P50 %{y:$,.0f}<extra></extra>",
             },
-            {
-                "type": "scatter",
-                "mode": "markers+text",
-                "x": [now],
-                "y": [t.closed_won],
-                "marker": {"color": PALETTE[1], "size": 12},
-                "text": ["booked to date"],
-                "textposition": "top left",
-                "name": "closed-won to date",
-                "hovertemplate": "booked %{y:$,.0f} by %{x}<extra></extra>",
-            },
         ],
         height=360,
         xaxis={"range": [start, end], "dtick": 14 * 86_400_000, "tickformat": "%b %d"},
@@ -125,10 +147,23 @@ def _fan(result: ForecastResult, period: Period) -> dict[str, Any]:
     )
 
 
-def _segments(result: ForecastResult) -> dict[str, Any]:
+def _segments(result: ForecastResult, grid: GridResult) -> dict[str, Any]:
+    """Closed-won, P50 with its range, and quota per segment; attainment (won ÷ quota) on its own axis."""
     names = [s.segment for s in result.segments]
+    quota = [grid.segment_quota.get(n) for n in names]
     return figure(
         [
+            {"type": "bar", "name": "quota", "x": names, "y": quota, "marker": {"color": "#cbd2d9"}},
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "name": "attainment (won ÷ quota)",
+                "x": names,
+                "yaxis": "y2",
+                "y": [s.closed_won / q if q else None for s, q in zip(result.segments, quota, strict=True)],
+                "marker": {"color": PALETTE[3], "size": 10, "symbol": "circle-open", "line": {"width": 2}},
+                "hovertemplate": "%{x}: %{y:.0%} of quota<extra></extra>",
+            },
             {
                 "type": "bar",
                 "name": "closed-won",
@@ -155,7 +190,16 @@ def _segments(result: ForecastResult) -> dict[str, Any]:
             },
         ],
         height=320,
+        barmode="group",
         yaxis={"tickprefix": "$", "tickformat": "~s", "rangemode": "tozero"},
+        yaxis2={
+            "overlaying": "y",
+            "side": "right",
+            "tickformat": ".0%",
+            "rangemode": "tozero",
+            "showgrid": False,
+            "title": {"text": "attainment"},
+        },
     )
 
 
@@ -172,6 +216,7 @@ def call_page(
     shown = Period.parse(result.period, fiscal)
     nodes = sorted(result.nodes, key=lambda n: (n.level, -n.p50))
     calls = s.read(Seat.call_list, CallListRequest(period=result.period))
+    grid = s.read(Seat.forecast_grid, GridRequest(period=result.period, as_of=result.as_of))
     names = {n.id: n.name for n in result.nodes}
     return render(
         request,
@@ -184,6 +229,7 @@ def call_page(
         as_of=result.as_of,
         period=result.period,
         week_before=week_before if (week_before := result.as_of - timedelta(days=7)) >= shown.start else None,
-        fan=figure_json(_fan(result, shown)),
-        by_segment=figure_json(_segments(result)),
+        fan=figure_json(_fan(result, shown, grid)),
+        by_segment=figure_json(_segments(result, grid)),
+        quota=grid.rows[0].quota if grid.rows else None,
     )
