@@ -88,7 +88,7 @@ def test_grid_calls_overrides_and_the_deals_behind_every_number(demo_seat: Seat)
     assert (row.call, row.call_author, row.override, row.override_author) == (250_000, rep_name, 90_000, boss_name)
     assert row.override_reason == "Acme slips to Q1"
     assert row.stands_on == 90_000
-    outlook = demo_seat._outlook(demo_seat.period(PERIOD), DEMO_TODAY)
+    outlook = demo_seat.forecast_desk._outlook(demo_seat.period(PERIOD), DEMO_TODAY)
     expected = check_call(outlook, rep_id, 90_000, "commit", 2, demo_seat.settings.guard)
     assert (row.verdict, row.p_at_least) == (expected.verdict, expected.p_outcome_at_least_call)
     assert override.check is not None

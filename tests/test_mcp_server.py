@@ -153,11 +153,15 @@ def test_mandate_tools_forecast_stalls_and_the_guard(demo_seat: Seat) -> None:
             waterfall = await client.call_tool(
                 "waterfall", {"period": "2026-Q4", "start": "2026-10-01", "end": "2026-11-24"}
             )
+            grid = await client.call_tool("forecast_grid", {"period": "2026-Q4", "scenarios": 500})
+            deals = await client.call_tool("deals", {"measure": "commit", "period": "2026-Q4", "limit": 0})
             return {
                 "tools": tools,
                 "forecast": forecast,
                 "stalls": stalls,
                 "bold": bold,
+                "grid": grid,
+                "deals": deals,
                 "waterfall": waterfall,
             }
 
@@ -188,6 +192,15 @@ def test_mandate_tools_forecast_stalls_and_the_guard(demo_seat: Seat) -> None:
     assert bold["check"]["verdict"] == "outruns-pipeline"
     assert bold["check"]["flagged"] is True
     assert bold["check"]["amount"] > bold["check"]["node_p90"]
+
+    grid = got["grid"].structured_content
+    assert got["grid"].is_error is False
+    assert grid["rows"][0]["node"] == "total"
+    assert hints["forecast_grid"] is True
+    assert grid["rows"][0]["p50"] == pytest.approx(total["p50"])  # the same forecast, one call later
+    deals = got["deals"].structured_content
+    assert deals["amount"] == pytest.approx(grid["rows"][0]["commit"])  # the deals behind the grid's commit
+    assert all(d["owner_name"] for d in deals["deals"])
 
     w = got["waterfall"].structured_content
     assert w["reconciles"] is True

@@ -28,6 +28,8 @@ def test_the_seat_is_composed_not_inherited(tmp_path: Path) -> None:
         assert all(d.context is seat.context for d in found)
         assert seat.fleet_desk.data is seat.data_desk
         assert seat.fleet_desk.mandates.forecast is seat.forecast_desk
+        assert seat.meeting_desk.forecast is seat.forecast_desk  # the grid shares the forecast's outlook
+        assert seat.meeting_desk.context is seat.context
         seat.clock = lambda: date(2026, 3, 1)
         assert seat.forecast_desk.today() == date(2026, 3, 1)  # the clock is shared, not copied
 

@@ -33,7 +33,11 @@ from saleslead.data.desk import (
     StatusRequest,
 )
 from saleslead.errors import InsufficientDataError
+from saleslead.forecast.deals import DealsRequest, DealsResult
 from saleslead.forecast.desk import ForecastDesk
+from saleslead.forecast.grid import GridRequest, GridResult
+from saleslead.forecast.meeting import MeetingDesk
+from saleslead.forecast.risk import DealInspection, DealRequest
 from saleslead.forecast.schemas import (
     AccuracyRequest,
     AccuracyResult,
@@ -57,6 +61,7 @@ from saleslead.forecast.schemas import (
 )
 from saleslead.ingest import CanonicalExport
 from saleslead.materialise import MaterialiseReport, materialise_week
+from saleslead.names import Directory
 from saleslead.periods import Period
 from saleslead.role.delivery import DeliveryReport, Peer, PeerRequest, Send
 from saleslead.role.desk import (
@@ -147,6 +152,7 @@ class Seat:
         self.forecast_desk = ForecastDesk(self.context)
         self.targets_desk = TargetsDesk(self.context, outlooks=self.forecast_desk)
         self.roster_desk = RosterDesk(self.context, outlooks=self.forecast_desk)
+        self.meeting_desk = MeetingDesk(self.context, self.forecast_desk)
         self.fleet_desk = FleetDesk(
             self.context,
             data=self.data_desk,
@@ -314,24 +320,47 @@ class Seat:
         return self.forecast_desk.forecast_bridge(request, progress)
 
     def stalls(self, request: StallsRequest) -> StallsResult:
-        """Open deals gone quiet beyond won deals' norm (stuck or slipping listed), for the account executive."""
-        return self.forecast_desk.stalls(request)
+        """Open deals gone quiet beyond won deals' norm, or past their close date, for the account executive."""
+        return self.meeting_desk.stalls(request)
+
+    def forecast_grid(self, request: GridRequest, progress: Progress | None = None) -> GridResult:
+        """The forecast grid: per node quota, closed-won, categories, P50 and range, call, override, verdict."""
+        return self.meeting_desk.forecast_grid(request, progress)
+
+    def deals(self, request: DealsRequest) -> DealsResult:
+        """The deals behind a number: a measure over a slice (team, owner, segment, stage, category), named."""
+        return self.meeting_desk.deals(request)
+
+    def deal(self, request: DealRequest) -> DealInspection:
+        """One deal inspected: its history and every risk signal with evidence (for the account executive)."""
+        return self.meeting_desk.deal(request)
+
+    def people(self) -> Directory:
+        """Everyone in the users table: names, titles, reporting lines (names resolve to ids here)."""
+        return self.meeting_desk.people()
+
+    def data_through(self) -> date | None:
+        """The date of the store's latest snapshot (the default as-of date when it is before the clock's today)."""
+        return self.context.data_through()
 
     def waterfall(self, request: WaterfallRequest) -> WaterfallResult:
         """How a period's pipeline moved between two dates, reconciling exactly."""
         return self.forecast_desk.waterfall(request)
 
     def call_submit(self, request: CallSubmitRequest, progress: Progress | None = None) -> CallRecord:
-        """Record a call (or a manager's adjustment, with its reason), check it with the honesty guard."""
-        return self.forecast_desk.call_submit(request, progress)
+        """Record a call (or a manager's adjustment, with its reason), check it with the honesty guard.
+
+        ``node`` is a person's name or user id, or ``total``; a name that fits more than one person is refused.
+        """
+        return self.meeting_desk.call_submit(request, progress)
 
     def call_check(self, request: CallCheckRequest, progress: Progress | None = None) -> CallListResult:
         """Re-check the current calls of a period as of a date; store each verdict as the call's flag."""
         return self.forecast_desk.call_check(request, progress)
 
     def call_list(self, request: CallListRequest) -> CallListResult:
-        """Current calls (or every version with --history), newest check included."""
-        return self.forecast_desk.call_list(request)
+        """Current calls (or every version with --history), newest check included; ``node`` may be a name."""
+        return self.meeting_desk.call_list(request)
 
     def seat_call(self, request: SeatCallRequest, progress: Progress | None = None) -> CallRecord:
         """The seat's own call for a period: the P50 of the total with its P10–P90, versioned."""

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 import typer
 
-from saleslead.context import SeatContext
 from saleslead.errors import InputError
 from saleslead.periods import parse_date
 
@@ -26,7 +25,13 @@ def as_of_date(value: str | None) -> date | None:
     return parse_date(value, "--as-of") if value else None
 
 
-def as_of_note(seat: SeatContext, given: str | None) -> str:
+class _Dated(Protocol):
+    def today(self) -> date: ...
+
+    def data_through(self) -> date | None: ...
+
+
+def as_of_note(seat: _Dated, given: str | None) -> str:
     """Where the as-of date came from, in words, when the user did not give one."""
     if given:
         return ""

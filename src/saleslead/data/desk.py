@@ -166,7 +166,7 @@ class DataDesk(Desk):
 
     def demo(self, request: DemoRequest, brief: Briefer, progress: Progress | None = None) -> DemoResult:
         """Generate the demo company as of a date, ingest it into this seat's store, and brief on it with ``brief``."""
-        today = request.as_of or self.today()
+        today = request.as_of or self.context.clock()  # the demo is generated up to the clock, not the store
         start = date(today.year - request.years, today.month, 1)
         slump = (
             Slump(

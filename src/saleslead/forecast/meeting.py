@@ -7,7 +7,7 @@ error that lists who it fits.
 
 from __future__ import annotations
 
-from saleslead.context import Progress
+from saleslead.context import Desk, Progress, SeatContext
 from saleslead.forecast.deals import DealsRequest, DealsResult, list_deals
 from saleslead.forecast.desk import ForecastDesk
 from saleslead.forecast.grid import GridRequest, GridResult, build_grid
@@ -27,8 +27,16 @@ from saleslead.names import TOTAL, Directory, directory
 __all__ = ["MeetingDesk"]
 
 
-class MeetingDesk(ForecastDesk):
-    """The forecast desk with the meeting's views: grid, drill-down, deal inspection; names for ids."""
+class MeetingDesk(Desk):
+    """The forecast desk's meeting views: grid, drill-down, deal inspection; names for ids.
+
+    It reads the forecast desk's kept outlook (the grid and the call page share one simulation) and wraps
+    its calls and stalls so that people may be named instead of given by id.
+    """
+
+    def __init__(self, context: SeatContext, forecast: ForecastDesk) -> None:
+        super().__init__(context)
+        self.forecast = forecast
 
     def people(self) -> Directory:
         """Everyone in the users table (names, titles, reporting lines)."""
@@ -37,9 +45,9 @@ class MeetingDesk(ForecastDesk):
     def forecast_grid(self, request: GridRequest, progress: Progress | None = None) -> GridResult:
         """The forecast grid: per node quota, closed-won, categories, P50 and range, call, override, verdict."""
         as_of = request.as_of or self.today()
-        period = self._forecast_period(request.period, as_of)
+        period = self.forecast._forecast_period(request.period, as_of)
         people = self.people()
-        grid = build_grid(self._outlook(period, as_of, progress, request.scenarios), self.settings, self.store,
+        grid = build_grid(self.forecast._outlook(period, as_of, progress, request.scenarios), self.settings, self.store,
                           self.records, people)  # fmt: skip
         if not request.team:
             return grid
@@ -50,7 +58,7 @@ class MeetingDesk(ForecastDesk):
     def deals(self, request: DealsRequest) -> DealsResult:
         """The deals behind a number: a measure over a slice (team, owner, segment, stage, category), named."""
         as_of = request.as_of or self.today()
-        period = self._forecast_period(request.period, as_of)
+        period = self.forecast._forecast_period(request.period, as_of)
         return list_deals(self.store, request, as_of, period, self.people())
 
     def deal(self, request: DealRequest) -> DealInspection:
@@ -67,7 +75,7 @@ class MeetingDesk(ForecastDesk):
         if request.team:
             team = people.team(people.resolve(request.team, "team"))
             owners = team if owners is None else owners & team
-        result = super().stalls(request)
+        result = self.forecast.stalls(request)
         named = [i.model_copy(update={"owner_name": people.name(i.owner_id)}) for i in result.items]
         return select_stalls(
             result.model_copy(update={"items": named}), owners, request.segment, request.sort, request.limit
@@ -80,7 +88,7 @@ class MeetingDesk(ForecastDesk):
         """
         people = self.people()
         node = people.resolve(request.node, "node", allow_total=True)
-        record = super().call_submit(request.model_copy(update={"node": node}), progress)
+        record = self.forecast.call_submit(request.model_copy(update={"node": node}), progress)
         return record.model_copy(update={"node_name": people.name(node)})
 
     def call_list(self, request: CallListRequest) -> CallListResult:
@@ -88,7 +96,7 @@ class MeetingDesk(ForecastDesk):
         people = self.people()
         if request.node and request.node != TOTAL:
             request = request.model_copy(update={"node": people.resolve(request.node, "node", True)})
-        result = super().call_list(request)
+        result = self.forecast.call_list(request)
         return result.model_copy(
             update={"calls": [c.model_copy(update={"node_name": people.name(c.node)}) for c in result.calls]}
         )

@@ -28,6 +28,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from saleslead.forecast.panel import DealBook, from_day_number
+from saleslead.format import money
 
 __all__ = [
     "CONTACTS_KEY",
@@ -168,8 +169,6 @@ def timeline(book: DealBook, deal: int, day: int) -> list[DealEvent]:
 
 
 def _money(value: float) -> str:
-    from saleslead.briefing.render import money
-
     return money(value)
 
 
