@@ -7,10 +7,10 @@ from typing import Annotated, Any
 
 import typer
 import yaml
-from rich.table import Table
 
 from saleslead.cli.common import AsOfOption, EngagementOption, JsonOption, StoreOption, as_of_date
 from saleslead.cli.output import console, emit_json, guarded, money
+from saleslead.cli.output import table as out_table
 from saleslead.errors import InputError
 from saleslead.seat import open_seat
 from saleslead.strategy.check import CheckRequest, StrategyCheck
@@ -88,27 +88,18 @@ def print_scorecard(card: Scorecard, explain: bool) -> None:
         f"avg deal {money(c.avg_deal)}, yield {_pct(c.yield_)}; median cell: yield {_pct(c.median_yield)}, "
         f"velocity {money(c.median_velocity)}/day"
     )
-    table = Table(
-        *card.dimensions,
-        "deals",
-        "win rate",
-        "by value",
-        "avg deal",
-        "cycle",
-        "velocity/day",
-        "yield",
-        "req. cov.",
-        "trend",
-        "recommendation",
-    )
+    table = out_table(
+        *card.dimensions, "deals", "win rate\n(90% CI)", "by\nvalue", "avg\ndeal", "cycle", "velocity\n/day",
+        "yield", "req.\ncov.", "trend", "recommendation", text=(*card.dimensions, "trend", "recommendation"),
+    )  # fmt: skip
     for cell in card.cells:
         style = _STYLE[cell.recommendation]
         table.add_row(
             *[str(getattr(cell, d)) for d in card.dimensions],
             f"{cell.deals:,}",
-            f"{_pct(cell.win_rate)} ({_pct(cell.win_rate_low)}–{_pct(cell.win_rate_high)})"
+            f"{_pct(cell.win_rate)}\n{_pct(cell.win_rate_low)}–{_pct(cell.win_rate_high)}"
             if cell.win_rate is not None
-            else f"({_pct(cell.win_rate_low)}–{_pct(cell.win_rate_high)})",
+            else f"—\n{_pct(cell.win_rate_low)}–{_pct(cell.win_rate_high)}",
             _pct(cell.win_rate_value),
             money(cell.avg_deal),
             "—" if cell.cycle_days is None else f"{cell.cycle_days:.0f}d",
