@@ -111,6 +111,14 @@ def test_grid_calls_overrides_and_the_deals_behind_every_number(demo_seat: Seat)
     then = demo_seat.deals(DealsRequest(measure="commit", period=PERIOD, as_of=grid.since, limit=0))
     now = demo_seat.deals(DealsRequest(measure="commit", period=PERIOD, limit=0))
     assert total.change.commit == pytest.approx(now.amount - then.amount, abs=0.01)
+    # bookings day by day end at closed-won; last quarter is there over its whole length; quota by segment adds up
+    assert grid.bookings[-1].amount == pytest.approx(total.closed_won, abs=0.01)
+    assert len(grid.bookings) == (DEMO_TODAY - demo_seat.period(PERIOD).start).days + 1
+    assert grid.last_period == "2026-Q3"
+    assert len(grid.last_bookings) == demo_seat.period("2026-Q3").days
+    last = demo_seat.deals(DealsRequest(measure="closed-won", period="2026-Q3", limit=0))
+    assert grid.last_bookings[-1].amount == pytest.approx(last.amount, abs=0.01)
+    assert sum(grid.segment_quota.values()) == pytest.approx(total.quota, abs=0.01)
     # a team's grid is the manager and everyone under them
     team_grid = demo_seat.forecast_grid(GridRequest(period=PERIOD, team=boss_name))
     assert team_grid.rows[0].node == boss_id
