@@ -29,10 +29,12 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("data", "Generate the demo company (Salesforce-shaped CSVs), ingest it, and print the first briefing."),
     "coverage": ("targets", "Coverage of a period: reported (pipeline ÷ what is left) and real (the forecast's "
                             "outlook), with the gap."),
-    "forecast": ("forecast", "Call the number: P10/P50/P90 of the period's closed-won, for the total, every node "
-                             "and segment."),
-    "stalls": ("forecast", "Deals gone quiet beyond what won deals went through (stuck, slipping listed), for the "
-                           "account executive."),
+    "deals": ("forecast", "The deals behind a number: closed-won, commit, best case, pipeline, open or past due, "
+                          "filtered."),
+    "deal": ("forecast", "One deal inspected: its history and every risk signal with its evidence (for the account "
+                         "executive)."),
+    "stalls": ("forecast", "Deals gone quiet beyond won deals' norm, or past their close date, with every risk — "
+                           "for the AE."),
     "waterfall": ("forecast", "How the period's pipeline moved between two dates: created, pulled in, pushed, won, "
                               "lost."),
     "backtest": ("forecast", "Walk-forward backtest of the forecast against two baselines: WAPE, bias, coverage, "
@@ -49,6 +51,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sync": ("sync", "Pull what changed in a live CRM into the store (credentials from the environment)."),
     "config": ("config", "The seat's settings for this store and engagement: fiscal year start, thresholds."),
     "targets": ("targets", "Set and defend pipeline targets."),
+    "forecast": ("forecast", "Call the number: P10/P50/P90 of the period's closed-won, for the total, every node "
+                             "and segment."),
     "call": ("forecast", "Calls on the number: submit, check with the honesty guard, list."),
     "roster": ("roster", "Mandate 3 — staff, ramp and rebalance the AE and SDR seats."),
     "strategy": ("strategy", "Mandate 1: where the team competes — scorecard, recommendations, the decision, and "
