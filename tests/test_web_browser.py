@@ -249,7 +249,7 @@ def test_the_grid_shows_names_and_an_override_gets_its_verdict(server: str, page
     assert (after["call"], after["call_author"]) == (round(rep["p50"]), rep["name"])
     assert (after["override"], after["override_author"]) == (low, boss["name"])
     assert after["override_reason"] == "the largest deal slips to next quarter"
-    assert shown == after["verdict"] == "supported"  # half the P10 is all but certain
+    assert shown == after["verdict"] == "sandbag"  # half the P10: the pipeline says more, nine times in ten
     cell = page.locator(f"#grid-table tr[data-node='{rep['node']}'] td:nth-child(11)").inner_text()
     assert boss["name"] in cell
     assert "slips to next quarter" in cell

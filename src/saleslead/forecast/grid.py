@@ -284,7 +284,8 @@ def _row(
     if amount is not None:
         scenarios, _, _ = node_scenarios(o, str(base["node"]))
         p = round(float(np.mean(scenarios >= amount)), 4) if len(scenarios) else 0.0
-        v = verdict(p, settings.guard)
+        below = bool(len(scenarios)) and amount < float(np.quantile(scenarios.astype(np.float64), 0.1))
+        v = verdict(p, settings.guard, below)
     quota = base.pop("quota")
     return GridRow(
         **base,
