@@ -31,7 +31,8 @@ def _leaf_commands() -> set[str]:
 
     def walk(command: object, path: str) -> None:
         children = getattr(command, "commands", {})
-        if not children and path:
+        # a group that runs by itself (``forecast``, beside ``forecast grid``) is a command too
+        if path and (not children or getattr(command, "invoke_without_command", False)):
             found.add(path)
         for name, child in children.items():
             walk(child, f"{path} {name}".strip())

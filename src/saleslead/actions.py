@@ -30,7 +30,11 @@ from saleslead.data.desk import (
     IngestRequest,
     StatusRequest,
 )
+from saleslead.forecast.deals import DealsRequest, DealsResult
 from saleslead.forecast.desk import ForecastDesk
+from saleslead.forecast.grid import GridRequest, GridResult
+from saleslead.forecast.meeting import MeetingDesk
+from saleslead.forecast.risk import DealInspection, DealRequest
 from saleslead.forecast.schemas import (
     AccuracyRequest,
     AccuracyResult,
@@ -154,6 +158,10 @@ def _forecast(seat: Seat) -> ForecastDesk:
     return seat.forecast_desk
 
 
+def _meeting(seat: Seat) -> MeetingDesk:
+    return seat.meeting_desk
+
+
 def _fleet(seat: Seat) -> FleetDesk:
     return seat.fleet_desk
 
@@ -260,18 +268,31 @@ ACTIONS: tuple[Action[Any, Any, Any], ...] = (
            _forecast, ForecastDesk.seat_call, tool="seat_call", cli=("call seat",)),
     Action("call_submit", "forecast", CallSubmitRequest, CallRecord, True,
            "Record a call (or a manager's adjustment, with its reason) and check it with the honesty guard.",
-           _forecast, ForecastDesk.call_submit, tool="call_submit", cli=("call submit",)),
+           _meeting, MeetingDesk.call_submit, tool="call_submit", cli=("call submit",)),
     Action("call_check", "forecast", CallCheckRequest, CallListResult, True,
            "Re-check a period's current calls against the pipeline: supported, stretch or outruns it.",
            _forecast, ForecastDesk.call_check, tool="call_check", cli=("call check",), idempotent=True,
            examples=("Is this call realistic?", "Check the call for sandbagging")),
     Action("call_list", "forecast", CallListRequest, CallListResult, False,
            "The calls on record (the seat's own included), with their latest verdict.",
-           _forecast, ForecastDesk.call_list, tool="call_list", cli=("call list",)),
+           _meeting, MeetingDesk.call_list, tool="call_list", cli=("call list",)),
     Action("stalls", "forecast", StallsRequest, StallsResult, False,
-           "Open deals gone quiet beyond won deals' norm (stuck or slipping), for the account executive.",
-           _forecast, ForecastDesk.stalls, tool="stalls", cli=("stalls",),
+           "Open deals gone quiet beyond won deals' norm (stuck or slipping) or past their close date, with every "
+           "risk, for the account executive; filter by owner, team or segment (names or ids), sort and limit.",
+           _meeting, MeetingDesk.stalls, tool="stalls", cli=("stalls",),
            examples=("Which deals are stuck?", "Show me the stalled deals")),
+    Action("forecast_grid", "forecast", GridRequest, GridResult, False,
+           "The call meeting's grid: per node quota, closed-won, attainment, commit, best case, pipeline, the "
+           "seat's P50 and range, the call and its author, the override and its reason, the verdict, gap, change.",
+           _meeting, MeetingDesk.forecast_grid, tool="forecast_grid", cli=("forecast grid",)),
+    Action("deals", "forecast", DealsRequest, DealsResult, False,
+           "The deals behind a number (closed-won, commit, best case, pipeline, open, past due), filtered by team, "
+           "owner (names or ids), segment, stage and category, people named.",
+           _meeting, MeetingDesk.deals, tool="deals", cli=("deals",)),
+    Action("deal", "forecast", DealRequest, DealInspection, False,
+           "One deal inspected (id or a unique part of its name): every risk signal with its evidence, and its "
+           "history.",
+           _meeting, MeetingDesk.deal, tool="deal", cli=("deal",)),
     Action("waterfall", "forecast", WaterfallRequest, WaterfallResult, False,
            "How a period's pipeline moved between two dates, reconciling exactly.",
            _forecast, ForecastDesk.waterfall, tool="waterfall", cli=("waterfall",)),

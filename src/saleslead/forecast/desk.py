@@ -75,6 +75,16 @@ class ForecastDesk(Desk):
             cache[key] = fitted_outlook(self.store, self.settings, self.answers, period, as_of, scenarios, progress)
         return cache[key]
 
+    def period_for(self, text: str | None, as_of: date) -> Period:
+        """The period named ``text``, else the fiscal quarter holding ``as_of`` (the forecast's default)."""
+        return self._forecast_period(text, as_of)
+
+    def outlook(
+        self, period: Period, as_of: date, progress: Progress | None = None, scenarios: int | None = None
+    ) -> Outlook:
+        """The kept outlook of ``period`` as of ``as_of`` (simulated once; the grid and the call page share it)."""
+        return self._outlook(period, as_of, progress, scenarios)
+
     def forecast(self, request: ForecastRequest, progress: Progress | None = None) -> ForecastResult:
         """Call the period's number as of a date: P10/P50/P90 for the total, every node and segment, and its
         parts (booked, expected from open deals, from pipeline not yet created); with ``since``, the bridge."""

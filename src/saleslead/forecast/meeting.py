@@ -45,9 +45,9 @@ class MeetingDesk(Desk):
     def forecast_grid(self, request: GridRequest, progress: Progress | None = None) -> GridResult:
         """The forecast grid: per node quota, closed-won, categories, P50 and range, call, override, verdict."""
         as_of = request.as_of or self.today()
-        period = self.forecast._forecast_period(request.period, as_of)
+        period = self.forecast.period_for(request.period, as_of)
         people = self.people()
-        grid = build_grid(self.forecast._outlook(period, as_of, progress, request.scenarios), self.settings, self.store,
+        grid = build_grid(self.forecast.outlook(period, as_of, progress, request.scenarios), self.settings, self.store,
                           self.records, people)  # fmt: skip
         if not request.team:
             return grid
@@ -58,7 +58,7 @@ class MeetingDesk(Desk):
     def deals(self, request: DealsRequest) -> DealsResult:
         """The deals behind a number: a measure over a slice (team, owner, segment, stage, category), named."""
         as_of = request.as_of or self.today()
-        period = self.forecast._forecast_period(request.period, as_of)
+        period = self.forecast.period_for(request.period, as_of)
         return list_deals(self.store, request, as_of, period, self.people())
 
     def deal(self, request: DealRequest) -> DealInspection:
