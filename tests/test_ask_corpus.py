@@ -25,10 +25,11 @@ def _hit(item: dict[str, Any], found: Route) -> bool:
     return bool(found.actions) and found.actions[0] in item["actions"] and not found.owners
 
 
-def _rates(split: str) -> dict[str, tuple[int, int]]:
+def _rates(split: str, batch: int | None = None) -> dict[str, tuple[int, int]]:
     role = load_role()
     tally = {"in_lane": [0, 0], "out_of_lane": [0, 0]}
-    for item in (i for i in CORPUS if i["split"] == split):
+    chosen = [i for i in CORPUS if i["split"] == split and batch in (None, i.get("batch", 1))]
+    for item in chosen:
         kind = "out_of_lane" if "role" in item else "in_lane"
         tally[kind][0] += _hit(item, route(role, item["text"]))
         tally[kind][1] += 1
@@ -50,12 +51,15 @@ def test_the_corpus_is_large_varied_and_a_third_held_out() -> None:
     assert not examples & {i["text"] for i in held}, "a hold-out question leaked into the role file's examples"
 
 
-@pytest.mark.parametrize(("split", "floor_in", "floor_out"), [("tune", 0.95, 0.95), ("holdout", 0.85, 0.9)])
+@pytest.mark.parametrize(("split", "floor_in", "floor_out"), [("tune", 0.95, 0.95), ("holdout", 0.88, 0.9)])
 def test_hit_rates(split: str, floor_in: float, floor_out: float) -> None:
     rates = _rates(split)
     hits_in, n_in = rates["in_lane"]
     hits_out, n_out = rates["out_of_lane"]
     print(f"{split}: in lane answered {hits_in}/{n_in}, out of lane handed right {hits_out}/{n_out}")
+    for batch in sorted({i.get("batch", 1) for i in CORPUS if i["split"] == split}):
+        part = _rates(split, batch)
+        print(f"  batch {batch}: in lane {part['in_lane'][0]}/{part['in_lane'][1]}, out {part['out_of_lane'][0]}/{part['out_of_lane'][1]}")
     assert hits_in / n_in >= floor_in
     assert hits_out / n_out >= floor_out
 
