@@ -58,8 +58,8 @@ def test_hit_rates(split: str, floor_in: float, floor_out: float) -> None:
     hits_out, n_out = rates["out_of_lane"]
     print(f"{split}: in lane answered {hits_in}/{n_in}, out of lane handed right {hits_out}/{n_out}")
     for batch in sorted({i.get("batch", 1) for i in CORPUS if i["split"] == split}):
-        part = _rates(split, batch)
-        print(f"  batch {batch}: in lane {part['in_lane'][0]}/{part['in_lane'][1]}, out {part['out_of_lane'][0]}/{part['out_of_lane'][1]}")
+        (a, n), (b, m) = _rates(split, batch).values()
+        print(f"  batch {batch}: in lane {a}/{n}, out of lane {b}/{m}")
     assert hits_in / n_in >= floor_in
     assert hits_out / n_out >= floor_out
 
