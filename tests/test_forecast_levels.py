@@ -48,3 +48,17 @@ def test_level_table_counts_misses_by_tail_and_scores_baselines() -> None:
     assert np.isclose(rep["wape_categories"], 0.5)
     assert rows[("total", "early")]["coverage"] == 1.0
     assert rows[("total", "early")]["wape"] == 0.0
+
+
+def test_quarter_weeks_can_be_thinned_to_chosen_weeks() -> None:
+    from datetime import date
+
+    from saleslead.forecast.backtest import _dates
+    from saleslead.forecast.schemas import BacktestRequest
+
+    every = BacktestRequest(start=date(2025, 1, 1), end=date(2025, 6, 30), every="quarter-week")
+    chosen = every.model_copy(update={"weeks": (1, 6, 13)})
+    assert len(_dates(every, 1)) == 26
+    assert _dates(chosen, 1) == [date(2025, 1, 1), date(2025, 2, 5), date(2025, 3, 26),
+                                 date(2025, 4, 1), date(2025, 5, 6), date(2025, 6, 24)]  # fmt: skip
+    assert set(_dates(chosen, 1)) <= set(_dates(every, 1))

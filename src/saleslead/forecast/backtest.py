@@ -83,7 +83,8 @@ def _dates(request: BacktestRequest, fiscal_start_month: int) -> list[date]:
         period = Period.quarter_of(request.start, fiscal_start_month)
         out: list[date] = []
         while period.start <= request.end:
-            weeks = (period.start + timedelta(days=7 * k) for k in range(13))
+            chosen = range(13) if request.weeks is None else [w - 1 for w in request.weeks if 1 <= w <= 13]
+            weeks = (period.start + timedelta(days=7 * k) for k in chosen)
             out += [d for d in weeks if request.start <= d <= request.end and d < period.end]
             period = period.shift(1)
         return out

@@ -388,6 +388,8 @@ class BacktestRequest(_Frozen):
     scenarios: int = Field(2_000, ge=100)
     refit_weeks: int = Field(4, ge=1)
     best_case_share: float = Field(0.5, ge=0, le=1)
+    #: quarter-week only: score just these weeks of each quarter (1..13; none: every week)
+    weeks: tuple[int, ...] | None = None
 
 
 class BacktestPoint(_Frozen):
