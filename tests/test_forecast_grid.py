@@ -62,8 +62,9 @@ def test_grid_calls_overrides_and_the_deals_behind_every_number(demo_seat: Seat)
     demo_seat.settings = Settings(scenarios=1_000)
     rep_id, rep_name, boss_id, boss_name = _rep_and_manager(demo_seat)
     # a call by name, then the manager's override (a reason is required), every version kept
-    call = demo_seat.call_submit(CallSubmitRequest(node=rep_name, period=PERIOD, amount=250_000, author=rep_name))
-    assert (call.node, call.node_name, call.version) == (rep_id, rep_name, 1)
+    # (no period: the quarter holding the as-of date)
+    call = demo_seat.call_submit(CallSubmitRequest(node=rep_name, amount=250_000, author=rep_name))
+    assert (call.node, call.node_name, call.version, call.period) == (rep_id, rep_name, 1, PERIOD)
     with pytest.raises(InputError, match="reason"):
         demo_seat.call_submit(CallSubmitRequest(node=rep_id, period=PERIOD, amount=90_000, author=boss_name))
     override = demo_seat.call_submit(
@@ -124,6 +125,15 @@ def test_grid_calls_overrides_and_the_deals_behind_every_number(demo_seat: Seat)
     assert team_grid.rows[0].node == boss_id
     assert rep_id in {r.node for r in team_grid.rows}
     assert len(team_grid.rows) < len(grid.rows)
+    # a call beyond the range names the deals it needs (deal and owner names, not ids)
+    bold = demo_seat.call_submit(CallSubmitRequest(node="total", amount=total.p90 * 1.5, author="Test"))
+    assert bold.check is not None
+    assert bold.check.flagged
+    assert bold.check.deals_needed
+    names = demo_seat.deals(DealsRequest(measure="open", limit=0))
+    by_id = {d.opportunity_id: (d.name, d.owner_name) for d in names.deals}
+    for d in bold.check.deals_needed:
+        assert (d.name, d.owner_name) == by_id[d.opportunity_id]
 
 
 def test_stalls_list_options_and_deal_inspection(demo_seat: Seat) -> None:

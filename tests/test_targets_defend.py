@@ -48,6 +48,13 @@ def _defend(path: Path, tmp: Path) -> tuple[Seat, list[str], list[str]]:
     seat.set_targets(TargetsRequest(period=PERIOD.name, segments=run_rate, as_of=AS_OF, author="test"))
     result = seat.defend_targets(DefendRequest(period=PERIOD.name, as_of=AS_OF, weeks=4))
     assert {w.as_of for w in result.weekly} == {date(2026, 10, 13), date(2026, 10, 20), date(2026, 10, 27), AS_OF}
+    # every planned segment's weekly creation against its need, short or not; the gaps are the short ones summed
+    assert {w.segment for w in result.creation} == set(run_rate)
+    assert result.creation_method.startswith("plan v1")
+    for gap in result.creation_gaps:
+        weeks = [w for w in result.creation if w.segment == gap.segment]
+        assert sum(w.created for w in weeks) == pytest.approx(gap.created)
+        assert all(w.required == pytest.approx(gap.required_per_week) for w in weeks)
     return seat, [f.key for f in result.new_flags], [g.segment for g in result.creation_gaps]
 
 

@@ -271,7 +271,7 @@ ACTIONS: tuple[Action[Any, Any, Any], ...] = (
            _meeting, MeetingDesk.call_submit, tool="call_submit", cli=("call submit",)),
     Action("call_check", "forecast", CallCheckRequest, CallListResult, True,
            "Re-check a period's current calls against the pipeline: supported, stretch or outruns it.",
-           _forecast, ForecastDesk.call_check, tool="call_check", cli=("call check",), idempotent=True,
+           _meeting, MeetingDesk.call_check, tool="call_check", cli=("call check",), idempotent=True,
            examples=("Is this call realistic?", "Check the call for sandbagging")),
     Action("call_list", "forecast", CallListRequest, CallListResult, False,
            "The calls on record (the seat's own included), with their latest verdict.",

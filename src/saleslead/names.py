@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from saleslead.errors import InputError
 from saleslead.store import Store
 
-__all__ = ["TOTAL", "Directory", "Person", "directory", "resolve_user"]
+__all__ = ["TOTAL", "Directory", "Person", "deal_names", "directory", "resolve_user"]
 
 #: The node of the whole company in calls and the grid.
 TOTAL = "total"
@@ -99,3 +99,12 @@ def directory(store: Store) -> Directory:
 def resolve_user(store: Store, text: str, what: str = "person", allow_total: bool = False) -> str:
     """The user id ``text`` names (see :meth:`Directory.resolve`)."""
     return directory(store).resolve(text, what, allow_total)
+
+
+def deal_names(store: Store, ids: list[str]) -> dict[str, str]:
+    """The names of these deals (opportunity id → name; a deal without a name is left out)."""
+    if not ids:
+        return {}
+    t = store.table("opportunities")
+    rows = t.filter(t.opportunity_id.isin(sorted(set(ids)))).select("opportunity_id", "name").to_pyarrow().to_pylist()
+    return {str(r["opportunity_id"]): str(r["name"]) for r in rows if r["name"]}

@@ -356,7 +356,7 @@ class Seat:
 
     def call_check(self, request: CallCheckRequest, progress: Progress | None = None) -> CallListResult:
         """Re-check the current calls of a period as of a date; store each verdict as the call's flag."""
-        return self.forecast_desk.call_check(request, progress)
+        return self.meeting_desk.call_check(request, progress)
 
     def call_list(self, request: CallListRequest) -> CallListResult:
         """Current calls (or every version with --history), newest check included; ``node`` may be a name."""

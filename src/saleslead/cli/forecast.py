@@ -28,6 +28,7 @@ from saleslead.forecast.schemas import (
     CallListResult,
     CallRecord,
     CallSubmitRequest,
+    DealForecast,
     ForecastRequest,
     SeatCallRequest,
     StallSort,
@@ -57,6 +58,12 @@ def _print_calls(result: CallListResult) -> None:
     console.print(table)
 
 
+def _deal_line(d: DealForecast) -> str:
+    """A deal as a person reads it: its name (the id when it has none), owner, stage and amount."""
+    who = f", {d.owner_name}" if d.owner_name else ""
+    return f"{d.name or d.opportunity_id} ({d.stage}, {money(d.amount)}{who})"
+
+
 def _print_call(call: CallRecord) -> None:
     _print_calls(CallListResult(calls=[call]))
     check = call.check
@@ -68,14 +75,14 @@ def _print_call(call: CallRecord) -> None:
         if check.deals_needed:
             console.print(f"deals that would have to close ({len(check.deals_needed)}):")
             for d in check.deals_needed[:15]:
-                console.print(f"  {d.opportunity_id} {d.stage} {money(d.amount)} p={d.p_win_in_period:.0%}")
+                console.print(f"  {_deal_line(d)} p={d.p_win_in_period:.0%}")
         if check.deals_to_slip:
             console.print(
                 f"sandbag: {money(check.cushion)} below the expected outcome; deals that would have to slip or die "
                 f"({len(check.deals_to_slip)}):"
             )
             for d in check.deals_to_slip[:15]:
-                console.print(f"  {d.opportunity_id} {d.stage} {money(d.amount)} p={d.p_win_in_period:.0%}")
+                console.print(f"  {_deal_line(d)} p={d.p_win_in_period:.0%}")
 
 
 def _print_bridge(bridge: BridgeResult) -> None:
@@ -238,8 +245,8 @@ def register(app: typer.Typer) -> None:
     @call.command("submit")
     def call_submit(
         node: Annotated[str, typer.Option("--node", help="The person called for (a name or user id), or 'total'.")],
-        period: Annotated[str, typer.Option("--period", help="Period: YYYY-Qn.")],
         amount: Annotated[float, typer.Option("--amount", help="The call.")],
+        period: PeriodOption = None,
         category: Annotated[str, typer.Option("--category", help="commit, best-case, …")] = "commit",
         as_of: AsOfOption = None,
         author: Annotated[str, typer.Option("--author", help="Who calls (a person or an agent).")] = "unknown",
@@ -261,8 +268,8 @@ def register(app: typer.Typer) -> None:
 
     @call.command("check")
     def call_check(
-        period: Annotated[str, typer.Option("--period", help="Period: YYYY-Qn.")],
-        node: Annotated[str | None, typer.Option("--node", help="Only this node.")] = None,
+        period: PeriodOption = None,
+        node: Annotated[str | None, typer.Option("--node", help="Only this person (name or id), or 'total'.")] = None,
         as_of: AsOfOption = None,
         scenarios: ScenariosOption = None,
         store: StoreOption = None,

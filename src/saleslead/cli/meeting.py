@@ -55,15 +55,15 @@ def _range(low: float, high: float) -> str:
 
 def print_grid(grid: GridResult, note: str) -> None:
     console.print(f"[bold]Forecast grid {grid.period}[/] as of {grid.as_of}; change since {grid.since}")
-    t = table("who", "quota", "won", "att.", "commit", "best\ncase", "P50\nP10–P90", "call", "verdict", "gap to\nquota",
+    t = table("who", "quota", "won\natt.", "commit", "best\ncase", "P50\nP10–P90", "call", "verdict", "P50 vs\nquota",
               "Δ commit\nweek", text=("who", "verdict"))  # fmt: skip
     overrides = []
     for r in grid.rows:
         call = "—" if r.stands_on is None else money(r.stands_on) + ("*" if r.override is not None else "")
         t.add_row(
-            " " * min(r.level, 3) + r.name, money(r.quota), money(r.closed_won), _pct(r.attainment), money(r.commit),
-            money(r.best_case), f"{money(r.p50)}\n{_range(r.p10, r.p90)}", call, r.verdict or "—",
-            money(r.gap_to_quota), _delta(r.change.commit),
+            " " * min(r.level, 2) + r.name, money(r.quota), f"{money(r.closed_won)}\n{_pct(r.attainment)}",
+            money(r.commit), money(r.best_case), f"{money(r.p50)}\n{_range(r.p10, r.p90)}", call, r.verdict or "—",
+            _delta(None if r.gap_to_quota is None else -r.gap_to_quota), _delta(r.change.commit),
         )  # fmt: skip
         if r.override is not None:
             overrides.append(
@@ -127,7 +127,7 @@ def print_stalls(result: StallsResult, note: str) -> None:
     shown = f"{len(result.items)} of {total}" if total != len(result.items) else f"{total}"
     console.print(
         f"{shown} stalled or past-due deals as of {result.as_of}, for the account-executive "
-        "(the evidence: saleslead deal ID, or --json)"
+        "(the evidence: saleslead deal 'DEAL NAME', or --json)"
     )
     if note:
         console.print(note, style="dim")

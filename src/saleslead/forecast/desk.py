@@ -147,8 +147,8 @@ class ForecastDesk(Desk):
     # --- calls --------------------------------------------------------------------------------
     def call_submit(self, request: CallSubmitRequest, progress: Progress | None = None) -> CallRecord:
         """Record a call (or a manager's adjustment, with its reason), check it with the honesty guard."""
-        period = Period.parse(request.period, self.settings.fiscal_start_month)
         as_of = request.as_of or self.today()
+        period = self._forecast_period(request.period, as_of)
         self._known_node(request.node)
         key = call_key(period.name, request.node)
         previous = self.records.latest(CALL, key)
@@ -176,8 +176,8 @@ class ForecastDesk(Desk):
 
     def call_check(self, request: CallCheckRequest, progress: Progress | None = None) -> CallListResult:
         """Re-check the current calls of a period as of a date; store each verdict as the call's flag."""
-        period = Period.parse(request.period, self.settings.fiscal_start_month)
         as_of = request.as_of or self.today()
+        period = self._forecast_period(request.period, as_of)
         current = [r for r in self.records.current(CALL) if r.payload.get("period") == period.name]
         if request.node:
             current = [r for r in current if r.payload.get("node") == request.node]

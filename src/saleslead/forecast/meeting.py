@@ -14,6 +14,8 @@ from saleslead.forecast.grid import GridRequest, GridResult, build_grid
 from saleslead.forecast.inspect import inspect_deal
 from saleslead.forecast.risk import DealInspection, DealRequest
 from saleslead.forecast.schemas import (
+    CallCheck,
+    CallCheckRequest,
     CallListRequest,
     CallListResult,
     CallRecord,
@@ -22,7 +24,7 @@ from saleslead.forecast.schemas import (
     StallsResult,
 )
 from saleslead.forecast.stalls import select_stalls
-from saleslead.names import TOTAL, Directory, directory
+from saleslead.names import TOTAL, Directory, deal_names, directory
 
 __all__ = ["MeetingDesk"]
 
@@ -89,14 +91,37 @@ class MeetingDesk(Desk):
         people = self.people()
         node = people.resolve(request.node, "node", allow_total=True)
         record = self.forecast.call_submit(request.model_copy(update={"node": node}), progress)
-        return record.model_copy(update={"node_name": people.name(node)})
+        return self._named(CallListResult(calls=[record]), people).calls[0]
+
+    def call_check(self, request: CallCheckRequest, progress: Progress | None = None) -> CallListResult:
+        """Re-check the current calls of a period as of a date (``node`` may be a name); store each verdict."""
+        people = self.people()
+        if request.node and request.node != TOTAL:
+            request = request.model_copy(update={"node": people.resolve(request.node, "node", True)})
+        return self._named(self.forecast.call_check(request, progress), people)
 
     def call_list(self, request: CallListRequest) -> CallListResult:
         """Current calls (or every version with --history), newest check included; ``node`` may be a name."""
         people = self.people()
         if request.node and request.node != TOTAL:
             request = request.model_copy(update={"node": people.resolve(request.node, "node", True)})
-        result = self.forecast.call_list(request)
+        return self._named(self.forecast.call_list(request), people)
+
+    def _named(self, result: CallListResult, people: Directory) -> CallListResult:
+        """The calls with people's and deals' names (the deals a flagged call needs to close, or to slip)."""
+        checks = [c.check for c in result.calls if c.check is not None]
+        deals = deal_names(self.store, [d.opportunity_id for k in checks for d in (*k.deals_needed, *k.deals_to_slip)])
+
+        def check(k: CallCheck | None) -> CallCheck | None:
+            if k is None:
+                return None
+            return k.model_copy(update={
+                part: [d.model_copy(update={"name": deals.get(d.opportunity_id), "owner_name": people.name(d.owner_id)})
+                       for d in getattr(k, part)]
+                for part in ("deals_needed", "deals_to_slip")
+            })  # fmt: skip
+
         return result.model_copy(
-            update={"calls": [c.model_copy(update={"node_name": people.name(c.node)}) for c in result.calls]}
-        )
+            update={"calls": [c.model_copy(update={"node_name": people.name(c.node), "check": check(c.check)})
+                              for c in result.calls]}
+        )  # fmt: skip

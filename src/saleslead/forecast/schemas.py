@@ -116,6 +116,8 @@ class DealForecast(_Frozen):
     p_win_in_period: float
     expected_amount: float
     factors: list[Factor]
+    name: str | None = None  # the deal's name and its owner's, where a face names them (call checks)
+    owner_name: str | None = None
 
 
 class ForecastMethod(_Frozen):
@@ -309,7 +311,7 @@ class WaterfallResult(_Frozen):
 
 class CallSubmitRequest(_Frozen):
     node: str
-    period: str
+    period: str | None = None  # default: the fiscal quarter holding as_of
     amount: float = Field(ge=0)
     category: str = "commit"
     as_of: date | None = None
@@ -358,7 +360,7 @@ class CallRecord(_Frozen):
 
 
 class CallCheckRequest(_Frozen):
-    period: str
+    period: str | None = None  # default: the fiscal quarter holding as_of
     node: str | None = None
     as_of: date | None = None
     scenarios: int | None = Field(None, ge=100)  # default: settings.scenarios

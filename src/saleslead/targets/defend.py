@@ -24,7 +24,7 @@ from __future__ import annotations
 from datetime import date
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from saleslead.targets.coverage import Coverage
 
@@ -72,6 +72,19 @@ class CreationGapWeek(BaseModel):
     gap: float
 
 
+class CreationWeek(BaseModel):
+    """One segment's pipeline created in one week against the weekly creation the targets need (every segment,
+    short or not: the picture of creation against the back-solved target)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    segment: str
+    week_start: date
+    created: float
+    created_deals: int
+    required: float
+
+
 class CreationGap(BaseModel):
     """The structured payload the sales-development-rep receives when pipeline creation falls short."""
 
@@ -104,6 +117,10 @@ class Defense(BaseModel):
     flags: list[CoverageFlag]
     new_flags: list[CoverageFlag]
     creation_gaps: list[CreationGap]
+    #: every segment's weekly creation against its requirement over the weeks looked back on, and how the
+    #: requirement was set (the saved plan's steady creation, or back-solved now)
+    creation: list[CreationWeek] = Field(default_factory=list)
+    creation_method: str = ""
 
 
 def trend_at(values: list[float]) -> float | None:

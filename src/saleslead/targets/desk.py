@@ -23,6 +23,7 @@ from saleslead.targets.defend import (
     CoverageFlag,
     CreationGap,
     CreationGapWeek,
+    CreationWeek,
     Defense,
     WeeklyCoverage,
     find_flags,
@@ -278,7 +279,7 @@ class TargetsDesk(Desk):
                 old = CoverageFlag.model_validate(record.payload)
                 is_new = any(f.key == record.key for f in new)
                 flags.append(old.model_copy(update={"new": is_new, "status": record.status}))
-        gaps = self._creation_gaps(period, as_of, latest, d, request)
+        gaps, creation, method = self._creation_gaps(period, as_of, latest, d, request)
         return Defense(
             period=period.name,
             as_of=as_of,
@@ -288,11 +289,15 @@ class TargetsDesk(Desk):
             flags=sorted(flags, key=lambda f: f.key),
             new_flags=new,
             creation_gaps=gaps,
+            creation=creation,
+            creation_method=method,
         )
 
     def _creation_gaps(
         self, period: Period, as_of: date, cov: Coverage, d: ir.Table, request: DefendRequest
-    ) -> list[CreationGap]:
+    ) -> tuple[list[CreationGap], list[CreationWeek], str]:
+        """The segments whose creation fell short (for the SDRs), every segment's weekly creation against its
+        requirement, and how the requirement was set."""
         saved = self.records.latest(PLAN, period.name)
         steady: dict[str, float] = {}
         if saved is not None:
@@ -312,8 +317,14 @@ class TargetsDesk(Desk):
         created = pipeline_created(self.store, start, as_of, ["segment"], deal_table=d)
         typical = {line.segment: line.typical_deal for line in cov.segments}
         out: list[CreationGap] = []
+        weeks: list[CreationWeek] = []
         for name, need in sorted(steady.items()):
             rows = [w for w in created if w.group["segment"] == name]
+            weeks.extend(
+                CreationWeek(segment=name, week_start=w.week_start, created=w.value, created_deals=w.deals,
+                             required=need)
+                for w in rows
+            )  # fmt: skip
             got = sum(w.value for w in rows)
             required = need * request.weeks
             if need <= 0 or got >= (1.0 - request.tolerance) * required:
@@ -344,4 +355,4 @@ class TargetsDesk(Desk):
                     method=method,
                 )
             )
-        return out
+        return out, weeks, method

@@ -21,7 +21,7 @@ from saleslead.targets.coverage import Coverage
 from saleslead.targets.defend import Defense
 from saleslead.targets.desk import CoverageRequest, DefendRequest, TargetsRequest, TargetsShown, TargetsShowRequest
 from saleslead.targets.plan import TargetPlan
-from saleslead.web.charts import PALETTE, figure, figure_json
+from saleslead.web.charts import INK, PALETTE, figure, figure_json
 from saleslead.web.context import ReadAccess, SeatHolder, WriteAccess, config_of, render, seat
 
 __all__ = ["router"]
@@ -108,38 +108,115 @@ def _weekly_chart(defense: Defense) -> dict[str, Any]:
                 "hovertemplate": name + " required %{y:.2f}× on %{x}<extra></extra>",
             }
         )
-    return figure(data, height=380, yaxis={"title": {"text": "coverage (pipeline ÷ remaining)"}, "ticksuffix": "×"})
+    whole = [w for w in defense.weekly if w.segment == (names[0] if names else "")]
+    if whole:
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "name": f"{names[0]} real (right axis)",
+                "x": [w.as_of.isoformat() for w in whole],
+                "y": [w.real_coverage for w in whole],
+                "yaxis": "y2",
+                "line": {"color": PALETTE[3], "dash": "dot", "width": 2},
+                "marker": {"symbol": "diamond"},
+                "hovertemplate": names[0] + " real %{y:.2f}× on %{x}<extra></extra>",
+            }
+        )
+    return figure(
+        data,
+        height=380,
+        yaxis={"title": {"text": "coverage (pipeline ÷ remaining)"}, "ticksuffix": "×", "rangemode": "tozero"},
+        yaxis2=_RATIO_AXIS,
+    )
+
+
+def _error(values: list[float | None], bounds: list[float | None]) -> list[float | None]:
+    """Distances from each value to its bound (for Plotly's asymmetric error bars)."""
+    return [abs(b - v) if v is not None and b is not None else None for v, b in zip(values, bounds, strict=True)]
+
+
+#: the right-hand axis: real coverage is a ratio (1.0× = the expected bookings cover what is left)
+_RATIO_AXIS = {
+    "title": {"text": "real coverage (expected ÷ remaining)"},
+    "overlaying": "y",
+    "side": "right",
+    "ticksuffix": "×",
+    "rangemode": "tozero",
+    "showgrid": False,
+    "zeroline": False,
+    "automargin": True,
+}
 
 
 def _segment_chart(cov: Coverage) -> dict[str, Any]:
-    names = [line.segment for line in cov.segments]
-    low = [
-        (line.required_coverage - line.required_coverage_low)
-        if line.required_coverage is not None and line.required_coverage_low is not None
-        else None
-        for line in cov.segments
-    ]
-    high = [
-        (line.required_coverage_high - line.required_coverage)
-        if line.required_coverage is not None and line.required_coverage_high is not None
-        else None
-        for line in cov.segments
-    ]
+    """Multiples of what is left (reported, required) as bars on the left axis; the ratio of expected bookings to
+    what is left (real coverage, P10–P90) as markers on the right axis with the 1.0× line — scales apart."""
+    lines = cov.segments
+    names = [line.segment for line in lines]
+    required = [line.required_coverage for line in lines]
+    real = [line.real_coverage for line in lines]
     return figure(
         [
-            {"type": "bar", "name": "reported", "x": names, "y": [x.reported_coverage for x in cov.segments]},
+            {"type": "bar", "name": "reported (pipeline ÷ remaining)", "x": names,
+             "y": [x.reported_coverage for x in lines], "marker": {"color": PALETTE[0]}},
+            {"type": "bar", "name": "required", "x": names, "y": required, "marker": {"color": "#cbd2d9"},
+             "error_y": {"type": "data", "symmetric": False, "color": "#52606d",
+                         "array": _error(required, [x.required_coverage_high for x in lines]),
+                         "arrayminus": _error(required, [x.required_coverage_low for x in lines])}},
+            {"type": "scatter", "mode": "markers", "name": "real (expected ÷ remaining, P10–P90)", "x": names,
+             "y": real, "yaxis": "y2", "marker": {"color": PALETTE[3], "size": 12, "symbol": "diamond"},
+             "error_y": {"type": "data", "symmetric": False, "color": PALETTE[3],
+                         "array": _error(real, [x.real_coverage_high for x in lines]),
+                         "arrayminus": _error(real, [x.real_coverage_low for x in lines])},
+             "hovertemplate": "%{x}: real coverage %{y:.2f}×<extra></extra>"},
+        ],
+        height=340,
+        barmode="group",
+        yaxis={"title": {"text": "multiple of what is left"}, "ticksuffix": "×", "rangemode": "tozero"},
+        yaxis2=_RATIO_AXIS,
+        shapes=[{"type": "line", "xref": "paper", "yref": "y2", "x0": 0, "x1": 1, "y0": 1, "y1": 1,
+                 "line": {"color": PALETTE[3], "dash": "dot", "width": 1}}],
+    )  # fmt: skip
+
+
+def _creation_chart(defense: Defense) -> dict[str, Any]:
+    """Pipeline created each week, stacked by segment, against the weekly creation the targets need (the line)."""
+    weeks = sorted({w.week_start for w in defense.creation})
+    names = list(dict.fromkeys(w.segment for w in defense.creation))
+    need = {n: next(w.required for w in defense.creation if w.segment == n) for n in names}
+    data: list[dict[str, Any]] = []
+    for i, name in enumerate(names):
+        got = {w.week_start: w for w in defense.creation if w.segment == name}
+        data.append(
             {
                 "type": "bar",
-                "name": "required",
-                "x": names,
-                "y": [x.required_coverage for x in cov.segments],
-                "error_y": {"type": "data", "symmetric": False, "array": high, "arrayminus": low, "color": "#52606d"},
-            },
-            {"type": "bar", "name": "real", "x": names, "y": [x.real_coverage for x in cov.segments]},
-        ],
-        height=320,
-        barmode="group",
-        yaxis={"ticksuffix": "×"},
+                "name": f"{name} created",
+                "x": [str(d) for d in weeks],
+                "y": [got[d].created if d in got else 0.0 for d in weeks],
+                "customdata": [[got[d].created_deals if d in got else 0, need[name]] for d in weeks],
+                "marker": {"color": PALETTE[i % len(PALETTE)]},
+                "hovertemplate": name + " week of %{x}: %{y:$,.0f} created in %{customdata[0]} deals "
+                "(needs %{customdata[1]:$,.0f} a week)<extra></extra>",
+            }
+        )
+    data.append(
+        {
+            "type": "scatter",
+            "mode": "lines+markers",
+            "name": "needed a week (all segments)",
+            "x": [str(d) for d in weeks],
+            "y": [sum(need.values())] * len(weeks),
+            "line": {"color": INK, "dash": "dash", "width": 2},
+            "hovertemplate": "needed %{y:$,.0f} a week<extra></extra>",
+        }
+    )
+    return figure(
+        data,
+        height=340,
+        barmode="stack",
+        xaxis={"title": {"text": "week starting"}, "type": "date"},
+        yaxis={"title": {"text": "pipeline created"}, "tickprefix": "$", "tickformat": "~s", "rangemode": "tozero"},
     )
 
 
@@ -160,4 +237,5 @@ def coverage_page(
         weeks=weeks,
         weekly_chart=figure_json(_weekly_chart(defense)),
         segment_chart=figure_json(_segment_chart(defense.coverage)),
+        creation_chart=figure_json(_creation_chart(defense)) if defense.creation else None,
     )
