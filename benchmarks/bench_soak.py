@@ -42,6 +42,7 @@ from saleslead.web.security import ensure_token
 
 TODAY = date(2026, 11, 24)
 TOKEN = "soak-benchmark-token"
+LOAD: list[float] = []
 READS = ("/api/status?as_of=2026-11-24", "/api/calls?period=2026-Q4", "/api/handoffs")
 
 
@@ -166,12 +167,21 @@ def phase(
     clients = mcp_clients(store, seconds, mcp, args.mcp)
     for thread in readers:
         thread.start()
-    time.sleep(seconds)
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:  # the machine's load while the phase runs (1-minute average, every 5 s)
+        LOAD.append(os.getloadavg()[0])
+        time.sleep(min(5.0, max(0.0, end - time.monotonic())))
     stop.set()
     for thread in readers:
         thread.join()
     clients.join()
     return web, mcp, writes, accepted
+
+
+def _load(samples: list[float]) -> str:
+    if not samples:
+        return "load average not sampled"
+    return f"load average (1 min) {min(samples):.1f}–{max(samples):.1f}, mean {np.mean(samples):.1f}"
 
 
 def main() -> None:
@@ -203,6 +213,8 @@ def main() -> None:
                 time.sleep(0.3)
         start_rss = rss_mb(server.pid)
         base_web, base_mcp, _, _ = phase(base, store, args.seconds / 4, args, write=False)
+        base_load = list(LOAD)
+        LOAD.clear()
         soak_rss = rss_mb(server.pid)
         web, mcp, writes, accepted = phase(base, store, args.seconds, args, write=True)
         end_rss = rss_mb(server.pid)
@@ -216,10 +228,10 @@ def main() -> None:
         f"soak: {args.readers} web readers + 1 writer against serve, {args.mcp} MCP clients (stdio); "
         f"{args.opportunities:,}-deal demo store; {os.cpu_count()} cores"
     )
-    print(f"baseline (no writer, {args.seconds / 4:.0f} s):")
+    print(f"baseline (no writer, {args.seconds / 4:.0f} s): {_load(base_load)}")
     print("  " + base_web.line("web reads", args.seconds / 4))
     print("  " + base_mcp.line("mcp calls", args.seconds / 4))
-    print(f"soak (with the writer, {args.seconds:.0f} s):")
+    print(f"soak (with the writer, {args.seconds:.0f} s): {_load(LOAD)}")
     print("  " + web.line("web reads", args.seconds))
     print("  " + mcp.line("mcp calls", args.seconds))
     print("  " + writes.line("writes", args.seconds))

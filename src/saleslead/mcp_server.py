@@ -19,12 +19,14 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, cast
 
+import anyio
 from mcp.server import MCPServer
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field, WithJsonSchema
 
 from saleslead.actions import ACTIONS, Action
 from saleslead.errors import SalesLeadError, error_payload
+from saleslead.mcp_stdio import run_stdio
 from saleslead.role.exports import system_prompt
 from saleslead.role.schema import bundled_role_text, load_role
 from saleslead.seat import Seat, open_seat
@@ -191,8 +193,8 @@ def build_server(
 
 
 def serve(store: str | Path | None = None, engagement: str = "default") -> None:
-    """Run the server on stdio until the client hangs up."""
-    build_server(store, engagement).run("stdio")
+    """Run the server on stdio until the client hangs up (a line that is not JSON-RPC is answered with its error)."""
+    anyio.run(run_stdio, build_server(store, engagement))
 
 
 if __name__ == "__main__":

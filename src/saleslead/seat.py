@@ -207,8 +207,8 @@ class Seat:
     def __enter__(self) -> Seat:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, kind: type[BaseException] | None, *rest: object) -> None:
+        self.store.__exit__(kind, *rest)
 
     # --- data ----------------------------------------------------------------------------------
     def ingest(self, request: IngestRequest, progress: Progress | None = None) -> IngestReport:

@@ -1,38 +1,51 @@
 """Many readers, one writer, across processes, over one DuckDB file.
 
-DuckDB lets one process open a file read-write, or many open it read-only, never both. Three rules make
-that safe for a running ``saleslead serve``, MCP clients and a weekly ``run``/``ingest`` together:
+DuckDB lets one process open a file read-write, or many processes open it read-only, never both at once. So a
+writer never opens the store file itself, and readers never wait for a writer:
 
 * **Writers queue at a gate.** A read-write open first takes an exclusive lock on ``<store>.gate`` (an
   ``flock``), waiting up to :func:`wait_seconds` and saying whom it waits for; it holds the gate until it
-  closes. A second writer therefore waits its turn instead of failing.
-* **Readers pass the gate.** A read-only open takes and drops the same lock: while a writer waits or writes,
-  new readers wait behind it, so a stream of readers can never starve the writer.
-* **Every open retries a held file.** The engine's own lock (a reader still finishing, a writer from an
-  older saleslead) is retried with backoff for the same bounded time, then reported with the holder's pid.
-
-Readers see the store as it was before a write or after it, never between: a write is one transaction,
-and no reader has the file open while it runs. Within one process the gate is taken once per file
-(re-entrant), since DuckDB shares one database instance between a process's connections.
+  closes. A second writer therefore waits its turn, bounded, instead of failing.
+* **A writer works on a copy.** Holding the gate, it copies the store to ``<store>.writing-<pid>-<n>``, opens
+  the copy, and when it closes checkpoints the copy and renames it over the store (one atomic rename). A writer
+  that fails to open, or is killed, leaves the store exactly as it was; the next writer removes the leftover.
+* **Readers pass no gate.** A read-only open opens the store file as it is at that moment, so it sees the store
+  before a write or after it, never between, and a writer never waits for a reader. DuckDB shares one database
+  per path between a process's connections: a reader that finds its process still reading a file that has since
+  been replaced waits for those reads to end (bounded; they are short), so it never gets the old file again.
+* **Within a process, opens nest.** While a process writes, its further opens of the store (read-only ones too,
+  from any thread) use the same copy and see its changes — DuckDB shares one database per file within a
+  process; the copy is published when the last of them closes.
+* **Every open retries a held file.** The engine's own lock (a writer from an older saleslead working on the
+  file in place) is retried with backoff for the same bounded time, then reported.
 """
 
 from __future__ import annotations
 
 import fcntl
+import itertools
 import os
+import shutil
 import threading
 import time
 from collections.abc import Callable
+from contextlib import suppress
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TypeVar
 
 from saleslead.errors import StoreError
 
-__all__ = ["Gate", "open_with_retry", "wait_seconds"]
+__all__ = ["Gate", "Lease", "open_with_retry", "wait_seconds"]
 
 T = TypeVar("T")
-_HELD: dict[str, tuple[IO[str], int]] = {}
 _GUARD = threading.Lock()
+_READS_ENDED = threading.Condition(_GUARD)
+_COPIES = itertools.count(1)
+#: In-process bookkeeping — writers: store key -> what the writing process holds; readers: store key ->
+#: [inode of the file being read, open readers].
+_HELD: dict[str, _Held] = {}
+_READING: dict[str, list[int]] = {}
 
 
 def wait_seconds() -> float:
@@ -43,18 +56,40 @@ def wait_seconds() -> float:
         return 120.0
 
 
+@dataclass
+class _Held:
+    handle: IO[str]
+    count: int
+    working: Path
+
+
 def _holder(handle: IO[str]) -> str:
     handle.seek(0)
     text = handle.read().strip()
     return f" ({text})" if text else ""
 
 
+def _key(store: Path) -> str:
+    return str(store.resolve())
+
+
+def _remove(*paths: Path) -> None:
+    for path in paths:
+        with suppress(OSError):
+            path.unlink(missing_ok=True)
+
+
+def _wal(path: Path) -> Path:
+    return path.with_name(path.name + ".wal")
+
+
 class Gate:
-    """The writer gate of one store file (see the module's rules)."""
+    """The writer gate of one store file, and the writer's copy of it (see the module's rules)."""
 
     def __init__(self, store: Path) -> None:
-        self.path = store.with_name(store.name + ".gate")
-        self.key = str(self.path.resolve())
+        self.store = store.resolve()
+        self.path = self.store.with_name(self.store.name + ".gate")
+        self.key = str(self.store)
         self._taken = False
 
     def _acquire(self, what: str) -> IO[str]:
@@ -78,48 +113,176 @@ class Gate:
                 time.sleep(pause)
                 pause = min(pause * 2, 0.25)
 
-    def enter_writer(self, label: str) -> None:
-        """Hold the gate until :meth:`leave_writer` (re-entrant within the process)."""
+    def nest(self) -> Path | None:
+        """When this process is writing the store: join its write (until :meth:`leave_writer`), the copy to open."""
         with _GUARD:
             held = _HELD.get(self.key)
-            if held is not None:
-                _HELD[self.key] = (held[0], held[1] + 1)
-                self._taken = True
-                return
-        handle = self._acquire("write")
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"pid {os.getpid()}, {label}")
-        handle.flush()
-        with _GUARD:
-            _HELD[self.key] = (handle, 1)
-        self._taken = True
+            if held is None:
+                return None
+            held.count += 1
+            self._taken = True
+            return held.working
 
-    def leave_writer(self) -> None:
+    def enter_writer(self, label: str) -> Path:
+        """Hold the gate until :meth:`leave_writer`; the file to open (the writer's copy). Nests within a process."""
+        nested = self.nest()
+        if nested is not None:
+            return nested
+        handle = self._acquire("write")
+        try:
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"pid {os.getpid()}, {label}")
+            handle.flush()
+            working = self._copy()
+        except BaseException:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+            handle.close()
+            raise
+        with _GUARD:
+            _HELD[self.key] = _Held(handle, 1, working)
+        self._taken = True
+        return working
+
+    def _copy(self) -> Path:
+        """The store copied beside itself (with its WAL, if an older writer left one); leftovers removed."""
+        for leftover in self.store.parent.glob(self.store.name + ".writing-*"):
+            _remove(leftover)
+        working = self.store.with_name(f"{self.store.name}.writing-{os.getpid()}-{next(_COPIES)}")
+        if not self.store.exists():
+            return working
+        if not os.access(self.store, os.W_OK):
+            raise StoreError(
+                f"the store at {self.store} is read-only",
+                hint="the store file is not writable by you; fix its permissions, or read it with a command that "
+                "only reads; the file was left as it is",
+            )
+        try:
+            shutil.copyfile(self.store, working)
+            shutil.copymode(self.store, working)
+            if _wal(self.store).exists():
+                shutil.copyfile(_wal(self.store), _wal(working))
+        except OSError as error:
+            _remove(working, _wal(working))
+            raise StoreError(
+                f"the store at {self.store} could not be written: {error.strerror or error}",
+                hint="nothing was written (the store is as it was): free disk space or fix the folder's "
+                "permissions, then run the command again",
+            ) from error
+        return working
+
+    def outermost(self) -> bool:
+        """The next :meth:`leave_writer` ends this process's write (and publishes the copy)."""
+        with _GUARD:
+            held = _HELD.get(self.key)
+            return self._taken and held is not None and held.count == 1
+
+    def leave_writer(self, publish: bool = True) -> None:
+        """Let go; the outermost leave renames the copy over the store (``publish``) or discards it."""
         if not self._taken:
             return
         self._taken = False
         with _GUARD:
-            handle, count = _HELD[self.key]
-            if count > 1:
-                _HELD[self.key] = (handle, count - 1)
+            held = _HELD[self.key]
+            held.count -= 1
+            if held.count > 0:
                 return
             del _HELD[self.key]
-        handle.seek(0)
-        handle.truncate()
-        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-        handle.close()
+        try:
+            if publish and held.working.exists() and not _wal(held.working).exists():
+                os.replace(held.working, self.store)
+                _remove(_wal(self.store))  # an older writer's log, now inside the published copy
+                _sync_folder(self.store.parent)
+        finally:
+            _remove(held.working, _wal(held.working))
+            held.handle.seek(0)
+            held.handle.truncate()
+            fcntl.flock(held.handle.fileno(), fcntl.LOCK_UN)
+            held.handle.close()
 
-    def pass_reader(self) -> None:
-        """Wait while a writer holds or waits for the gate, then go on (nothing is held)."""
-        with _GUARD:
-            if self.key in _HELD:
-                return
-        if not self.path.exists():
+
+def _sync_folder(folder: Path) -> None:
+    with suppress(OSError):
+        descriptor = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+
+
+def _enter_reader(store: Path) -> str:
+    """Count a reader of the store file in this process (after any reads of a replaced file have ended)."""
+    key = _key(store)
+    deadline = time.monotonic() + min(wait_seconds(), 30.0)
+    with _READS_ENDED:
+        while True:
+            try:
+                inode = os.stat(store).st_ino
+            except OSError:
+                inode = -1
+            entry = _READING.get(key)
+            if entry is None or entry[1] == 0:
+                _READING[key] = [inode, 1]
+                return key
+            left = deadline - time.monotonic()
+            if entry[0] == inode or left <= 0:  # the same file (or a long read: the old state, still whole)
+                entry[1] += 1
+                return key
+            _READS_ENDED.wait(timeout=left)
+
+
+def _leave_reader(key: str) -> None:
+    with _READS_ENDED:
+        entry = _READING.get(key)
+        if entry is not None:
+            entry[1] -= 1
+            if entry[1] <= 0:
+                del _READING[key]
+        _READS_ENDED.notify_all()
+
+
+class Lease:
+    """One open of a store file: which file to open and how, and what closing it does."""
+
+    def __init__(self, store: Path, read_only: bool, label: str) -> None:
+        self.gate: Gate | None = None
+        self._reader: str | None = None
+        gate = Gate(store)
+        nested = gate.nest()
+        if nested is None and read_only:
+            self.target, self.read_only = store, True
+            self._reader = _enter_reader(store)
             return
-        handle = self._acquire("read")
-        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-        handle.close()
+        self.target, self.read_only = nested or gate.enter_writer(label), False
+        self.gate = gate
+
+    def close(self, checkpoint: Callable[[], None], disconnect: Callable[[], None], publish: bool) -> None:
+        """Disconnect; a writer's outermost close first checkpoints its copy, then publishes it (``publish``).
+
+        A copy that cannot be checkpointed is not published: :class:`StoreError`, the store as it was.
+        """
+        failure: Exception | None = None
+        gate = self.gate
+        if gate is not None and publish and gate.outermost():
+            try:
+                checkpoint()
+            except Exception as error:
+                failure, publish = error, False
+        try:
+            disconnect()
+        finally:
+            if gate is not None:
+                self.gate = None
+                gate.leave_writer(publish)
+            if self._reader is not None:
+                _leave_reader(self._reader)
+                self._reader = None
+        if failure is not None:
+            raise StoreError(
+                f"the store at {self.target} could not be written: {str(failure).splitlines()[0]}",
+                hint="nothing was published (the store is as it was before this command): free disk space or "
+                "fix the file's permissions, then run the command again",
+            ) from failure
 
 
 def _is_lock_error(error: Exception) -> bool:

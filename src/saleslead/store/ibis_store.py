@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 
 from saleslead.errors import StoreError
 from saleslead.ingest.canonical import CanonicalExport
-from saleslead.store.gate import Gate, open_with_retry
+from saleslead.store.gate import Lease, open_with_retry
 from saleslead.store.history import candidate_events
 from saleslead.store.known import known_candidates
 from saleslead.store.merge import merge_events
@@ -63,14 +63,18 @@ class Store:
         self._con = backend
         self.location = location
         self._in_transaction = False
-        self._gate: Gate | None = None
+        self._lease: Lease | None = None
 
     # --- opening -------------------------------------------------------------------------
     @classmethod
     def open(cls, location: str | Path | None = None, *, read_only: bool = False) -> Store:
-        """Open (and migrate) a store: a DuckDB file path, ``duckdb://…``, or an Ibis URL such as ``postgres://…``."""
+        """Open (and migrate) a store: a DuckDB file path, ``duckdb://…``, or an Ibis URL such as ``postgres://…``.
+
+        A DuckDB file is opened as :mod:`saleslead.store.gate` says: a reader opens the file as it is, a writer
+        queues at the gate and works on a copy that its close publishes.
+        """
         where = resolve_location(location)
-        gate: Gate | None = None
+        lease: Lease | None = None
         try:
             if "://" in where:
                 backend = ibis.connect(where)
@@ -79,27 +83,24 @@ class Store:
                 if read_only and not path.exists():
                     raise StoreError(f"no store at {where}", hint="run `saleslead ingest` or `saleslead demo` first")
                 path.parent.mkdir(parents=True, exist_ok=True)
-                gate = Gate(path)
-                if read_only:
-                    gate.pass_reader()
-                else:
-                    gate.enter_writer(" ".join(sys.argv[:3]) or "saleslead")
-                backend = open_with_retry(lambda: ibis.duckdb.connect(str(path), read_only=read_only), where)
+                lease = Lease(path, read_only, " ".join(sys.argv[:3]) or "saleslead")
+                target, engine_read_only = lease.target, lease.read_only
+                backend = open_with_retry(lambda: ibis.duckdb.connect(str(target), read_only=engine_read_only), where)
         except BaseException as exc:
-            if gate is not None:
-                gate.leave_writer()
+            if lease is not None:
+                lease.close(_nothing, _nothing, publish=False)
             if isinstance(exc, StoreError) or not isinstance(exc, Exception):
                 raise
             # the engine's own errors, turned into ours at the boundary
             raise StoreError(f"cannot open the store at {where}: {exc}", hint=_open_hint(str(exc))) from exc
         store = cls(backend, where)
-        store._gate = gate
+        store._lease = lease
         try:
-            store._check_kind(read_only)
-            if not read_only:
+            store._check_kind(lease.read_only if lease is not None else read_only)
+            if lease is None or not lease.read_only:
                 store.migrate()
         except BaseException:
-            store.close()
+            store.close(publish=False)
             raise
         return store
 
@@ -127,7 +128,8 @@ class Store:
                 hint="the file is damaged or was changed by hand; restore it from a backup or ingest into a new store",
             )
 
-    def close(self) -> None:
+    def close(self, *, publish: bool = True) -> None:
+        """Close; a writer's outermost close publishes its changes (``publish=False`` discards them)."""
         # Tables cached with ``.cache()`` are temporary and go with the connection: their finalizers would
         # otherwise try to drop them later through the closed connection.
         entries = getattr(self._con, "_cache_name_to_entry", None)
@@ -136,25 +138,32 @@ class Store:
                 entry.finalizer.detach()
             entries.clear()
             getattr(self._con, "_cache_op_to_entry", {}).clear()
-        disconnect = getattr(self._con, "disconnect", None)
-        try:
-            if disconnect is not None:
-                disconnect()
-        finally:
-            if self._gate is not None:
-                self._gate.leave_writer()
-                self._gate = None
+        disconnect = getattr(self._con, "disconnect", None) or _nothing
+        lease, self._lease = self._lease, None
+        if lease is None:
+            disconnect()
+            return
+        lease.close(lambda: self._sql("FORCE CHECKPOINT"), disconnect, publish)
 
     def __enter__(self) -> Store:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, kind: type[BaseException] | None, *rest: object) -> None:
+        if kind is None:
+            self.close()
+            return
+        with suppress(StoreError):  # the error already under way is the news
+            self.close()
 
     @property
     def backend(self) -> Any:
         """The Ibis backend (for engine-side analytics)."""
         return self._con
+
+    @property
+    def read_only(self) -> bool:
+        """Opened to read only (a read that would record something, such as a new flag, leaves it to a writer)."""
+        return self._lease is not None and self._lease.read_only
 
     @property
     def engine(self) -> str:
@@ -542,6 +551,10 @@ def _open_hint(message: str) -> str:
     if "permission" in text or "read-only" in text or "readonly" in text:
         return "the store file or its folder is not writable by you; fix the permissions or use a copy"
     return "check the path and that the file is a saleslead store"
+
+
+def _nothing() -> None:
+    return None
 
 
 def _give_back_memory() -> None:

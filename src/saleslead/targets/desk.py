@@ -272,8 +272,11 @@ class TargetsDesk(Desk):
         for flag in find_flags(period.name, weekly, names, as_of, request.drop):
             known = self.records.latest(FLAG, flag.key)
             if known is None:
-                self.records.put(FLAG, flag.key, flag.model_dump(mode="json"), author=request.author)
                 new.append(flag)
+                if self.store.read_only:  # a read (the dashboard's page): shown as new, recorded by the next writer
+                    flags.append(flag.model_copy(update={"new": True, "status": "open"}))
+                else:
+                    self.records.put(FLAG, flag.key, flag.model_dump(mode="json"), author=request.author)
         for record in self.records.current(FLAG):
             if record.key.startswith(f"{period.name}/"):
                 old = CoverageFlag.model_validate(record.payload)

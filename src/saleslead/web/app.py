@@ -109,13 +109,13 @@ def create_app(
         token_sha256, fresh = ensure_token(seat.records, token, rotate=new_token)
         settings = seat.settings  # given, else the engagement's stored settings (saleslead config)
 
-    def opener() -> Seat:
-        opened = open_seat(location, settings=settings, engagement=engagement)
+    def opener(read_only: bool) -> Seat:
+        opened = open_seat(location, settings=settings, engagement=engagement, read_only=read_only)
         if clock is not None:
             opened.clock = clock
         return opened
 
-    holder = SeatHolder(opener)
+    holder = SeatHolder(opener, location)
 
     @asynccontextmanager
     async def lifespan(started: FastAPI) -> AsyncIterator[None]:

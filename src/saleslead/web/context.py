@@ -1,10 +1,10 @@
 """What every page and endpoint of the web face shares: the app's settings, a seat per request, the
 guards, the templates, and the pages in the navigation.
 
-The app holds one seat open while it runs (opening a store costs more than most answers) and lets one
-request at a time use it. Each request calls one seat method. Answers to reads are kept, keyed by the
-method, the request and today's date, until the next write through the dashboard: while the server
-runs it holds the DuckDB file, so nothing else can change the store under it.
+Each request opens the seat, calls one seat method and closes it: reads open the store read-only (many at
+once, never waiting for a writer), writes open it to write, one at a time. Answers to reads are kept, keyed by
+the method, the request, today's date and the state of the store file, so a write by any process (the
+dashboard's own, a weekly ``run``, an ``ingest``, an MCP client) is seen by the next request.
 """
 
 from __future__ import annotations
@@ -52,18 +52,21 @@ _KEPT = 64
 
 
 class SeatHolder:
-    """The app's seat, opened for one request at a time and closed after it, so ``run`` and ``ingest`` in
-    other processes can take the store between requests; answers are kept per state of the store file."""
+    """The app's seat, opened per request and closed after it: a read opens the store read-only (many at once,
+    never waiting for a writer), a write opens it to write (one at a time); answers are kept per state of the
+    store file, so a write by any process is seen by the next request."""
 
-    def __init__(self, opener: Callable[[], Seat]) -> None:
+    def __init__(self, opener: Callable[[bool], Seat], location: str) -> None:
         self._opener = opener
+        self._location = location
         self.after_write: Callable[[], None] | None = None
         self._lock = threading.Lock()
+        self._writing = threading.Lock()
         self._answers: OrderedDict[str, Any] = OrderedDict()
 
     @contextmanager
-    def _open(self) -> Iterator[Seat]:
-        seat = self._opener()
+    def _open(self, read_only: bool) -> Iterator[Seat]:
+        seat = self._opener(read_only)
         try:
             yield seat
         finally:
@@ -71,33 +74,36 @@ class SeatHolder:
 
     def today(self) -> date:
         """The seat's today (its clock)."""
-        with self._lock, self._open() as seat:
+        with self._open(True) as seat:
             return seat.today()
 
     def read(self, method: Callable[[Seat, R], T], request: R) -> T:
         """``seat.<method>(request)``, or the answer kept from the same call today on the same store state."""
-        with self._lock, self._open() as seat:
+        state = _state(self._location)  # before opening: an answer is never kept under a newer state than its own
+        with self._open(True) as seat:
             body = request.model_dump_json() if isinstance(request, BaseModel) else repr(request)
-            key = f"{method.__name__}|{seat.today()}|{_state(seat.store.location)}|{body}"
-            if key in self._answers:
-                self._answers.move_to_end(key)
-                answer: T = self._answers[key]
-                return answer
+            key = f"{method.__name__}|{seat.today()}|{state}|{body}"
+            with self._lock:
+                if key in self._answers:
+                    self._answers.move_to_end(key)
+                    kept: T = self._answers[key]
+                    return kept
             answer = method(seat, request)
-            self._answers[key] = answer
-            while len(self._answers) > _KEPT:
-                self._answers.popitem(last=False)
+            with self._lock:
+                self._answers[key] = answer
+                while len(self._answers) > _KEPT:
+                    self._answers.popitem(last=False)
             return answer
 
     def write(self, method: Callable[[Seat, R], T], request: R) -> T:
         """``seat.<method>(request)`` for a change: every kept answer is forgotten."""
-        with self._lock:
-            self._answers.clear()
+        with self._writing:
             try:
-                with self._open() as seat:
+                with self._open(False) as seat:
                     return method(seat, request)
             finally:
-                self._answers.clear()
+                with self._lock:
+                    self._answers.clear()
                 if self.after_write is not None:
                     self.after_write()
 
@@ -112,7 +118,8 @@ class SeatHolder:
 
 
 def _state(location: str) -> str:
-    """The store file's size and change time (with its WAL's): a write by any process changes it."""
+    """The store file's identity, size and change time (with its WAL's): a write by any process changes it
+    (a writer renames its copy over the file)."""
     parts = []
     for path in (location, location + ".wal"):
         try:
@@ -120,7 +127,7 @@ def _state(location: str) -> str:
         except OSError:
             parts.append("-")
             continue
-        parts.append(f"{stat.st_size}:{stat.st_mtime_ns}")
+        parts.append(f"{stat.st_ino}:{stat.st_size}:{stat.st_mtime_ns}")
     return "/".join(parts)
 
 
