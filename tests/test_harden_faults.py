@@ -51,12 +51,20 @@ def test_an_empty_database_or_a_foreign_one_is_refused_for_reading(tmp_path: Pat
 
 
 def test_a_file_that_is_not_a_database_is_refused_with_a_hint(tmp_path: Path) -> None:
-    path = tmp_path / "notes.duckdb"
+    path, empty = tmp_path / "notes.duckdb", tmp_path / "empty.duckdb"
     path.write_text("hello")
-    with pytest.raises(StoreError) as caught:
-        Store.open(path, read_only=True)
-    assert "not a store" in (caught.value.hint or "")
+    empty.write_bytes(b"")
+    for read_only in (True, False):
+        for file in (path, empty):
+            with pytest.raises(StoreError) as caught:
+                Store.open(file, read_only=read_only)
+            assert "not a store" in (caught.value.hint or "")
+            assert str(file) in caught.value.message
+            assert ".writing-" not in caught.value.message  # the writer's copy is not the user's business
     assert path.read_text() == "hello"
+    assert empty.read_bytes() == b""
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert left == ["empty.duckdb", "empty.duckdb.gate", "notes.duckdb", "notes.duckdb.gate"]
 
 
 def test_a_store_from_a_newer_saleslead_is_refused_and_left_alone(tmp_path: Path) -> None:
@@ -115,6 +123,32 @@ def test_a_full_disk_during_ingest_is_a_clean_error_and_the_store_is_intact(tmp_
     assert "could not be written" in message
     assert "rolled back" in hint
     assert content(store) == before
+
+
+def test_a_disk_too_full_to_copy_the_store_is_a_clean_error_before_anything_is_written(tmp_path: Path) -> None:
+    """A writer works on a copy of the store: when even the copy does not fit, it says so and leaves no trace."""
+    store = tmp_path / "s.duckdb"
+    with open_seat(store) as seat:
+        seat.ingest(IngestRequest(path=export(tmp_path / "small")))
+    before = content(store)
+    script = textwrap.dedent(
+        f"""
+        import resource, signal, sys
+        from saleslead.cli.app import app
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (200_000, resource.RLIM_INFINITY))
+        sys.argv = ["saleslead", "ingest", {str(tmp_path / "small")!r}, "--store", {str(store)!r}, "--json"]
+        app()
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 1, done.stderr[-2000:]
+    error = json.loads(done.stdout)["error"]
+    assert error["type"] == "StoreError"
+    assert "could not be written" in error["message"]
+    assert "free disk space" in error["hint"]
+    assert content(store) == before
+    assert sorted(p.name for p in tmp_path.glob("s.duckdb*")) == ["s.duckdb", "s.duckdb.gate"]
 
 
 def test_the_ingest_report_tells_the_truth(tmp_path: Path) -> None:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import fcntl
 import itertools
 import os
+import re
 import shutil
 import threading
 import time
@@ -36,12 +37,13 @@ from typing import IO, TypeVar
 
 from saleslead.errors import StoreError
 
-__all__ = ["Gate", "Lease", "open_with_retry", "wait_seconds"]
+__all__ = ["Gate", "Lease", "copy_named", "open_with_retry", "wait_seconds"]
 
 T = TypeVar("T")
 _GUARD = threading.Lock()
 _READS_ENDED = threading.Condition(_GUARD)
 _COPIES = itertools.count(1)
+_COPY_NAME = re.compile(r"\.writing-\d+-\d+")
 #: In-process bookkeeping — writers: store key -> what the writing process holds; readers: store key ->
 #: [inode of the file being read, open readers].
 _HELD: dict[str, _Held] = {}
@@ -278,11 +280,18 @@ class Lease:
                 _leave_reader(self._reader)
                 self._reader = None
         if failure is not None:
+            store = gate.store if gate is not None else self.target
+            reason = copy_named(str(failure).splitlines()[0])
             raise StoreError(
-                f"the store at {self.target} could not be written: {str(failure).splitlines()[0]}",
+                f"the store at {store} could not be written: {reason}",
                 hint="nothing was published (the store is as it was before this command): free disk space or "
                 "fix the file's permissions, then run the command again",
             ) from failure
+
+
+def copy_named(text: str) -> str:
+    """An engine's message about a writer's copy, naming the store instead (the copy is ours, not the user's)."""
+    return _COPY_NAME.sub("", text)
 
 
 def _is_lock_error(error: Exception) -> bool:

@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 
 from saleslead.errors import StoreError
 from saleslead.ingest.canonical import CanonicalExport
-from saleslead.store.gate import Lease, open_with_retry
+from saleslead.store.gate import Lease, copy_named, open_with_retry
 from saleslead.store.history import candidate_events
 from saleslead.store.known import known_candidates
 from saleslead.store.merge import merge_events
@@ -91,8 +91,9 @@ class Store:
                 lease.close(_nothing, _nothing, publish=False)
             if isinstance(exc, StoreError) or not isinstance(exc, Exception):
                 raise
-            # the engine's own errors, turned into ours at the boundary
-            raise StoreError(f"cannot open the store at {where}: {exc}", hint=_open_hint(str(exc))) from exc
+            # the engine's own errors, turned into ours at the boundary (naming the store, not the writer's copy)
+            text = copy_named(str(exc))
+            raise StoreError(f"cannot open the store at {where}: {text}", hint=_open_hint(text)) from exc
         store = cls(backend, where)
         store._lease = lease
         try:
@@ -536,7 +537,7 @@ def _raise_write_fault(error: BaseException, location: str) -> None:
     text = str(error).lower()
     if isinstance(error, OSError) or any(fault in text for fault in _WRITE_FAULTS):
         raise StoreError(
-            f"the store at {location} could not be written: {str(error).splitlines()[0]}",
+            f"the store at {location} could not be written: {copy_named(str(error).splitlines()[0])}",
             hint="nothing was written (the transaction was rolled back): free disk space or fix the file's "
             "permissions, then run the command again",
         ) from error
