@@ -222,7 +222,13 @@ def main() -> None:
             stored = {c["amount"] for c in json.loads(r.read())["calls"] if c.get("author") == "soak"}
     finally:
         server.terminate()
-        server.wait(timeout=60)
+        try:
+            server.wait(timeout=60)
+            stopped = "serve stopped on SIGTERM"
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=60)
+            stopped = "serve did NOT stop within 60 s of SIGTERM (killed)"
     lost = len([a for a in accepted if a not in stored])
     print(
         f"soak: {args.readers} web readers + 1 writer against serve, {args.mcp} MCP clients (stdio); "
@@ -246,6 +252,7 @@ def main() -> None:
     for label, tally in (("web", web), ("mcp", mcp), ("writes", writes)):
         for error in tally.errors[:3]:
             print(f"  {label} error: {error}")
+    print(f"  {stopped}")
 
 
 if __name__ == "__main__":
