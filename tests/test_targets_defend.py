@@ -11,7 +11,9 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from saleslead.cli.app import app as cli
 from saleslead.demo import DemoConfig, Slump, generate
 from saleslead.funnel import period_position
 from saleslead.periods import Period
@@ -80,3 +82,11 @@ def test_no_flag_without_the_slump(companies: dict[str, Path], tmp_path: Path) -
     seat, flags, _ = _defend(copy, tmp_path)
     assert flags == []
     seat.close()
+    # the CLI draws every segment's weekly creation against what the plan needs
+    out = CliRunner().invoke(cli, ["targets", "defend", "--period", PERIOD.name, "--as-of", str(AS_OF), "--weeks", "1",
+                                   "--store", str(copy)])  # fmt: skip
+    assert out.exit_code == 0, out.output
+    assert "Pipeline created per week" in out.output
+    assert "plan v1 steady weekly creation" in out.output
+    for name in ("Enterprise", "Mid-Market", "SMB"):
+        assert name in out.output.split("Pipeline created per week")[1]

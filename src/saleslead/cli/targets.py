@@ -13,6 +13,7 @@ from saleslead.cli.output import table as out_table
 from saleslead.errors import InputError
 from saleslead.seat import open_seat
 from saleslead.targets.coverage import Coverage
+from saleslead.targets.defend import Defense
 from saleslead.targets.desk import CoverageRequest, DefendRequest, TargetsRequest, TargetsShowRequest
 from saleslead.targets.plan import TargetPlan
 
@@ -128,6 +129,21 @@ def print_plan(plan: TargetPlan) -> None:
     console.print(table)
 
 
+def print_creation(result: Defense) -> None:
+    """Pipeline created each week by segment against the weekly creation the targets need."""
+    if not result.creation:
+        return
+    weeks = sorted({w.week_start for w in result.creation})
+    console.print("[bold]Pipeline created per week[/] (columns: the week starting)")
+    t = out_table("segment", *(f"{d:%d %b}" for d in weeks), "needed\n/week", text=("segment",))
+    for name in dict.fromkeys(w.segment for w in result.creation):
+        got = {w.week_start: w for w in result.creation if w.segment == name}
+        need = next(w.required for w in result.creation if w.segment == name)
+        t.add_row(name, *(money(got[d].created) if d in got else "$0" for d in weeks), money(need))
+    console.print(t)
+    console.print(f"needed a week: {result.creation_method}", highlight=False)
+
+
 def register(app: typer.Typer) -> None:
     """Add ``targets`` (set, show, defend) and ``coverage`` to the app."""
     targets = typer.Typer(help="Set and defend pipeline targets.", no_args_is_help=True)
@@ -189,6 +205,7 @@ def register(app: typer.Typer) -> None:
             emit_json(result)
             return
         print_coverage(result.coverage)
+        print_creation(result)
         for flag in result.flags:
             mark = "[bold red]NEW[/] " if flag.new else ""
             console.print(f"{mark}flag {flag.key} ({flag.reason}): {flag.message}")
