@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import gc
 import shutil
+import warnings
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -77,11 +80,51 @@ def postgres_url() -> Iterator[str | None]:
         yield url
 
 
-@pytest.fixture(params=["duckdb", "postgres"])
+@pytest.fixture(scope="session")
+def spark_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """One local Spark session for the whole test run (starting one costs seconds): stopped at the end."""
+    pyspark = pytest.importorskip("pyspark.sql", reason="pyspark is not installed (pip install -e '.[spark]')")
+    if shutil.which("java") is None:
+        pytest.skip("no Java runtime for Spark: install Debian's default-jre-headless")
+    session = (
+        pyspark.SparkSession.builder.master("local[1]")
+        .appName("saleslead-tests")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.driver.memory", "1g")
+        .config("spark.sql.warehouse.dir", str(tmp_path_factory.mktemp("spark-warehouse")))
+        .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={tmp_path_factory.mktemp('derby')}")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    try:
+        yield session
+    finally:
+        session.stop()
+        # py4j leaves its gateway sockets to the garbage collector: collected (and silenced) here.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            gc.collect()
+
+
+#: Spark tests: py4j leaves its gateway sockets to the garbage collector (collected, silenced, at teardown).
+SPARK_MARKS = (
+    pytest.mark.spark,
+    pytest.mark.filterwarnings("ignore::ResourceWarning"),
+    pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
+)
+
+
+@pytest.fixture(params=["duckdb", "postgres", pytest.param("spark", marks=SPARK_MARKS)])
 def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     """The same store tests on every engine the project supports (the conformance suite)."""
     if request.param == "duckdb":
         store = Store.open(tmp_path / "s.duckdb")
+    elif request.param == "spark":  # facts read from Spark (local mode), writes through a DuckDB file
+        from saleslead.store.spark import SparkStore
+
+        store = SparkStore.attach(request.getfixturevalue("spark_session"), tmp_path / "s.duckdb")
     else:
         base = request.getfixturevalue("postgres_url")
         if base is None:
@@ -89,3 +132,7 @@ def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]
         store = Store.open(new_database(base))
     yield store
     store.close()
+    if request.param == "spark":
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            gc.collect()

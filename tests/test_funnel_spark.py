@@ -9,10 +9,6 @@ Needs pyspark (``pip install -e ".[spark]"``) and a Java runtime (``.ci/run`` in
 
 from __future__ import annotations
 
-import gc
-import shutil
-import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,31 +29,10 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def spark_backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    pyspark = pytest.importorskip("pyspark.sql", reason="pyspark is not installed (pip install -e '.[spark]')")
-    if shutil.which("java") is None:
-        pytest.skip("no Java runtime for Spark: install Debian's default-jre-headless")
+def spark_backend(spark_session: Any) -> Any:
     import ibis
 
-    session = (
-        pyspark.SparkSession.builder.master("local[1]")
-        .appName("saleslead-tests")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.driver.memory", "1g")
-        .config("spark.sql.warehouse.dir", str(tmp_path_factory.mktemp("spark-warehouse")))
-        .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={tmp_path_factory.mktemp('derby')}")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    try:
-        yield ibis.pyspark.connect(session)
-    finally:
-        session.stop()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            gc.collect()
+    return ibis.pyspark.connect(spark_session)
 
 
 @pytest.fixture(scope="module")

@@ -121,6 +121,10 @@ def shelf_root(store: Store) -> Path | None:
         return None
     if "://" not in where:
         return Path(where + ".answers")
+    if where.startswith("spark://"):  # beside the Spark store's writer file
+        from saleslead.store.spark import parse_spark_url
+
+        return Path(str(parse_spark_url(where).writer) + ".answers")
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     return cache / "saleslead" / "answers" / _digest(where)[:16]
 

@@ -11,12 +11,12 @@ import hashlib
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import ibis
 import ibis.expr.types as ir
@@ -59,6 +59,9 @@ class IngestOutcome:
 class Store:
     """One store: tables of the org and the seat's own records."""
 
+    #: URL schemes opened by a store of their own (``spark://``: registered by :mod:`saleslead.store.spark`)
+    openers: ClassVar[dict[str, Callable[[str, bool], Store]]] = {}
+
     def __init__(self, backend: Any, location: str) -> None:
         self._con = backend
         self.location = location
@@ -68,12 +71,16 @@ class Store:
     # --- opening -------------------------------------------------------------------------
     @classmethod
     def open(cls, location: str | Path | None = None, *, read_only: bool = False) -> Store:
-        """Open (and migrate) a store: a DuckDB file path, ``duckdb://…``, or an Ibis URL such as ``postgres://…``.
+        """Open (and migrate) a store: a DuckDB file path, ``duckdb://…``, an Ibis URL such as ``postgres://…``,
+        or ``spark://MASTER?writer=PATH`` (facts served by Spark: :mod:`saleslead.store.spark`).
 
         A DuckDB file is opened as :mod:`saleslead.store.gate` says: a reader opens the file as it is, a writer
         queues at the gate and works on a copy that its close publishes.
         """
         where = resolve_location(location)
+        for scheme, opener in cls.openers.items():  # e.g. spark:// (saleslead.store.spark)
+            if where.startswith(scheme):
+                return opener(where, read_only)
         lease: Lease | None = None
         try:
             if "://" in where:
@@ -168,7 +175,13 @@ class Store:
 
     @property
     def engine(self) -> str:
+        """The engine analytics run on (``duckdb``, ``postgres``, ``pyspark``)."""
         return str(self._con.name)
+
+    @property
+    def _duck(self) -> bool:
+        """Writes go to DuckDB (its fast paths apply): a DuckDB store, or a Spark store's writer."""
+        return str(self._con.name) == "duckdb"
 
     def schema_version(self) -> int:
         if "meta" not in self._con.list_tables():
@@ -248,7 +261,7 @@ class Store:
         columns = list(TABLES[name].names)
         if isinstance(rows, pa.Table):
             rows = rows.select(columns)
-            if self.engine == "duckdb":
+            if self._duck:
                 with self._one_writer():
                     self._append_arrow(name, rows)
                 return
@@ -281,7 +294,7 @@ class Store:
         inserting, again at commit); appended in any order, both cores insert and the commit is nearly
         free. No reader relies on the physical order of a table: every one that needs an order sorts.
         """
-        if self.engine != "duckdb":
+        if not self._duck:
             yield
             return
         con = self._con.con
@@ -420,7 +433,7 @@ class Store:
             touched = stored.limit(0).to_pyarrow()  # a first ingest: nothing stored to merge with
         else:
             # Only the events the store does not hold yet, and the stored events of the deals they touch.
-            known = known_candidates(stored, candidates, hashed=self.engine == "duckdb")
+            known = known_candidates(stored, candidates, hashed=self._duck)
             candidates = candidates.filter(pa.array(~known))
             if candidates.num_rows == 0:
                 return 0
@@ -464,7 +477,7 @@ class Store:
         if self.count(name) == 0:
             self.insert(name, rows)
             return
-        if self.engine == "duckdb":  # the Arrow rows scanned in place, no staging copy
+        if self._duck:  # the Arrow rows scanned in place, no staging copy
             with self._registered(rows), self._one_writer():
                 self._sql(f"DELETE FROM {name} WHERE {key} IN (SELECT {key} FROM _incoming_rows)")
                 self._sql(f"INSERT INTO {name} SELECT * FROM _incoming_rows")
@@ -481,7 +494,7 @@ class Store:
         columns = list(TABLES[name].names)
         values = [c for c in columns if c not in key]
         empty = self.count(name) == 0
-        if self.engine == "duckdb":  # grouped in the engine straight into the table, never back through Python
+        if self._duck:  # grouped in the engine straight into the table, never back through Python
             picked = ", ".join([*key, *(f"max({c}) AS {c}" for c in values)])
             grouped = f"SELECT {picked} FROM _incoming_rows GROUP BY {', '.join(key)}"
             with self._registered(rows.select(columns)), self._one_writer():
