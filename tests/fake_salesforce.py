@@ -11,6 +11,12 @@
 * Errors as Salesforce writes them: ``[{"message": …, "errorCode": …}]``. ``org.refuse(n, status, code)``
   makes the next ``n`` API calls fail that way (``REQUEST_LIMIT_EXCEEDED`` is 403, a gateway's 429 too).
 * A bearer token is required on every call (``INVALID_SESSION_ID`` otherwise).
+* Logins, as Salesforce answers them: ``POST /services/oauth2/token`` (OAuth 2.0 JWT bearer: the assertion's
+  RS256 signature checked against the connected app's certificate, ``iss``/``sub``/``aud``/``exp``; JSON with
+  ``access_token`` and ``instance_url``, or ``{"error": "invalid_grant", …}``) and the SOAP partner login
+  ``POST /services/Soap/u/{version}`` (username and password + security token; a ``loginResponse`` with
+  ``serverUrl`` and ``sessionId``, or a ``LoginFault`` with ``INVALID_LOGIN``). ``org.allow_jwt`` and
+  ``org.allow_password`` register who may log in.
 """
 
 from __future__ import annotations
@@ -29,10 +35,32 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
+from xml.etree import ElementTree
+from xml.sax.saxutils import escape as xml_escape
+
+import jwt
 
 from .fake_https import https_server
 
 TOKEN = "00Dfake!session-token-for-tests"
+ORG_ID = "00D000000000001AAA"
+_SOAP = (
+    '<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" '
+    'xmlns="urn:partner.soap.sforce.com" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+    'xmlns:sf="urn:fault.partner.soap.sforce.com"><soapenv:Body>{body}</soapenv:Body></soapenv:Envelope>'
+)
+_LOGIN_RESPONSE = _SOAP.format(
+    body="<loginResponse><result><metadataServerUrl>{meta}</metadataServerUrl><passwordExpired>false"
+    "</passwordExpired><sandbox>false</sandbox><serverUrl>{server}</serverUrl><sessionId>{session}</sessionId>"
+    "<userId>005000000000001AAA</userId><userInfo><organizationId>{org}</organizationId><userName>{user}"
+    "</userName></userInfo></result></loginResponse>"
+)
+_LOGIN_FAULT = _SOAP.format(
+    body="<soapenv:Fault><faultcode>sf:INVALID_LOGIN</faultcode><faultstring>INVALID_LOGIN: Invalid username, "
+    'password, security token; or user locked out.</faultstring><detail><sf:LoginFault xsi:type="sf:LoginFault">'
+    "<sf:exceptionCode>INVALID_LOGIN</sf:exceptionCode><sf:exceptionMessage>Invalid username, password, security "
+    "token; or user locked out.</sf:exceptionMessage></sf:LoginFault></detail></soapenv:Fault>"
+)
 _REST_TIME = "%Y-%m-%dT%H:%M:%S.000+0000"
 _CANONICAL = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000\+0000")
 _NUMERIC = {"double", "currency", "percent"}
@@ -103,6 +131,14 @@ class FakeOrg:
         self.refusals: list[tuple[int, str]] = []
         self.log: list[str] = []
         self.lock = threading.Lock()
+        self.jwt_apps: dict[tuple[str, str], bytes] = {}  # (consumer key, username) -> certificate's public key
+        self.passwords: dict[str, str] = {}  # username -> password + security token
+
+    def allow_jwt(self, consumer_key: str, username: str, public_key_pem: bytes) -> None:
+        self.jwt_apps[(consumer_key, username)] = public_key_pem
+
+    def allow_password(self, username: str, password: str, security_token: str) -> None:
+        self.passwords[username] = password + security_token
 
     # --- building the org ---------------------------------------------------------------------
     def add(self, name: str, fields: dict[str, str], rows: list[dict[str, Any]], key_prefix: str = "a00") -> None:
@@ -292,7 +328,14 @@ class _Handler(BaseHTTPRequestHandler):
         url = urlparse(self.path)
         self.org.log.append(f"POST {url.path}")
         length = int(self.headers.get("Content-Length") or 0)
-        body = json.loads(self.rfile.read(length) or b"{}")
+        raw = self.rfile.read(length)
+        if url.path == "/services/oauth2/token":
+            self._token_login(parse_qs(raw.decode()))
+            return
+        if re.fullmatch(r"/services/Soap/u/[\d.]+", url.path):
+            self._soap_login(raw, url.path)
+            return
+        body = json.loads(raw or b"{}")
         if not self._guard():
             return
         path = re.sub(r"^/services/data/v[\d.]+/", "", url.path).rstrip("/")
@@ -309,6 +352,69 @@ class _Handler(BaseHTTPRequestHandler):
         name = re.search(r"FROM (\w+)", body["query"]).group(1)  # type: ignore[union-attr]
         self.org.jobs[job] = {"rows": rows, "fields": fields, "object": name, "polls": 0}
         self._send(200, {"id": job, "operation": body.get("operation"), "object": name, "state": "UploadComplete"})
+
+    def _base(self) -> str:
+        return f"https://127.0.0.1:{self.server.server_address[1]}"
+
+    def _token_login(self, form: dict[str, list[str]]) -> None:
+        """OAuth 2.0 JWT bearer flow, as ``/services/oauth2/token`` answers it."""
+        grant = form.get("grant_type", [""])[0]
+        if grant != "urn:ietf:params:oauth:grant-type:jwt-bearer":
+            self._send(400, {"error": "unsupported_grant_type", "error_description": "grant type not supported"})
+            return
+        assertion = form.get("assertion", [""])[0]
+        try:
+            claims = jwt.decode(assertion, options={"verify_signature": False})
+            key = self.org.jwt_apps[(claims["iss"], claims["sub"])]
+            jwt.decode(
+                assertion,
+                key,
+                algorithms=["RS256"],
+                audience=f"https://{self.headers.get('Host', '').split(':')[0]}",
+                issuer=claims["iss"],
+                options={"require": ["exp", "iss", "sub", "aud"]},
+            )
+        except (jwt.PyJWTError, KeyError):
+            self._send(400, {"error": "invalid_grant", "error_description": "invalid assertion"})
+            return
+        self._send(
+            200,
+            {
+                "access_token": TOKEN,
+                "scope": "api",
+                "instance_url": self._base(),
+                "id": f"https://login.salesforce.com/id/{ORG_ID}/005000000000001AAA",
+                "token_type": "Bearer",
+            },
+        )
+
+    def _soap_login(self, raw: bytes, path: str) -> None:
+        """The SOAP partner API's ``login`` (username, then password followed by the security token)."""
+        tree = ElementTree.fromstring(raw)
+        found = {el.tag.rsplit("}", 1)[-1]: el.text or "" for el in tree.iter()}
+        username, secret = found.get("username", ""), found.get("password", "")
+        if self.org.passwords.get(username) != secret:
+            self._send_xml(500, _LOGIN_FAULT)
+            return
+        version = path.rsplit("/", 1)[-1]
+        self._send_xml(
+            200,
+            _LOGIN_RESPONSE.format(
+                server=f"{self._base()}/services/Soap/u/{version}/{ORG_ID}",
+                meta=f"{self._base()}/services/Soap/m/{version}/{ORG_ID}",
+                session=TOKEN,
+                user=xml_escape(username),
+                org=ORG_ID,
+            ),
+        )
+
+    def _send_xml(self, status: int, text: str) -> None:
+        data = text.encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", "text/xml;charset=UTF-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
 
     def _query(self, soql: str, deleted: bool, base: str) -> None:
         rows, fields, counting = self.org.run(soql, deleted)
