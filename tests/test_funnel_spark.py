@@ -1,10 +1,12 @@
-"""The funnel measures on Spark through Ibis's pyspark backend (local mode), with the hand-checked numbers.
+"""The funnel measures over tables already in a Spark catalog (Ibis's pyspark backend, local mode).
 
-The hand-made org of ``funnel_fixture`` is ingested into DuckDB (the store's write path), its tables are
-copied into a local Spark session, and the same hand-checked assertions as on DuckDB and PostgreSQL
-(``test_funnel_engines``) run against a store whose backend is Spark: the measures compile to Spark SQL.
-Needs pyspark (``pip install -e ".[spark]"``) and a Java runtime (``.ci/run`` installs
-``default-jre-headless``); skipped, with the reason, when either is missing.
+The conformance suite (``any_store``) runs the hand-checked measures on the Spark store
+(:mod:`saleslead.store.spark`); this module covers the other route docs/sync.md describes: the store's
+tables held in a Spark session's catalog by someone else, and a read-only ``Store`` over the session. The
+hand-made org of ``funnel_fixture`` is ingested into DuckDB, copied into the session's catalog, and the
+same hand-checked assertions as on DuckDB and PostgreSQL run against it. Needs pyspark
+(``pip install -e ".[spark]"``) and a Java runtime (``.ci/run`` installs ``default-jre-headless``); skipped,
+with the reason, when either is missing. The session is the test run's one (``spark_session``).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from saleslead.store.schema import TABLES
 
 from . import test_funnel_engines as engines
 
-# py4j leaves its gateway sockets to the garbage collector: collected (and silenced) at this module's teardown.
+# py4j leaves its gateway sockets to the garbage collector (collected, silenced, when the session ends).
 pytestmark = [
     pytest.mark.spark,
     pytest.mark.filterwarnings("ignore::ResourceWarning"),
