@@ -2,20 +2,31 @@
 
 from __future__ import annotations
 
+import json
+import shutil
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any, cast
 
 import anyio
+import pytest
+from fastapi.testclient import TestClient
 from mcp import Client
+from typer.testing import CliRunner
 
+from saleslead.cli.app import app
 from saleslead.config import ConfigSetRequest
-from saleslead.forecast.schemas import ForecastRequest
+from saleslead.forecast.schemas import ForecastRequest, StallsRequest
+from saleslead.format import use_currency
 from saleslead.mcp_server import build_server
 from saleslead.periods import Period
 from saleslead.roster.plan import RosterPlanRequest
 from saleslead.seat import Seat, open_seat
 from saleslead.targets.desk import CoverageRequest, TargetsRequest
 from saleslead.web import create_app
+
+from .conftest import DEMO_TODAY
 
 FEB = date(2026, 11, 1), date(2027, 2, 1)  # the fourth quarter of the fiscal year starting 1 Feb 2026
 
@@ -68,3 +79,166 @@ def test_stored_settings_reach_every_face(tmp_path: Path) -> None:
 
     result = anyio.run(shown)
     assert result.structured_content["settings"]["fiscal_start_month"] == 2  # type: ignore[attr-defined]
+
+
+# --- every setting, changed through one face and seen through others ----------------------------------------
+runner = CliRunner()
+
+
+def cli(*args: str) -> str:
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def mcp(path: Path, tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
+    async def called() -> dict[str, Any]:
+        async with Client(build_server(path, clock=lambda: DEMO_TODAY)) as client:
+            result = await client.call_tool(tool, arguments)
+            assert not result.is_error, result
+            return cast("dict[str, Any]", result.structured_content)
+
+    return anyio.run(called)
+
+
+def web(path: Path) -> TestClient:
+    app = create_app(path, token="t" * 32, clock=lambda: DEMO_TODAY)
+    return TestClient(app, base_url="http://127.0.0.1", client=("127.0.0.1", 50123))
+
+
+@pytest.fixture
+def demo_copy(demo_store_file: Path, tmp_path: Path) -> Iterator[Path]:
+    copy = tmp_path / "demo.duckdb"
+    shutil.copy(demo_store_file, copy)
+    yield copy
+    use_currency("USD")  # the seats opened here wrote amounts in another currency in this context
+
+
+def test_currency_through_the_cli_the_web_and_the_words(demo_copy: Path) -> None:
+    store = str(demo_copy)
+    before = cli("status", "--store", store, "--as-of", str(DEMO_TODAY))
+    assert "$" in before
+    assert "€" not in before
+    cli("config", "set", "currency", "eur", "--store", store)  # the code is checked and written upper-case
+    after = cli("status", "--store", store, "--as-of", str(DEMO_TODAY))
+    assert "€" in after
+    assert "$" not in after
+    assert after.replace("€", "$") == before  # the same numbers, another currency
+    with web(demo_copy) as client:
+        page = client.get("/", params={"as_of": str(DEMO_TODAY)})
+        assert page.status_code == 200
+        assert 'data-currency="€"' in page.text
+        assert "€" in page.text.split("<main", 1)[-1]
+        assert "tickprefix&#34;:&#34;\\u20ac" in page.text  # the chart's axis too (€ in the figure's JSON)
+    cli("config", "set", "currency", "CHF", "--store", store)  # no symbol of its own: the code
+    assert "CHF " in cli("status", "--store", store, "--as-of", str(DEMO_TODAY))
+    bad = runner.invoke(app, ["config", "set", "currency", "euro", "--store", store, "--json"])
+    assert bad.exit_code == 2
+    assert "ISO 4217" in bad.output
+
+
+def test_stall_floor_and_minimum_sample_through_mcp_and_the_cli(demo_copy: Path) -> None:
+    store = str(demo_copy)
+    at = {"as_of": str(DEMO_TODAY)}
+    base = mcp(demo_copy, "stalls", at)
+    assert base["flagged_by_reason"]["quiet"] > 0
+    longest = max(item["quiet_days"] for item in base["items"])
+    mcp(demo_copy, "config_set", {"key": "stalls.quiet_days", "value": str(longest + 1)})
+    floored = json.loads(cli("stalls", "--store", store, "--as-of", str(DEMO_TODAY), "--json"))
+    assert floored["flagged_by_reason"]["quiet"] == 0  # no deal has been quiet that long
+    assert f"never quiet under {longest + 1} days" in floored["evidence"]["method"]
+    assert len(floored["items"]) < len(base["items"])
+
+    cli("config", "set", "stalls.quiet_days", "0", "--store", store)
+    cli("config", "set", "min_sample", "1000000", "--store", store)
+    thin = mcp(demo_copy, "stalls", at)
+    assert thin["evidence"]["thin"]
+    assert not base["evidence"]["thin"]
+    assert thin["items"] == []  # no threshold can be learned from so few: nothing is called stalled
+
+
+def test_a_changed_setting_makes_exactly_the_answers_that_read_it_stale(demo_seat: Seat) -> None:
+    demo_seat.stalls(StallsRequest())
+    answers = demo_seat.context.answers
+    assert not [e for e in answers.stale() if e["kind"] == "stalls"]
+    demo_seat.config_set(ConfigSetRequest(key="guard.stretch", value="0.3"))  # stalls do not read the guard
+    assert not [e for e in demo_seat.context.answers.stale() if e["kind"] == "stalls"]
+    demo_seat.config_set(ConfigSetRequest(key="stalls.push_floor", value="4"))
+    stale = [e for e in demo_seat.context.answers.stale() if e["kind"] == "stalls"]
+    assert stale
+    assert all("stalls" in e["settings"] for e in stale)
+    misses = demo_seat.context.answers.misses
+    floored = demo_seat.stalls(StallsRequest())
+    assert demo_seat.context.answers.misses == misses + 1  # computed afresh, not served stale
+    assert "at least 4 pushes" in floored.evidence.method
+
+
+def test_guard_levels_through_mcp_and_the_cli(demo_copy: Path) -> None:
+    store, at = str(demo_copy), str(DEMO_TODAY)
+    cli("config", "set", "scenarios", "200", "--store", store)
+    total = mcp(demo_copy, "forecast", {"period": "2026-Q4", "as_of": at})["total"]
+    amount = (total["p10"] + total["p50"]) / 2  # more likely than not to be reached, and no sandbag
+    call = {"node": "total", "period": "2026-Q4", "amount": amount, "author": "maria", "as_of": at}
+    first = mcp(demo_copy, "call_submit", call)["check"]
+    assert first["verdict"] == "supported"
+    cli("config", "set", "guard.supported", "0.99", "--store", store)  # supported only when all but certain
+    checked = json.loads(cli("call", "check", "--period", "2026-Q4", "--as-of", at, "--store", store, "--json"))
+    again = next(c["check"] for c in checked["calls"] if c["node"] == "total" and c["author"] == "maria")
+    assert again["p_outcome_at_least_call"] == first["p_outcome_at_least_call"]  # the same evidence
+    assert again["verdict"] == ("stretch" if again["p_outcome_at_least_call"] >= 0.2 else "outruns-pipeline")
+
+
+ORG_OPPS = (
+    "Id,AccountId,OwnerId,Name,Amount,StageName,Probability,CloseDate,CreatedDate,IsClosed,IsWon\n"
+    "o1,a1,u1,Alpha,1000,Discover,10,2024-03-31,2024-01-05T09:00:00Z,false,false\n"
+    "o2,a2,u2,Beta,2000,Propose,60,2024-04-30,2024-01-06T09:00:00Z,false,false\n"
+    "o3,a3,u1,Gamma,3000,Signed,100,2024-02-28,2024-01-07T09:00:00Z,true,true\n"
+)
+ORG_HISTORY = (
+    "OpportunityId,CreatedDate,StageName,Amount,CloseDate,Probability\n"
+    "o1,2024-01-05T09:00:00Z,Discover,1000,2024-03-31,10\n"
+    "o2,2024-01-06T09:00:00Z,Discover,2000,2024-04-30,10\n"
+    "o2,2024-01-20T09:00:00Z,Propose,2000,2024-04-30,60\n"
+    "o3,2024-01-07T09:00:00Z,Discover,3000,2024-02-28,10\n"
+    "o3,2024-02-28T17:30:00Z,Signed,3000,2024-02-28,100\n"
+)
+ORG_ACCOUNTS = "Id,Name,NumberOfEmployees\na1,Acme,50\na2,Bigco,5000\na3,Mid,500\n"
+
+
+def test_stage_overrides_and_segment_rules_through_the_cli_and_mcp(tmp_path: Path) -> None:
+    org = tmp_path / "org"
+    org.mkdir()
+    for name, text in (("Opportunity", ORG_OPPS), ("OpportunityHistory", ORG_HISTORY), ("Account", ORG_ACCOUNTS)):
+        (org / f"{name}.csv").write_text(text, encoding="utf-8")
+    store = tmp_path / "org.duckdb"
+    cli("config", "set", "segment_bands", '{SMB = [0, 200], "Mid-Market" = [200, 2000], Enterprise = [2000]}',
+        "--store", str(store))  # fmt: skip
+    mcp(store, "config_set", {"key": "stages", "value": '[{name = "Propose"}, {name = "Discover"}]'})
+    report = json.loads(cli("ingest", str(org), "--store", str(store), "--json"))
+    assert report["stages"][:2] == ["Propose", "Discover"]  # the configured order, not the learned one
+    status = mcp(store, "pipeline_status", {"as_of": "2024-03-01"})
+    assert {s["name"] for s in status["open_by_segment"]} == {"SMB", "Enterprise"}  # from the employee bands
+    assert [s["name"] for s in status["open_by_stage"]] == ["Propose", "Discover"]
+
+
+def test_settings_read_and_write_as_one_toml_document(tmp_path: Path) -> None:
+    store = str(tmp_path / "s.duckdb")
+    cli("config", "set", "fiscal_start_month", "2", "--store", store)
+    cli("config", "set", "segment_bands", "{SMB = [0, 200], Enterprise = [200]}", "--store", store)
+    cli("config", "set", "stages", '[{name = "Discover"}, {name = "Lost", is_closed = true}]', "--store", store)
+    text = cli("config", "show", "--toml", "--store", store)
+    assert "fiscal_start_month = 2" in text
+    assert "[[stages]]" in text
+    assert "Enterprise = [200]" in text
+    file = tmp_path / "seat.toml"
+    file.write_text(text, encoding="utf-8")
+    cli("config", "load", str(file), "--store", store, "--engagement", "other")
+    with open_seat(store) as one, open_seat(store, engagement="other") as other:
+        assert one.settings == other.settings
+        assert other.settings.segment_bands["Enterprise"] == (200, None)
+    file.write_text("fiscal_start_month = 13\n", encoding="utf-8")
+    bad = runner.invoke(app, ["config", "load", str(file), "--store", store, "--json"])
+    assert bad.exit_code == 2
+    assert json.loads(bad.output)["error"]["type"] == "InputError"
+    with open_seat(store) as seat:
+        assert seat.settings.fiscal_start_month == 2  # nothing half-written

@@ -21,7 +21,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel
 
-from saleslead.config import ConfigSetRequest, ConfigShowRequest, SettingsView
+from saleslead.config import ConfigLoadRequest, ConfigSetRequest, ConfigShowRequest, SettingsView
 from saleslead.data.desk import (
     DataDesk,
     DemoRequest,
@@ -204,11 +204,14 @@ ACTIONS: tuple[Action[Any, Any, Any], ...] = (
            "Read Fivetran's Salesforce tables from a warehouse (any Ibis backend URL).",
            _data, _sync, cli=("ingest",)),
     Action("config_show", "data", ConfigShowRequest, SettingsView, False,
-           "The engagement's settings (fiscal year start, thresholds): every key, its value, default and meaning.",
+           "The engagement's settings (fiscal year, currency, stages, segments, thresholds): each key, value, default.",
            _data, DataDesk.config_show, tool="config_show", cli=("config show",)),
     Action("config_set", "data", ConfigSetRequest, SettingsView, True,
            "Set one setting for this store and engagement, e.g. fiscal_start_month 2 for a February fiscal year.",
            _data, DataDesk.config_set, tool="config_set", cli=("config set",)),
+    Action("config_load", "data", ConfigLoadRequest, SettingsView, True,
+           "Replace the settings with a TOML document, as `config show --toml` writes it.",
+           _data, DataDesk.config_load, cli=("config load",)),
     # --- strategy ------------------------------------------------------------------------------
     Action("strategy_score", "strategy", ScoreRequest, Scorecard, False,
            "Score every segment × motion × channel cell from won and lost history and say where to compete.",

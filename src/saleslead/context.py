@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
+from saleslead.format import use_currency
 from saleslead.periods import Period
 from saleslead.settings import Settings
 from saleslead.store import Store
@@ -32,6 +33,14 @@ class SeatContext:
     clock: Callable[[], date]
     #: where answers are kept (default: beside the store, see :func:`~saleslead.store.answers.shelf_root`)
     shelf: Shelf | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        use_currency(self.settings.currency)
+
+    def use(self, settings: Settings) -> None:
+        """Compute with these settings from now on (and write amounts in their currency)."""
+        self.settings = settings
+        use_currency(settings.currency)
 
     @property
     def records(self) -> Records:

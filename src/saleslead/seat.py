@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from saleslead.briefing import pipeline_briefing
 from saleslead.briefing.weekly import briefing_markdown
-from saleslead.config import ConfigSetRequest, ConfigShowRequest, SettingsView, stored_settings
+from saleslead.config import ConfigLoadRequest, ConfigSetRequest, ConfigShowRequest, SettingsView, stored_settings
 from saleslead.context import Progress, SeatContext
 from saleslead.data.desk import (
     DataDesk,
@@ -176,7 +176,7 @@ class Seat:
 
     @settings.setter
     def settings(self, value: Settings) -> None:
-        self.context.settings = value
+        self.context.use(value)
 
     @property
     def engagement(self) -> str:
@@ -238,6 +238,10 @@ class Seat:
     def config_set(self, request: ConfigSetRequest) -> SettingsView:
         """Set one setting for this store and engagement (stored as a new version); the seat uses it at once."""
         return self.data_desk.config_set(request)
+
+    def config_load(self, request: ConfigLoadRequest) -> SettingsView:
+        """Replace the settings with a TOML document (a new version); every face uses them."""
+        return self.data_desk.config_load(request)
 
     def demo(self, request: DemoRequest, progress: Progress | None = None) -> DemoResult:
         """Generate the demo company as of a date, ingest it into this seat's store, and brief."""

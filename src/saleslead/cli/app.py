@@ -49,7 +49,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "a2a": ("fleet", "Serve the seat as an A2A agent: the card at /.well-known/agent-card.json, JSON-RPC at /a2a."),
     "serve": ("web", "Serve the dashboard and the JSON API (OpenAPI at /openapi.json) for one engagement."),
     "sync": ("sync", "Pull what changed in a live CRM into the store (credentials from the environment)."),
-    "config": ("config", "The seat's settings for this store and engagement: fiscal year start, thresholds."),
+    "config": ("config", "The seat's settings for this store and engagement: fiscal year, currency, stages, segments, "
+                         "thresholds."),
     "targets": ("targets", "Set and defend pipeline targets."),
     "forecast": ("forecast", "Call the number: P10/P50/P90 of the period's closed-won, for the total, every node "
                              "and segment."),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -9,7 +11,8 @@ from rich.table import Table
 
 from saleslead.cli.common import EngagementOption, JsonOption, StoreOption
 from saleslead.cli.output import console, emit_json, guarded
-from saleslead.config import ConfigSetRequest, SettingsView
+from saleslead.config import ConfigLoadRequest, ConfigSetRequest, SettingsView
+from saleslead.errors import InputError
 from saleslead.seat import open_seat
 
 __all__ = ["register"]
@@ -26,16 +29,25 @@ def _print(view: SettingsView) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    config = typer.Typer(help="The seat's settings for this store and engagement: fiscal year start, thresholds.")
+    config = typer.Typer(
+        help="The seat's settings for this store and engagement: fiscal year, currency, stages, segments, thresholds."
+    )
     app.add_typer(config, name="config")
 
     @config.command("show")
-    def show(store: StoreOption = None, engagement: EngagementOption = "default", json: JsonOption = False) -> None:
+    def show(
+        store: StoreOption = None,
+        engagement: EngagementOption = "default",
+        toml: Annotated[bool, typer.Option("--toml", help="Write the settings as one TOML document.")] = False,
+        json: JsonOption = False,
+    ) -> None:
         """Every setting with its value (* where it differs from the default), default and meaning."""
         with guarded(json), open_seat(store, engagement=engagement, read_only=True) as seat:
             view = seat.config_show()
         if json:
             emit_json(view)
+        elif toml:
+            sys.stdout.write(view.toml)
         else:
             _print(view)
 
@@ -51,6 +63,27 @@ def register(app: typer.Typer) -> None:
         """Set one setting for this store and engagement; every face (CLI, web, MCP, the cadence) uses it."""
         with guarded(json), open_seat(store, engagement=engagement) as seat:
             view = seat.config_set(ConfigSetRequest(key=key, value=value, author=author))
+        if json:
+            emit_json(view)
+        else:
+            _print(view)
+
+    @config.command("load")
+    def load(
+        file: Annotated[Path, typer.Argument(help="A TOML file of settings, as `config show --toml` writes it.")],
+        author: Annotated[str, typer.Option("--author", help="Who changes it.")] = "saleslead",
+        store: StoreOption = None,
+        engagement: EngagementOption = "default",
+        json: JsonOption = False,
+    ) -> None:
+        """Replace the settings of this store and engagement with a TOML file (keys left out take their defaults)."""
+        with guarded(json):
+            try:
+                text = file.read_text(encoding="utf-8")
+            except OSError as error:
+                raise InputError(f"cannot read {file}: {error.strerror}", file=str(file)) from error
+            with open_seat(store, engagement=engagement) as seat:
+                view = seat.config_load(ConfigLoadRequest(text=text, author=author))
         if json:
             emit_json(view)
         else:

@@ -13,6 +13,7 @@ from saleslead.forecast.deals import MEASURES, SORTS, DealsRequest, DealsResult,
 from saleslead.forecast.grid import GridRequest, GridResult, grid_csv
 from saleslead.forecast.risk import DealInspection, DealRequest, short
 from saleslead.forecast.schemas import StallsResult
+from saleslead.format import money_range
 from saleslead.seat import open_seat
 
 __all__ = [
@@ -43,16 +44,6 @@ def _delta(value: float | None) -> str:
     return ("+" if value > 0 else "-") + money(abs(value))
 
 
-def _range(low: float, high: float) -> str:
-    """A P10–P90 range in one unit: $6.4–11.2M, $491–775k."""
-    top = max(abs(low), abs(high))
-    if top >= 1e6:
-        return f"${low / 1e6:.1f}–{high / 1e6:.1f}M"
-    if top >= 1e3:
-        return f"${low / 1e3:.0f}–{high / 1e3:.0f}k"
-    return f"${low:.0f}–{high:.0f}"
-
-
 def print_grid(grid: GridResult, note: str) -> None:
     console.print(f"[bold]Forecast grid {grid.period}[/] as of {grid.as_of}; change since {grid.since}")
     t = table("who", "quota", "won\natt.", "commit", "best\ncase", "P50\nP10–P90", "call", "verdict", "P50 vs\nquota",
@@ -62,7 +53,7 @@ def print_grid(grid: GridResult, note: str) -> None:
         call = "—" if r.stands_on is None else money(r.stands_on) + ("*" if r.override is not None else "")
         t.add_row(
             " " * min(r.level, 2) + r.name, money(r.quota), f"{money(r.closed_won)}\n{_pct(r.attainment)}",
-            money(r.commit), money(r.best_case), f"{money(r.p50)}\n{_range(r.p10, r.p90)}", call, r.verdict or "—",
+            money(r.commit), money(r.best_case), f"{money(r.p50)}\n{money_range(r.p10, r.p90)}", call, r.verdict or "—",
             _delta(None if r.gap_to_quota is None else -r.gap_to_quota), _delta(r.change.commit),
         )  # fmt: skip
         if r.override is not None:

@@ -9,7 +9,15 @@ from pathlib import Path
 import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict
 
-from saleslead.config import ConfigSetRequest, ConfigShowRequest, SettingsView, set_setting, settings_view
+from saleslead.config import (
+    ConfigLoadRequest,
+    ConfigSetRequest,
+    ConfigShowRequest,
+    SettingsView,
+    load_toml,
+    set_setting,
+    settings_view,
+)
 from saleslead.context import Desk, Progress
 from saleslead.demo import DemoConfig, Slump, generate
 from saleslead.errors import InputError
@@ -123,6 +131,7 @@ class DataDesk(Desk):
             mapping=request.mapping,
             strict=request.strict,
             snapshot_at=request.snapshot_at,
+            settings=self.settings.ingest_settings(),  # stage overrides and segment rules (saleslead config)
             progress=step,
         )
         return self.ingest_export(export, str(request.path))
@@ -207,5 +216,11 @@ class DataDesk(Desk):
     def config_set(self, request: ConfigSetRequest) -> SettingsView:
         """Set one setting for this store and engagement (stored as a new version); the seat uses it at once."""
         view = set_setting(self.records, request.key, request.value, request.author)
-        self.context.settings = view.settings
+        self.context.use(view.settings)
+        return view
+
+    def config_load(self, request: ConfigLoadRequest) -> SettingsView:
+        """Replace the settings with a TOML document (a new version); the seat uses them at once."""
+        view = load_toml(self.records, request.text, request.author)
+        self.context.use(view.settings)
         return view

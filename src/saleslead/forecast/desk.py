@@ -135,8 +135,9 @@ class ForecastDesk(Desk):
         """Open deals gone quiet beyond won deals' norm (stuck or slipping listed), for the account executive."""
         as_of = request.as_of or self.today()
         return self.answers.answer(
-            "stalls", as_of, request, StallsResult, lambda: find_stalls(self.store, as_of, self.settings.min_sample),
-            settings=("min_sample",),
+            "stalls", as_of, request, StallsResult,
+            lambda: find_stalls(self.store, as_of, self.settings.min_sample, floors=self.settings.stalls),
+            settings=("min_sample", "stalls"),
         )  # fmt: skip
 
     def waterfall(self, request: WaterfallRequest) -> WaterfallResult:

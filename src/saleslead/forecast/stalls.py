@@ -20,6 +20,9 @@ is stalled when it is both stuck and slipping.
 A (stage, segment) or segment with fewer than ``min_sample`` observations (finished stays; won deals)
 uses the all-segment threshold of the stage, and says so; when that too is thin, the signal is not
 raised. Each stall names the deal, its owner and the evidence, addressed to the ``account-executive``.
+
+The floors and the lookback are settings (``stalls.quiet_days``, ``stalls.push_floor``, ``stalls.lookback_days``:
+:class:`saleslead.settings.StallThresholds`); the constants here are their defaults.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from saleslead.forecast.risk import RiskSignal, export_signals, extras_of, histo
 from saleslead.forecast.schemas import StallItem, StallSignal, StallsResult
 from saleslead.funnel.durations import kaplan_meier_quantiles
 from saleslead.names import Directory
+from saleslead.settings import StallThresholds
 from saleslead.store import Store
 
 __all__ = [
@@ -66,9 +70,9 @@ Bools = npt.NDArray[np.bool_]
 #: The quantile every threshold is learned at.
 LEVEL = 0.9
 #: History the thresholds are learned from: stays entered, and deals won, within this many days before ``D``.
-LOOKBACK_DAYS = 365
+LOOKBACK_DAYS = StallThresholds().lookback_days  # the default of the ``stalls.lookback_days`` setting
 #: A deal is never "slipping" on fewer pushes than this, whatever the winners did.
-PUSH_FLOOR = 2
+PUSH_FLOOR = StallThresholds().push_floor  # the default of the ``stalls.push_floor`` setting
 #: The three signals, in the order their reasons are listed.
 KINDS = ("quiet", "stuck", "slipping")
 _NEVER = 10_000  # States.days_since_activity when no activity was ever logged
@@ -286,9 +290,13 @@ class Flags:
         return self.hit["quiet"] | (~judged & self.hit["stuck"] & self.hit["slipping"])
 
 
-def flag_open_deals(book: DealBook, as_of: int, min_sample: int, limits: Limits | None = None) -> Flags:
-    """Every deal open at the end of ``as_of``, checked against the thresholds learned from history known then."""
-    lim = limits or learn_limits(book, as_of, min_sample)
+def flag_open_deals(
+    book: DealBook, as_of: int, min_sample: int, limits: Limits | None = None, floors: StallThresholds | None = None
+) -> Flags:
+    """Every deal open at the end of ``as_of``, checked against the thresholds learned from history known then
+    (never below the ``floors`` of the settings: pushes, days quiet)."""
+    floors = floors or StallThresholds()
+    lim = limits or learn_limits(book, as_of, min_sample, floors.lookback_days)
     now = book.states_at(as_of)
     now = now.take(~now.is_closed)
     seg = book.segment[now.deal]
@@ -299,7 +307,8 @@ def flag_open_deals(book: DealBook, as_of: int, min_sample: int, limits: Limits 
     censored = np.zeros(len(now), dtype=np.int64)
     for kind in KINDS:
         raw, n, o, p, c = tables[kind].at(now.stage, seg)
-        v = np.where(np.isnan(raw), raw, np.maximum(raw, PUSH_FLOOR - 1)) if kind == "slipping" else raw
+        floor = {"slipping": floors.push_floor, "quiet": floors.quiet_days}.get(kind, 0)
+        v = np.where(np.isnan(raw), raw, np.maximum(raw, floor - 1)) if floor else raw
         if kind == "stuck":
             censored = c
         limit[kind], learned[kind], sample[kind], own[kind], pooled[kind] = v, raw, n, o, p
@@ -350,7 +359,7 @@ def signals_of(f: Flags, i: int, book: DealBook) -> tuple[list[StallSignal], lis
     return signals, reasons
 
 
-def _evidence(f: Flags, lim: Limits, min_sample: int) -> Evidence:
+def _evidence(f: Flags, lim: Limits, min_sample: int, floors: StallThresholds) -> Evidence:
     n = len(f.open)
     stalled = f.stalled
     flagged = int(stalled.sum())
@@ -367,8 +376,9 @@ def _evidence(f: Flags, lim: Limits, min_sample: int) -> Evidence:
         method=(
             "stalled: quiet beyond the P90 longest silence of won deals by segment (where that cannot be "
             "judged: stuck and slipping); stuck: beyond the Kaplan–Meier P90 days in stage by stage and "
-            f"segment (running stays censored); slipping: at least {PUSH_FLOOR} pushes and beyond the P90 of "
-            f"won deals leaving the stage; learned from the {LOOKBACK_DAYS} days before the as-of date"
+            f"segment (running stays censored); slipping: at least {floors.push_floor} pushes and beyond the P90 of "
+            f"won deals leaving the stage; learned from the {floors.lookback_days} days before the as-of date"
+            + (f"; never quiet under {floors.quiet_days} days" if floors.quiet_days else "")
         ),
         sample_size=lim.stays,
         thin=lim.stays < min_sample or lim.wins < min_sample,
@@ -390,13 +400,21 @@ def _past_due(f: Flags) -> Ints:
     return np.where(close > -900_000, f.as_of - close, 0).astype(np.int64)
 
 
-def find_stalls(store: Store, as_of: date, min_sample: int, people: Directory | None = None) -> StallsResult:
+def find_stalls(
+    store: Store,
+    as_of: date,
+    min_sample: int,
+    people: Directory | None = None,
+    floors: StallThresholds | None = None,
+) -> StallsResult:
     """Every stalled open deal (quiet; stuck and slipping listed with it) and every open deal past its close
-    date — with the evidence for each reason and every other risk on it (:mod:`saleslead.forecast.risk`)."""
+    date — with the evidence for each reason and every other risk on it (:mod:`saleslead.forecast.risk`).
+    ``floors``: the stall settings (floors under the learned thresholds, the history they are learned from)."""
+    floors = floors or StallThresholds()
     book = load_book(store, as_of)
     d = day_number(as_of)
-    lim = learn_limits(book, d, min_sample)
-    f = flag_open_deals(book, d, min_sample, lim)
+    lim = learn_limits(book, d, min_sample, floors.lookback_days)
+    f = flag_open_deals(book, d, min_sample, lim, floors)
     stalled = f.stalled
     late = _past_due(f)
     rows = np.flatnonzero(stalled | (late > 0))
@@ -442,7 +460,7 @@ def find_stalls(store: Store, as_of: date, min_sample: int, people: Directory | 
     return StallsResult(
         as_of=as_of,
         items=items,
-        evidence=_evidence(f, lim, min_sample),
+        evidence=_evidence(f, lim, min_sample, floors),
         open_deals=len(f.open),
         flagged_by_reason=by_reason,
     )

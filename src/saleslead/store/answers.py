@@ -7,7 +7,8 @@ contents, the as-of date, some of the settings, the request and — for some —
 * ``state`` — a digest of the ingests that changed the store (an ingest that added nothing is left out);
 * ``as_of`` — the date the answer is computed as of;
 * ``settings`` — the digest of only the settings fields the kind reads (a new guard threshold does not
-  make stalls stale);
+  make stalls stale; a new stall floor does not make the forecast stale; every field but the stage overrides
+  and segment rules, which only the next ingest reads, when the kind does not say);
 * ``records`` — the digest of only the record kinds the kind reads (a new targets plan makes coverage stale,
   not the forecast);
 * ``request`` — the rest of the request, and the shape of the result (its JSON schema) and the format.
@@ -40,7 +41,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from saleslead.settings import Settings
+from saleslead.settings import INGEST_FIELDS, Settings
 from saleslead.store.ibis_store import Store
 from saleslead.version import __version__
 
@@ -224,7 +225,9 @@ class Answers:
 
     def settings_digest(self, fields: Iterable[str] | None) -> tuple[tuple[str, ...], str]:
         body = self.settings.model_dump(mode="json")
-        names = tuple(sorted(body)) if fields is None else tuple(sorted(fields))
+        # every field an answer can read: those read by the next ingest change the store's state instead
+        every = (n for n in body if n not in INGEST_FIELDS)
+        names = tuple(sorted(every)) if fields is None else tuple(sorted(fields))
         unknown = [n for n in names if n not in body]
         if unknown:
             raise ValueError(f"unknown settings fields {unknown}")

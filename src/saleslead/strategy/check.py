@@ -24,6 +24,7 @@ import ibis
 import ibis.expr.types as ir
 from pydantic import BaseModel, ConfigDict, Field
 
+from saleslead.format import amount
 from saleslead.store import Store
 from saleslead.store.records import Records
 from saleslead.strategy.decisions import CellDecision, applicable
@@ -106,7 +107,7 @@ def check(store: Store, records: Records, request: CheckRequest, as_of: date) ->
                     "message": (
                         f"{row['opportunity_id']} (owner {row['owner_id']}) was created on {row['created_on']} in "
                         f"{key}, a cell the strategy of {strategy.decided_on} does not compete in; "
-                        f"${float(row['amount'] or 0.0):,.0f} is open."
+                        f"{amount(float(row['amount'] or 0.0))} is open."
                     ),
                 }
             )

@@ -22,6 +22,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from saleslead.format import amount
+
 __all__ = ["RECOMMENDATIONS", "CellFacts", "Recommendation", "StrategyRules", "Verdict", "recommend"]
 
 Recommendation = Literal["pursue", "maintain", "deprioritise", "do-not-compete", "insufficient-evidence"]
@@ -129,8 +131,8 @@ def recommend(
         dnc.append(
             (
                 "cost_per_deal",
-                f"It loses money: {facts.deals} deals cost ${cost:,.0f} to work "
-                f"(${rules.cost_per_deal:,.0f} each) and booked ${facts.won_amount:,.0f}.",
+                f"It loses money: {facts.deals} deals cost {amount(cost)} to work "
+                f"({amount(rules.cost_per_deal)} each) and booked {amount(facts.won_amount)}.",
             )
         )
     if facts.required_coverage_low is not None and facts.required_coverage_low > rules.max_required_coverage:
@@ -171,8 +173,8 @@ def recommend(
         low.append(
             (
                 "deprioritise_velocity",
-                f"Its velocity is ${facts.velocity:,.0f} a day, {_ratio(facts.velocity, median_velocity)} "
-                f"(${median_velocity:,.0f}).",
+                f"Its velocity is {amount(facts.velocity)} a day, {_ratio(facts.velocity, median_velocity)} "
+                f"({amount(median_velocity)}).",
             )
         )
     if facts.required_coverage is not None and facts.required_coverage > rules.max_required_coverage:
@@ -201,7 +203,7 @@ def recommend(
             ["pursue_yield", "pursue_velocity"],
             [
                 f"Its yield is {_pct(facts.yield_)} of pipeline created, {_ratio(facts.yield_, median_yield)}, "
-                f"and its velocity ${facts.velocity:,.0f} a day, {_ratio(facts.velocity, median_velocity)}.",
+                f"and its velocity {amount(facts.velocity)} a day, {_ratio(facts.velocity, median_velocity)}.",
                 *_context(facts),
             ],
         )
@@ -213,7 +215,7 @@ def _maintain(facts: CellFacts, median_yield: float | None, median_velocity: flo
     if facts.yield_ is not None and median_yield:
         parts.append(f"yield {_pct(facts.yield_)} ({_ratio(facts.yield_, median_yield)})")
     if facts.velocity is not None and median_velocity:
-        parts.append(f"velocity ${facts.velocity:,.0f} a day ({_ratio(facts.velocity, median_velocity)})")
+        parts.append(f"velocity {amount(facts.velocity)} a day ({_ratio(facts.velocity, median_velocity)})")
     if not parts:
         return "No rule fired: keep it as it is until its yield can be measured."
     return "Near the company on " + " and ".join(parts) + ": keep it as it is."

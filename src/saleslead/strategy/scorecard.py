@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from saleslead.errors import InputError, InsufficientDataError
 from saleslead.evidence import wilson
+from saleslead.format import amount
 from saleslead.funnel import history_until, state_as_of
 from saleslead.funnel.conversion import value_rate
 from saleslead.settings import Settings
@@ -381,8 +382,8 @@ def _measure(
     open_note = f", {row.get('cohort_open') or 0} still open" if row.get("cohort_open") else ""
     if measured and value_yield is not None:
         cohort_note = (
-            f"Of ${created:,.0f} pipeline created {cohort_from + timedelta(days=1)}..{cohort_to} "
-            f"({cohort_deals} deals, given {maturity} days to mature{open_note}), ${cohort_won_amount:,.0f} "
+            f"Of {amount(created)} pipeline created {cohort_from + timedelta(days=1)}..{cohort_to} "
+            f"({cohort_deals} deals, given {maturity} days to mature{open_note}), {amount(cohort_won_amount)} "
             f"was won: a yield of {value_yield:.0%}."
         )
     else:
@@ -458,7 +459,7 @@ def _cell(
     win, by_value = m["win"], m["by_value"]
     lead = (
         f"Won {m['won']} of {m['deals']} deals decided ({win.value:.0%}, "
-        f"{_pct(win.low)}–{_pct(win.high)}) worth ${m['won_amount']:,.0f}."
+        f"{_pct(win.low)}–{_pct(win.high)}) worth {amount(m['won_amount'])}."
         if sufficient and win.value is not None
         else ""
     )

@@ -23,7 +23,6 @@ import pyarrow.compute as pc
 from saleslead.errors import InputError, SourceError
 from saleslead.ingest.build import TableSpec
 from saleslead.ingest.salesforce import read_objects
-from saleslead.ingest.settings import IngestSettings
 from saleslead.ingest.source import RawTable
 from saleslead.sync.models import ObjectSync, SyncReport, WarehouseRequest
 
@@ -139,7 +138,7 @@ def sync_warehouse(
             tables.load,
             strict=request.strict,
             snapshot_at=request.snapshot_at,
-            settings=IngestSettings(),
+            settings=seat.settings.ingest_settings(),  # stage overrides and segment rules (saleslead config)
             progress=progress,
         )
     finally:

@@ -20,10 +20,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from saleslead.errors import InputError, NotFoundError, SalesLeadError, error_payload, http_status, invalid_request
+from saleslead.format import currency_of
 from saleslead.seat import Seat, open_seat
 from saleslead.settings import Settings
 from saleslead.store import resolve_location
@@ -107,15 +109,15 @@ def create_app(
     location = resolve_location(store_path)
     with open_seat(location, settings=settings, engagement=engagement) as seat:
         token_sha256, fresh = ensure_token(seat.records, token, rotate=new_token)
-        settings = seat.settings  # given, else the engagement's stored settings (saleslead config)
 
     def opener(read_only: bool) -> Seat:
+        # the settings given, else the engagement's stored ones as they are now (saleslead config set)
         opened = open_seat(location, settings=settings, engagement=engagement, read_only=read_only)
         if clock is not None:
             opened.clock = clock
         return opened
 
-    holder = SeatHolder(opener, location)
+    holder = SeatHolder(opener, location, settings)
 
     @asynccontextmanager
     async def lifespan(started: FastAPI) -> AsyncIterator[None]:
@@ -135,7 +137,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.config = WebConfig(
-        store=location, engagement=engagement, settings=settings, clock=clock, guard=Guard(token_sha256), seat=holder
+        store=location, engagement=engagement, clock=clock, guard=Guard(token_sha256), seat=holder
     )
     app.state.new_token = fresh
     app.state.warmed = threading.Event()
@@ -151,7 +153,9 @@ def create_app(
             error = AccessDenied(f"this server does not answer to the host {name!r}", status=400)
             response: Response = JSONResponse(error_payload(error), status_code=400)
         else:
-            response = await call_next(request)
+            in_force = await run_in_threadpool(holder.settings)
+            with currency_of(in_force.currency):  # pages, charts and words write amounts in it
+                response = await call_next(request)
         for key, value in security_headers().items():
             if key == "Cache-Control" and request.url.path.startswith("/static/"):
                 value = "public, max-age=86400"

@@ -25,7 +25,7 @@ from pydantic import BaseModel
 from starlette.responses import Response
 
 from saleslead.actions import ACTIONS
-from saleslead.format import count, money_or_dash, pct
+from saleslead.format import count, currency_symbol, money_or_dash, pct
 from saleslead.seat import Seat
 from saleslead.settings import Settings
 from saleslead.web.security import Guard
@@ -56,13 +56,30 @@ class SeatHolder:
     never waiting for a writer), a write opens it to write (one at a time); answers are kept per state of the
     store file, so a write by any process is seen by the next request."""
 
-    def __init__(self, opener: Callable[[bool], Seat], location: str) -> None:
+    def __init__(self, opener: Callable[[bool], Seat], location: str, settings: Settings | None = None) -> None:
         self._opener = opener
         self._location = location
         self.after_write: Callable[[], None] | None = None
         self._lock = threading.Lock()
         self._writing = threading.Lock()
         self._answers: OrderedDict[str, Any] = OrderedDict()
+        #: the settings given to the app (None: the engagement's stored ones, read again when the store changes)
+        self._fixed = settings
+        self._settings: tuple[str, Settings] | None = None
+
+    def settings(self) -> Settings:
+        """The settings the seat computes with: given to the app, else the stored ones (``saleslead config set``
+        by any process is seen by the next request: they are read again whenever the store file changed)."""
+        if self._fixed is not None:
+            return self._fixed
+        with self._lock:
+            kept = self._settings
+            state = _state(self._location)
+            if kept is not None and kept[0] == state:
+                return kept[1]
+            with self._open(True) as seat:
+                self._settings = (state, seat.settings)
+                return seat.settings
 
     @contextmanager
     def _open(self, read_only: bool) -> Iterator[Seat]:
@@ -133,14 +150,18 @@ def _state(location: str) -> str:
 
 @dataclass(frozen=True)
 class WebConfig:
-    """One running dashboard: its store, its engagement (and only that one), settings, clock, token digest."""
+    """One running dashboard: its store, its engagement (and only that one), clock, token digest; its settings."""
 
     store: str
     engagement: str
-    settings: Settings
     clock: Callable[[], date] | None
     guard: Guard
     seat: SeatHolder
+
+    @property
+    def settings(self) -> Settings:
+        """The settings in force (given to the app, else the engagement's stored ones, kept current)."""
+        return self.seat.settings()
 
 
 @dataclass(frozen=True)
@@ -217,6 +238,7 @@ def render(request: Request, template: str, page: str, status_code: int = 200, *
             "page": page,
             "engagement": config.engagement,
             "store_name": Path(config.store).name,
+            "currency": currency_symbol(),
             **context,
         },
         status_code=status_code,

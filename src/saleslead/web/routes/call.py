@@ -25,6 +25,7 @@ from saleslead.forecast.schemas import (
     ForecastRequest,
     ForecastResult,
 )
+from saleslead.format import currency_symbol
 from saleslead.periods import Period
 from saleslead.seat import Seat
 from saleslead.web.charts import MUTED, PALETTE, figure, figure_json
@@ -140,7 +141,7 @@ def _fan(result: ForecastResult, period: Period, grid: GridResult) -> dict[str, 
         ],
         height=360,
         xaxis={"range": [start, end], "dtick": 14 * 86_400_000, "tickformat": "%b %d"},
-        yaxis={"tickprefix": "$", "tickformat": "~s", "rangemode": "tozero"},
+        yaxis={"tickprefix": currency_symbol(), "tickformat": "~s", "rangemode": "tozero"},
         legend={"orientation": "h", "y": 1.14, "x": 0},
         margin={"t": 48},
         hovermode="x unified",
@@ -191,7 +192,7 @@ def _segments(result: ForecastResult, grid: GridResult) -> dict[str, Any]:
         ],
         height=320,
         barmode="group",
-        yaxis={"tickprefix": "$", "tickformat": "~s", "rangemode": "tozero"},
+        yaxis={"tickprefix": currency_symbol(), "tickformat": "~s", "rangemode": "tozero"},
         yaxis2={
             "overlaying": "y",
             "side": "right",

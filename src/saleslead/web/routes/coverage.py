@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from starlette.responses import Response
 
+from saleslead.format import currency_symbol
 from saleslead.periods import Period
 from saleslead.seat import Seat
 from saleslead.targets.coverage import Coverage
@@ -216,7 +217,12 @@ def _creation_chart(defense: Defense) -> dict[str, Any]:
         height=340,
         barmode="stack",
         xaxis={"title": {"text": "week starting"}, "type": "date"},
-        yaxis={"title": {"text": "pipeline created"}, "tickprefix": "$", "tickformat": "~s", "rangemode": "tozero"},
+        yaxis={
+            "title": {"text": "pipeline created"},
+            "tickprefix": currency_symbol(),
+            "tickformat": "~s",
+            "rangemode": "tozero",
+        },
     )
 
 

@@ -17,6 +17,7 @@ from starlette.responses import Response
 from saleslead.forecast.deals import DealsRequest, DealsResult, Measure, Sort, deals_csv
 from saleslead.forecast.grid import GridRequest, GridResult, grid_csv
 from saleslead.forecast.risk import DealInspection, DealRequest
+from saleslead.format import currency_symbol
 from saleslead.seat import Seat
 from saleslead.web.charts import PALETTE, figure, figure_json
 from saleslead.web.context import ReadAccess, SeatHolder, render, seat
@@ -79,7 +80,12 @@ def _attainment(grid: GridResult) -> dict[str, Any]:
         ],
         height=340,
         barmode="group",
-        yaxis={"title": {"text": "$"}, "tickprefix": "$", "tickformat": "~s", "rangemode": "tozero"},
+        yaxis={
+            "title": {"text": currency_symbol().strip()},
+            "tickprefix": currency_symbol(),
+            "tickformat": "~s",
+            "rangemode": "tozero",
+        },
         yaxis2={
             "title": {"text": "attainment"},
             "overlaying": "y",
@@ -168,7 +174,7 @@ def _deals_chart(result: DealsResult) -> dict[str, Any]:
         data,
         height=300,
         xaxis={"title": {"text": "close date"}, "type": "date"},
-        yaxis={"title": {"text": "amount"}, "tickprefix": "$", "tickformat": "~s"},
+        yaxis={"title": {"text": "amount"}, "tickprefix": currency_symbol(), "tickformat": "~s"},
         shapes=[{"type": "line", "xref": "x", "yref": "paper", "x0": str(result.as_of), "x1": str(result.as_of),
                  "y0": 0, "y1": 1, "line": {"color": "#9aa5b1", "dash": "dot"}}],
     )  # fmt: skip

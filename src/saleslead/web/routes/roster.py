@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from starlette.responses import Response
 
 from saleslead.errors import InputError
+from saleslead.format import currency_symbol
 from saleslead.periods import Period
 from saleslead.roster.desk import RosterShowRequest, RosterView
 from saleslead.roster.plan import RosterPlan, RosterPlanRequest
@@ -130,7 +131,7 @@ def _capacity_chart(plan: RosterPlan) -> dict[str, Any]:
         barmode="stack",
         legend={"traceorder": "normal"},
         xaxis={"type": "category"},
-        yaxis={"tickprefix": "$", "tickformat": "~s"},
+        yaxis={"tickprefix": currency_symbol(), "tickformat": "~s"},
     )
 
 
@@ -192,7 +193,7 @@ def _page_goal(text: str | None) -> float | None:
     if text is None or not text.strip():
         return None
     try:
-        value = float(text.replace(",", "").replace("$", ""))
+        value = float(text.replace(",", "").replace(currency_symbol().strip(), "").replace("$", ""))
     except ValueError:
         raise InputError(
             f"goal must be an amount, got {text!r}", hint="leave it empty for the period's target"

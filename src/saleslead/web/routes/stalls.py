@@ -15,6 +15,7 @@ from starlette.responses import Response
 
 from saleslead.csvsafe import csv_text
 from saleslead.forecast.schemas import StallsRequest, StallsResult
+from saleslead.format import currency_symbol
 from saleslead.seat import Seat
 from saleslead.web.charts import PALETTE, figure, figure_json
 from saleslead.web.context import ReadAccess, SeatHolder, render, seat
@@ -61,7 +62,7 @@ def _chart(result: StallsResult) -> dict[str, Any]:
         data,
         height=380,
         xaxis={"title": {"text": "days in stage"}},
-        yaxis={"title": {"text": "amount"}, "tickprefix": "$", "tickformat": "~s", "type": "log"},
+        yaxis={"title": {"text": "amount"}, "tickprefix": currency_symbol(), "tickformat": "~s", "type": "log"},
     )
 
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from starlette.responses import Response
 
+from saleslead.format import currency_symbol
 from saleslead.seat import Seat, StatusRequest
 from saleslead.status import StatusReport
 from saleslead.web.charts import PALETTE, figure, figure_json
@@ -41,7 +42,7 @@ def _charts(report: StatusReport) -> tuple[str, str]:
             }
         ],
         height=320,
-        xaxis={"tickprefix": "$", "tickformat": "~s", "title": {"text": "open amount"}},
+        xaxis={"tickprefix": currency_symbol(), "tickformat": "~s", "title": {"text": "open amount"}},
         margin={"l": 140},
     )
     by_segment = figure(

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from starlette.responses import Response
 
 from saleslead.forecast.schemas import WaterfallRequest, WaterfallResult
+from saleslead.format import currency_symbol, money
 from saleslead.periods import Period
 from saleslead.seat import Seat
 from saleslead.web.charts import PALETTE, figure, figure_json
@@ -69,14 +70,14 @@ def _chart(w: WaterfallResult) -> dict[str, Any]:
                 "increasing": {"marker": {"color": PALETTE[1]}},
                 "decreasing": {"marker": {"color": PALETTE[3]}},
                 "totals": {"marker": {"color": PALETTE[0]}},
-                "text": [f"${abs(v) / 1e6:,.2f}M" if abs(v) >= 1e6 else f"${abs(v) / 1e3:,.0f}k" for v in values],
+                "text": [money(abs(v)) for v in values],
                 "textposition": "outside",
-                "hovertemplate": "%{x}: %{y:$,.0f}<extra></extra>",
+                "hovertemplate": "%{x}: " + currency_symbol() + "%{y:,.0f}<extra></extra>",
             }
         ],
         height=420,
         showlegend=False,
-        yaxis={"tickprefix": "$", "tickformat": "~s"},
+        yaxis={"tickprefix": currency_symbol(), "tickformat": "~s"},
     )
 
 

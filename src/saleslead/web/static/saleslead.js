@@ -63,9 +63,10 @@
 
   function money(value) {
     var size = Math.abs(value), sign = value < 0 ? "-" : "";
-    if (size >= 1e6) return sign + "$" + (size / 1e6).toFixed(2) + "M";
-    if (size >= 1e3) return sign + "$" + Math.round(size / 1e3) + "k";
-    return sign + "$" + Math.round(size);
+    var symbol = document.body.getAttribute("data-currency") || "$";  // the engagement's currency
+    if (size >= 1e6) return sign + symbol + (size / 1e6).toFixed(2) + "M";
+    if (size >= 1e3) return sign + symbol + Math.round(size / 1e3) + "k";
+    return sign + symbol + Math.round(size);
   }
 
   function describe(form, data) {
