@@ -13,7 +13,7 @@ from saleslead.roster.capacity import simulate
 from saleslead.roster.config import RosterConfig
 from saleslead.roster.hiring import HiringWindow, SegmentInputs, plan_hires, plan_segment
 from saleslead.roster.measures import measure_roster
-from saleslead.roster.plan import RosterPlanRequest, build_plan
+from saleslead.roster.plan import RosterPlanRequest, build_roster_plan
 from saleslead.roster.ramp import RampPoint, RampProfile
 from saleslead.roster.seasonality import flat_season
 from saleslead.roster.seats import month_index
@@ -123,7 +123,7 @@ def test_demo_plan_meets_goal_with_buffer_on_resimulation(demo_seat: Seat) -> No
     as_of = demo_seat.today()
     measures = measure_roster(demo_seat.store, as_of, RosterConfig(), demo_seat.settings)
     request = RosterPlanRequest(period="FY2027", goal=30e6, buffer=0.1, as_of=as_of, save=False)
-    plan, work = build_plan(request, measures, demo_seat.settings.fiscal_start_month)
+    plan, work = build_roster_plan(request, measures, demo_seat.settings.fiscal_start_month)
     assert plan.total_hires > 0
     first = month_index(as_of) + 1
     period_first, period_last = month_index(date(2027, 1, 1)), month_index(date(2027, 12, 1))

@@ -12,17 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-__all__ = [
-    "amount",
-    "count",
-    "currency_of",
-    "currency_symbol",
-    "money",
-    "money_or_dash",
-    "money_range",
-    "pct",
-    "use_currency",
-]
+__all__ = ["amount", "count", "currency_of", "currency_symbol", "money", "money_range", "pct", "use_currency"]
 
 #: symbols written before the amount; any other code is written as its code and a space ("CHF 1.20M")
 SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹", "CAD": "CA$", "AUD": "A$", "NZD": "NZ$"}
@@ -51,8 +41,11 @@ def currency_symbol(code: str | None = None) -> str:
     return SYMBOLS.get(code, f"{code} ")
 
 
-def money(value: float) -> str:
-    """$1.23M, €450k, CHF 980 (sign kept), in the currency in force."""
+def money(value: float | None) -> str:
+    """$1.23M, €450k, CHF 980 (sign kept), in the currency in force; an em dash when there is no number."""
+    if value is None:
+        return "—"
+    value = float(value)
     sign = "-" if value < 0 else ""
     symbol = currency_symbol()
     value = abs(value)
@@ -67,11 +60,6 @@ def amount(value: float) -> str:
     """An amount in full, to the unit: $12,345 (sign kept), in the currency in force."""
     sign = "-" if value < 0 else ""
     return f"{sign}{currency_symbol()}{abs(value):,.0f}"
-
-
-def money_or_dash(value: float | None) -> str:
-    """:func:`money`, or an em dash when there is no number."""
-    return "—" if value is None else money(float(value))
 
 
 def money_range(low: float, high: float) -> str:

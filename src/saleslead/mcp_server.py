@@ -27,6 +27,7 @@ from pydantic import BaseModel, Field, WithJsonSchema
 from saleslead.actions import ACTIONS, Action
 from saleslead.errors import SalesLeadError, error_payload
 from saleslead.mcp_stdio import run_stdio
+from saleslead.role.desk import BRIEFING
 from saleslead.role.exports import system_prompt
 from saleslead.role.schema import bundled_role_text, load_role
 from saleslead.seat import Seat, open_seat
@@ -172,7 +173,7 @@ def build_server(
         """The engagement's open flags, handoffs not yet done, and the latest briefings written."""
         try:
             with seats.open(read_only=True) as seat:
-                briefings = [r.payload for r in seat.records.current("briefing")][-4:]
+                briefings = [r.payload for r in seat.records.current(BRIEFING)][-4:]
                 data = {
                     "engagement": engagement,
                     "flags": [f.model_dump(mode="json") for f in seat.open_flags()],

@@ -16,7 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from saleslead.errors import SalesLeadError, as_error, error_payload, exit_code
-from saleslead.format import money_or_dash as money
+from saleslead.format import money
 
 __all__ = ["WIDTH", "console", "emit_json", "fail", "money", "progress_bar", "stderr", "table"]
 

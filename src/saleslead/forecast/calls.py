@@ -1,10 +1,10 @@
 """Calls on a period's number: submitted by people or agents, adjusted by managers, and the seat's own call.
 
-Each call is a versioned record (kind ``forecast-call``, key ``PERIOD/NODE``): a new submission for the
+Each call is a versioned record (kind ``forecast.call``, key ``PERIOD/NODE``): a new submission for the
 same node and period is a new version, so the history of a call is kept. A call that changes someone
 else's number is an *adjustment* and must say why. Every submission is checked by the honesty guard at
-once; the verdict is stored as a ``forecast-flag`` record tied to that call version, and stays the flag
-until the call changes. The seat's own call (kind ``forecast-seat-call``, key ``PERIOD``) is its P50 with
+once; the verdict is stored as a ``forecast.flag`` record tied to that call version, and stays the flag
+until the call changes. The seat's own call (kind ``forecast.seat-call``, key ``PERIOD``) is its P50 with
 the P10–P90 range.
 """
 
@@ -18,9 +18,9 @@ from saleslead.store.records import Record, Records
 
 __all__ = ["CALL", "FLAG", "SEAT_CALL", "call_record", "store_flag"]
 
-CALL = "forecast-call"
-FLAG = "forecast-flag"
-SEAT_CALL = "forecast-seat-call"
+CALL = "forecast.call"
+FLAG = "forecast.flag"
+SEAT_CALL = "forecast.seat-call"
 
 
 def call_key(period: str, node: str) -> str:

@@ -19,13 +19,13 @@ from saleslead.funnel.state import state_as_of
 from saleslead.role.forecast_brief import brief_calls, brief_forecast, brief_stalls
 from saleslead.role.report import Section
 from saleslead.role.staffing import brief_roster
-from saleslead.role.week import Adapter, FlagDraft, HandoffDraft, Mandates, Outcome, Week
+from saleslead.role.week import Adapter, AdapterResult, FlagDraft, HandoffDraft, Mandates, Week
 from saleslead.strategy.check import CheckRequest, StrategyCheck
 from saleslead.strategy.scorecard import CellScore, Scorecard, ScoreRequest
 from saleslead.targets.defend import Defense
 from saleslead.targets.desk import CoverageRequest, DefendRequest, TargetsShowRequest
 
-__all__ = ["ADAPTERS", "ANSWERS", "Adapter", "FlagDraft", "HandoffDraft", "Mandates", "Outcome", "Week"]
+__all__ = ["ADAPTERS", "ANSWERS", "Adapter", "AdapterResult", "FlagDraft", "HandoffDraft", "Mandates", "Week"]
 
 
 def _decided_check(m: Mandates, week: Week) -> list[FlagDraft] | None:
@@ -85,7 +85,7 @@ def _scorecard_check(week: Week, card: Scorecard, skip: list[CellScore]) -> list
 
 
 # --- strategy --------------------------------------------------------------------------------------
-def _strategy(m: Mandates, week: Week) -> Outcome:
+def _strategy(m: Mandates, week: Week) -> AdapterResult:
     card: Scorecard = m.strategy.strategy_score(ScoreRequest(as_of=week.as_of))
     dims = card.dimensions
     skip = [c for c in card.cells if c.recommendation == "do-not-compete"]
@@ -109,7 +109,7 @@ def _strategy(m: Mandates, week: Week) -> Outcome:
         "pursue": [c.key for c in pursue],
         "do_not_compete": [c.key for c in skip],
     }
-    return Outcome(
+    return AdapterResult(
         section=Section(
             id="strategy_score", title="Where we compete", available=True, text="\n".join(lines), data=data
         ),
@@ -119,7 +119,7 @@ def _strategy(m: Mandates, week: Week) -> Outcome:
 
 
 # --- targets ---------------------------------------------------------------------------------------
-def _targets(m: Mandates, week: Week) -> Outcome:
+def _targets(m: Mandates, week: Week) -> AdapterResult:
     defense: Defense = m.targets.defend_targets(DefendRequest(period=week.period.name, as_of=week.as_of))
     c = defense.coverage
 
@@ -163,7 +163,7 @@ def _targets(m: Mandates, week: Week) -> Outcome:
         "flags": len(flags),
         "creation_gaps": [g.segment for g in defense.creation_gaps],
     }
-    return Outcome(
+    return AdapterResult(
         section=Section(
             id="coverage", title="Coverage against the goal", available=True, text="\n".join(lines), data=data
         ),
@@ -173,7 +173,7 @@ def _targets(m: Mandates, week: Week) -> Outcome:
     )
 
 
-def _targets_needed(m: Mandates, week: Week) -> Outcome:
+def _targets_needed(m: Mandates, week: Week) -> AdapterResult:
     """How much pipeline the quarter's goal needs: the saved targets plan, else what coverage back-solves now."""
     try:
         saved = m.targets.targets(TargetsShowRequest(period=week.period.name)).plans
@@ -209,7 +209,7 @@ def _targets_needed(m: Mandates, week: Week) -> Outcome:
         lines.append("Set weekly creation targets with `saleslead targets set`.")
         data = {"coverage": c.model_dump(mode="json", exclude={"segments"})}
     section = Section(id="targets", title="Pipeline the goal needs", available=True, text="\n".join(lines), data=data)
-    return Outcome(section=section)
+    return AdapterResult(section=section)
 
 
 ADAPTERS: tuple[Adapter, ...] = (

@@ -17,7 +17,7 @@ from saleslead.format import money
 from saleslead.funnel.conversion import stage_conversion
 from saleslead.funnel.state import state_as_of
 from saleslead.names import directory
-from saleslead.role.cadence import ADAPTERS, ANSWERS, Adapter, HandoffDraft, Mandates, Outcome, Week
+from saleslead.role.cadence import ADAPTERS, ANSWERS, Adapter, AdapterResult, HandoffDraft, Mandates, Week
 from saleslead.role.delivery import DeliveryReport, Peer, PeerRequest, Send, deliver, peers, set_peer
 from saleslead.role.flags import Flag, FlagBook
 from saleslead.role.handoffs import Handoff, HandoffStatus, Outbox
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from saleslead.sync.models import HubSpotSyncRequest, SalesforceSyncRequest, SyncReport
 
 __all__ = [
+    "BRIEFING",
     "Answer",
     "AskRequest",
     "AskResult",
@@ -45,6 +46,9 @@ __all__ = [
     "RunRequest",
     "Syncer",
 ]
+
+#: the record kind of a week's briefing (key: the as-of date)
+BRIEFING = "briefing"
 
 
 class AskRequest(BaseModel):
@@ -373,7 +377,7 @@ class FleetDesk(Desk):
         if week.status.history_rows == 0:
             raise InsufficientDataError("the store holds no history to brief on", hint="ingest an export first")
         leaks, leak_note = self._leaks(as_of)
-        outcomes: list[Outcome] = []
+        outcomes: list[AdapterResult] = []
         run: list[str] = []
         missing: list[str] = []
         for adapter in ADAPTERS:
@@ -405,30 +409,30 @@ class FleetDesk(Desk):
             mandates_missing=missing,
         )
         self.records.put(
-            "briefing",
+            BRIEFING,
             as_of.isoformat(),
             briefing.model_dump(mode="json", include={"as_of", "period", "call", "new_flags", "new_handoffs"}),
             author=self.role_definition().id,
         )
         return briefing
 
-    def _run_adapter(self, adapter: Adapter, week: Week, run: list[str], missing: list[str]) -> Outcome:
+    def _run_adapter(self, adapter: Adapter, week: Week, run: list[str], missing: list[str]) -> AdapterResult:
         try:
             outcome = adapter.brief(self.mandates, week)
         except InsufficientDataError as error:
             missing.append(adapter.action)
             text = f"Not enough history for an honest answer: {error}"
-            return Outcome(section=Section(id=adapter.action, title=adapter.title, available=False, text=text))
+            return AdapterResult(section=Section(id=adapter.action, title=adapter.title, available=False, text=text))
         except Exception as error:  # one mandate's failure must not sink the week's briefing: say it loudly
             missing.append(adapter.action)
             text = f"**The {adapter.mandate} mandate failed this week** ({type(error).__name__}: {error}); no number."
-            return Outcome(section=Section(id=adapter.action, title=adapter.title, available=False, text=text))
+            return AdapterResult(section=Section(id=adapter.action, title=adapter.title, available=False, text=text))
         run.append(adapter.action)
         # the section's id is the action's, whether it answered or not: readers find it by that id
         outcome.section = outcome.section.model_copy(update={"id": adapter.action, "title": adapter.title})
         return outcome
 
-    def _settle_flags(self, outcomes: list[Outcome], as_of: date) -> tuple[list[str], list[str]]:
+    def _settle_flags(self, outcomes: list[AdapterResult], as_of: date) -> tuple[list[str], list[str]]:
         book = self.flag_book
         drafts = [(d.kind, d.key, d.severity, d.message, d.evidence) for o in outcomes for d in o.flags]
         raised = book.raise_many(drafts, as_of)
@@ -446,7 +450,7 @@ class FleetDesk(Desk):
 
     def briefing_on(self, as_of: date) -> dict[str, Any]:
         """The stored summary of the briefing written for ``as_of``."""
-        record = self.records.latest("briefing", as_of.isoformat())
+        record = self.records.latest(BRIEFING, as_of.isoformat())
         if record is None:
             raise NotFoundError(f"no briefing for {as_of}", hint="run the cadence: saleslead run --as-of DATE")
         return record.payload

@@ -32,7 +32,7 @@ from saleslead.forecast.schemas import (
 from saleslead.format import money
 from saleslead.periods import Period
 from saleslead.role.report import BridgeLine, CallLine, Section
-from saleslead.role.week import FlagDraft, HandoffDraft, Mandates, Outcome, Week
+from saleslead.role.week import AdapterResult, FlagDraft, HandoffDraft, Mandates, Week
 
 __all__ = ["brief_calls", "brief_forecast", "brief_stalls", "guard_flag"]
 
@@ -52,7 +52,7 @@ def _seat_call(m: Mandates, week: Week, result: ForecastResult) -> CallRecord:
     return m.forecast.seat_call(SeatCallRequest(period=result.period, as_of=week.as_of))
 
 
-def brief_forecast(m: Mandates, week: Week) -> Outcome:
+def brief_forecast(m: Mandates, week: Week) -> AdapterResult:
     """The forecast section and the call (the seat's own, stored when the cadence writes)."""
     since = week.as_of - timedelta(days=7)
     request = ForecastRequest(
@@ -113,7 +113,7 @@ def brief_forecast(m: Mandates, week: Week) -> Outcome:
         "seat_call": record.model_dump(mode="json", exclude={"check"}) if record is not None else None,
         "bridge": bridge.model_dump(mode="json", exclude={"nodes"}) if bridge is not None else None,
     }
-    return Outcome(
+    return AdapterResult(
         section=Section(id="forecast", title="The forecast", available=True, text="\n".join(lines), data=data),
         call=call,
     )
@@ -150,7 +150,7 @@ def guard_flag(check: CallCheck, author: str) -> FlagDraft | None:
     )
 
 
-def brief_calls(m: Mandates, week: Week) -> Outcome:
+def brief_calls(m: Mandates, week: Week) -> AdapterResult:
     """The submitted calls of the quarter, re-checked as of the week, and open guard flags on later periods."""
     checked = m.forecast.call_check(CallCheckRequest(period=week.period.name, as_of=week.as_of))
     calls: list[CallRecord] = [c for c in checked.calls if c.check is not None]
@@ -190,7 +190,7 @@ def brief_calls(m: Mandates, week: Week) -> Outcome:
         ],
         "flagged": len(flags),
     }
-    return Outcome(
+    return AdapterResult(
         section=Section(
             id="call_check", title="The calls on the number", available=True, text="\n".join(lines), data=data
         ),
@@ -204,7 +204,7 @@ def _owner_names(week: Week) -> dict[str, str]:
     return {u["user_id"]: u["name"] or u["user_id"] for u in users}
 
 
-def brief_stalls(m: Mandates, week: Week) -> Outcome:
+def brief_stalls(m: Mandates, week: Week) -> AdapterResult:
     """Each stalled deal: a flag, and a handoff to the account executive with the deal's evidence."""
     result: StallsResult = m.forecast.stalls(StallsRequest(as_of=week.as_of))
     names = _owner_names(week)
@@ -265,7 +265,7 @@ def brief_stalls(m: Mandates, week: Week) -> Outcome:
         "by_owner": {owner: {"deals": len(a), "amount": sum(a)} for owner, a in by_owner.items()},
         "evidence": evidence,
     }
-    return Outcome(
+    return AdapterResult(
         section=Section(id="stalls", title="Stalled deals", available=True, text="\n".join(lines), data=data),
         flags=flags,
         checked={"stall"},

@@ -24,10 +24,10 @@ from saleslead.periods import Period
 from saleslead.role.handoffs import KIND as HANDOFF
 from saleslead.role.handoffs import handoff_id
 from saleslead.role.report import Section
-from saleslead.role.week import FlagDraft, HandoffDraft, Mandates, Outcome, Week
+from saleslead.role.week import AdapterResult, FlagDraft, HandoffDraft, Mandates, Week
 from saleslead.roster.desk import FinanceTable, RosterFinanceRequest
 from saleslead.roster.goals import PeriodGoal, period_goal
-from saleslead.roster.plan import RosterPlan, RosterPlanRequest, SegmentPlan
+from saleslead.roster.plan import RosterPlan, RosterPlanRequest, SegmentStaffing
 from saleslead.roster.plan_models import stored_plan
 from saleslead.roster.plan_text import limit_text, reach_label
 from saleslead.roster.scenarios import PLAN_KIND
@@ -116,7 +116,7 @@ def _flags(plan: RosterPlan) -> list[FlagDraft]:
     return flags
 
 
-def _unknown_flag(plan: RosterPlan, s: SegmentPlan) -> FlagDraft:
+def _unknown_flag(plan: RosterPlan, s: SegmentStaffing) -> FlagDraft:
     """No productivity measured: say so instead of a roster that "carries $0"."""
     return FlagDraft(
         kind="capacity-short",
@@ -169,7 +169,7 @@ def _finance_handoff(m: Mandates, week: Week, plan: RosterPlan) -> HandoffDraft 
     )
 
 
-def brief_roster(m: Mandates, week: Week) -> Outcome:
+def brief_roster(m: Mandates, week: Week) -> AdapterResult:
     """Capacity against the next quarter's goal, the hires that close it, and what binds."""
     found = plan_goal(week)
     if found is None:
@@ -178,7 +178,7 @@ def brief_roster(m: Mandates, week: Week) -> Outcome:
             f"{week.period.name}. Set one (saleslead targets set) and the roster plan follows."
         )
         section = Section(id="roster_plan", title=TITLE, available=False, text=text)
-        return Outcome(section=section, checked={"capacity-short"})
+        return AdapterResult(section=section, checked={"capacity-short"})
     target, _ = found
     plan = _plan(m, week, target)
     source = plan.goal_source
@@ -231,7 +231,7 @@ def brief_roster(m: Mandates, week: Week) -> Outcome:
             for s in plan.segments
         ],
     }
-    return Outcome(
+    return AdapterResult(
         section=Section(id="roster_plan", title=TITLE, available=True, text="\n".join(lines), data=data),
         flags=_flags(plan),
         checked={"capacity-short"},

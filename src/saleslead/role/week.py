@@ -1,7 +1,7 @@
 """What the weekly cadence passes around: the week, and what each mandate adapter returns.
 
 An :class:`Adapter` is one mandate action's part of the week, called with the mandate desks
-(:class:`Mandates`, each typed by the Protocol of what the cadence needs of it); :class:`Outcome` is
+(:class:`Mandates`, each typed by the Protocol of what the cadence needs of it); :class:`AdapterResult` is
 its briefing section, the call (from the forecast), the flags it raises, the flag kinds it checked
 (open flags of those kinds it no longer sees are resolved) and the handoffs it issues.
 """
@@ -43,11 +43,11 @@ from saleslead.targets.desk import CoverageRequest, DefendRequest, TargetsShown,
 
 __all__ = [
     "Adapter",
+    "AdapterResult",
     "FlagDraft",
     "ForecastActions",
     "HandoffDraft",
     "Mandates",
-    "Outcome",
     "RosterActions",
     "StrategyActions",
     "TargetsActions",
@@ -136,7 +136,7 @@ class HandoffDraft:
 
 
 @dataclass
-class Outcome:
+class AdapterResult:
     section: Section
     call: CallLine | None = None
     flags: list[FlagDraft] = field(default_factory=list)
@@ -152,4 +152,4 @@ class Adapter:
     mandate: str
     title: str
     read_only: bool
-    brief: Callable[[Mandates, Week], Outcome]
+    brief: Callable[[Mandates, Week], AdapterResult]

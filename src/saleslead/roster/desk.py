@@ -21,13 +21,13 @@ from saleslead.roster.finance import FINANCE_COLUMNS, FinanceRow, finance_rows, 
 from saleslead.roster.goals import PeriodGoal, period_goal
 from saleslead.roster.measures import Headcount, RosterMeasures, measure_roster
 from saleslead.roster.pipeline import PipelineYield, outlook_checks
-from saleslead.roster.plan import SCENARIOS, PlanWork, RosterPlan, RosterPlanRequest, build_plan
+from saleslead.roster.plan import SCENARIOS, PlanWork, RosterPlan, RosterPlanRequest, build_roster_plan
 from saleslead.roster.plan_models import stored_plan
 from saleslead.roster.potential import account_book
 from saleslead.roster.productivity import Attainment, Productivity
 from saleslead.roster.ramp import RampProfile
 from saleslead.roster.rebalance import AccountMove, RebalanceOptions, RepBalance, RepInput, rebalance
-from saleslead.roster.scenarios import PLAN_KIND, PlanDiff, ScenarioLine, diff_plans, scenario_line
+from saleslead.roster.scenarios import PLAN_KIND, REBALANCE_KIND, PlanDiff, ScenarioLine, diff_plans, scenario_line
 from saleslead.roster.seasonality import Seasonality
 from saleslead.roster.seats import RosterSeat, month_start
 from saleslead.targets.desk import Outlooks
@@ -219,7 +219,7 @@ class RosterDesk(Desk):
     def _plan(self, request: RosterPlanRequest) -> tuple[RosterPlan, RosterMeasures, PlanWork]:
         as_of = request.as_of or self.today()
         measures = measure_roster(self.store, as_of, request.config, self.settings)
-        plan, work = build_plan(
+        plan, work = build_roster_plan(
             request.model_copy(update={"as_of": as_of}),
             measures,
             self.settings.fiscal_start_month,
@@ -402,6 +402,6 @@ class RosterDesk(Desk):
             ),
         )
         if request.save:
-            record = self.records.put("roster_rebalance", str(as_of), result.model_dump(mode="json"), author=_AUTHOR)
+            record = self.records.put(REBALANCE_KIND, str(as_of), result.model_dump(mode="json"), author=_AUTHOR)
             result = result.model_copy(update={"version": record.version})
         return result

@@ -37,7 +37,7 @@ from saleslead.roster.plan_models import (
     PlanMonth,
     RosterPlan,
     RosterPlanRequest,
-    SegmentPlan,
+    SegmentStaffing,
     SolverReport,
     StartYield,
 )
@@ -56,11 +56,11 @@ __all__ = [
     "PlanMonth",
     "RosterPlan",
     "RosterPlanRequest",
-    "SegmentPlan",
+    "SegmentStaffing",
     "SolverReport",
     "StartYield",
     "TargetsInput",
-    "build_plan",
+    "build_roster_plan",
 ]
 
 
@@ -299,13 +299,13 @@ def _binding(hiring: SegmentHiring, pipeline: PipelineCheck) -> str:
     return "seller_capacity" if hiring.hires or not hiring.reachable else "none"
 
 
-def _segment_plan(frame: PlanFrame, case: SegmentCase, hiring: SegmentHiring) -> SegmentPlan:
+def _segment_plan(frame: PlanFrame, case: SegmentCase, hiring: SegmentHiring) -> SegmentStaffing:
     m = case.measured
     goal = case.inputs.goal
     pipeline = _pipeline_check(frame, case, hiring)
     planned = hiring.months[frame.window.in_period]
     period_quota = m.full_quota / 3.0 * sum(p.ramped_equivalents for p in planned)
-    return SegmentPlan(
+    return SegmentStaffing(
         segment=case.inputs.segment,
         goal=goal,
         goal_with_buffer=hiring.target,
@@ -329,14 +329,14 @@ def _segment_plan(frame: PlanFrame, case: SegmentCase, hiring: SegmentHiring) ->
     )
 
 
-def _overall_binding(segments: list[SegmentPlan]) -> str:
+def _overall_binding(segments: list[SegmentStaffing]) -> str:
     for kind in ("pipeline", "seller_capacity", "unknown"):
         if any(s.binding_constraint == kind for s in segments):
             return kind
     return "none"
 
 
-def build_plan(
+def build_roster_plan(
     request: RosterPlanRequest,
     measures: RosterMeasures,
     fiscal_start_month: int,

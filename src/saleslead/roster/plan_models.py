@@ -26,7 +26,7 @@ __all__ = [
     "PlanMonth",
     "RosterPlan",
     "RosterPlanRequest",
-    "SegmentPlan",
+    "SegmentStaffing",
     "SolverReport",
     "StartYield",
     "stored_plan",
@@ -65,7 +65,7 @@ class RosterPlanRequest(BaseModel):
         None, description="required creation by segment (the targets' creation target); measured when absent"
     )
     config: RosterConfig = RosterConfig()
-    save: bool = Field(True, description="store the plan as a new version of kind roster_plan")
+    save: bool = Field(True, description="store the plan as a new version of kind roster.plan")
     name: str | None = Field(None, description="version key (default: <period>/<scenario>)")
     time_limit: float = Field(30.0, gt=0, le=600)
 
@@ -128,7 +128,7 @@ class PipelineCheck(BaseModel):
     outlook: OutlookCheck | None = None
 
 
-class SegmentPlan(BaseModel):
+class SegmentStaffing(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     segment: str
@@ -176,7 +176,7 @@ class RosterPlan(BaseModel):
     buffer: float
     goal: float
     goal_source: str
-    segments: list[SegmentPlan]
+    segments: list[SegmentStaffing]
     months: list[PlanMonth]
     total_hires: int
     binding_constraint: str

@@ -4,12 +4,12 @@ the plan, the CLI, the dashboard and the weekly briefing."""
 from __future__ import annotations
 
 from saleslead.format import money
-from saleslead.roster.plan_models import SegmentPlan
+from saleslead.roster.plan_models import SegmentStaffing
 
 __all__ = ["limit_text", "plan_verdict", "reach_label", "sdr_text", "segment_verdict"]
 
 
-def reach_label(s: SegmentPlan) -> str:
+def reach_label(s: SegmentStaffing) -> str:
     """The planned capacity and its share of the goal (not of the gap), e.g. ``$8.20M (78% of goal)``."""
     if s.reach_limit == "no_productivity":
         return "unknown (no productivity measured)"
@@ -17,7 +17,7 @@ def reach_label(s: SegmentPlan) -> str:
     return f"{money(s.capacity)} ({share}{'' if s.reachable else '; out of reach'})"
 
 
-def limit_text(s: SegmentPlan, period: str) -> str:
+def limit_text(s: SegmentStaffing, period: str) -> str:
     """Why no hiring in time reaches the goal."""
     h = s.hiring
     if s.reach_limit == "no_productivity":
@@ -39,14 +39,14 @@ def limit_text(s: SegmentPlan, period: str) -> str:
     )
 
 
-def sdr_text(s: SegmentPlan) -> str:
+def sdr_text(s: SegmentStaffing) -> str:
     sdr = s.sdr
     if sdr.sdr_hires is None:
         return "SDR seats unknown (no SDR-booked opportunities measured)"
     return f"{sdr.sdr_hires} SDR hires — {sdr.binds_note}"
 
 
-def segment_verdict(s: SegmentPlan, period: str) -> str:
+def segment_verdict(s: SegmentStaffing, period: str) -> str:
     """One segment in a sentence: what binds, the hires, what they reach against the goal."""
     if s.reach_limit == "no_productivity":
         return f"{s.segment}: productivity unknown — {limit_text(s, period)}"
@@ -74,5 +74,5 @@ def segment_verdict(s: SegmentPlan, period: str) -> str:
     return text
 
 
-def plan_verdict(segments: list[SegmentPlan], total_hires: int, period: str) -> str:
+def plan_verdict(segments: list[SegmentStaffing], total_hires: int, period: str) -> str:
     return f"{period}: {total_hires} AE hires in all. " + "; ".join(segment_verdict(s, period) for s in segments) + "."

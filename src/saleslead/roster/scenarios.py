@@ -15,7 +15,9 @@ from saleslead.roster.plan import RosterPlan
 
 __all__ = ["HireDelta", "PlanDiff", "PlanRef", "ScenarioLine", "diff_plans", "scenario_line"]
 
-PLAN_KIND = "roster_plan"
+PLAN_KIND = "roster.plan"
+#: the record kind of a rebalance
+REBALANCE_KIND = "roster.rebalance"
 
 
 class ScenarioLine(BaseModel):

@@ -43,6 +43,7 @@ from pydantic import BaseModel, ValidationError
 
 from saleslead.settings import INGEST_FIELDS, Settings
 from saleslead.store.ibis_store import Store
+from saleslead.store.records import spellings
 from saleslead.version import __version__
 
 __all__ = ["ANSWER_FORMAT", "AnswerKey", "Answers", "Shelf", "shelf_root"]
@@ -238,7 +239,7 @@ class Answers:
         if not names:
             return names, ""
         t = self.store.table("records")
-        t = t.filter((t.engagement == self.engagement) & t.kind.isin(list(names)))
+        t = t.filter((t.engagement == self.engagement) & t.kind.isin([s for n in names for s in spellings(n)]))
         row = t.aggregate(n=t.count(), last=t.created_at.max(), top=t.version.sum()).to_pyarrow().to_pylist()[0]
         return names, _digest(self.engagement, row["n"], row["last"], row["top"])
 

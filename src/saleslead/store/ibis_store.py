@@ -30,7 +30,7 @@ from saleslead.store.gate import Lease, copy_named, open_with_retry
 from saleslead.store.history import candidate_events
 from saleslead.store.known import known_candidates
 from saleslead.store.merge import merge_events
-from saleslead.store.schema import MIGRATIONS, SCHEMA_VERSION, TABLES
+from saleslead.store.schema import MIGRATIONS, RENAMED_KINDS, SCHEMA_VERSION, TABLES
 
 __all__ = ["DEFAULT_STORE", "IngestOutcome", "Store", "resolve_location"]
 
@@ -206,6 +206,19 @@ class Store:
                         self._con.create_table(name, schema=schema)
                 self._sql("DELETE FROM meta WHERE key = 'schema_version'")
                 self._con.insert("meta", pa.table({"key": ["schema_version"], "value": [str(version + 1)]}))
+        self.rename_kinds()
+
+    def rename_kinds(self) -> int:
+        """Respell the records of kinds an earlier version spelt otherwise (:data:`RENAMED_KINDS`); how many.
+
+        Only the kind changes: every version, key, payload and status is kept."""
+        t = self._con.table("records")
+        found = int(t.filter(t.kind.isin(list(RENAMED_KINDS))).count().execute())
+        if found:
+            with self.transaction():
+                for old, new in RENAMED_KINDS.items():
+                    self._sql(f"UPDATE records SET kind = '{new}' WHERE kind = '{old}'")
+        return found
 
     # --- plumbing --------------------------------------------------------------------------
     def _sql(self, statement: str) -> None:

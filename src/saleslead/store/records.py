@@ -19,8 +19,9 @@ import pyarrow as pa
 
 from saleslead.errors import NotFoundError
 from saleslead.store.ibis_store import Store
+from saleslead.store.schema import RENAMED_KINDS
 
-__all__ = ["Record", "Records"]
+__all__ = ["Record", "Records", "spellings"]
 
 
 @dataclass(frozen=True)
@@ -131,7 +132,7 @@ class Records:
 
     def _query(self, kind: str, key: str | None = None) -> list[Record]:
         t = self.store.table("records")
-        t = t.filter((t.engagement == self.engagement) & (t.kind == kind))
+        t = t.filter((t.engagement == self.engagement) & t.kind.isin(spellings(kind)))
         if key is not None:
             t = t.filter(t.key == key)
         rows = t.order_by(["key", "version"]).to_pyarrow().to_pylist()
@@ -139,7 +140,7 @@ class Records:
             Record(
                 record_id=r["record_id"],
                 engagement=r["engagement"],
-                kind=r["kind"],
+                kind=kind,
                 key=r["key"],
                 version=int(r["version"]),
                 status=r["status"],
@@ -193,3 +194,8 @@ def _dumps(payload: dict[str, Any]) -> str:
         return json.dumps(payload, default=str, sort_keys=True, allow_nan=False)
     except ValueError:  # a non-finite float somewhere: written as null (standard JSON), not as NaN
         return json.dumps(_finite(payload), default=str, sort_keys=True, allow_nan=False)
+
+
+def spellings(kind: str) -> list[str]:
+    """``kind`` and how earlier versions spelt it (a read-only store opened before its migration keeps those)."""
+    return [kind, *(old for old, new in RENAMED_KINDS.items() if new == kind)]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ibis
 import ibis.expr.schema as sch
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "TABLES"]
+__all__ = ["MIGRATIONS", "RENAMED_KINDS", "SCHEMA_VERSION", "TABLES"]
 
 _V1: dict[str, sch.Schema] = {
     "meta": ibis.schema({"key": "string", "value": "string"}),
@@ -119,3 +119,16 @@ _V1: dict[str, sch.Schema] = {
 MIGRATIONS: list[dict[str, sch.Schema]] = [_V1]
 SCHEMA_VERSION = len(MIGRATIONS)
 TABLES: dict[str, sch.Schema] = {name: s for step in MIGRATIONS for name, s in step.items()}
+
+#: Record kinds as earlier versions spelt them -> as they are spelt now. A kind is ``owner.thing`` in lower case
+#: (``targets.plan``, ``forecast.seat-call``), or one word where the owner is the thing (``handoff``,
+#: ``settings``); a writable store is migrated on open, and a read-only one is read under both spellings.
+RENAMED_KINDS: dict[str, str] = {
+    "roster_plan": "roster.plan",
+    "roster_rebalance": "roster.rebalance",
+    "forecast-call": "forecast.call",
+    "forecast-flag": "forecast.flag",
+    "forecast-seat-call": "forecast.seat-call",
+    "strategy-flag": "strategy.flag",
+    "web-token": "web.token",
+}

@@ -32,7 +32,7 @@ from saleslead.strategy.scorecard import cell_key, deal_frame
 
 __all__ = ["FLAG_KIND", "CheckRequest", "StrategyCheck", "StrategyFlag", "check"]
 
-FLAG_KIND = "strategy-flag"
+FLAG_KIND = "strategy.flag"
 
 
 class CheckRequest(BaseModel):

@@ -28,7 +28,7 @@ from saleslead.targets.defend import (
     WeeklyCoverage,
     find_flags,
 )
-from saleslead.targets.plan import TargetPlan, build_plan, resolve_targets
+from saleslead.targets.plan import TargetPlan, build_target_plan, resolve_targets
 
 __all__ = [
     "CoverageRequest",
@@ -193,7 +193,7 @@ class TargetsDesk(Desk):
             "targets": targets,
         }
         previous = self.records.latest(PLAN, period.name)
-        draft = build_plan(
+        draft = build_target_plan(
             cov,
             period,
             yields,

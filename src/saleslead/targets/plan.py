@@ -27,7 +27,7 @@ from saleslead.store import Store
 from saleslead.targets.coverage import ALL, Coverage, CoverageLine, quota_targets
 from saleslead.targets.creation import CreationPlan, back_solve_creation
 
-__all__ = ["SegmentPlan", "StageExpectation", "TargetPlan", "build_plan", "resolve_targets"]
+__all__ = ["SegmentTargets", "StageExpectation", "TargetPlan", "build_target_plan", "resolve_targets"]
 
 
 class StageExpectation(BaseModel):
@@ -41,7 +41,7 @@ class StageExpectation(BaseModel):
     win_rate: Rate
 
 
-class SegmentPlan(BaseModel):
+class SegmentTargets(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     segment: str
@@ -69,8 +69,8 @@ class TargetPlan(BaseModel):
     author: str
     set_at: datetime
     inputs: dict[str, object]
-    total: SegmentPlan
-    segments: list[SegmentPlan]
+    total: SegmentTargets
+    segments: list[SegmentTargets]
 
 
 def resolve_targets(
@@ -123,14 +123,14 @@ def _segment_plan(
     as_of: date,
     measured: CreationYield | None,
     conversion: FunnelConversion,
-) -> SegmentPlan:
+) -> SegmentTargets:
     wanted = {} if line.segment == ALL else {"segment": line.segment}
     stages = [
         StageExpectation(stage=s.stage, stage_order=s.stage_order, conversion=s.conversion, win_rate=s.win_rate)
         for s in conversion.stages
         if s.group == wanted
     ]
-    return SegmentPlan(
+    return SegmentTargets(
         segment=line.segment,
         target=line.target,
         closed_won=line.closed_won,
@@ -144,7 +144,7 @@ def _segment_plan(
     )
 
 
-def build_plan(
+def build_target_plan(
     coverage: Coverage,
     period: Period,
     yields: dict[str, CreationYield],

@@ -25,7 +25,7 @@ from pydantic import BaseModel
 from starlette.responses import Response
 
 from saleslead.actions import ACTIONS
-from saleslead.format import count, currency_symbol, money_or_dash, pct
+from saleslead.format import count, currency_symbol, money, pct
 from saleslead.seat import Seat
 from saleslead.settings import Settings
 from saleslead.web.security import Guard
@@ -222,7 +222,7 @@ WriteAccess = Depends(may_write)
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
 
-templates.env.filters["money"] = money_or_dash
+templates.env.filters["money"] = money
 templates.env.filters["pct"] = pct
 templates.env.filters["count"] = count
 

@@ -4,7 +4,7 @@
 * Every write needs the token: ``Authorization: Bearer <token>`` (or ``X-Saleslead-Token``), never a
   query string, so it can appear in no access log and no URL.
 * The token is made on first start, printed once by ``saleslead serve``, and kept with the seat as a
-  SHA-256 digest in the engagement's records (kind ``web-token``) — the secret itself is stored
+  SHA-256 digest in the engagement's records (kind ``web.token``) — the secret itself is stored
   nowhere, and each engagement has its own, so one engagement's token opens no other.
 * Requests must name this server by a host it answers to (loopback names by default), which stops a
   web page elsewhere from reaching the seat through DNS rebinding.
@@ -46,7 +46,7 @@ __all__ = [
     "security_headers",
 ]
 
-TOKEN_KIND = "web-token"
+TOKEN_KIND = "web.token"
 _TOKEN_KEY = "write"
 _AUTHOR = "saleslead serve"
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
