@@ -10,6 +10,7 @@ from mcp import Client
 
 from saleslead.actions import ACTIONS
 from saleslead.cli.app import app as cli
+from saleslead.delegate import Delegated
 from saleslead.mcp_server import build_server
 from saleslead.role.cadence import ADAPTERS, ANSWERS
 from saleslead.role.desk import AskRequest
@@ -121,3 +122,21 @@ def test_ask_answers_how_much_pipeline_we_need(demo_seat: Seat) -> None:
     assert answer.available, answer.text
     assert "pipeline" in answer.text
     assert answer.data["coverage"]["required_pipeline"] is not None or "too thin" in answer.text
+
+
+def test_the_seats_methods_are_the_actions_desk_methods() -> None:
+    """A seat method named like an action is that action's desk method, reached the same way (not a copy)."""
+    delegated = {name: value for name, value in vars(Seat).items() if isinstance(value, Delegated)}
+    assert len(delegated) >= 40
+    paired = 0
+    for a in ACTIONS:
+        found = delegated.get(a.id)
+        if found is None:
+            continue
+        paired += 1
+        assert found.method is a.method, a.id
+        assert found.desk is a.desk, a.id
+        assert found.__doc__ == a.method.__doc__, a.id
+    assert paired >= 30
+    for name, found in delegated.items():  # every delegation runs its own desk's method of the same name
+        assert found.method.__name__ == name, name

@@ -81,6 +81,13 @@ from saleslead.roster.desk import (
 )
 from saleslead.roster.scenarios import PlanDiff
 from saleslead.seat import Seat
+from saleslead.seat import data_desk_of as _data  # the seat's own desk accessors: its methods and the table agree
+from saleslead.seat import fleet_desk_of as _fleet
+from saleslead.seat import forecast_desk_of as _forecast
+from saleslead.seat import meeting_desk_of as _meeting
+from saleslead.seat import roster_desk_of as _roster
+from saleslead.seat import strategy_desk_of as _strategy
+from saleslead.seat import targets_desk_of as _targets
 from saleslead.status import StatusReport
 from saleslead.strategy.check import CheckRequest, StrategyCheck
 from saleslead.strategy.decisions import DecideRequest, ShowRequest, StrategyDecision, StrategyView
@@ -136,34 +143,6 @@ class Action(Generic[D, Req, Res]):
     def run_with(self, seat: Seat, arguments: dict[str, Any]) -> Res:
         """Validate raw arguments into the request model, then run (the request's ValidationError is the error)."""
         return self.call(seat, self.request.model_validate(arguments))
-
-
-def _data(seat: Seat) -> DataDesk:
-    return seat.data_desk
-
-
-def _strategy(seat: Seat) -> StrategyDesk:
-    return seat.strategy_desk
-
-
-def _targets(seat: Seat) -> TargetsDesk:
-    return seat.targets_desk
-
-
-def _roster(seat: Seat) -> RosterDesk:
-    return seat.roster_desk
-
-
-def _forecast(seat: Seat) -> ForecastDesk:
-    return seat.forecast_desk
-
-
-def _meeting(seat: Seat) -> MeetingDesk:
-    return seat.meeting_desk
-
-
-def _fleet(seat: Seat) -> FleetDesk:
-    return seat.fleet_desk
 
 
 def _seat(seat: Seat) -> Seat:

@@ -8,8 +8,11 @@ of the work and its state — wired together here with their collaborators passe
 * ``strategy``, ``targets``, ``roster``, ``forecast``: the four mandates;
 * ``fleet`` (:class:`~saleslead.role.desk.FleetDesk`): lanes, ``ask``, handoffs, flags, the weekly cadence.
 
-Every public method of the seat is a one-line delegation to the desk that owns it; the desks are
-reachable too (``seat.forecast_desk``, ``seat.fleet_desk``…).
+Most public methods of the seat are a desk's method itself, declared in one line
+(``forecast = Delegated(forecast_desk_of, ForecastDesk.forecast)``, :mod:`saleslead.delegate`): the parameters,
+result and docstring are the desk method's, typed for mypy as written there. The few that compose (``demo``,
+``sync``, ``run``, ``materialise``) are written out. The desks are reachable too (``seat.forecast_desk``,
+``seat.fleet_desk``…), and the action table binds each action to the same accessor and desk method.
 """
 
 from __future__ import annotations
@@ -17,11 +20,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from saleslead.briefing import pipeline_briefing
 from saleslead.briefing.weekly import briefing_markdown
-from saleslead.config import ConfigLoadRequest, ConfigSetRequest, ConfigShowRequest, SettingsView, stored_settings
+from saleslead.config import stored_settings
 from saleslead.context import Progress, SeatContext
 from saleslead.data.desk import (
     DataDesk,
@@ -32,87 +35,31 @@ from saleslead.data.desk import (
     Rejection,
     StatusRequest,
 )
+from saleslead.delegate import Delegated
 from saleslead.errors import InsufficientDataError
-from saleslead.forecast.deals import DealsRequest, DealsResult
 from saleslead.forecast.desk import ForecastDesk
-from saleslead.forecast.grid import GridRequest, GridResult
 from saleslead.forecast.meeting import MeetingDesk
-from saleslead.forecast.risk import DealInspection, DealRequest
-from saleslead.forecast.schemas import (
-    AccuracyRequest,
-    AccuracyResult,
-    BacktestRequest,
-    BacktestResult,
-    BridgeRequest,
-    BridgeResult,
-    CallCheck,
-    CallCheckRequest,
-    CallListRequest,
-    CallListResult,
-    CallRecord,
-    CallSubmitRequest,
-    ForecastRequest,
-    ForecastResult,
-    SeatCallRequest,
-    StallsRequest,
-    StallsResult,
-    WaterfallRequest,
-    WaterfallResult,
-)
-from saleslead.ingest import CanonicalExport
 from saleslead.materialise import MaterialiseReport, materialise_week
-from saleslead.names import Directory
 from saleslead.periods import Period
-from saleslead.role.delivery import DeliveryReport, Peer, PeerRequest, Send
 from saleslead.role.desk import (
-    AskRequest,
-    AskResult,
     FleetDesk,
-    HandoffList,
-    HandoffsRequest,
-    HandoffUpdate,
     RunRequest,
 )
-from saleslead.role.flags import Flag, FlagBook
-from saleslead.role.handoffs import Handoff, Outbox
+from saleslead.role.flags import FlagBook
+from saleslead.role.handoffs import Outbox
 from saleslead.role.report import WeeklyBriefing
-from saleslead.role.router import Route
-from saleslead.role.schema import RoleDefinition
 from saleslead.role.week import Mandates
 from saleslead.roster.desk import (
-    FinanceTable,
-    RebalanceResult,
     RosterDesk,
-    RosterDiffRequest,
-    RosterFinanceRequest,
-    RosterPlan,
-    RosterPlanRequest,
-    RosterRebalanceRequest,
-    RosterScenarioRequest,
-    RosterShowRequest,
-    RosterView,
-    ScenarioSet,
 )
-from saleslead.roster.scenarios import PlanDiff
 from saleslead.settings import Settings
 from saleslead.status import StatusReport
 from saleslead.store import Store
 from saleslead.store.records import Records
-from saleslead.strategy.check import CheckRequest, StrategyCheck
-from saleslead.strategy.decisions import DecideRequest, ShowRequest, StrategyDecision, StrategyView
 from saleslead.strategy.desk import StrategyDesk
-from saleslead.strategy.scorecard import Scorecard, ScoreRequest
-from saleslead.targets.coverage import Coverage
-from saleslead.targets.defend import Defense
 from saleslead.targets.desk import (
-    CoverageRequest,
-    DefendRequest,
     TargetsDesk,
-    TargetsRequest,
-    TargetsShown,
-    TargetsShowRequest,
 )
-from saleslead.targets.plan import TargetPlan
 
 if TYPE_CHECKING:
     from saleslead.sync import HubSpotSyncRequest, SalesforceSyncRequest, SyncReport, WarehouseRequest
@@ -125,12 +72,48 @@ __all__ = [
     "Rejection",
     "Seat",
     "StatusRequest",
+    "data_desk_of",
+    "fleet_desk_of",
+    "forecast_desk_of",
+    "meeting_desk_of",
     "open_seat",
+    "roster_desk_of",
+    "strategy_desk_of",
+    "targets_desk_of",
 ]
 
 
 def _utc_today() -> date:
     return datetime.now(UTC).date()
+
+
+# --- the desks, as the seat's methods and the action table reach them ---------------------------------------
+def data_desk_of(seat: Seat) -> DataDesk:
+    return seat.data_desk
+
+
+def strategy_desk_of(seat: Seat) -> StrategyDesk:
+    return seat.strategy_desk
+
+
+def targets_desk_of(seat: Seat) -> TargetsDesk:
+    return seat.targets_desk
+
+
+def roster_desk_of(seat: Seat) -> RosterDesk:
+    return seat.roster_desk
+
+
+def forecast_desk_of(seat: Seat) -> ForecastDesk:
+    return seat.forecast_desk
+
+
+def meeting_desk_of(seat: Seat) -> MeetingDesk:
+    return seat.meeting_desk
+
+
+def fleet_desk_of(seat: Seat) -> FleetDesk:
+    return seat.fleet_desk
 
 
 class Seat:
@@ -211,13 +194,8 @@ class Seat:
         self.store.__exit__(kind, *rest)
 
     # --- data ----------------------------------------------------------------------------------
-    def ingest(self, request: IngestRequest, progress: Progress | None = None) -> IngestReport:
-        """Read an export folder, validate it whole, then write it in one transaction."""
-        return self.data_desk.ingest(request, progress)
-
-    def ingest_export(self, export: CanonicalExport, path: str) -> IngestReport:
-        """Write an export already read and checked (a folder, a live sync, a warehouse) in one transaction."""
-        return self.data_desk.ingest_export(export, path)
+    ingest = Delegated(data_desk_of, DataDesk.ingest)
+    ingest_export = Delegated(data_desk_of, DataDesk.ingest_export)
 
     def sync(
         self, request: SalesforceSyncRequest | HubSpotSyncRequest | WarehouseRequest, progress: Progress | None = None
@@ -227,21 +205,10 @@ class Seat:
 
         return sync_source(self.data_desk, request, progress)
 
-    def status(self, request: StatusRequest | None = None) -> StatusReport:
-        """What the store holds and the open pipeline as of a date (default: today)."""
-        return self.data_desk.status(request)
-
-    def config_show(self, request: ConfigShowRequest | None = None) -> SettingsView:
-        """The engagement's settings: every key with its value, default and meaning."""
-        return self.data_desk.config_show(request)
-
-    def config_set(self, request: ConfigSetRequest) -> SettingsView:
-        """Set one setting for this store and engagement (stored as a new version); the seat uses it at once."""
-        return self.data_desk.config_set(request)
-
-    def config_load(self, request: ConfigLoadRequest) -> SettingsView:
-        """Replace the settings with a TOML document (a new version); every face uses them."""
-        return self.data_desk.config_load(request)
+    status = Delegated(data_desk_of, DataDesk.status)
+    config_show = Delegated(data_desk_of, DataDesk.config_show)
+    config_set = Delegated(data_desk_of, DataDesk.config_set)
+    config_load = Delegated(data_desk_of, DataDesk.config_load)
 
     def demo(self, request: DemoRequest, progress: Progress | None = None) -> DemoResult:
         """Generate the demo company as of a date, ingest it into this seat's store, and brief."""
@@ -255,137 +222,49 @@ class Seat:
             return pipeline_briefing(status)
 
     # --- strategy ------------------------------------------------------------------------------
-    def strategy_score(self, request: ScoreRequest) -> Scorecard:
-        """Score every cell (segment × motion × channel by default) and recommend, as of a date."""
-        return self.strategy_desk.strategy_score(request)
-
-    def strategy_decide(self, request: DecideRequest) -> StrategyDecision:
-        """Record the strategy (a new version): the scorecard's recommendations plus the author's overrides."""
-        return self.strategy_desk.strategy_decide(request)
-
-    def strategy_show(self, request: ShowRequest | None = None) -> StrategyView:
-        """The strategy decided (a version, default the latest) and every version."""
-        return self.strategy_desk.strategy_show(request)
-
-    def strategy_check(self, request: CheckRequest) -> StrategyCheck:
-        """Flag open pipeline created, and effort spent, in do-not-compete cells since the strategy in force."""
-        return self.strategy_desk.strategy_check(request)
+    strategy_score = Delegated(strategy_desk_of, StrategyDesk.strategy_score)
+    strategy_decide = Delegated(strategy_desk_of, StrategyDesk.strategy_decide)
+    strategy_show = Delegated(strategy_desk_of, StrategyDesk.strategy_show)
+    strategy_check = Delegated(strategy_desk_of, StrategyDesk.strategy_check)
 
     # --- targets -------------------------------------------------------------------------------
-    def coverage(self, request: CoverageRequest) -> Coverage:
-        """Reported and real coverage of a period as of a date, in total and by segment, with the evidence."""
-        return self.targets_desk.coverage(request)
-
-    def set_targets(self, request: TargetsRequest) -> TargetPlan:
-        """Turn a goal into per-segment bookings, pipeline and weekly creation; save it as a new plan version."""
-        return self.targets_desk.set_targets(request)
-
-    def targets(self, request: TargetsShowRequest | None = None) -> TargetsShown:
-        """Saved plans: every version of one period, or the latest plan of every period."""
-        return self.targets_desk.targets(request)
-
-    def defend_targets(self, request: DefendRequest) -> Defense:
-        """Coverage week over week, flags (raised once per period and segment) and creation gaps for the SDRs."""
-        return self.targets_desk.defend_targets(request)
+    coverage = Delegated(targets_desk_of, TargetsDesk.coverage)
+    set_targets = Delegated(targets_desk_of, TargetsDesk.set_targets)
+    targets = Delegated(targets_desk_of, TargetsDesk.targets)
+    defend_targets = Delegated(targets_desk_of, TargetsDesk.defend_targets)
 
     # --- roster --------------------------------------------------------------------------------
-    def roster_show(self, request: RosterShowRequest | None = None) -> RosterView:
-        """The roster as of a date: seats, headcount and ramp by segment, productivity, attainment."""
-        return self.roster_desk.roster_show(request)
-
-    def roster_plan(self, request: RosterPlanRequest) -> RosterPlan:
-        """The fewest AE hires by month and segment that reach the goal with the buffer, and what binds."""
-        return self.roster_desk.roster_plan(request)
-
-    def roster_scenarios(self, request: RosterScenarioRequest) -> ScenarioSet:
-        """Base, best and worst plans of the same goal side by side (each stored as a version)."""
-        return self.roster_desk.roster_scenarios(request)
-
-    def roster_diff(self, request: RosterDiffRequest) -> PlanDiff:
-        """What changed between two stored plan versions (default: the last two versions of one key)."""
-        return self.roster_desk.roster_diff(request)
-
-    def roster_finance(self, request: RosterFinanceRequest) -> FinanceTable:
-        """Month × seat × quota × expected bookings × cost: the plan as finance reconciles it."""
-        return self.roster_desk.roster_finance(request)
-
-    def roster_rebalance(self, request: RosterRebalanceRequest | None = None) -> RebalanceResult:
-        """Reassign accounts across AEs to bring potential and workload within bands, moving as little as may be."""
-        return self.roster_desk.roster_rebalance(request)
+    roster_show = Delegated(roster_desk_of, RosterDesk.roster_show)
+    roster_plan = Delegated(roster_desk_of, RosterDesk.roster_plan)
+    roster_scenarios = Delegated(roster_desk_of, RosterDesk.roster_scenarios)
+    roster_diff = Delegated(roster_desk_of, RosterDesk.roster_diff)
+    roster_finance = Delegated(roster_desk_of, RosterDesk.roster_finance)
+    roster_rebalance = Delegated(roster_desk_of, RosterDesk.roster_rebalance)
 
     # --- forecast ------------------------------------------------------------------------------
-    def forecast(self, request: ForecastRequest, progress: Progress | None = None) -> ForecastResult:
-        """Call the period's number as of a date: P10/P50/P90 and its parts for the total, every node and segment;
-        with ``since``, the bridge from that date."""
-        return self.forecast_desk.forecast(request, progress)
-
-    def forecast_bridge(self, request: BridgeRequest, progress: Progress | None = None) -> BridgeResult:
-        """How the period's forecast moved since an earlier date, component by component, to the cent."""
-        return self.forecast_desk.forecast_bridge(request, progress)
-
-    def stalls(self, request: StallsRequest) -> StallsResult:
-        """Open deals gone quiet beyond won deals' norm, or past their close date, for the account executive."""
-        return self.meeting_desk.stalls(request)
-
-    def forecast_grid(self, request: GridRequest, progress: Progress | None = None) -> GridResult:
-        """The forecast grid: per node quota, closed-won, categories, P50 and range, call, override, verdict."""
-        return self.meeting_desk.forecast_grid(request, progress)
-
-    def deals(self, request: DealsRequest) -> DealsResult:
-        """The deals behind a number: a measure over a slice (team, owner, segment, stage, category), named."""
-        return self.meeting_desk.deals(request)
-
-    def deal(self, request: DealRequest) -> DealInspection:
-        """One deal inspected: its history and every risk signal with evidence (for the account executive)."""
-        return self.meeting_desk.deal(request)
-
-    def people(self) -> Directory:
-        """Everyone in the users table: names, titles, reporting lines (names resolve to ids here)."""
-        return self.meeting_desk.people()
+    forecast = Delegated(forecast_desk_of, ForecastDesk.forecast)
+    forecast_bridge = Delegated(forecast_desk_of, ForecastDesk.forecast_bridge)
+    stalls = Delegated(meeting_desk_of, MeetingDesk.stalls)
+    forecast_grid = Delegated(meeting_desk_of, MeetingDesk.forecast_grid)
+    deals = Delegated(meeting_desk_of, MeetingDesk.deals)
+    deal = Delegated(meeting_desk_of, MeetingDesk.deal)
+    people = Delegated(meeting_desk_of, MeetingDesk.people)
 
     def data_through(self) -> date | None:
         """The date of the store's latest snapshot (the default as-of date when it is before the clock's today)."""
         return self.context.data_through()
 
-    def waterfall(self, request: WaterfallRequest) -> WaterfallResult:
-        """How a period's pipeline moved between two dates, reconciling exactly."""
-        return self.forecast_desk.waterfall(request)
-
-    def call_submit(self, request: CallSubmitRequest, progress: Progress | None = None) -> CallRecord:
-        """Record a call (or a manager's adjustment, with its reason), check it with the honesty guard.
-
-        ``node`` is a person's name or user id, or ``total``; a name that fits more than one person is refused.
-        """
-        return self.meeting_desk.call_submit(request, progress)
-
-    def call_check(self, request: CallCheckRequest, progress: Progress | None = None) -> CallListResult:
-        """Re-check the current calls of a period as of a date; store each verdict as the call's flag."""
-        return self.meeting_desk.call_check(request, progress)
-
-    def call_list(self, request: CallListRequest) -> CallListResult:
-        """Current calls (or every version with --history), newest check included; ``node`` may be a name."""
-        return self.meeting_desk.call_list(request)
-
-    def seat_call(self, request: SeatCallRequest, progress: Progress | None = None) -> CallRecord:
-        """The seat's own call for a period: the P50 of the total with its P10–P90, versioned."""
-        return self.forecast_desk.seat_call(request, progress)
-
-    def forecast_flags(self) -> list[CallCheck]:
-        """Open honesty-guard flags on the current version of every call (for every briefing)."""
-        return self.forecast_desk.forecast_flags()
-
-    def forecast_backtest(self, request: BacktestRequest, progress: Progress | None = None) -> BacktestResult:
-        """Walk-forward backtest of the forecast against both baselines."""
-        return self.forecast_desk.forecast_backtest(request, progress)
-
-    def forecast_accuracy(self, request: AccuracyRequest) -> AccuracyResult:
-        """Submitted calls against what was booked, per node, shrunk toward the team."""
-        return self.forecast_desk.forecast_accuracy(request)
+    waterfall = Delegated(forecast_desk_of, ForecastDesk.waterfall)
+    call_submit = Delegated(meeting_desk_of, MeetingDesk.call_submit)
+    call_check = Delegated(meeting_desk_of, MeetingDesk.call_check)
+    call_list = Delegated(meeting_desk_of, MeetingDesk.call_list)
+    seat_call = Delegated(forecast_desk_of, ForecastDesk.seat_call)
+    forecast_flags = Delegated(forecast_desk_of, ForecastDesk.forecast_flags)
+    forecast_backtest = Delegated(forecast_desk_of, ForecastDesk.forecast_backtest)
+    forecast_accuracy = Delegated(forecast_desk_of, ForecastDesk.forecast_accuracy)
 
     # --- the fleet -----------------------------------------------------------------------------
-    def role_definition(self) -> RoleDefinition:
-        """The role this seat plays (the bundled role file)."""
-        return self.fleet_desk.role_definition()
+    role_definition = Delegated(fleet_desk_of, FleetDesk.role_definition)
 
     @property
     def outbox(self) -> Outbox:
@@ -395,41 +274,15 @@ class Seat:
     def flag_book(self) -> FlagBook:
         return self.fleet_desk.flag_book
 
-    def route_request(self, request: AskRequest) -> Route:
-        """Where a request goes (no side effects): in lane, out of lane, mixed, or unclear."""
-        return self.fleet_desk.route_request(request)
-
-    def ask(self, request: AskRequest) -> AskResult:
-        """Route a request; answer its in-lane part from the store and hand off the rest."""
-        return self.fleet_desk.ask(request)
-
-    def handoffs(self, request: HandoffsRequest | None = None) -> HandoffList:
-        """The outbox: handoffs in issue order, optionally by status or receiving role."""
-        return self.fleet_desk.handoffs(request)
-
-    def update_handoff(self, request: HandoffUpdate) -> Handoff:
-        """Acknowledge a handoff, or mark it done."""
-        return self.fleet_desk.update_handoff(request)
-
-    def set_peer(self, request: PeerRequest) -> Peer:
-        """Record the A2A endpoint of a fleet role, for delivering its hand-offs."""
-        return self.fleet_desk.set_peer(request)
-
-    def peers(self) -> list[Peer]:
-        """The fleet roles with an A2A endpoint."""
-        return self.fleet_desk.peers()
-
-    def deliver_handoffs(self, send: Send) -> DeliveryReport:
-        """Send open hand-offs to their roles' peers; each attempt is recorded and retried later."""
-        return self.fleet_desk.deliver_handoffs(send)
-
-    def handoffs_jsonl(self, request: HandoffsRequest | None = None) -> str:
-        """The outbox as JSON Lines."""
-        return self.fleet_desk.handoffs_jsonl(request)
-
-    def open_flags(self) -> list[Flag]:
-        """The engagement's open flags."""
-        return self.fleet_desk.open_flags()
+    route_request = Delegated(fleet_desk_of, FleetDesk.route_request)
+    ask = Delegated(fleet_desk_of, FleetDesk.ask)
+    handoffs = Delegated(fleet_desk_of, FleetDesk.handoffs)
+    update_handoff = Delegated(fleet_desk_of, FleetDesk.update_handoff)
+    set_peer = Delegated(fleet_desk_of, FleetDesk.set_peer)
+    peers = Delegated(fleet_desk_of, FleetDesk.peers)
+    deliver_handoffs = Delegated(fleet_desk_of, FleetDesk.deliver_handoffs)
+    handoffs_jsonl = Delegated(fleet_desk_of, FleetDesk.handoffs_jsonl)
+    open_flags = Delegated(fleet_desk_of, FleetDesk.open_flags)
 
     def run(self, request: RunRequest, progress: Progress | None = None, *, materialise: bool = True) -> WeeklyBriefing:
         """The weekly cadence: ingest, compute every mandate on the seat, raise flags, hand off, brief; then keep
@@ -444,9 +297,7 @@ class Seat:
         stalls, scorecard, roster) so every face reads them from the store."""
         return materialise_week(self, as_of or self.today())
 
-    def briefing_on(self, as_of: date) -> dict[str, Any]:
-        """The stored summary of the briefing written for ``as_of``."""
-        return self.fleet_desk.briefing_on(as_of)
+    briefing_on = Delegated(fleet_desk_of, FleetDesk.briefing_on)
 
 
 def open_seat(
