@@ -8,6 +8,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pyarrow as pa
+import pytest
 from pydantic import BaseModel
 
 from saleslead.forecast.fitted import FORECAST_SETTINGS, fitted_outlook
@@ -179,3 +180,11 @@ def test_every_read_of_the_week_is_served_from_the_store_equal_to_a_fresh_one(de
         assert served == read(fresh), name
     assert checked.calls[0].check is not None
     assert checked.calls[0].check.verdict == "sandbag"  # a $1 call is below any P10
+
+
+def test_an_in_memory_store_leaves_no_file_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    with Store.open(":memory:") as store:
+        store.migrate()
+        assert store.schema_version() > 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == []

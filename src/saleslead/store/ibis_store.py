@@ -85,6 +85,8 @@ class Store:
         try:
             if "://" in where:
                 backend = ibis.connect(where)
+            elif where == ":memory:":  # nothing to share, so no gate and no writer's copy
+                backend = ibis.duckdb.connect(":memory:")
             else:
                 path = Path(where)
                 if read_only and not path.exists():
