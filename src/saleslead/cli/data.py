@@ -30,7 +30,8 @@ def print_ingest(report: IngestReport) -> None:
     console.print(f"dates: {first} .. {report.last_date:%Y-%m-%d}")
     console.print("stages in order: " + " → ".join(report.stages))
     console.print(
-        f"opportunities new: {report.opportunities_new:,}, seen before: {report.opportunities_seen_before:,}; "
+        f"opportunities new: {report.opportunities_new:,}, changed: {report.opportunities_changed:,}, "
+        f"unchanged: {report.opportunities_unchanged:,}; "
         f"history events added: {report.history_added:,}" + (" — nothing changed" if report.unchanged else "")
     )
     if report.rejected:

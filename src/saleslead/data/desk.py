@@ -75,6 +75,10 @@ class IngestReport(BaseModel):
     stages: list[str]
     opportunities_new: int
     opportunities_seen_before: int
+    #: of those seen before: whose row, history or activities differ from what the store took in last time
+    opportunities_changed: int = 0
+    #: of those seen before: exactly as the store took them in last time (nothing of theirs was rewritten)
+    opportunities_unchanged: int = 0
     history_added: int
     unchanged: bool
 
@@ -163,7 +167,9 @@ class DataDesk(Desk):
             last_date=outcome.snapshot_at,
             stages=[s.name for s in sorted(export.stages, key=lambda s: s.order)],
             opportunities_new=outcome.opportunities_new,
-            opportunities_seen_before=outcome.opportunities_updated,
+            opportunities_seen_before=outcome.opportunities_updated + outcome.opportunities_unchanged,
+            opportunities_changed=outcome.opportunities_updated,
+            opportunities_unchanged=outcome.opportunities_unchanged,
             history_added=outcome.history_added,
             unchanged=outcome.unchanged,
         )

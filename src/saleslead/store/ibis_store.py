@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
@@ -26,6 +26,7 @@ import pyarrow.compute as pc
 
 from saleslead.errors import StoreError
 from saleslead.ingest.canonical import CanonicalExport
+from saleslead.store.evidence import Change, changed_deals, deal_evidence, not_older, restricted
 from saleslead.store.gate import Lease, copy_named, open_with_retry
 from saleslead.store.history import candidate_events
 from saleslead.store.known import known_candidates
@@ -51,9 +52,10 @@ class IngestOutcome:
     ingest_id: int
     snapshot_at: datetime
     opportunities_new: int
-    opportunities_updated: int
+    opportunities_updated: int  # deals stored before whose row, history or activities differ
     history_added: int
     unchanged: bool
+    opportunities_unchanged: int = 0  # deals of the export stored exactly as they are
 
 
 class Store:
@@ -322,7 +324,12 @@ class Store:
 
     # --- ingest ------------------------------------------------------------------------------
     def ingest(self, export: CanonicalExport, report: dict[str, Any] | None = None) -> IngestOutcome:
-        """Write one export: all or nothing; nothing changes when the same export comes again."""
+        """Write one export: all or nothing; nothing changes when the same export comes again.
+
+        Only what differs from the store is written: the deals whose evidence hash differs
+        (:mod:`saleslead.store.evidence`) have their row replaced and their history merged; users, accounts
+        and quotas not stored exactly as they are replaced; activities not stored yet added.
+        """
         snapshot = export.snapshot_at.replace(tzinfo=None)
         fingerprint = _fingerprint(export)
         try:
@@ -332,69 +339,77 @@ class Store:
                 # The same source, moment and sizes as an earlier ingest: whether any value differs decides
                 # ``unchanged`` (an account renamed is a change); otherwise it is a change by construction.
                 seen = self._fingerprint_seen(fingerprint)
-                drift = self._drift(export) if seen else 1
-                activities_before = self.count("activities")
-                updated = self._upsert_opportunities(export.opportunities, snapshot)
-                added = self._add_history(export, ingest_id)
-                self._merge_stages(export)
-                self._upsert("users", export.users, "user_id")
-                self._upsert("accounts", export.accounts, "account_id")
-                self._merge_rows("quotas", export.quotas, ("owner_id", "start_date"))
-                self._merge_rows("activities", export.activities, ("opportunity_id", "activity_date"))
+                change = changed_deals(deal_evidence(export), self._stored_evidence())
+                # An export older than the store's newest may place events before known ones: all its deals merge.
+                every = change.everything or not not_older(snapshot, self._newest_snapshot())
+                part = export if every else restricted(export, change.differs)
+                self._upsert_opportunities(part.opportunities, snapshot)
+                added = self._add_history(part, ingest_id, whole=every)
+                self._keep_evidence(change)
+                drift = self._merge_stages(export)
+                drift += self._upsert("users", export.users, "user_id")
+                drift += self._upsert("accounts", export.accounts, "account_id")
+                drift += self._merge_rows("quotas", export.quotas, ("owner_id", "start_date"))
+                drift += self._merge_rows("activities", part.activities, ("opportunity_id", "activity_date"))
+                # New: not stored before; changed: stored, but not as this export has it (or nothing tells).
                 new = self.count("opportunities") - before
-                drift += self.count("activities") - activities_before
-                unchanged = seen and added == 0 and new == 0 and drift == 0
+                updated = change.new + change.changed - new
+                unchanged = seen and added == 0 and new == 0 and updated == 0 and drift == 0
                 body = dict(report or {})
-                body.update({"history_added": added, "opportunities_new": new, "unchanged": unchanged})
+                body.update(
+                    {
+                        "history_added": added,
+                        "opportunities_new": new,
+                        "opportunities_changed": updated,
+                        "opportunities_unchanged": change.unchanged,
+                        "unchanged": unchanged,
+                    }
+                )
+                outcome = IngestOutcome(ingest_id, snapshot, new, updated, added, unchanged, change.unchanged)
                 if unchanged:  # the store already holds exactly this export: no new ingest is recorded
-                    ingest_id -= 1
-                    return IngestOutcome(ingest_id, snapshot, new, updated, added, unchanged)
-                self.insert(
-                    "ingests",
-                    pa.table(
-                        {
-                            "ingest_id": [ingest_id],
-                            "source": [export.source],
-                            "snapshot_at": pa.array([snapshot], pa.timestamp("us")),
-                            "ingested_at": pa.array([datetime.now(UTC).replace(tzinfo=None)], pa.timestamp("us")),
-                            "fingerprint": [fingerprint],
-                            "report": [json.dumps(body, default=str)],
-                        }
-                    ),
-                )
+                    return replace(outcome, ingest_id=ingest_id - 1)
+                self._record_ingest(ingest_id, export, snapshot, fingerprint, body)
         finally:
-            self._drop("_stage_opps", "_stage_events", "_stage_rows")
-        return IngestOutcome(ingest_id, snapshot, new, updated, added, unchanged)
+            self._drop("_stage_opps", "_stage_events", "_stage_rows", "_stage_deals")
+        return outcome
 
-    def _drift(self, export: CanonicalExport) -> int:
-        """Rows of the export not already stored exactly as they are (deals' attributes, users, accounts,
-        quotas), plus one when the stage ladder differs. Measured before anything is written."""
-        stored_stages = self.table("stages").order_by("stage_order").to_pyarrow()
-        stages = [(s.name, s.order, s.is_closed, s.is_won) for s in export.stages]
-        drift = int(
-            bool(stages)
-            and stages
-            != list(
-                zip(
-                    *(stored_stages.column(c).to_pylist() for c in ("name", "stage_order", "is_closed", "is_won")),
-                    strict=True,
-                )
-            )
+    def _record_ingest(
+        self, ingest_id: int, export: CanonicalExport, snapshot: datetime, fingerprint: str, body: dict[str, Any]
+    ) -> None:
+        self.insert(
+            "ingests",
+            pa.table(
+                {
+                    "ingest_id": [ingest_id],
+                    "source": [export.source],
+                    "snapshot_at": pa.array([snapshot], pa.timestamp("us")),
+                    "ingested_at": pa.array([datetime.now(UTC).replace(tzinfo=None)], pa.timestamp("us")),
+                    "fingerprint": [fingerprint],
+                    "report": [json.dumps(body, default=str)],
+                }
+            ),
         )
-        deal_columns = ["opportunity_id", "name", "account_id", "owner_id", "segment", "motion", "channel", "product"]
-        for name, rows, columns in (
-            ("opportunities", export.opportunities, deal_columns),
-            ("users", export.users, list(TABLES["users"].names)),
-            ("accounts", export.accounts, list(TABLES["accounts"].names)),
-            ("quotas", export.quotas, list(TABLES["quotas"].names)),
-        ):
-            if rows.num_rows == 0:
-                continue
-            stored = self.table(name).select(*columns)
-            staged = self._stage("_stage_rows", _decoded(rows.select(columns))).select(*columns)
-            drift += int(staged.cast(stored.schema()).difference(stored).count().execute())
-            self._drop("_stage_rows")
-        return drift
+
+    def _stored_evidence(self) -> pa.Table:
+        return self.table("deal_evidence").select("opportunity_id", "evidence").to_pyarrow()
+
+    def _newest_snapshot(self) -> datetime | None:
+        value = self.table("ingests").snapshot_at.max().to_pyarrow().as_py()
+        return value if isinstance(value, datetime) else None
+
+    def _keep_evidence(self, change: Change) -> None:
+        """Store the evidence of the deals that differed (new ones added, changed ones replaced)."""
+        if change.new + change.changed == 0:
+            return
+        rows = change.evidence
+        if change.new + change.changed < rows.num_rows:
+            rows = rows.filter(pa.array(change.differs[np.asarray(rows.column("row").to_numpy(), dtype=np.int64)]))
+        rows = rows.select(["opportunity_id", "evidence"])
+        if change.changed:
+            self._stage("_stage_deals", rows.select(["opportunity_id"]))
+            self._sql("DELETE FROM deal_evidence WHERE opportunity_id IN (SELECT opportunity_id FROM _stage_deals)")
+            self._drop("_stage_deals")
+        self.insert("deal_evidence", rows)
 
     def remove_opportunities(self, ids: list[str]) -> int:
         """Forget deleted deals: their row, history and activities (joins an open transaction). Returns rows gone."""
@@ -403,7 +418,7 @@ class Store:
         with self.transaction():
             staged = self._stage("_stage_rows", pa.table({"opportunity_id": pa.array(ids, pa.string())}))
             gone = int(self.table("opportunities").semi_join(staged, "opportunity_id").count().execute())
-            for name in ("opportunities", "history", "activities"):
+            for name in ("opportunities", "history", "activities", "deal_evidence"):
                 self._sql(f"DELETE FROM {name} WHERE opportunity_id IN (SELECT opportunity_id FROM _stage_rows)")
             self._drop("_stage_rows")
         return gone
@@ -415,15 +430,17 @@ class Store:
     def _fingerprint_seen(self, fingerprint: str) -> bool:
         return bool(self.table("ingests").filter(lambda t: t.fingerprint == fingerprint).count().execute())
 
-    def _upsert_opportunities(self, opps: pa.Table, snapshot: datetime) -> int:
+    def _upsert_opportunities(self, opps: pa.Table, snapshot: datetime) -> None:
         """Insert new deals, replace known ones; keep the earliest sighting and any known creation date."""
+        if opps.num_rows == 0:
+            return
         columns = list(TABLES["opportunities"].names)
         incoming = opps.append_column(
             "first_seen_at", pa.array(np.full(opps.num_rows, np.datetime64(snapshot, "us")), pa.timestamp("us"))
         ).select(columns)
         if self.count("opportunities") == 0:
             self.insert("opportunities", incoming)
-            return 0
+            return
         staged = self._stage("_stage_opps", incoming.select(["opportunity_id"]))
         known = self.table("opportunities").semi_join(staged, "opportunity_id")
         known_rows = known.select("opportunity_id", "created_at", "first_seen_at").to_pyarrow()
@@ -437,23 +454,28 @@ class Store:
             incoming = incoming.set_column(columns.index("first_seen_at"), "first_seen_at", seen)
             self._sql("DELETE FROM opportunities WHERE opportunity_id IN (SELECT opportunity_id FROM _stage_opps)")
         self.insert("opportunities", incoming)
-        return int(known_rows.num_rows)
 
-    def _add_history(self, export: CanonicalExport, ingest_id: int) -> int:
+    def _add_history(self, export: CanonicalExport, ingest_id: int, *, whole: bool) -> int:
+        """Merge the export's events into the history of its deals (``whole``: the export may touch any deal;
+        otherwise it holds only the deals that changed, and only their stored history is read)."""
         candidates = candidate_events(export)
         if candidates.num_rows == 0:
             return 0
-        stored = self.table("history")
         if self.count("history") == 0:
-            touched = stored.limit(0).to_pyarrow()  # a first ingest: nothing stored to merge with
+            touched = self.table("history").limit(0).to_pyarrow()  # a first ingest: nothing stored to merge with
         else:
+            stored = self.table("history")
+            if not whole:  # the stored events of the changed deals, matched against nothing else
+                ids = self._stage("_stage_deals", export.opportunities.select(["opportunity_id"]))
+                stored = self._stage("_stage_events", stored.semi_join(ids, "opportunity_id").to_pyarrow())
             # Only the events the store does not hold yet, and the stored events of the deals they touch.
             known = known_candidates(stored, candidates, hashed=self._duck)
             candidates = candidates.filter(pa.array(~known))
             if candidates.num_rows == 0:
                 return 0
-            staged = self._stage("_stage_events", candidates.select(["opportunity_id"]))
+            staged = self._stage("_stage_rows", candidates.select(["opportunity_id"]))
             touched = stored.semi_join(staged.distinct(), "opportunity_id").to_pyarrow()
+            self._drop("_stage_rows", "_stage_events", "_stage_deals")
         had_stored = touched.num_rows > 0
         merged = merge_events(touched, candidates, self._next_id("history", "seq"), ingest_id)
         del candidates, touched  # free them before the engine takes the rows
@@ -470,9 +492,10 @@ class Store:
         _give_back_memory()
         return added
 
-    def _merge_stages(self, export: CanonicalExport) -> None:
+    def _merge_stages(self, export: CanonicalExport) -> int:
+        """Replace the stage ladder when the export's differs (returns 1), else leave it (0)."""
         if not export.stages:
-            return
+            return 0
         rows = pa.table(
             {
                 "name": [s.name for s in export.stages],
@@ -482,30 +505,48 @@ class Store:
                 "probability": pa.array([s.probability for s in export.stages], pa.float64()),
             }
         )
+        stored = self.table("stages").to_pyarrow().select(rows.column_names)
+        if stored.sort_by("stage_order").to_pylist() == rows.sort_by("stage_order").to_pylist():
+            return 0
         self._sql("DELETE FROM stages")
         self.insert("stages", rows)
+        return 1
 
-    def _upsert(self, name: str, rows: pa.Table, key: str) -> None:
+    def _upsert(self, name: str, rows: pa.Table, key: str) -> int:
+        """Replace the rows whose key is stored with other values, add the others; returns how many that was."""
         if rows.num_rows == 0:
-            return
+            return 0
         rows = rows.select(list(TABLES[name].names))
         if self.count(name) == 0:
             self.insert(name, rows)
-            return
-        if self._duck:  # the Arrow rows scanned in place, no staging copy
-            with self._registered(rows), self._one_writer():
-                self._sql(f"DELETE FROM {name} WHERE {key} IN (SELECT {key} FROM _incoming_rows)")
-                self._sql(f"INSERT INTO {name} SELECT * FROM _incoming_rows")
-            return
-        self._stage("_stage_rows", rows)
-        self._sql(f"DELETE FROM {name} WHERE {key} IN (SELECT {key} FROM _stage_rows)")
-        self.insert(name, self._con.table("_stage_rows"))
-        self._drop("_stage_rows")
+            return int(rows.num_rows)
+        if self._duck:  # the Arrow rows scanned in place, only the differing ones staged
+            with self._registered(rows):
+                self._sql(f"CREATE TEMP TABLE _stage_rows AS SELECT * FROM _incoming_rows EXCEPT SELECT * FROM {name}")
+        else:
+            staged = self._stage("_stage_rows", _decoded(rows))
+            self._stage("_stage_rows", staged.cast(self.table(name).schema()).difference(self.table(name)).to_pyarrow())
+        return self._replace_staged(name, (key,))
 
-    def _merge_rows(self, name: str, rows: pa.Table, key: tuple[str, ...]) -> None:
-        """Rows whose key is already stored are replaced (quotas); others are added (activities)."""
+    def _replace_staged(self, name: str, key: tuple[str, ...]) -> int:
+        """Write the rows of ``_stage_rows`` over the stored rows with the same key; returns how many.
+
+        A key of every column (activities) has no other values to replace: the rows are only added."""
+        size = int(self._con.table("_stage_rows").count().execute())
+        if size and len(key) < len(TABLES[name].names):
+            same = " AND ".join(f"{name}.{k} = s.{k}" for k in key)
+            self._sql(f"DELETE FROM {name} WHERE EXISTS (SELECT 1 FROM _stage_rows s WHERE {same})")
+        if size:
+            with self._one_writer():
+                self._sql(f"INSERT INTO {name} SELECT {', '.join(TABLES[name].names)} FROM _stage_rows")
+        self._drop("_stage_rows")
+        return size
+
+    def _merge_rows(self, name: str, rows: pa.Table, key: tuple[str, ...]) -> int:
+        """One row per key (the largest values): replaces a stored row with other values (quotas), adds rows of
+        a new key (activities). Returns how many rows that was."""
         if rows.num_rows == 0:
-            return
+            return 0
         columns = list(TABLES[name].names)
         values = [c for c in columns if c not in key]
         empty = self.count(name) == 0
@@ -515,29 +556,16 @@ class Store:
             with self._registered(rows.select(columns)), self._one_writer():
                 if empty:
                     self._sql(f"INSERT INTO {name} {grouped}")
-                elif values:
-                    same = " AND ".join(f"{name}.{k} = i.{k}" for k in key)
-                    self._sql(f"DELETE FROM {name} WHERE EXISTS (SELECT 1 FROM _incoming_rows i WHERE {same})")
-                    self._sql(f"INSERT INTO {name} {grouped}")
-                else:
-                    same = " AND ".join(f"t.{k} = g.{k}" for k in key)
-                    self._sql(
-                        f"INSERT INTO {name} SELECT g.* FROM ({grouped}) g "
-                        f"WHERE NOT EXISTS (SELECT 1 FROM {name} t WHERE {same})"
-                    )
-            return
+                    return self.count(name)
+                self._sql(f"CREATE TEMP TABLE _stage_rows AS {grouped} EXCEPT SELECT {', '.join(columns)} FROM {name}")
+            return self._replace_staged(name, key)
         grouped_rows = self._group(rows.select(columns), key, values)
         if empty:
             self.insert(name, grouped_rows)
-            return
+            return int(grouped_rows.num_rows)
         staged = self._stage("_stage_rows", grouped_rows)
-        if values:
-            condition = " AND ".join(f"{name}.{k} = _stage_rows.{k}" for k in key)
-            self._sql(f"DELETE FROM {name} WHERE EXISTS (SELECT 1 FROM _stage_rows WHERE {condition})")
-            self.insert(name, staged)
-        else:
-            self.insert(name, staged.anti_join(self.table(name), list(key)).to_pyarrow())
-        self._drop("_stage_rows")
+        self._stage("_stage_rows", staged.cast(self.table(name).schema()).difference(self.table(name)).to_pyarrow())
+        return self._replace_staged(name, key)
 
     def _group(self, rows: pa.Table, key: tuple[str, ...], values: list[str]) -> pa.Table:
         """One row per key with the largest of each value (in Arrow, for engines other than DuckDB)."""

@@ -116,7 +116,12 @@ _V1: dict[str, sch.Schema] = {
     ),
 }
 
-MIGRATIONS: list[dict[str, sch.Schema]] = [_V1]
+# What the store last took in for each deal, as one hash (``saleslead.store.evidence``): an ingest rewrites only
+# the deals whose hash differs. A store migrated from version 1 starts empty: its next ingest treats every deal
+# as changed once.
+_V2: dict[str, sch.Schema] = {"deal_evidence": ibis.schema({"opportunity_id": "string", "evidence": "int64"})}
+
+MIGRATIONS: list[dict[str, sch.Schema]] = [_V1, _V2]
 SCHEMA_VERSION = len(MIGRATIONS)
 TABLES: dict[str, sch.Schema] = {name: s for step in MIGRATIONS for name, s in step.items()}
 
