@@ -50,7 +50,10 @@ def week_two(one: CanonicalExport) -> tuple[CanonicalExport, set[str]]:
     changed |= {ids[i] for i in open_rows}
 
     touched = [ids[i] for i in np.flatnonzero(~repriced)[10:13]]
-    extra = pa.table({"opportunity_id": touched, "activity_date": [date(2025, 7, 2)] * 3}, one.activities.schema)
+    # ... and one naming a deal the export does not hold (kept as always)
+    extra = pa.table(
+        {"opportunity_id": [*touched, "GHOST"], "activity_date": [date(2025, 7, 2)] * 4}, one.activities.schema
+    )
     changed |= set(touched)
 
     newcomer = _set(opps.slice(1, 1), "opportunity_id", pa.array(["NEW-1"]))

@@ -30,7 +30,7 @@ import pyarrow.compute as pc
 
 from saleslead.ingest.canonical import CanonicalExport
 
-__all__ = ["Change", "changed_deals", "deal_evidence", "not_older", "restricted"]
+__all__ = ["Change", "Evidence", "changed_deals", "deal_evidence", "not_older", "restricted"]
 
 
 def _ladder(export: CanonicalExport) -> int:
@@ -39,8 +39,17 @@ def _ladder(export: CanonicalExport) -> int:
     return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big") >> 1
 
 
-def deal_evidence(export: CanonicalExport) -> pa.Table:
-    """``opportunity_id``, ``evidence`` (int64) and ``row`` (the deal's row in the export), one row per deal."""
+@dataclass(frozen=True)
+class Evidence:
+    """Of every deal in the export's order: ``opportunity_id`` and ``evidence`` (int64); and whether any activity
+    names a deal the export does not hold."""
+
+    deals: pa.Table
+    orphans: bool
+
+
+def deal_evidence(export: CanonicalExport) -> Evidence:
+    """The evidence hash of every deal of ``export``."""
     opps = export.opportunities
     con = duckdb.connect()
     try:
@@ -50,32 +59,41 @@ def deal_evidence(export: CanonicalExport) -> pa.Table:
         con.register("acts", export.activities)
         columns = ", ".join(f'p."{name}"' for name in opps.column_names)
         snapshot = export.snapshot_at.replace(tzinfo=None)
+        # Per deal: a sum of row hashes (a repeated row still counts; no order matters), grouped in the engine.
         query = f"""
             WITH h AS (SELECT opportunity_id, sum(hash(t)) AS s FROM hist t GROUP BY opportunity_id),
                  m AS (SELECT opportunity_id, sum(hash(t)) AS s FROM moves t GROUP BY opportunity_id),
                  a AS (SELECT opportunity_id, sum(hash(t)) AS s FROM acts t GROUP BY opportunity_id)
-            SELECT p.opportunity_id,
+            SELECT p._row AS row,
                    (hash({columns}, p.is_closed AND CAST(p.close_date AS TIMESTAMP) <= ?, h.s, m.s, a.s, ?::BIGINT)
                     >> 1)::BIGINT AS evidence,
-                   p._row AS row
+                   a.s IS NOT NULL AS active,
+                   (SELECT count(*) FROM a) AS groups
             FROM opps p LEFT JOIN h ON h.opportunity_id = p.opportunity_id
                         LEFT JOIN m ON m.opportunity_id = p.opportunity_id
                         LEFT JOIN a ON a.opportunity_id = p.opportunity_id
         """
+        # Only numbers come back (the ids are the export's own): text out of the engine costs more than the hash.
         result = con.execute(query, [snapshot, _ladder(export)]).fetch_arrow_table()
     finally:
         con.close()
-    return result
+    evidence = np.zeros(opps.num_rows, dtype=np.int64)
+    evidence[np.asarray(result.column("row").to_numpy(), dtype=np.int64)] = result.column("evidence").to_numpy()
+    groups = int(result.column("groups")[0].as_py()) if result.num_rows else 0
+    orphans = groups > pc.sum(result.column("active")).as_py() if result.num_rows else export.activities.num_rows > 0
+    deals = pa.table({"opportunity_id": opps.column("opportunity_id"), "evidence": pa.array(evidence)})
+    return Evidence(deals, bool(orphans))
 
 
 @dataclass(frozen=True)
 class Change:
     """The deals of an export against the store's evidence: which rows differ, and how many are new."""
 
-    evidence: pa.Table  # of every deal in the export (``deal_evidence``)
+    evidence: pa.Table  # of every deal in the export, in its order (``Evidence.deals``)
     differs: npt.NDArray[np.bool_]  # by export row: new, or evidence not the stored one
     new: int  # deals without stored evidence: new to the store, or stored before it kept evidence
     changed: int  # deals whose stored evidence differs
+    orphans: bool  # activities name deals the export does not hold
 
     @property
     def unchanged(self) -> int:
@@ -86,20 +104,20 @@ class Change:
         return bool(self.differs.all())
 
 
-def changed_deals(evidence: pa.Table, stored: pa.Table) -> Change:
+def changed_deals(evidence: Evidence, stored: pa.Table) -> Change:
     """Compare the export's ``evidence`` with the ``stored`` one (``opportunity_id``, ``evidence``)."""
-    position = pc.index_in(evidence.column("opportunity_id"), value_set=stored.column("opportunity_id"))
+    deals = evidence.deals
+    position = pc.index_in(deals.column("opportunity_id"), value_set=stored.column("opportunity_id"))
     known = np.asarray(pc.is_valid(position).to_numpy(zero_copy_only=False), dtype=bool)
     before = pc.take(stored.column("evidence"), position)
-    same = np.asarray(pc.fill_null(pc.equal(evidence.column("evidence"), before), False).to_numpy(False), bool)
-    differs = np.zeros(evidence.num_rows, dtype=bool)
-    differs[np.asarray(evidence.column("row").to_numpy(), dtype=np.int64)] = ~same
-    return Change(evidence, differs, int(np.count_nonzero(~known)), int(np.count_nonzero(known & ~same)))
+    same = np.asarray(pc.fill_null(pc.equal(deals.column("evidence"), before), False).to_numpy(False), bool)
+    new, changed = int(np.count_nonzero(~known)), int(np.count_nonzero(known & ~same))
+    return Change(deals, ~same, new, changed, evidence.orphans)
 
 
-def restricted(export: CanonicalExport, rows: npt.NDArray[np.bool_]) -> CanonicalExport:
+def restricted(export: CanonicalExport, rows: npt.NDArray[np.bool_], *, orphans: bool = True) -> CanonicalExport:
     """The export cut down to the deals of ``rows``: their opportunity rows, history, owner changes and activities
-    (activities of deals the export does not hold stay: they are added as always)."""
+    (activities of deals the export does not hold stay, when there are ``orphans``: they are added as always)."""
     opps = export.opportunities
     ids = opps.column("opportunity_id").combine_chunks()
     picked = pa.array(rows)
@@ -109,7 +127,9 @@ def restricted(export: CanonicalExport, rows: npt.NDArray[np.bool_]) -> Canonica
         return table.filter(pc.is_in(table.column("opportunity_id"), value_set=chosen)) if table.num_rows else table
 
     activities = export.activities
-    if activities.num_rows:
+    if activities.num_rows and not orphans:
+        activities = of_those(activities)
+    elif activities.num_rows:  # activities of deals the export does not hold are kept too
         position = pc.index_in(activities.column("opportunity_id"), value_set=ids)
         keep = pc.take(picked, pc.fill_null(position, 0))
         activities = activities.filter(pc.or_(pc.is_null(position), keep))

@@ -342,7 +342,7 @@ class Store:
                 change = changed_deals(deal_evidence(export), self._stored_evidence())
                 # An export older than the store's newest may place events before known ones: all its deals merge.
                 every = change.everything or not not_older(snapshot, self._newest_snapshot())
-                part = export if every else restricted(export, change.differs)
+                part = export if every else restricted(export, change.differs, orphans=change.orphans)
                 self._upsert_opportunities(part.opportunities, snapshot)
                 added = self._add_history(part, ingest_id, whole=every)
                 self._keep_evidence(change)
@@ -403,8 +403,7 @@ class Store:
             return
         rows = change.evidence
         if change.new + change.changed < rows.num_rows:
-            rows = rows.filter(pa.array(change.differs[np.asarray(rows.column("row").to_numpy(), dtype=np.int64)]))
-        rows = rows.select(["opportunity_id", "evidence"])
+            rows = rows.filter(pa.array(change.differs))
         if change.changed:
             self._stage("_stage_deals", rows.select(["opportunity_id"]))
             self._sql("DELETE FROM deal_evidence WHERE opportunity_id IN (SELECT opportunity_id FROM _stage_deals)")
