@@ -239,6 +239,7 @@ def test_cli_grid_and_lists_fit_100_columns_and_refuse_ambiguous_names(demo_stor
     assert rep_name in result.output
     assert rep_id not in result.output
     assert "end of the store's last snapshot" in result.output
+    assert "gap to" in result.output  # quota − P50, signed as on the grid page and in docs/forecast.md
     result = runner.invoke(app, ["stalls", "--owner", rep_name, "--limit", "3", "--sort", "amount"], env=env)
     assert result.exit_code == 0, result.output
     assert max(len(line) for line in result.output.splitlines()) <= 100

@@ -46,7 +46,7 @@ def _delta(value: float | None) -> str:
 
 def print_grid(grid: GridResult, note: str) -> None:
     console.print(f"[bold]Forecast grid {grid.period}[/] as of {grid.as_of}; change since {grid.since}")
-    t = table("who", "quota", "won\natt.", "commit", "best\ncase", "P50\nP10–P90", "call", "verdict", "P50 vs\nquota",
+    t = table("who", "quota", "won\natt.", "commit", "best\ncase", "P50\nP10–P90", "call", "verdict", "gap to\nquota",
               "Δ commit\nweek", text=("who", "verdict"))  # fmt: skip
     overrides = []
     for r in grid.rows:
@@ -54,7 +54,7 @@ def print_grid(grid: GridResult, note: str) -> None:
         t.add_row(
             " " * min(r.level, 2) + r.name, money(r.quota), f"{money(r.closed_won)}\n{_pct(r.attainment)}",
             money(r.commit), money(r.best_case), f"{money(r.p50)}\n{money_range(r.p10, r.p90)}", call, r.verdict or "—",
-            _delta(None if r.gap_to_quota is None else -r.gap_to_quota), _delta(r.change.commit),
+            _delta(r.gap_to_quota), _delta(r.change.commit),
         )  # fmt: skip
         if r.override is not None:
             overrides.append(
