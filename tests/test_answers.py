@@ -38,9 +38,9 @@ SETTINGS = Settings(scenarios=1_000)
 
 def test_shelf_beside_a_duckdb_file_in_memory_otherwise(tmp_path: Path) -> None:
     with Store.open(tmp_path / "s.duckdb") as store:
-        assert shelf_root(store) == tmp_path / "s.duckdb.answers"
+        assert shelf_root(store.location) == tmp_path / "s.duckdb.answers"
     with Store.open(":memory:") as store:
-        assert shelf_root(store) is None
+        assert shelf_root(store.location) is None
 
 
 def test_fitted_forecast_served_from_the_shelf_equals_a_fresh_one(demo_seat: Seat) -> None:

@@ -31,3 +31,16 @@ def test_help_imports_no_command_module() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "ingest" in out
     assert out.strip().splitlines()[-1] == "['saleslead.cli.app']"
+
+
+def test_a_command_imports_its_own_module_alone() -> None:
+    code = (
+        "import sys\nfrom saleslead.cli.app import main\nsys.argv=['saleslead','forecast','--help']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('saleslead.cli.', 'saleslead.seat', 'ibis'))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "--by" in out
+    assert out.strip().splitlines()[-1] == str(
+        ["saleslead.cli.app", "saleslead.cli.common", "saleslead.cli.forecast", "saleslead.cli.output"]
+    )

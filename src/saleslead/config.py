@@ -16,13 +16,15 @@ from __future__ import annotations
 
 import json
 import tomllib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from saleslead.errors import InputError
 from saleslead.settings import Settings
-from saleslead.store.records import Records
+
+if TYPE_CHECKING:
+    from saleslead.store.records import Records
 
 __all__ = [
     "KIND",

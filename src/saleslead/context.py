@@ -50,7 +50,7 @@ class SeatContext:
     def answers(self) -> Answers:
         """The store's materialised answers, read with the seat's current settings and engagement."""
         if self.shelf is None:
-            self.shelf = Shelf(shelf_root(self.store))
+            self.shelf = Shelf(shelf_root(self.store.location))
         return Answers(self.store, self.settings, self.engagement, self.shelf)
 
     def today(self) -> date:

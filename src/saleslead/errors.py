@@ -26,8 +26,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from pydantic import ValidationError
-
 __all__ = [
     "InputError",
     "InsufficientDataError",
@@ -133,6 +131,8 @@ def invalid_request(problems: Iterable[Mapping[str, Any]], hint: str | None = No
 
 def as_error(error: BaseException) -> BaseException:
     """The error as the faces report it: a request's ``ValidationError`` becomes an :class:`InputError`."""
+    from pydantic import ValidationError  # here, so importing the errors (and the package) stays light
+
     if isinstance(error, ValidationError):
         return invalid_request(error.errors(), hint=f"check the fields of {error.title}")
     return error

@@ -1,13 +1,16 @@
 """The ``saleslead`` command: a thin face over the seat. Each command parses, calls the seat once, and prints.
 
-The commands' modules (and the seat, the engines behind them) are imported only when a command runs or its
-own help is asked for: ``saleslead --help`` lists them from :data:`COMMANDS` without importing any, so it
-answers at the speed of Python and Typer alone. A test checks :data:`COMMANDS` against the modules.
+A command's module (and the seat, the engines behind them) is imported only when one of its commands runs or
+its own help is asked for: ``saleslead --help`` lists the commands from :data:`COMMANDS` without importing any,
+so it answers at the speed of Python and Typer alone, and ``saleslead forecast`` imports the forecast commands'
+module alone (which loads the seat only when no stored answer serves it, see :mod:`saleslead.stored`). A test
+checks :data:`COMMANDS` against the modules.
 """
 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterable
 
 import typer
 from typer import _click as click
@@ -63,18 +66,32 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }  # fmt: skip
 
 
+#: modules registered together: fleet adds ``handoffs deliver`` to role's group
+_TOGETHER = (("role", "fleet"),)
+
 _LOADED: dict[str, click.Command] = {}
+_REGISTERED: set[str] = set()
 
 
-def load_commands() -> dict[str, click.Command]:
-    """Every command, its module imported: once per process, all modules registered together (as one app),
-    since a module may add subcommands to another's group (fleet adds ``handoffs deliver``)."""
-    if not _LOADED:
+def _unit(module: str) -> tuple[str, ...]:
+    return next((unit for unit in _TOGETHER if module in unit), (module,))
+
+
+def load_commands(names: Iterable[str] | None = None) -> dict[str, click.Command]:
+    """The commands (all of them, or those named), their modules imported — each module once per process and
+    only when one of its commands is wanted, so a command pays for its own imports alone; modules that add to
+    each other's groups (:data:`_TOGETHER`) are registered together, as one app."""
+    wanted = MODULES if names is None else tuple(COMMANDS[n][0] for n in names if n in COMMANDS)
+    for module in wanted:
+        if module in _REGISTERED:
+            continue
+        unit = _unit(module)
         whole = typer.Typer()
-        for module in MODULES:
-            importlib.import_module(f"saleslead.cli.{module}").register(whole)
+        for each in unit:
+            importlib.import_module(f"saleslead.cli.{each}").register(whole)
         _LOADED.update(typer.main.get_group(whole).commands)
-    return _LOADED
+        _REGISTERED.update(unit)
+    return {name: _LOADED[name] for name in COMMANDS if name in _LOADED}
 
 
 class LazyGroup(TyperGroup):
@@ -98,15 +115,20 @@ class LazyGroup(TyperGroup):
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if self.listing and cmd_name in COMMANDS:
-            return TyperCommand(cmd_name, help=COMMANDS[cmd_name][1])
-        return load_commands().get(cmd_name)
+            summary = COMMANDS[cmd_name][1]
+            return TyperCommand(cmd_name, help=summary, short_help=summary)
+        return load_commands([cmd_name]).get(cmd_name)
 
     def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The root's help in plain text (each command's own help stays Rich): importing Rich's help formatter
+        would cost more than the rest of ``saleslead --help`` together."""
         self.listing = True
+        mode, self.rich_markup_mode = self.rich_markup_mode, None
         try:
             super().format_help(ctx, formatter)
         finally:
             self.listing = False
+            self.rich_markup_mode = mode
 
 
 app = typer.Typer(

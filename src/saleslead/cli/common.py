@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any, Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Protocol
 
 import typer
 
 from saleslead.errors import InputError
 from saleslead.periods import parse_date
+
+if TYPE_CHECKING:
+    from saleslead.seat import Seat
 
 StoreOption = Annotated[
     str | None,
@@ -48,3 +52,10 @@ def choice(value: str, options: Any, option: str) -> Any:
     if value not in allowed:
         raise InputError(f"{option} must be one of {', '.join(allowed)}; got {value!r}", column=option)
     return value
+
+
+def open_seat(store: str | Path | None = None, *, engagement: str = "default", read_only: bool = False) -> Seat:
+    """:func:`saleslead.seat.open_seat`, the seat imported when a command first needs it (not to list or parse)."""
+    from saleslead import seat
+
+    return seat.open_seat(store, engagement=engagement, read_only=read_only)

@@ -7,7 +7,16 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from saleslead.cli.common import AsOfOption, EngagementOption, JsonOption, StoreOption, as_of_date, as_of_note, choice
+from saleslead.cli.common import (
+    AsOfOption,
+    EngagementOption,
+    JsonOption,
+    StoreOption,
+    as_of_date,
+    as_of_note,
+    choice,
+    open_seat,
+)
 from saleslead.cli.meeting import (
     LimitOption,
     OwnerOption,
@@ -36,7 +45,7 @@ from saleslead.forecast.schemas import (
     WaterfallRequest,
 )
 from saleslead.periods import parse_date
-from saleslead.seat import open_seat
+from saleslead.stored import stored_answer
 
 __all__ = ["register"]
 
@@ -147,8 +156,10 @@ def register(app: typer.Typer) -> None:
                 scenarios=scenarios,
                 since=parse_date(since, "--since") if since else None,
             )
-            with open_seat(store, engagement=engagement) as seat, progress_bar(not json) as bar:
-                result = seat.forecast(request, bar)
+            result = stored_answer(lambda reads: reads.forecast(request), store, engagement)
+            if result is None:
+                with open_seat(store, engagement=engagement) as seat, progress_bar(not json) as bar:
+                    result = seat.forecast(request, bar)
             if json:
                 emit_json(result)
                 return
@@ -279,8 +290,10 @@ def register(app: typer.Typer) -> None:
         """Re-check the period's current calls with the honesty guard and store the verdicts."""
         with guarded(json):
             request = CallCheckRequest(period=period, node=node, as_of=as_of_date(as_of), scenarios=scenarios)
-            with open_seat(store, engagement=engagement) as seat, progress_bar(not json) as bar:
-                result = seat.call_check(request, bar)
+            result = stored_answer(lambda reads: reads.call_check(request), store, engagement)
+            if result is None:
+                with open_seat(store, engagement=engagement) as seat, progress_bar(not json) as bar:
+                    result = seat.call_check(request, bar)
             emit_json(result) if json else _print_calls(result)
 
     @call.command("list")

@@ -7,14 +7,22 @@ from typing import Annotated
 
 import typer
 
-from saleslead.cli.common import AsOfOption, EngagementOption, JsonOption, StoreOption, as_of_date, as_of_note, choice
+from saleslead.cli.common import (
+    AsOfOption,
+    EngagementOption,
+    JsonOption,
+    StoreOption,
+    as_of_date,
+    as_of_note,
+    choice,
+    open_seat,
+)
 from saleslead.cli.output import console, emit_json, guarded, money, progress_bar, table
 from saleslead.forecast.deals import MEASURES, SORTS, DealsRequest, DealsResult, deals_csv
 from saleslead.forecast.grid import GridRequest, GridResult, grid_csv
 from saleslead.forecast.risk import DealInspection, DealRequest, short
 from saleslead.forecast.schemas import StallsResult
 from saleslead.format import money_range
-from saleslead.seat import open_seat
 
 __all__ = [
     "LimitOption",

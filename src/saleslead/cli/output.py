@@ -12,7 +12,6 @@ import typer
 from pydantic import BaseModel, ValidationError
 from rich import box
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from saleslead.errors import SalesLeadError, as_error, error_payload, exit_code
@@ -72,6 +71,8 @@ def progress_bar(enabled: bool) -> Iterator[Callable[[str, int, int], None] | No
     if not enabled or not sys.stderr.isatty():
         yield None
         return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),

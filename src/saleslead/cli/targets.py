@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from saleslead.cli.common import AsOfOption, EngagementOption, JsonOption, StoreOption, as_of_date
+from saleslead.cli.common import AsOfOption, EngagementOption, JsonOption, StoreOption, as_of_date, open_seat
 from saleslead.cli.output import console, emit_json, guarded, money
 from saleslead.cli.output import table as out_table
 from saleslead.errors import InputError
-from saleslead.seat import open_seat
-from saleslead.targets.coverage import Coverage
-from saleslead.targets.defend import Defense
-from saleslead.targets.desk import CoverageRequest, DefendRequest, TargetsRequest, TargetsShowRequest
-from saleslead.targets.plan import TargetPlan
+from saleslead.stored import stored_answer
+from saleslead.targets.schemas import Coverage, CoverageRequest, DefendRequest, TargetsRequest, TargetsShowRequest
+
+if TYPE_CHECKING:
+    from saleslead.targets.defend import Defense
+    from saleslead.targets.plan import TargetPlan
 
 __all__ = ["register"]
 
@@ -232,10 +233,12 @@ def register(app: typer.Typer) -> None:
         """Coverage of a period: reported (pipeline ÷ what is left) and real (the forecast's outlook), with the gap.
 
         The same-point conversion of earlier periods is shown beside it as a labelled cross-check."""
-        with guarded(json), open_seat(store, engagement=engagement, read_only=True) as seat:
-            result = seat.coverage(
-                CoverageRequest(
-                    period=period, as_of=as_of_date(as_of), goal=goal, segments=_segments(segment), periods=periods
-                )
+        with guarded(json):
+            request = CoverageRequest(
+                period=period, as_of=as_of_date(as_of), goal=goal, segments=_segments(segment), periods=periods
             )
+            result = stored_answer(lambda reads: reads.coverage(request), store, engagement)
+            if result is None:
+                with open_seat(store, engagement=engagement, read_only=True) as seat:
+                    result = seat.coverage(request)
         emit_json(result) if json else print_coverage(result)

@@ -16,7 +16,7 @@ from saleslead.errors import InputError
 from saleslead.forecast.schemas import CallCheck, CallRecord
 from saleslead.store.records import Record, Records
 
-__all__ = ["CALL", "FLAG", "SEAT_CALL", "call_record", "store_flag"]
+__all__ = ["CALL", "FLAG", "SEAT_CALL", "call_key", "call_record", "flag_is_kept", "flag_status", "store_flag"]
 
 CALL = "forecast.call"
 FLAG = "forecast.flag"
@@ -43,12 +43,23 @@ def check_adjustment(previous: Record | None, author: str, adjustment: bool, rea
         )
 
 
-def store_flag(records: Records, check: CallCheck, author: str) -> Record:
-    """Keep the guard's verdict on this call version: open while flagged, resolved when supported."""
-    return records.put(
-        FLAG,
-        call_key(check.period, check.node),
-        check.model_dump(mode="json"),
-        author=author,
-        status="open" if check.flagged else "resolved",
+def flag_status(check: CallCheck) -> str:
+    """A flag is open while the call is flagged, resolved when it is supported."""
+    return "open" if check.flagged else "resolved"
+
+
+def flag_is_kept(latest: Record | None, check: CallCheck) -> bool:
+    """Whether ``latest`` (the call's newest flag) already says what ``check`` says."""
+    return (
+        latest is not None and latest.status == flag_status(check) and latest.payload == check.model_dump(mode="json")
     )
+
+
+def store_flag(records: Records, check: CallCheck, author: str) -> Record:
+    """Keep the guard's verdict on this call version: open while flagged, resolved when supported. A check
+    that says what the newest flag says adds no version (a re-check of an unchanged call writes nothing)."""
+    key = call_key(check.period, check.node)
+    latest = records.latest(FLAG, key)
+    if latest is not None and flag_is_kept(latest, check):
+        return latest
+    return records.put(FLAG, key, check.model_dump(mode="json"), author=author, status=flag_status(check))

@@ -10,12 +10,15 @@ from saleslead.evidence import Evidence
 from saleslead.forecast.backtest import run_backtest
 from saleslead.forecast.bridge import forecast_bridge
 from saleslead.forecast.calls import CALL, FLAG, SEAT_CALL, call_key, call_record, check_adjustment, store_flag
-from saleslead.forecast.fitted import FORECAST_SETTINGS, fitted_outlook
+from saleslead.forecast.fitted import fitted_outlook
 from saleslead.forecast.guard import TOTAL, check_call
 from saleslead.forecast.ledger import node_actuals, shrink
 from saleslead.forecast.outlook import Outlook, forecast_result, run_outlook
 from saleslead.forecast.panel import day_number, load_book
 from saleslead.forecast.schemas import (
+    CALL_CHECK_ANSWER,
+    FORECAST_ANSWER,
+    STALLS_ANSWER,
     AccuracyRequest,
     AccuracyResult,
     BacktestRequest,
@@ -36,6 +39,8 @@ from saleslead.forecast.schemas import (
     StallsResult,
     WaterfallRequest,
     WaterfallResult,
+    call_check_answer_request,
+    forecast_answer_request,
 )
 from saleslead.forecast.stalls import find_stalls
 from saleslead.forecast.waterfall import pipeline_waterfall
@@ -98,8 +103,9 @@ class ForecastDesk(Desk):
                 result = result.model_copy(update={"bridge": self._bridge(outlook, request.since)})
             return result
 
-        key = request.model_dump(mode="json") | {"period": period.name}
-        return self.answers.answer("forecast", as_of, key, ForecastResult, compute, settings=FORECAST_SETTINGS)
+        key = forecast_answer_request(request, period.name)
+        return self.answers.answer(FORECAST_ANSWER.kind, as_of, key, ForecastResult, compute,
+                                   settings=FORECAST_ANSWER.settings)  # fmt: skip
 
     def outlook_result(self, period: Period, as_of: date) -> ForecastResult | None:
         """The one outlook of ``period`` as of ``as_of`` (the kept one when it is the same), for the other desks;
@@ -135,9 +141,9 @@ class ForecastDesk(Desk):
         """Open deals gone quiet beyond won deals' norm (stuck or slipping listed), for the account executive."""
         as_of = request.as_of or self.today()
         return self.answers.answer(
-            "stalls", as_of, request, StallsResult,
+            STALLS_ANSWER.kind, as_of, request, StallsResult,
             lambda: find_stalls(self.store, as_of, self.settings.min_sample, floors=self.settings.stalls),
-            settings=("min_sample", "stalls"),
+            settings=STALLS_ANSWER.settings,
         )  # fmt: skip
 
     def waterfall(self, request: WaterfallRequest) -> WaterfallResult:
@@ -196,12 +202,9 @@ class ForecastDesk(Desk):
                     self.settings.guard,
                 )  # fmt: skip
 
-            call = {
-                "period": period.name, "node": body["node"], "amount": body["amount"], "category": body["category"],
-                "version": record.version, "scenarios": request.scenarios,
-            }  # fmt: skip
-            guarded = (*FORECAST_SETTINGS, "guard")
-            check = answers.answer("call-check", as_of, call, CallCheck, compute, settings=guarded)
+            call = call_check_answer_request(period.name, body, record.version, request.scenarios)
+            check = answers.answer(CALL_CHECK_ANSWER.kind, as_of, call, CallCheck, compute,
+                                   settings=CALL_CHECK_ANSWER.settings)  # fmt: skip
             store_flag(self.records, check, "saleslead")
             out.append(call_record(record).model_copy(update={"check": check}))
         return CallListResult(calls=out)

@@ -17,17 +17,13 @@ from saleslead.forecast.calibrate import Calibration, calibrate, past_periods
 from saleslead.forecast.model import DealModel, fit_deal_model
 from saleslead.forecast.outlook import Outlook, run_outlook
 from saleslead.forecast.panel import day_number, load_book
+from saleslead.forecast.schemas import FIT_SETTINGS, FORECAST_SETTINGS
 from saleslead.periods import Period
 from saleslead.settings import Settings
 from saleslead.store import Store
 from saleslead.store.answers import Answers
 
 __all__ = ["FIT_SETTINGS", "FORECAST_SETTINGS", "fitted_outlook"]
-
-#: the settings a fit reads
-FIT_SETTINGS = ("fiscal_start_month", "min_sample")
-#: the settings a forecast's result reads (the fit's, the scenario count and the seed of the simulation)
-FORECAST_SETTINGS = (*FIT_SETTINGS, "scenarios", "seed")
 
 
 def fitted_outlook(

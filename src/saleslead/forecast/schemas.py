@@ -8,9 +8,18 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from saleslead.evidence import Evidence
+<<<<<<< HEAD
 from saleslead.forecast.risk import RiskSignal
+=======
+from saleslead.store.shelf import AnswerSpec
+>>>>>>> 89a7a13 (stored reads: forecast, coverage, stalls and call check answered from the answers shelf without loading the seat (saleslead/stored.py: the key by SQL on a read-only DuckDB file, the desks' own AnswerSpec and request parts); the CLI loads only the module of the command it runs and the seat only when no stored answer serves; the root --help in plain text; light modules for the key (store/shelf.py, store/location.py, targets/schemas.py); a re-check that says what the newest flag says adds no version)
 
 __all__ = [
+    "CALL_CHECK_ANSWER",
+    "FIT_SETTINGS",
+    "FORECAST_ANSWER",
+    "FORECAST_SETTINGS",
+    "STALLS_ANSWER",
     "AccuracyRequest",
     "AccuracyResult",
     "BacktestPoint",
@@ -45,6 +54,8 @@ __all__ = [
     "StallsResult",
     "WaterfallRequest",
     "WaterfallResult",
+    "call_check_answer_request",
+    "forecast_answer_request",
 ]
 
 
@@ -444,3 +455,33 @@ class AccuracyResult(_Frozen):
 
 
 ForecastResult.model_rebuild()  # its bridge is defined after it
+
+
+# --- what the stored answers of the forecast desk read (the desk and stored reads share these) ---------------
+#: the settings a fit reads
+FIT_SETTINGS = ("fiscal_start_month", "min_sample")
+#: the settings a forecast's result reads (the fit's, the scenario count and the seed of the simulation)
+FORECAST_SETTINGS = (*FIT_SETTINGS, "scenarios", "seed")
+FORECAST_ANSWER = AnswerSpec("forecast", FORECAST_SETTINGS)
+STALLS_ANSWER = AnswerSpec("stalls", ("min_sample", "stalls"))
+#: a call's check reads the forecast and the guard's thresholds
+CALL_CHECK_ANSWER = AnswerSpec("call-check", (*FORECAST_SETTINGS, "guard"))
+
+
+def forecast_answer_request(request: ForecastRequest, period: str) -> dict[str, object]:
+    """The request part of a forecast answer's key: the request with its period resolved."""
+    return request.model_dump(mode="json") | {"period": period}
+
+
+def call_check_answer_request(
+    period: str, call: dict[str, object], version: int, scenarios: int | None
+) -> dict[str, object]:
+    """The request part of a call check's key: the call's period, node, amount, category and version."""
+    return {
+        "period": period,
+        "node": call["node"],
+        "amount": call["amount"],
+        "category": call["category"],
+        "version": version,
+        "scenarios": scenarios,
+    }

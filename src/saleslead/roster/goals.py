@@ -23,8 +23,8 @@ from saleslead.periods import Period
 from saleslead.store import Store
 from saleslead.store.records import Records
 from saleslead.targets.coverage import quota_targets
-from saleslead.targets.desk import PLAN as TARGETS_PLAN
 from saleslead.targets.plan import TargetPlan
+from saleslead.targets.schemas import PLAN as TARGETS_PLAN
 
 __all__ = ["CARRY_BACK", "PeriodGoal", "TargetsInput", "period_goal"]
 

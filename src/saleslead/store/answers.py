@@ -27,170 +27,34 @@ processes never need the store's write lock. The folder is the store's: only the
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import json
-import os
 import pickle
-import tempfile
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
-from saleslead.settings import INGEST_FIELDS, Settings
+from saleslead.settings import Settings
 from saleslead.store.ibis_store import Store
 from saleslead.store.records import spellings
+from saleslead.store.shelf import (
+    ANSWER_FORMAT,
+    AnswerKey,
+    Shelf,
+    answer_key,
+    records_digest,
+    settings_digest,
+    shape,
+    shelf_root,
+    state_digest,
+)
 from saleslead.version import __version__
 
 __all__ = ["ANSWER_FORMAT", "AnswerKey", "Answers", "Shelf", "shelf_root"]
 
-#: Bumped when the layout of a stored answer changes: older answers are then never matched.
-ANSWER_FORMAT = 1
-
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
-
-
-def _digest(*parts: object) -> str:
-    text = json.dumps(parts, sort_keys=True, default=str, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
-
-
-@functools.cache
-def _shape(model: type[BaseModel]) -> str:
-    """A digest of a result model's JSON schema: a result whose shape changed is never served from an old one."""
-    return _digest(model.model_json_schema())
-
-
-@dataclass(frozen=True)
-class AnswerKey:
-    """Everything one answer depends on; :attr:`digest` names it on the shelf."""
-
-    kind: str
-    state: str
-    as_of: date | None
-    settings: tuple[str, ...]
-    settings_digest: str
-    records: tuple[str, ...]
-    records_digest: str
-    request: str
-    shape: str
-
-    @property
-    def digest(self) -> str:
-        return _digest(
-            ANSWER_FORMAT,
-            __version__,
-            self.kind,
-            self.state,
-            self.as_of,
-            self.settings_digest,
-            self.records_digest,
-            self.request,
-            self.shape,
-        )
-
-    def describe(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "state": self.state,
-            "as_of": self.as_of.isoformat() if self.as_of else None,
-            "settings": list(self.settings),
-            "settings_digest": self.settings_digest,
-            "records": list(self.records),
-            "records_digest": self.records_digest,
-            "request": self.request,
-            "shape": self.shape,
-        }
-
-
-def shelf_root(store: Store) -> Path | None:
-    """Where a store's answers live: ``$SALESLEAD_ANSWERS``, a folder beside a DuckDB file, or the user's cache.
-
-    None (kept in memory only) for an in-memory store or when ``$SALESLEAD_ANSWERS`` is ``off``.
-    """
-    chosen = os.environ.get("SALESLEAD_ANSWERS")
-    if chosen == "off":
-        return None
-    if chosen:
-        return Path(chosen) / _digest(store.location)[:16]
-    where = store.location
-    if where in (":memory:", "") or where.startswith("duckdb://:memory:") or where == "duckdb://":
-        return None
-    if "://" not in where:
-        return Path(where + ".answers")
-    if where.startswith("spark://"):  # beside the Spark store's writer file
-        from saleslead.store.spark import parse_spark_url
-
-        return Path(str(parse_spark_url(where).writer) + ".answers")
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return cache / "saleslead" / "answers" / _digest(where)[:16]
-
-
-class Shelf:
-    """Files of answers (JSON) and artifacts (pickles), each written whole under its key's digest."""
-
-    def __init__(self, root: Path | None) -> None:
-        self.root = root
-        self._memory: dict[str, bytes] = {}
-        #: reads through this shelf: answered from it, computed (and kept)
-        self.hits = 0
-        self.misses = 0
-
-    def _path(self, kind: str, digest: str, suffix: str) -> Path:
-        assert self.root is not None
-        return self.root / kind / f"{digest}{suffix}"
-
-    def read(self, kind: str, digest: str, suffix: str) -> bytes | None:
-        if self.root is None:
-            return self._memory.get(f"{kind}/{digest}{suffix}")
-        try:
-            return self._path(kind, digest, suffix).read_bytes()
-        except OSError:
-            return None
-
-    def write(self, kind: str, digest: str, suffix: str, body: bytes) -> None:
-        if self.root is None:
-            self._memory[f"{kind}/{digest}{suffix}"] = body
-            return
-        path = self._path(kind, digest, suffix)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            handle, temp = tempfile.mkstemp(dir=path.parent, prefix=".writing-")
-            with os.fdopen(handle, "wb") as out:
-                out.write(body)
-            os.replace(temp, path)
-        except OSError:
-            # A shelf that cannot be written (read-only media, full disk) leaves the answer computed, not kept.
-            return
-
-    def entries(self) -> Iterator[tuple[str, str, bytes]]:
-        """(kind, file name, body) of every stored answer's description (the ``.json`` files)."""
-        if self.root is None:
-            for name, body in self._memory.items():
-                if name.endswith(".json"):
-                    kind, _, file = name.partition("/")
-                    yield kind, file, body
-            return
-        if not self.root.exists():
-            return
-        for path in sorted(self.root.glob("*/*.json")):
-            try:
-                yield path.parent.name, path.name, path.read_bytes()
-            except OSError:
-                continue
-
-    def remove(self, kind: str, digest: str) -> None:
-        if self.root is None:
-            for suffix in (".json", ".pkl"):
-                self._memory.pop(f"{kind}/{digest}{suffix}", None)
-            return
-        for suffix in (".json", ".pkl"):
-            self._path(kind, digest, suffix).unlink(missing_ok=True)
 
 
 class Answers:
@@ -202,7 +66,7 @@ class Answers:
         self.store = store
         self.settings = settings
         self.engagement = engagement
-        self.shelf = shelf if shelf is not None else Shelf(shelf_root(store))
+        self.shelf = shelf if shelf is not None else Shelf(shelf_root(store.location))
 
     @property
     def hits(self) -> int:
@@ -219,20 +83,13 @@ class Answers:
         """A digest of the store's contents: the ingests that changed it (ids and fingerprints) and the sizes of
         the deal and history tables (a deletion outside an ingest, such as a sync's, changes those)."""
         rows = self.store.table("ingests").select("ingest_id", "fingerprint", "report").to_pyarrow().to_pylist()
-        changed = [(r["ingest_id"], r["fingerprint"]) for r in rows if not _unchanged(r["report"])]
         h = self.store.table("history")
         sizes = h.aggregate(n=h.count(), top=h.seq.max()).to_pyarrow().to_pylist()[0]
-        return _digest(sorted(changed), self.store.count("opportunities"), sizes["n"], sizes["top"])
+        ingests = [(r["ingest_id"], r["fingerprint"], r["report"]) for r in rows]
+        return state_digest(ingests, self.store.count("opportunities"), sizes["n"], sizes["top"])
 
     def settings_digest(self, fields: Iterable[str] | None) -> tuple[tuple[str, ...], str]:
-        body = self.settings.model_dump(mode="json")
-        # every field an answer can read: those read by the next ingest change the store's state instead
-        every = (n for n in body if n not in INGEST_FIELDS)
-        names = tuple(sorted(every)) if fields is None else tuple(sorted(fields))
-        unknown = [n for n in names if n not in body]
-        if unknown:
-            raise ValueError(f"unknown settings fields {unknown}")
-        return names, _digest({n: body[n] for n in names})
+        return settings_digest(self.settings, fields)
 
     def records_digest(self, kinds: Iterable[str]) -> tuple[tuple[str, ...], str]:
         names = tuple(sorted(set(kinds)))
@@ -241,35 +98,27 @@ class Answers:
         t = self.store.table("records")
         t = t.filter((t.engagement == self.engagement) & t.kind.isin([s for n in names for s in spellings(n)]))
         row = t.aggregate(n=t.count(), last=t.created_at.max(), top=t.version.sum()).to_pyarrow().to_pylist()[0]
-        return names, _digest(self.engagement, row["n"], row["last"], row["top"])
+        return names, records_digest(self.engagement, row["n"], row["last"], row["top"])
 
     def key(
         self,
         kind: str,
         as_of: date | None,
         request: BaseModel | dict[str, Any] | None,
-        shape: str,
+        result_shape: str,
         *,
         settings: Iterable[str] | None = None,
         records: Iterable[str] = (),
         state: str | None = None,
     ) -> AnswerKey:
-        if isinstance(request, BaseModel):
-            body = request.model_dump(mode="json", exclude={"as_of"})
-        else:
-            body = {k: v for k, v in (request or {}).items() if k != "as_of"}
-        fields, settings_digest = self.settings_digest(settings)
-        record_kinds, records_digest = self.records_digest(records)
-        return AnswerKey(
-            kind=kind,
-            state=self.state() if state is None else state,
-            as_of=as_of,
-            settings=fields,
-            settings_digest=settings_digest,
-            records=record_kinds,
-            records_digest=records_digest,
-            request=_digest(body),
-            shape=shape,
+        return answer_key(
+            kind,
+            self.state() if state is None else state,
+            as_of,
+            request,
+            result_shape,
+            self.settings_digest(settings),
+            self.records_digest(records),
         )
 
     # --- answers ----------------------------------------------------------------------------------
@@ -285,7 +134,7 @@ class Answers:
         records: Iterable[str] = (),
     ) -> M:
         """The stored answer with this key, else ``compute()`` — stored, then returned."""
-        key = self.key(kind, as_of, request, _shape(result_type), settings=settings, records=records)
+        key = self.key(kind, as_of, request, shape(result_type), settings=settings, records=records)
         found = self.get(key, result_type)
         if found is not None:
             self.shelf.hits += 1
@@ -296,14 +145,7 @@ class Answers:
         return value
 
     def get(self, key: AnswerKey, result_type: type[M]) -> M | None:
-        body = self.shelf.read(key.kind, key.digest, ".json")
-        if body is None:
-            return None
-        try:
-            stored = json.loads(body)
-            return result_type.model_validate(stored["result"])
-        except (ValueError, KeyError, TypeError, ValidationError):
-            return None  # unreadable: computed again and replaced
+        return self.shelf.answer(key, result_type)
 
     def put(self, key: AnswerKey, value: BaseModel) -> None:
         body = {
@@ -379,12 +221,3 @@ class Answers:
         for entry in gone:
             self.shelf.remove(entry["kind"], entry["digest"])
         return len(gone)
-
-
-def _unchanged(report: str | None) -> bool:
-    if not report:
-        return False
-    try:
-        return bool(json.loads(report).get("unchanged"))
-    except (ValueError, AttributeError):
-        return False

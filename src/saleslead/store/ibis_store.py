@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -30,19 +29,11 @@ from saleslead.store.evidence import Change, changed_deals, deal_evidence, not_o
 from saleslead.store.gate import Lease, copy_named, open_with_retry
 from saleslead.store.history import candidate_events
 from saleslead.store.known import known_candidates
+from saleslead.store.location import DEFAULT_STORE, SCHEMA_VERSION, resolve_location
 from saleslead.store.merge import merge_events
-from saleslead.store.schema import MIGRATIONS, RENAMED_KINDS, SCHEMA_VERSION, TABLES
+from saleslead.store.schema import MIGRATIONS, RENAMED_KINDS, TABLES
 
 __all__ = ["DEFAULT_STORE", "IngestOutcome", "Store", "resolve_location"]
-
-DEFAULT_STORE = "saleslead.duckdb"
-
-
-def resolve_location(location: str | Path | None) -> str:
-    """The store location: the argument, else ``$SALESLEAD_STORE``, else ``./saleslead.duckdb``."""
-    if location is None or str(location) == "":
-        location = os.environ.get("SALESLEAD_STORE") or DEFAULT_STORE
-    return str(location)
 
 
 @dataclass(frozen=True)

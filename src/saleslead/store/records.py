@@ -13,13 +13,13 @@ import math
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
-
-import pyarrow as pa
+from typing import TYPE_CHECKING, Any
 
 from saleslead.errors import NotFoundError
-from saleslead.store.ibis_store import Store
-from saleslead.store.schema import RENAMED_KINDS
+from saleslead.store.location import RENAMED_KINDS
+
+if TYPE_CHECKING:
+    from saleslead.store.ibis_store import Store
 
 __all__ = ["Record", "Records", "spellings"]
 
@@ -56,6 +56,8 @@ class Records:
         at: datetime | None = None,
     ) -> Record:
         """Add a new version of (kind, key)."""
+        import pyarrow as pa  # here: reading a record (:class:`Record`) needs no engine
+
         previous = self.history(kind, key)
         version = previous[-1].version + 1 if previous else 1
         record = Record(
@@ -95,6 +97,8 @@ class Records:
         """Add a new version of many keys of ``kind`` at once: ``items`` are (key, payload, status); one insert."""
         if not items:
             return []
+        import pyarrow as pa
+
         versions = {r.key: r.version for r in self._query(kind)}
         when = (at or datetime.now(UTC)).replace(tzinfo=None)
         records = []

@@ -10,6 +10,8 @@ from __future__ import annotations
 import ibis
 import ibis.expr.schema as sch
 
+from saleslead.store.location import RENAMED_KINDS, SCHEMA_VERSION
+
 __all__ = ["MIGRATIONS", "RENAMED_KINDS", "SCHEMA_VERSION", "TABLES"]
 
 _V1: dict[str, sch.Schema] = {
@@ -122,18 +124,4 @@ _V1: dict[str, sch.Schema] = {
 _V2: dict[str, sch.Schema] = {"deal_evidence": ibis.schema({"opportunity_id": "string", "evidence": "int64"})}
 
 MIGRATIONS: list[dict[str, sch.Schema]] = [_V1, _V2]
-SCHEMA_VERSION = len(MIGRATIONS)
 TABLES: dict[str, sch.Schema] = {name: s for step in MIGRATIONS for name, s in step.items()}
-
-#: Record kinds as earlier versions spelt them -> as they are spelt now. A kind is ``owner.thing`` in lower case
-#: (``targets.plan``, ``forecast.seat-call``), or one word where the owner is the thing (``handoff``,
-#: ``settings``); a writable store is migrated on open, and a read-only one is read under both spellings.
-RENAMED_KINDS: dict[str, str] = {
-    "roster_plan": "roster.plan",
-    "roster_rebalance": "roster.rebalance",
-    "forecast-call": "forecast.call",
-    "forecast-flag": "forecast.flag",
-    "forecast-seat-call": "forecast.seat-call",
-    "strategy-flag": "strategy.flag",
-    "web-token": "web.token",
-}

@@ -40,9 +40,7 @@ from datetime import date, timedelta
 
 import ibis
 import ibis.expr.types as ir
-from pydantic import BaseModel, ConfigDict
 
-from saleslead.evidence import Rate
 from saleslead.forecast.schemas import ForecastResult, Outcome
 from saleslead.funnel import deals, period_position, same_point_yield, value_rate
 from saleslead.funnel.runrates import SamePoint
@@ -51,6 +49,7 @@ from saleslead.funnel.state import end_of
 from saleslead.periods import Period
 from saleslead.settings import Settings
 from saleslead.store import Store
+from saleslead.targets.schemas import ALL, Coverage, CoverageEvidence, CoverageLine, PeriodSample, SamePointCheck
 
 __all__ = [
     "ALL",
@@ -62,101 +61,6 @@ __all__ = [
     "compute_coverage",
     "quota_targets",
 ]
-
-#: The name of the whole-company line.
-ALL = "All"
-
-
-class PeriodSample(BaseModel):
-    """One earlier period's pipeline at the same point and what became of it."""
-
-    model_config = ConfigDict(frozen=True)
-
-    period: str
-    snapshot: date
-    open_deals: int
-    open_value: float
-    won_from_open_deals: int
-    won_from_open_value: float
-    conversion: float | None
-    bookings_after: float
-    outside_pipeline: float
-
-
-class CoverageEvidence(BaseModel):
-    """What a coverage line rests on."""
-
-    model_config = ConfigDict(frozen=True)
-
-    method: str
-    periods_used: list[str]
-    sample_size: int
-    won_deals: int
-    conversion: Rate
-    outside_share: Rate
-    thin: bool
-    samples: list[PeriodSample]
-    note: str = ""
-
-
-class SamePointCheck(BaseModel):
-    """The same-point historical conversion, kept beside the outlook as a cross-check (labelled, not the number)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    method: str
-    conversion: float | None
-    outside_share: float | None
-    expected_from_pipeline: float | None
-    expected_from_outside: float | None
-    expected_bookings: float | None
-    difference: float | None = None  # the line's expected bookings (the outlook's) − the same point's
-
-
-class CoverageLine(BaseModel):
-    """Coverage of one segment (or the whole company, ``segment == "All"``)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    segment: str
-    target: float
-    closed_won: float
-    closed_won_deals: int
-    remaining: float
-    open_pipeline: float
-    open_deals: int
-    reported_coverage: float | None
-    required_coverage: float | None
-    required_coverage_low: float | None
-    required_coverage_high: float | None
-    required_pipeline: float | None
-    expected_from_pipeline: float | None
-    expected_from_new: float | None
-    expected_bookings: float | None
-    real_coverage: float | None
-    real_coverage_low: float | None
-    real_coverage_high: float | None
-    gap: float | None
-    gap_deals: float | None
-    typical_deal: float | None
-    bookings_gap: float | None
-    evidence: CoverageEvidence
-    source: str = "same-point"  # "outlook": the numbers are the forecast's; "same-point": measured conversion
-    expected_from_pull_ins: float | None = None  # open deals dated outside the period, won inside it (outlook)
-    pipeline_yield: float | None = None  # expected_from_pipeline / open_pipeline
-    bookings_p10: float | None = None  # the outlook's P10/P50/P90 of the period's bookings
-    bookings_p50: float | None = None
-    bookings_p90: float | None = None
-    same_point: SamePointCheck | None = None
-
-
-class Coverage(CoverageLine):
-    """The ``saleslead coverage`` result: the whole company's line, then one per segment."""
-
-    period: str
-    as_of: date
-    target_source: str
-    segments: list[CoverageLine]
 
 
 def quota_targets(store: Store, period: Period) -> dict[str, float]:

@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
 import ibis.expr.types as ir
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
 from saleslead.context import Desk, SeatContext
 from saleslead.errors import NotFoundError
@@ -29,6 +29,15 @@ from saleslead.targets.defend import (
     find_flags,
 )
 from saleslead.targets.plan import TargetPlan, build_target_plan, resolve_targets
+from saleslead.targets.schemas import (
+    COVERAGE_ANSWER,
+    PLAN,
+    CoverageRequest,
+    DefendRequest,
+    TargetsRequest,
+    TargetsShowRequest,
+    coverage_answer_request,
+)
 
 __all__ = [
     "CoverageRequest",
@@ -41,40 +50,7 @@ __all__ = [
     "TargetsShown",
 ]
 
-PLAN = "targets.plan"
 FLAG = "targets.flag"
-
-
-class CoverageRequest(BaseModel):
-    """Coverage of a period as of a date; the target is the saved plan's, else Σ quota, unless given here."""
-
-    model_config = ConfigDict(frozen=True)
-
-    period: str
-    as_of: date | None = None
-    goal: float | None = None
-    segments: dict[str, float] | None = None
-    periods: int = Field(4, ge=1, le=12, description="earlier periods the conversion is measured on")
-
-
-class TargetsRequest(BaseModel):
-    """Set the targets of a period: a goal (or Σ quota) split by segment, saved as a versioned plan."""
-
-    model_config = ConfigDict(frozen=True)
-
-    period: str
-    goal: float | None = None
-    segments: dict[str, float] | None = None
-    as_of: date | None = None
-    author: str = "saleslead"
-    periods: int = Field(4, ge=1, le=12)
-    horizon_weeks: int = Field(52, ge=4, le=156, description="created→won horizon of the creation yield")
-
-
-class TargetsShowRequest(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    period: str | None = None
 
 
 class PlanVersion(BaseModel):
@@ -93,17 +69,6 @@ class TargetsShown(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     plans: list[PlanVersion]
-
-
-class DefendRequest(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    period: str
-    as_of: date | None = None
-    weeks: int = Field(6, ge=1, le=26, description="weeks of coverage and creation to look back on")
-    drop: float = Field(0.2, gt=0, lt=1, description="fall below trend that raises a 'dropping' flag")
-    tolerance: float = Field(0.15, ge=0, lt=1, description="creation shortfall ignored as noise")
-    author: str = "saleslead"
 
 
 class Outlooks(Protocol):
@@ -145,8 +110,10 @@ class TargetsDesk(Desk):
                 periods=request.periods, outlook=self._outlook(period, as_of),
             )  # fmt: skip
 
-        key = request.model_dump(mode="json") | {"period": period.name}
-        return self.answers.answer("coverage", as_of, key, Coverage, compute, records=(PLAN,))
+        spec = COVERAGE_ANSWER
+        key = coverage_answer_request(request, period.name)
+        return self.answers.answer(spec.kind, as_of, key, Coverage, compute, settings=spec.settings,
+                                   records=spec.records)  # fmt: skip
 
     def set_targets(self, request: TargetsRequest) -> TargetPlan:
         """Turn a goal into per-segment bookings, pipeline and weekly creation; save it as a new plan version."""

@@ -1,0 +1,260 @@
+"""Stored reads: the seat's answers read straight from the store's answers shelf, without loading the seat.
+
+After ``saleslead run`` (or ``ingest --materialise``) the week's answers are on the shelf. Loading the seat
+to serve one means importing Ibis, the models and their numerical stack — seconds — when the answer only
+needs its key: the store's state (a few SQL queries of the DuckDB file, opened read-only), the engagement's
+settings and records, the as-of date and the request. :class:`StoredReads` computes that key as the seat's
+desks do — the same :class:`~saleslead.store.shelf.AnswerSpec`, request parts and digests (tests hold the
+keys and the answers equal) — and returns the stored answer, or None: no answer for this key (absent or
+stale), a store other than a local DuckDB file, no shelf, or anything unexpected. On None the caller asks
+the seat, which computes the answer and keeps it.
+
+A read that would write is not served here: ``call check`` keeps each verdict as the call's flag, so it is
+served only when every flag already says what the stored check says (nothing left to write).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from pydantic import BaseModel
+
+from saleslead.config import KEY as SETTINGS_KEY
+from saleslead.config import KIND as SETTINGS_KIND
+from saleslead.errors import InputError
+from saleslead.forecast.calls import CALL, FLAG, call_key, call_record, flag_is_kept
+from saleslead.forecast.schemas import (
+    CALL_CHECK_ANSWER,
+    FORECAST_ANSWER,
+    STALLS_ANSWER,
+    CallCheck,
+    CallCheckRequest,
+    CallListResult,
+    CallRecord,
+    ForecastRequest,
+    ForecastResult,
+    StallsRequest,
+    StallsResult,
+    call_check_answer_request,
+    forecast_answer_request,
+)
+from saleslead.periods import Period
+from saleslead.settings import Settings
+from saleslead.store.gate import Gate, open_with_retry
+from saleslead.store.location import SCHEMA_VERSION, resolve_location
+from saleslead.store.records import Record
+from saleslead.store.shelf import (
+    AnswerKey,
+    AnswerSpec,
+    Shelf,
+    answer_key,
+    records_digest,
+    settings_digest,
+    shape,
+    shelf_root,
+    state_digest,
+)
+from saleslead.targets.schemas import COVERAGE_ANSWER, Coverage, CoverageRequest, coverage_answer_request
+
+if TYPE_CHECKING:
+    import duckdb
+
+__all__ = ["StoredReads", "stored_answer"]
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _text(value: str) -> str:
+    """``value`` as an SQL string literal (quotes doubled; DuckDB reads no other escape in a literal)."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _utc_today() -> date:
+    return datetime.now(UTC).date()
+
+
+class StoredReads:
+    """Answers on the shelf of one DuckDB store, for one engagement, read without the seat."""
+
+    def __init__(
+        self, con: duckdb.DuckDBPyConnection, shelf: Shelf, engagement: str, clock: Callable[[], date]
+    ) -> None:
+        self._con = con
+        self.shelf = shelf
+        self.engagement = engagement
+        self.clock = clock
+
+    @classmethod
+    def open(
+        cls,
+        store: str | Path | None = None,
+        engagement: str = "default",
+        clock: Callable[[], date] | None = None,
+        shelf: Shelf | None = None,
+    ) -> StoredReads | None:
+        """Open a local DuckDB store read-only for stored reads; None when it cannot be read this way.
+
+        ``shelf`` is where the answers are (default: the store's own, see
+        :func:`~saleslead.store.shelf.shelf_root`), as a seat's ``context.shelf``.
+        """
+        where = resolve_location(store)
+        if "://" in where or not Path(where).is_file():
+            return None
+        if shelf is None:
+            root = shelf_root(where)
+            if root is None or not root.is_dir():
+                return None
+            shelf = Shelf(root)
+        import duckdb
+
+        Gate(Path(where)).pass_reader()
+        con = open_with_retry(lambda: duckdb.connect(where, read_only=True), where)
+        reads = cls(con, shelf, engagement, clock or _utc_today)
+        try:
+            if reads._schema_version() != SCHEMA_VERSION:
+                reads.close()
+                return None
+        except Exception:
+            reads.close()
+            raise
+        return reads
+
+    def close(self) -> None:
+        self._con.close()
+
+    def __enter__(self) -> StoredReads:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- the parts of a key, as the seat computes them ---------------------------------------------
+    def _rows(self, sql: str) -> list[tuple[Any, ...]]:
+        # No bound parameters: binding one makes DuckDB's Python client import NumPy and pandas (~1 s).
+        return self._con.execute(sql).fetchall()
+
+    def _schema_version(self) -> int:
+        rows = self._rows("SELECT value FROM meta WHERE key = 'schema_version'")
+        return int(rows[0][0]) if rows else 0
+
+    @cached_property
+    def settings(self) -> Settings:
+        """The engagement's stored settings (the defaults when none were set), as ``open_seat`` reads them."""
+        rows = self._rows(
+            f"SELECT payload FROM records WHERE engagement = {_text(self.engagement)} "
+            f"AND kind = {_text(SETTINGS_KIND)} AND key = {_text(SETTINGS_KEY)} ORDER BY version DESC LIMIT 1"
+        )
+        return Settings.model_validate(json.loads(rows[0][0])) if rows else Settings()
+
+    @cached_property
+    def state(self) -> str:
+        """The store's state digest (see :meth:`saleslead.store.answers.Answers.state`)."""
+        ingests = self._rows("SELECT ingest_id, fingerprint, report FROM ingests")
+        opportunities = self._rows("SELECT count(*) FROM opportunities")[0][0]
+        rows, top = self._rows("SELECT count(*), max(seq) FROM history")[0]
+        return state_digest(ingests, opportunities, rows, top)
+
+    def _records_digest(self, kinds: tuple[str, ...]) -> tuple[tuple[str, ...], str]:
+        names = tuple(sorted(set(kinds)))
+        if not names:
+            return names, ""
+        count, last, versions = self._rows(
+            f"SELECT count(*), max(created_at), sum(version) FROM records WHERE engagement = {_text(self.engagement)} "
+            f"AND kind IN ({', '.join(_text(n) for n in names)})"
+        )[0]
+        return names, records_digest(self.engagement, count, last, versions)
+
+    def key(self, spec: AnswerSpec, as_of: date, request: BaseModel | dict[str, Any], result: type[M]) -> AnswerKey:
+        return answer_key(
+            spec.kind,
+            self.state,
+            as_of,
+            request,
+            shape(result),
+            settings_digest(self.settings, spec.settings),
+            self._records_digest(spec.records),
+        )
+
+    def _get(self, spec: AnswerSpec, as_of: date, request: BaseModel | dict[str, Any], result: type[M]) -> M | None:
+        return self.shelf.answer(self.key(spec, as_of, request, result), result)
+
+    def _current(self, kind: str) -> list[Record]:
+        """The latest version of every record of ``kind`` (as :meth:`saleslead.store.records.Records.current`)."""
+        rows = self._rows(
+            "SELECT record_id, engagement, kind, key, version, status, author, created_at, payload FROM records "
+            f"WHERE engagement = {_text(self.engagement)} AND kind = {_text(kind)} ORDER BY key, version"
+        )
+        latest: dict[str, Record] = {}
+        for r in rows:
+            latest[r[3]] = Record(r[0], r[1], r[2], r[3], int(r[4]), r[5], r[6], r[7], json.loads(r[8]))
+        return list(latest.values())
+
+    # --- the reads ----------------------------------------------------------------------------------
+    def forecast(self, request: ForecastRequest) -> ForecastResult | None:
+        fiscal = self.settings.fiscal_start_month
+        as_of = request.as_of or self.clock()
+        period = Period.parse(request.period, fiscal) if request.period else Period.quarter_of(as_of, fiscal)
+        return self._get(FORECAST_ANSWER, as_of, forecast_answer_request(request, period.name), ForecastResult)
+
+    def coverage(self, request: CoverageRequest) -> Coverage | None:
+        period = Period.parse(request.period, self.settings.fiscal_start_month)
+        as_of = request.as_of or self.clock()
+        return self._get(COVERAGE_ANSWER, as_of, coverage_answer_request(request, period.name), Coverage)
+
+    def stalls(self, request: StallsRequest) -> StallsResult | None:
+        return self._get(STALLS_ANSWER, request.as_of or self.clock(), request, StallsResult)
+
+    def call_check(self, request: CallCheckRequest) -> CallListResult | None:
+        """The checks of the period's current calls, when every one is stored and its flag already kept."""
+        period = Period.parse(request.period, self.settings.fiscal_start_month)
+        as_of = request.as_of or self.clock()
+        calls = [r for r in self._current(CALL) if r.payload.get("period") == period.name]
+        if request.node:
+            calls = [r for r in calls if r.payload.get("node") == request.node]
+        flags = {r.key: r for r in self._current(FLAG)}
+        out: list[CallRecord] = []
+        for record in calls:
+            call = call_check_answer_request(period.name, record.payload, record.version, request.scenarios)
+            check = self._get(CALL_CHECK_ANSWER, as_of, call, CallCheck)
+            if check is None or not flag_is_kept(flags.get(call_key(check.period, check.node)), check):
+                return None  # to compute, or a verdict to keep: the seat's
+            out.append(call_record(record).model_copy(update={"check": check}))
+        return CallListResult(calls=out)
+
+
+def stored_answer(
+    read: Callable[[StoredReads], M | None],
+    store: str | Path | None = None,
+    engagement: str = "default",
+    clock: Callable[[], date] | None = None,
+) -> M | None:
+    """``read`` of the stored answers, or None when the seat must answer (see the module's note).
+
+    A bad request (an unknown period) raises its :class:`~saleslead.errors.InputError` as the seat would;
+    any other failure only means the seat answers instead.
+    """
+    try:
+        with _opened(store, engagement, clock) as reads:
+            return None if reads is None else read(reads)
+    except InputError:
+        raise
+    except Exception:
+        return None
+
+
+@contextmanager
+def _opened(
+    store: str | Path | None, engagement: str, clock: Callable[[], date] | None
+) -> Iterator[StoredReads | None]:
+    reads = StoredReads.open(store, engagement, clock)
+    try:
+        yield reads
+    finally:
+        if reads is not None:
+            reads.close()
