@@ -10,8 +10,9 @@ import pytest
 
 from saleslead.errors import NotFoundError, StoreError
 from saleslead.store import Store
+from saleslead.store.location import SCHEMA_VERSION
 from saleslead.store.records import Records
-from saleslead.store.schema import SCHEMA_VERSION
+from saleslead.store.schema import MIGRATIONS
 
 from .builders import export
 
@@ -40,6 +41,10 @@ WON_B = {
 @pytest.fixture
 def store(any_store: Store) -> Store:
     return any_store
+
+
+def test_the_schema_version_counts_the_migrations() -> None:
+    assert len(MIGRATIONS) == SCHEMA_VERSION
 
 
 def test_new_store_is_migrated_to_current_version(store: Store) -> None:

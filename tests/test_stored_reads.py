@@ -245,3 +245,36 @@ def test_the_cli_serves_a_stored_answer_without_the_engines(week: Path, demo_she
         done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
         assert done.stderr == "[]", command  # nothing of the seat or its engines was imported
         assert json.loads(done.stdout) == json.loads(result.model_dump_json()), command
+
+
+def test_an_mcp_tool_serves_the_stored_answer(week: Path, demo_shelf: Shelf, monkeypatch: pytest.MonkeyPatch) -> None:
+    import anyio
+    from mcp import Client
+
+    from saleslead import mcp_server
+    from saleslead.mcp_server import build_server
+
+    assert demo_shelf.root is not None
+    shutil.copytree(demo_shelf.root, Path(f"{week}.answers"))
+    with _seat(week, Shelf(Path(f"{week}.answers"))) as seat:
+        expected = seat.forecast(ForecastRequest(period=PERIOD, as_of=AS_OF))
+        checks = seat.call_check(CallCheckRequest(period=PERIOD, as_of=AS_OF))
+    opened: list[object] = []
+    real = mcp_server.open_seat
+    monkeypatch.setattr(mcp_server, "open_seat", lambda *a, **k: opened.append(a) or real(*a, **k))
+    server = build_server(week, clock=lambda: DEMO_TODAY)
+
+    async def calls() -> tuple[Any, Any, Any]:
+        async with Client(server) as client:
+            forecast = await client.call_tool("forecast", {"period": PERIOD, "as_of": AS_OF.isoformat()})
+            check = await client.call_tool("call_check", {"period": PERIOD, "as_of": AS_OF.isoformat()})
+            bad = await client.call_tool("forecast", {"period": "2026-Q9", "as_of": AS_OF.isoformat()})
+            return forecast, check, bad
+
+    forecast, check, bad = anyio.run(calls)
+    assert not forecast.is_error
+    assert forecast.structured_content == json.loads(expected.model_dump_json())
+    assert check.structured_content == json.loads(checks.model_dump_json())
+    assert opened == []  # both answered from the shelf: the seat was never opened
+    assert bad.is_error  # a bad period is the one error shape, as from the seat
+    assert bad.structured_content["error"]["type"] == "InputError"

@@ -3,7 +3,9 @@
 The tools are derived from :data:`saleslead.actions.ACTIONS`: each action with a tool name is a tool of
 that name, described by the action, read-only when the action does not write, whose arguments (and input
 schema) are the fields of the action's request model. Every tool opens the seat, runs the action and
-returns its JSON as structured content. Errors — a request that fails validation included — come back
+returns its JSON as structured content — except a read whose answer the store's shelf already holds
+(``forecast``, ``coverage``, ``stalls``, ``call_check``: :data:`saleslead.stored.READS`), answered from the
+shelf without opening the seat. Errors — a request that fails validation included — come back
 as tool results in the one error shape (:func:`saleslead.errors.error_payload`) with ``isError`` set;
 an out-of-lane request is not an error at all — ``route_request`` returns the handoff it issued.
 """
@@ -22,7 +24,7 @@ from typing import Annotated, Any, cast
 import anyio
 from mcp.server import MCPServer
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
-from pydantic import BaseModel, Field, WithJsonSchema
+from pydantic import BaseModel, Field, ValidationError, WithJsonSchema
 
 from saleslead.actions import ACTIONS, Action
 from saleslead.errors import SalesLeadError, error_payload
@@ -31,6 +33,7 @@ from saleslead.role.desk import BRIEFING
 from saleslead.role.exports import system_prompt
 from saleslead.role.schema import bundled_role_text, load_role
 from saleslead.seat import Seat, open_seat
+from saleslead.stored import READS, stored_answer
 
 __all__ = ["build_server", "serve", "tools"]
 
@@ -116,7 +119,17 @@ def _parameters(model: type[BaseModel]) -> list[inspect.Parameter]:
 def _tool(seats: _Seats, action: Action[Any, Any, Any]) -> Callable[..., CallToolResult]:
     """A tool function whose keyword arguments are the fields of the action's request model."""
 
+    stored = READS.get(action.id)
+
     def run(**arguments: Any) -> CallToolResult:
+        if stored is not None:
+            try:
+                request = action.request.model_validate(arguments)
+                found = stored_answer(lambda reads: stored(reads, request), seats.store, seats.engagement, seats.clock)
+            except (SalesLeadError, ValidationError) as error:
+                return _error(error)
+            if found is not None:
+                return _result(found)
         return seats.call(lambda seat: action.run_with(seat, arguments), read_only=not action.writes)
 
     run.__signature__ = inspect.Signature(  # type: ignore[attr-defined]

@@ -65,7 +65,7 @@ from saleslead.targets.schemas import COVERAGE_ANSWER, Coverage, CoverageRequest
 if TYPE_CHECKING:
     import duckdb
 
-__all__ = ["StoredReads", "stored_answer"]
+__all__ = ["READS", "StoredReads", "stored_answer"]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -226,6 +226,15 @@ class StoredReads:
                 return None  # to compute, or a verdict to keep: the seat's
             out.append(call_record(record).model_copy(update={"check": check}))
         return CallListResult(calls=out)
+
+
+#: the actions (by id) a stored read can answer, and the read that does
+READS: dict[str, Callable[[StoredReads, Any], BaseModel | None]] = {
+    "forecast": StoredReads.forecast,
+    "coverage": StoredReads.coverage,
+    "stalls": StoredReads.stalls,
+    "call_check": StoredReads.call_check,
+}
 
 
 def stored_answer(
