@@ -61,6 +61,14 @@ def demo_shelf(tmp_path_factory: pytest.TempPathFactory) -> Shelf:
     return Shelf(tmp_path_factory.mktemp("demo-answers"))
 
 
+def share_demo_shelf(store: Path, shelf: Shelf) -> None:
+    """Make a copy of the demo store keep its answers on the session's shelf: every seat and process that opens
+    the copy then reads the models and answers earlier tests fitted (sound for the reason ``demo_shelf`` says)."""
+    assert shelf.root is not None
+    shelf.root.mkdir(parents=True, exist_ok=True)
+    Path(f"{store}.answers").symlink_to(shelf.root, target_is_directory=True)
+
+
 @pytest.fixture
 def demo_seat(demo_store_file: Path, demo_shelf: Shelf, tmp_path: Path) -> Iterator[Seat]:
     """A private, writable copy of the demo store, with the clock fixed at :data:`DEMO_TODAY`; its answers

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import get_type_hints
 
 import anyio
+import pytest
 import typer
 from mcp import Client
 
@@ -115,6 +116,7 @@ def test_mcp_tools_are_derived_from_the_table(tmp_path: object) -> None:
     assert forecast["period"]["examples"] == ["2026-Q4"]
 
 
+@pytest.mark.slow
 def test_ask_answers_how_much_pipeline_we_need(demo_seat: Seat) -> None:
     result = demo_seat.ask(AskRequest(text="How much pipeline do we need to hit plan?", as_of=DEMO_TODAY))
     [answer] = result.answers

@@ -43,6 +43,7 @@ def test_shelf_beside_a_duckdb_file_in_memory_otherwise(tmp_path: Path) -> None:
         assert shelf_root(store.location) is None
 
 
+@pytest.mark.slow
 def test_fitted_forecast_served_from_the_shelf_equals_a_fresh_one(demo_seat: Seat) -> None:
     store = demo_seat.store
     period = Period.parse("2026-Q2")
@@ -150,6 +151,7 @@ def test_an_unwritable_shelf_still_answers(demo_seat: Seat, tmp_path: Path) -> N
     assert answers.misses == 1
 
 
+@pytest.mark.slow
 def test_every_read_of_the_week_is_served_from_the_store_equal_to_a_fresh_one(demo_seat: Seat) -> None:
     demo_seat.settings = SETTINGS
     kept = demo_seat.materialise(AS_OF)

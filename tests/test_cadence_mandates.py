@@ -21,9 +21,12 @@ from saleslead.role.desk import AskRequest, RunRequest
 from saleslead.roster.plan import RosterPlan
 from saleslead.roster.scenarios import PLAN_KIND
 from saleslead.seat import Seat, open_seat
+from saleslead.store.shelf import Shelf
 from saleslead.targets.coverage import quota_targets
 
-from .conftest import DEMO_TODAY
+from .conftest import DEMO_TODAY, share_demo_shelf
+
+pytestmark = pytest.mark.slow  # fits the forecast and runs the week on the demo company
 
 
 @dataclass
@@ -37,9 +40,10 @@ class Week:
 
 
 @pytest.fixture(scope="module")
-def week(demo_store_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Week]:
+def week(demo_store_file: Path, demo_shelf: Shelf, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Week]:
     path = tmp_path_factory.mktemp("cadence-mandates") / "demo.duckdb"
     shutil.copy(demo_store_file, path)
+    share_demo_shelf(path, demo_shelf)  # the week's models: fitted once for every test module on the demo
     seat = open_seat(path)
     seat.clock = lambda: DEMO_TODAY
     stalls = seat.stalls(StallsRequest(as_of=DEMO_TODAY))

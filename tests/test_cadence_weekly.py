@@ -19,8 +19,11 @@ from saleslead.role.flags import FlagBook
 from saleslead.seat import Seat, StatusRequest, open_seat
 from saleslead.store import Store
 from saleslead.store.records import Records
+from saleslead.store.shelf import Shelf
 
-from .conftest import DEMO_TODAY
+from .conftest import DEMO_TODAY, share_demo_shelf
+
+pytestmark = pytest.mark.slow  # fits the forecast and runs the week on the demo company
 
 
 def _open(path: Path) -> Seat:
@@ -30,10 +33,13 @@ def _open(path: Path) -> Seat:
 
 
 @pytest.fixture(scope="module")
-def weekly(demo_store_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, WeeklyBriefing]]:
-    """One store copy, run once as of DEMO_TODAY."""
+def weekly(
+    demo_store_file: Path, demo_shelf: Shelf, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Path, WeeklyBriefing]]:
+    """One store copy (its answers on the session's shelf), run once as of DEMO_TODAY."""
     path = tmp_path_factory.mktemp("cadence") / "demo.duckdb"
     shutil.copy(demo_store_file, path)
+    share_demo_shelf(path, demo_shelf)
     with _open(path) as seat:
         briefing = seat.run(RunRequest(as_of=DEMO_TODAY))
     return path, briefing

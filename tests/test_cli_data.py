@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pytest
 from typer.testing import CliRunner
 
 from saleslead.cli.app import app
@@ -155,6 +156,7 @@ def test_status_on_a_missing_store_says_so(tmp_path: Path) -> None:
     assert "saleslead demo" in body["error"]["hint"]
 
 
+@pytest.mark.slow
 def test_demo_builds_ingests_and_briefs(tmp_path: Path) -> None:
     out = tmp_path / "export"
     store = tmp_path / "d.duckdb"

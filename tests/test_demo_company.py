@@ -332,6 +332,7 @@ def test_cut_at_the_end_is_the_full_export_and_bad_arguments_are_refused(tmp_pat
         generate(tmp_path / "c", DemoConfig(opportunities=0))
 
 
+@pytest.mark.slow
 def test_fifty_thousand_opportunities_generate(tmp_path: Path) -> None:
     summary = generate(tmp_path, DemoConfig(opportunities=50_000, seed=1, fiscal_start_month=2))
     assert 45_000 < summary.opportunities < 55_000

@@ -105,6 +105,7 @@ def _ingest_without_tasks(folder: Path, cut_at: date | None) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_two_exports_without_activities_agree(tmp_path_factory: pytest.TempPathFactory) -> None:
     # train/serve consistency: the snapshot's LastActivityDate is known at the export's date and at no
     # training origin; the model does not read it, so the export taken at D and the one taken 15 months later

@@ -24,6 +24,7 @@ from . import test_funnel_engines as engines
 
 # py4j leaves its gateway sockets to the garbage collector (collected, silenced, when the session ends).
 pytestmark = [
+    pytest.mark.slow,
     pytest.mark.spark,
     pytest.mark.filterwarnings("ignore::ResourceWarning"),
     pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),

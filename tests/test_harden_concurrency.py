@@ -61,6 +61,7 @@ def store(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_serve_and_cli_readers_do_not_block_ingests_and_never_see_a_mix(store: Path, tmp_path: Path) -> None:
     port = free_port()
     server = cli("serve", "--store", str(store), "--port", str(port), "--no-warm")

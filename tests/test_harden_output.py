@@ -48,6 +48,7 @@ def client(store: Path) -> Iterator[TestClient]:
         yield c
 
 
+@pytest.mark.slow
 def test_briefing_html_escapes_names_and_runs_only_its_own_scripts(store: Path, tmp_path: Path) -> None:
     copy = tmp_path / "s.duckdb"
     shutil.copy(store, copy)

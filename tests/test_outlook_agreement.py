@@ -48,6 +48,7 @@ def _line_agrees(line: Any, part: Any) -> None:
         assert check.difference == pytest.approx(part.mean - check.expected_bookings)
 
 
+@pytest.mark.slow
 def test_one_outlook_every_face(demo_seat: Seat) -> None:
     forecast = demo_seat.forecast(ForecastRequest(period=PERIOD, as_of=DEMO_TODAY, since=SINCE))
     coverage = demo_seat.coverage(CoverageRequest(period=PERIOD, as_of=DEMO_TODAY))

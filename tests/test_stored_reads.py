@@ -40,6 +40,8 @@ from saleslead.targets.schemas import PLAN, CoverageRequest
 
 from .conftest import DEMO_TODAY
 
+pytestmark = pytest.mark.slow  # fits the forecast and runs the week on the demo company
+
 M = TypeVar("M", bound=BaseModel)
 Read = Callable[[Callable[[StoredReads], M | None]], M | None]
 

@@ -332,6 +332,7 @@ def test_removing_deleted_deals_is_the_same_on_every_engine(any_store: Store, sm
     assert not any_store.table("opportunities").filter(lambda t: t.opportunity_id.isin(ids)).count().execute()
 
 
+@pytest.mark.slow
 def test_the_weekly_cadence_syncs_first(server: str, tmp_path: Path) -> None:
     runner = CliRunner()
     store = str(tmp_path / "weekly.duckdb")

@@ -240,6 +240,7 @@ def figures(html: str) -> list[dict[str, Any]]:
 
 
 @pytest.mark.parametrize("page", [p for p in PAGES if p.landed], ids=lambda p: p.slug)
+@pytest.mark.slow
 def test_every_landed_page_renders_its_charts(client: TestClient, page: Any) -> None:
     response = client.get(page.path, headers={"accept": "text/html"})
     assert response.status_code == 200, response.text[:500]
