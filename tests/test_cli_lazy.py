@@ -42,5 +42,11 @@ def test_a_command_imports_its_own_module_alone() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "--by" in out
     assert out.strip().splitlines()[-1] == str(
-        ["saleslead.cli.app", "saleslead.cli.common", "saleslead.cli.forecast", "saleslead.cli.output"]
+        [
+            "saleslead.cli.app",
+            "saleslead.cli.common",
+            "saleslead.cli.forecast",
+            "saleslead.cli.meeting",
+            "saleslead.cli.output",
+        ]
     )

@@ -10,7 +10,8 @@ stale), a store other than a local DuckDB file, no shelf, or anything unexpected
 the seat, which computes the answer and keeps it.
 
 A read that would write is not served here: ``call check`` keeps each verdict as the call's flag, so it is
-served only when every flag already says what the stored check says (nothing left to write).
+served only when every flag already says what the stored check says (nothing left to write). Stalls are not
+served here: the seat names their owners and filters them after the stored answer.
 """
 
 from __future__ import annotations
@@ -32,15 +33,12 @@ from saleslead.forecast.calls import CALL, FLAG, call_key, call_record, flag_is_
 from saleslead.forecast.schemas import (
     CALL_CHECK_ANSWER,
     FORECAST_ANSWER,
-    STALLS_ANSWER,
     CallCheck,
     CallCheckRequest,
     CallListResult,
     CallRecord,
     ForecastRequest,
     ForecastResult,
-    StallsRequest,
-    StallsResult,
     call_check_answer_request,
     forecast_answer_request,
 )
@@ -195,25 +193,29 @@ class StoredReads:
             latest[r[3]] = Record(r[0], r[1], r[2], r[3], int(r[4]), r[5], r[6], r[7], json.loads(r[8]))
         return list(latest.values())
 
+    def today(self) -> date:
+        """The default as-of date, as the seat's: the end of the store's last snapshot, or the clock's today if
+        that is earlier (see :meth:`saleslead.context.SeatContext.today`)."""
+        clock = self.clock()
+        through = self._rows("SELECT max(snapshot_at) FROM ingests")[0][0]
+        return clock if through is None else min(clock, date.fromisoformat(str(through)[:10]))
+
     # --- the reads ----------------------------------------------------------------------------------
     def forecast(self, request: ForecastRequest) -> ForecastResult | None:
         fiscal = self.settings.fiscal_start_month
-        as_of = request.as_of or self.clock()
+        as_of = request.as_of or self.today()
         period = Period.parse(request.period, fiscal) if request.period else Period.quarter_of(as_of, fiscal)
         return self._get(FORECAST_ANSWER, as_of, forecast_answer_request(request, period.name), ForecastResult)
 
     def coverage(self, request: CoverageRequest) -> Coverage | None:
         period = Period.parse(request.period, self.settings.fiscal_start_month)
-        as_of = request.as_of or self.clock()
+        as_of = request.as_of or self.today()
         return self._get(COVERAGE_ANSWER, as_of, coverage_answer_request(request, period.name), Coverage)
-
-    def stalls(self, request: StallsRequest) -> StallsResult | None:
-        return self._get(STALLS_ANSWER, request.as_of or self.clock(), request, StallsResult)
 
     def call_check(self, request: CallCheckRequest) -> CallListResult | None:
         """The checks of the period's current calls, when every one is stored and its flag already kept."""
         period = Period.parse(request.period, self.settings.fiscal_start_month)
-        as_of = request.as_of or self.clock()
+        as_of = request.as_of or self.today()
         calls = [r for r in self._current(CALL) if r.payload.get("period") == period.name]
         if request.node:
             calls = [r for r in calls if r.payload.get("node") == request.node]
@@ -232,7 +234,6 @@ class StoredReads:
 READS: dict[str, Callable[[StoredReads, Any], BaseModel | None]] = {
     "forecast": StoredReads.forecast,
     "coverage": StoredReads.coverage,
-    "stalls": StoredReads.stalls,
     "call_check": StoredReads.call_check,
 }
 

@@ -22,12 +22,12 @@ from __future__ import annotations
 import itertools
 import json
 from datetime import date
-from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from saleslead.forecast.panel import DealBook, from_day_number
+from saleslead.forecast.schemas import RiskKind, RiskSignal
 from saleslead.format import money
 
 __all__ = [
@@ -45,9 +45,6 @@ __all__ = [
     "timeline",
 ]
 
-RiskKind = Literal[
-    "past-due", "pushed", "quiet", "stuck", "amount-cut", "stage-regression", "no-next-step", "single-threaded"
-]
 #: Columns of the Opportunity export (kept in ``opportunities.extra``) that hold the next step.
 NEXT_STEP_KEYS = ("NextStep", "next_step", "hs_next_step", "Next Step")
 #: Key the ingest writes into ``opportunities.extra``: contacts on the deal (from OpportunityContactRole).
@@ -60,19 +57,6 @@ class DealRequest(BaseModel):
 
     deal: str  # the opportunity id, or its name (a unique part of it)
     as_of: date | None = None  # default: the end of the store's last snapshot
-
-
-class RiskSignal(BaseModel):
-    """One risk on a deal: what, the evidence in words, the figures, and the dated events behind it."""
-
-    model_config = ConfigDict(frozen=True)
-
-    kind: RiskKind
-    text: str
-    value: float | None = None
-    threshold: float | None = None  # the learned norm it is compared with, where there is one
-    beyond_norm: bool = True  # False: listed as context (e.g. one push, within what won deals had)
-    events: list[str] = []
 
 
 def short(signal: RiskSignal) -> str:

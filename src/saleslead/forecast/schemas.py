@@ -8,11 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from saleslead.evidence import Evidence
-<<<<<<< HEAD
-from saleslead.forecast.risk import RiskSignal
-=======
 from saleslead.store.shelf import AnswerSpec
->>>>>>> 89a7a13 (stored reads: forecast, coverage, stalls and call check answered from the answers shelf without loading the seat (saleslead/stored.py: the key by SQL on a read-only DuckDB file, the desks' own AnswerSpec and request parts); the CLI loads only the module of the command it runs and the seat only when no stored answer serves; the root --help in plain text; light modules for the key (store/shelf.py, store/location.py, targets/schemas.py); a re-check that says what the newest flag says adds no version)
 
 __all__ = [
     "CALL_CHECK_ANSWER",
@@ -45,6 +41,8 @@ __all__ = [
     "NodeBridge",
     "NodeForecast",
     "Outcome",
+    "RiskKind",
+    "RiskSignal",
     "SeatCallRequest",
     "SegmentForecast",
     "StallItem",
@@ -57,6 +55,24 @@ __all__ = [
     "call_check_answer_request",
     "forecast_answer_request",
 ]
+
+
+RiskKind = Literal[
+    "past-due", "pushed", "quiet", "stuck", "amount-cut", "stage-regression", "no-next-step", "single-threaded"
+]
+
+
+class RiskSignal(BaseModel):
+    """One risk on a deal: what, the evidence in words, the figures, and the dated events behind it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: RiskKind
+    text: str
+    value: float | None = None
+    threshold: float | None = None  # the learned norm it is compared with, where there is one
+    beyond_norm: bool = True  # False: listed as context (e.g. one push, within what won deals had)
+    events: list[str] = []
 
 
 class _Frozen(BaseModel):
