@@ -3,7 +3,7 @@ deal's risks), and how stalls print. Names are shown for ids everywhere; tables 
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -18,11 +18,13 @@ from saleslead.cli.common import (
     open_seat,
 )
 from saleslead.cli.output import console, emit_json, guarded, money, progress_bar, table
-from saleslead.forecast.deals import MEASURES, SORTS, DealsRequest, DealsResult, deals_csv
-from saleslead.forecast.grid import GridRequest, GridResult, grid_csv
-from saleslead.forecast.risk import DealInspection, DealRequest, short
-from saleslead.forecast.schemas import StallsResult
+from saleslead.forecast.schemas import MEASURES, SORTS, StallsResult
 from saleslead.format import money_range
+
+if TYPE_CHECKING:  # the grid, the deals and a deal's risks load the engines: imported when their command runs
+    from saleslead.forecast.deals import DealsResult
+    from saleslead.forecast.grid import GridResult
+    from saleslead.forecast.risk import DealInspection
 
 __all__ = [
     "LimitOption",
@@ -112,6 +114,8 @@ def print_deal(d: DealInspection) -> None:
 
 
 def print_stalls(result: StallsResult, note: str) -> None:
+    from saleslead.forecast.risk import short
+
     t = table(
         "deal", "owner", "stage", "amount", "days\nin stage", "pushes", "why", text=("deal", "owner", "stage", "why")
     )
@@ -145,6 +149,8 @@ def register_grid(forecast_app: typer.Typer) -> None:
         json: JsonOption = False,
     ) -> None:
         """The forecast grid: per person quota, won, commit, best case, P50 and range, call, override, verdict."""
+        from saleslead.forecast.grid import GridRequest, grid_csv
+
         with guarded(json):
             request = GridRequest(period=period, as_of=as_of_date(as_of), team=team, scenarios=scenarios)
             with open_seat(store, engagement=engagement) as seat, progress_bar(not json and not csv) as bar:
@@ -177,6 +183,8 @@ def register_meeting(app: typer.Typer) -> None:
         json: JsonOption = False,
     ) -> None:
         """The deals behind a number: closed-won, commit, best case, pipeline, open or past due, filtered."""
+        from saleslead.forecast.deals import DealsRequest, deals_csv
+
         with guarded(json):
             request = DealsRequest(
                 measure=choice(measure, MEASURES, "--measure"), period=period, as_of=as_of_date(as_of), team=team,
@@ -202,6 +210,8 @@ def register_meeting(app: typer.Typer) -> None:
         json: JsonOption = False,
     ) -> None:
         """One deal inspected: its history and every risk signal with its evidence (for the account executive)."""
+        from saleslead.forecast.risk import DealRequest
+
         with guarded(json):
             with open_seat(store, engagement=engagement, read_only=True) as seat:
                 result = seat.deal(DealRequest(deal=which, as_of=as_of_date(as_of)))

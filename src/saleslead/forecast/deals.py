@@ -14,7 +14,6 @@ as-of date.
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
 
 import ibis
 import ibis.expr.types as ir
@@ -22,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from saleslead.csvsafe import csv_text
 from saleslead.forecast.rollup import category_field
+from saleslead.forecast.schemas import MEASURES, SORTS, Measure, Sort
 from saleslead.funnel.state import state_as_of
 from saleslead.names import Directory
 from saleslead.periods import Period
@@ -35,14 +35,11 @@ __all__ = [
     "DealsRequest",
     "DealsResult",
     "Measure",
+    "Sort",
     "deals_csv",
     "list_deals",
 ]
 
-Measure = Literal["open", "closed-won", "commit", "best-case", "pipeline", "omitted", "in-period", "past-due"]
-MEASURES: tuple[str, ...] = Measure.__args__  # type: ignore[attr-defined]
-Sort = Literal["amount", "close_date", "days_in_stage", "pushes", "name", "owner", "stage"]
-SORTS: tuple[str, ...] = Sort.__args__  # type: ignore[attr-defined]
 _FIELD = {"commit": "commit", "best-case": "best_case", "pipeline": "pipeline", "omitted": "omitted"}
 
 

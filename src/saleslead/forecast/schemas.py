@@ -15,6 +15,8 @@ __all__ = [
     "FIT_SETTINGS",
     "FORECAST_ANSWER",
     "FORECAST_SETTINGS",
+    "MEASURES",
+    "SORTS",
     "STALLS_ANSWER",
     "AccuracyRequest",
     "AccuracyResult",
@@ -38,6 +40,7 @@ __all__ = [
     "ForecastRequest",
     "ForecastResult",
     "LedgerRow",
+    "Measure",
     "NodeBridge",
     "NodeForecast",
     "Outcome",
@@ -45,6 +48,7 @@ __all__ = [
     "RiskSignal",
     "SeatCallRequest",
     "SegmentForecast",
+    "Sort",
     "StallItem",
     "StallSignal",
     "StallSort",
@@ -56,6 +60,12 @@ __all__ = [
     "forecast_answer_request",
 ]
 
+
+#: what ``saleslead deals`` lists (the measure behind a number of the grid) and how it sorts them
+Measure = Literal["open", "closed-won", "commit", "best-case", "pipeline", "omitted", "in-period", "past-due"]
+MEASURES: tuple[str, ...] = Measure.__args__  # type: ignore[attr-defined]
+Sort = Literal["amount", "close_date", "days_in_stage", "pushes", "name", "owner", "stage"]
+SORTS: tuple[str, ...] = Sort.__args__  # type: ignore[attr-defined]
 
 RiskKind = Literal[
     "past-due", "pushed", "quiet", "stuck", "amount-cut", "stage-regression", "no-next-step", "single-threaded"
