@@ -23,7 +23,6 @@ from pydantic import BaseModel
 
 from saleslead.config import ConfigSetRequest
 from saleslead.forecast.schemas import (
-    CALL_CHECK_ANSWER,
     FORECAST_ANSWER,
     CallCheckRequest,
     CallSubmitRequest,
@@ -63,11 +62,6 @@ READS: list[tuple[str, Callable[[Seat], BaseModel | None], Callable[[StoredReads
         lambda s: s.coverage(CoverageRequest(period=PERIOD, as_of=AS_OF)),
         lambda r: r.coverage(CoverageRequest(period=PERIOD, as_of=AS_OF)),
     ),
-    (
-        "call check",
-        lambda s: s.call_check(CallCheckRequest(period=PERIOD, as_of=AS_OF)),
-        lambda r: r.call_check(CallCheckRequest(period=PERIOD, as_of=AS_OF)),
-    ),
 ]
 
 
@@ -87,7 +81,7 @@ def week_file(demo_store_file: Path, demo_shelf: Shelf, tmp_path_factory: pytest
     shutil.copy(demo_store_file, path)
     with _seat(path, demo_shelf) as seat:
         seat.config_set(ConfigSetRequest(key="scenarios", value="1000"))
-        for _, read, _ in READS[:-1]:  # what the week's run keeps of these reads (its scorecard and roster aside)
+        for _, read, _ in READS:  # what the week's run keeps of these reads (its scorecard and roster aside)
             read(seat)
         seat.call_submit(CallSubmitRequest(node="total", period=PERIOD, amount=1.0, as_of=AS_OF, author="vp"))
         seat.call_check(CallCheckRequest(period=PERIOD, as_of=AS_OF))
@@ -178,36 +172,19 @@ def test_what_makes_the_seat_compute_again_makes_a_stored_read_decline(
     assert stored(lambda r: r.forecast(ForecastRequest(period=PERIOD, as_of=AS_OF, deals=True))) is None
 
 
-def test_a_call_check_is_served_only_when_its_verdict_is_kept(week: Path, demo_shelf: Shelf, stored: Read[Any]) -> None:
+def test_a_recheck_that_says_the_same_adds_no_flag_version(week: Path, demo_shelf: Shelf) -> None:
     check = CallCheckRequest(period=PERIOD, as_of=AS_OF)
-    served = stored(lambda r: r.call_check(check))
-    assert served is not None
-    assert [c.amount for c in served.calls] == [1.0]
-    assert served.calls[0].check is not None
-    assert served.calls[0].check.verdict == "sandbag"
-    assert stored(lambda r: r.call_check(CallCheckRequest(period="2026-Q3", as_of=AS_OF))) == type(served)(calls=[])
-
     with _seat(week, demo_shelf) as seat:
         flags = len(seat.records.history("forecast-flag", f"{PERIOD}/total"))
-        again = seat.call_check(check)  # the same verdict again: no new flag version
+        first = seat.call_check(check)
+        again = seat.call_check(check)
         assert len(seat.records.history("forecast-flag", f"{PERIOD}/total")) == flags
-        assert again == served
-        # a verdict that is not the newest flag: the check must be written, so the seat answers
+        assert again == first
+        assert first.calls[0].check is not None
+        assert first.calls[0].check.verdict == "sandbag"
         seat.records.put("forecast-flag", f"{PERIOD}/total", {"verdict": "other"}, author="test")
-    assert stored(lambda r: r.call_check(check)) is None
-
-    with _seat(week, demo_shelf) as seat:
-        seat.call_check(check)  # keeps the verdict again
-        seat.call_submit(CallSubmitRequest(node="total", period=PERIOD, amount=2.0, as_of=AS_OF, author="vp"))
-    assert stored(lambda r: r.call_check(check)) is None  # version 2's check is not on the shelf yet
-    with _seat(week, demo_shelf) as seat:
-        checked = seat.call_check(check)
-    now = stored(lambda r: r.call_check(check))
-    assert now == checked
-    assert now is not None
-    assert [(c.amount, c.version) for c in now.calls] == [(2.0, 2)]
-    assert CALL_CHECK_ANSWER.settings is not None
-    assert "guard" in CALL_CHECK_ANSWER.settings
+        seat.call_check(check)  # the newest flag said something else: the verdict is kept again
+        assert len(seat.records.history("forecast-flag", f"{PERIOD}/total")) == flags + 2
 
 
 def test_stores_stored_reads_cannot_serve(tmp_path: Path, week: Path) -> None:
@@ -256,7 +233,7 @@ def test_an_mcp_tool_serves_the_stored_answer(week: Path, demo_shelf: Shelf, mon
     shutil.copytree(demo_shelf.root, Path(f"{week}.answers"))
     with _seat(week, Shelf(Path(f"{week}.answers"))) as seat:
         expected = seat.forecast(ForecastRequest(period=PERIOD, as_of=AS_OF))
-        checks = seat.call_check(CallCheckRequest(period=PERIOD, as_of=AS_OF))
+        covered = seat.coverage(CoverageRequest(period=PERIOD, as_of=AS_OF))
     opened: list[object] = []
     real = mcp_server.open_seat
     monkeypatch.setattr(mcp_server, "open_seat", lambda *a, **k: opened.append(a) or real(*a, **k))
@@ -265,14 +242,14 @@ def test_an_mcp_tool_serves_the_stored_answer(week: Path, demo_shelf: Shelf, mon
     async def calls() -> tuple[Any, Any, Any]:
         async with Client(server) as client:
             forecast = await client.call_tool("forecast", {"period": PERIOD, "as_of": AS_OF.isoformat()})
-            check = await client.call_tool("call_check", {"period": PERIOD, "as_of": AS_OF.isoformat()})
+            coverage = await client.call_tool("coverage", {"period": PERIOD, "as_of": AS_OF.isoformat()})
             bad = await client.call_tool("forecast", {"period": "2026-Q9", "as_of": AS_OF.isoformat()})
-            return forecast, check, bad
+            return forecast, coverage, bad
 
-    forecast, check, bad = anyio.run(calls)
+    forecast, coverage, bad = anyio.run(calls)
     assert not forecast.is_error
     assert forecast.structured_content == json.loads(expected.model_dump_json())
-    assert check.structured_content == json.loads(checks.model_dump_json())
+    assert coverage.structured_content == json.loads(covered.model_dump_json())
     assert opened == []  # both answered from the shelf: the seat was never opened
     assert bad.is_error  # a bad period is the one error shape, as from the seat
     assert bad.structured_content["error"]["type"] == "InputError"

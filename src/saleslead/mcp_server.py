@@ -4,7 +4,7 @@ The tools are derived from :data:`saleslead.actions.ACTIONS`: each action with a
 that name, described by the action, read-only when the action does not write, whose arguments (and input
 schema) are the fields of the action's request model. Every tool opens the seat, runs the action and
 returns its JSON as structured content — except a read whose answer the store's shelf already holds
-(``forecast``, ``coverage``, ``call_check``: :data:`saleslead.stored.READS`), answered from the
+(``forecast``, ``coverage``: :data:`saleslead.stored.READS`), answered from the
 shelf without opening the seat. Errors — a request that fails validation included — come back
 as tool results in the one error shape (:func:`saleslead.errors.error_payload`) with ``isError`` set;
 an out-of-lane request is not an error at all — ``route_request`` returns the handoff it issued.

@@ -9,9 +9,8 @@ keys and the answers equal) — and returns the stored answer, or None: no answe
 stale), a store other than a local DuckDB file, no shelf, or anything unexpected. On None the caller asks
 the seat, which computes the answer and keeps it.
 
-A read that would write is not served here: ``call check`` keeps each verdict as the call's flag, so it is
-served only when every flag already says what the stored check says (nothing left to write). Stalls are not
-served here: the seat names their owners and filters them after the stored answer.
+Served here: the forecast and coverage. Stalls and call checks are not: the seat names their owners (and
+filters stalls) after the stored answer, and a call check keeps each verdict as the call's flag.
 """
 
 from __future__ import annotations
@@ -29,24 +28,16 @@ from pydantic import BaseModel
 from saleslead.config import KEY as SETTINGS_KEY
 from saleslead.config import KIND as SETTINGS_KIND
 from saleslead.errors import InputError
-from saleslead.forecast.calls import CALL, FLAG, call_key, call_record, flag_is_kept
 from saleslead.forecast.schemas import (
-    CALL_CHECK_ANSWER,
     FORECAST_ANSWER,
-    CallCheck,
-    CallCheckRequest,
-    CallListResult,
-    CallRecord,
     ForecastRequest,
     ForecastResult,
-    call_check_answer_request,
     forecast_answer_request,
 )
 from saleslead.periods import Period
 from saleslead.settings import Settings
 from saleslead.store.gate import Gate, open_with_retry
 from saleslead.store.location import SCHEMA_VERSION, resolve_location
-from saleslead.store.records import Record
 from saleslead.store.shelf import (
     AnswerKey,
     AnswerSpec,
@@ -182,17 +173,6 @@ class StoredReads:
     def _get(self, spec: AnswerSpec, as_of: date, request: BaseModel | dict[str, Any], result: type[M]) -> M | None:
         return self.shelf.answer(self.key(spec, as_of, request, result), result)
 
-    def _current(self, kind: str) -> list[Record]:
-        """The latest version of every record of ``kind`` (as :meth:`saleslead.store.records.Records.current`)."""
-        rows = self._rows(
-            "SELECT record_id, engagement, kind, key, version, status, author, created_at, payload FROM records "
-            f"WHERE engagement = {_text(self.engagement)} AND kind = {_text(kind)} ORDER BY key, version"
-        )
-        latest: dict[str, Record] = {}
-        for r in rows:
-            latest[r[3]] = Record(r[0], r[1], r[2], r[3], int(r[4]), r[5], r[6], r[7], json.loads(r[8]))
-        return list(latest.values())
-
     def today(self) -> date:
         """The default as-of date, as the seat's: the end of the store's last snapshot, or the clock's today if
         that is earlier (see :meth:`saleslead.context.SeatContext.today`)."""
@@ -212,29 +192,11 @@ class StoredReads:
         as_of = request.as_of or self.today()
         return self._get(COVERAGE_ANSWER, as_of, coverage_answer_request(request, period.name), Coverage)
 
-    def call_check(self, request: CallCheckRequest) -> CallListResult | None:
-        """The checks of the period's current calls, when every one is stored and its flag already kept."""
-        period = Period.parse(request.period, self.settings.fiscal_start_month)
-        as_of = request.as_of or self.today()
-        calls = [r for r in self._current(CALL) if r.payload.get("period") == period.name]
-        if request.node:
-            calls = [r for r in calls if r.payload.get("node") == request.node]
-        flags = {r.key: r for r in self._current(FLAG)}
-        out: list[CallRecord] = []
-        for record in calls:
-            call = call_check_answer_request(period.name, record.payload, record.version, request.scenarios)
-            check = self._get(CALL_CHECK_ANSWER, as_of, call, CallCheck)
-            if check is None or not flag_is_kept(flags.get(call_key(check.period, check.node)), check):
-                return None  # to compute, or a verdict to keep: the seat's
-            out.append(call_record(record).model_copy(update={"check": check}))
-        return CallListResult(calls=out)
-
 
 #: the actions (by id) a stored read can answer, and the read that does
 READS: dict[str, Callable[[StoredReads, Any], BaseModel | None]] = {
     "forecast": StoredReads.forecast,
     "coverage": StoredReads.coverage,
-    "call_check": StoredReads.call_check,
 }
 
 

@@ -290,10 +290,8 @@ def register(app: typer.Typer) -> None:
         """Re-check the period's current calls with the honesty guard and store the verdicts."""
         with guarded(json):
             request = CallCheckRequest(period=period, node=node, as_of=as_of_date(as_of), scenarios=scenarios)
-            result = stored_answer(lambda reads: reads.call_check(request), store, engagement)
-            if result is None:
-                with open_seat(store, engagement=engagement) as seat, progress_bar(not json) as bar:
-                    result = seat.call_check(request, bar)
+            with open_seat(store, engagement=engagement) as seat, progress_bar(not json) as bar:
+                result = seat.call_check(request, bar)
             emit_json(result) if json else _print_calls(result)
 
     @call.command("list")
