@@ -36,7 +36,7 @@ from saleslead.forecast.schemas import (
 )
 from saleslead.periods import Period
 from saleslead.settings import Settings
-from saleslead.store.gate import Gate, open_with_retry
+from saleslead.store.gate import open_with_retry
 from saleslead.store.location import SCHEMA_VERSION, resolve_location
 from saleslead.store.shelf import (
     AnswerKey,
@@ -102,7 +102,6 @@ class StoredReads:
             shelf = Shelf(root)
         import duckdb
 
-        Gate(Path(where)).pass_reader()
         con = open_with_retry(lambda: duckdb.connect(where, read_only=True), where)
         reads = cls(con, shelf, engagement, clock or _utc_today)
         try:
