@@ -50,3 +50,15 @@ def test_a_command_imports_its_own_module_alone() -> None:
             "saleslead.cli.output",
         ]
     )
+
+
+def test_a_stored_reads_modules_import_no_engine() -> None:
+    """What a warm read from the CLI or MCP imports before it finds its answer: no Arrow, NumPy, Ibis or seat
+    (the settings included: the ingest's settings load without the export's engine)."""
+    code = (
+        "import sys\nimport saleslead.stored, saleslead.cli.forecast, saleslead.cli.targets\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules if m.startswith(('numpy', 'pyarrow', 'pandas', 'ibis'))}"
+        " | {m for m in sys.modules if m.startswith(('saleslead.seat', 'saleslead.ingest.canonical'))}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

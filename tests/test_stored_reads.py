@@ -22,6 +22,7 @@ import pytest
 from pydantic import BaseModel
 
 from saleslead.config import ConfigSetRequest
+from saleslead.forecast.calls import FLAG
 from saleslead.forecast.schemas import (
     FORECAST_ANSWER,
     CallCheckRequest,
@@ -175,16 +176,16 @@ def test_what_makes_the_seat_compute_again_makes_a_stored_read_decline(
 def test_a_recheck_that_says_the_same_adds_no_flag_version(week: Path, demo_shelf: Shelf) -> None:
     check = CallCheckRequest(period=PERIOD, as_of=AS_OF)
     with _seat(week, demo_shelf) as seat:
-        flags = len(seat.records.history("forecast-flag", f"{PERIOD}/total"))
+        flags = len(seat.records.history(FLAG, f"{PERIOD}/total"))
         first = seat.call_check(check)
         again = seat.call_check(check)
-        assert len(seat.records.history("forecast-flag", f"{PERIOD}/total")) == flags
+        assert len(seat.records.history(FLAG, f"{PERIOD}/total")) == flags
         assert again == first
         assert first.calls[0].check is not None
         assert first.calls[0].check.verdict == "sandbag"
-        seat.records.put("forecast-flag", f"{PERIOD}/total", {"verdict": "other"}, author="test")
+        seat.records.put(FLAG, f"{PERIOD}/total", {"verdict": "other"}, author="test")
         seat.call_check(check)  # the newest flag said something else: the verdict is kept again
-        assert len(seat.records.history("forecast-flag", f"{PERIOD}/total")) == flags + 2
+        assert len(seat.records.history(FLAG, f"{PERIOD}/total")) == flags + 2
 
 
 def test_stores_stored_reads_cannot_serve(tmp_path: Path, week: Path) -> None:

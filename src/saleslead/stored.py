@@ -34,10 +34,12 @@ from saleslead.forecast.schemas import (
     ForecastResult,
     forecast_answer_request,
 )
+from saleslead.format import use_currency
 from saleslead.periods import Period
 from saleslead.settings import Settings
 from saleslead.store.gate import open_with_retry
 from saleslead.store.location import SCHEMA_VERSION, resolve_location
+from saleslead.store.records import spellings
 from saleslead.store.shelf import (
     AnswerKey,
     AnswerSpec,
@@ -154,7 +156,7 @@ class StoredReads:
             return names, ""
         count, last, versions = self._rows(
             f"SELECT count(*), max(created_at), sum(version) FROM records WHERE engagement = {_text(self.engagement)} "
-            f"AND kind IN ({', '.join(_text(n) for n in names)})"
+            f"AND kind IN ({', '.join(_text(s) for n in names for s in spellings(n))})"
         )[0]
         return names, records_digest(self.engagement, count, last, versions)
 
@@ -207,12 +209,16 @@ def stored_answer(
 ) -> M | None:
     """``read`` of the stored answers, or None when the seat must answer (see the module's note).
 
+    When it answers, amounts are written in the engagement's currency from then on, as after opening the seat.
     A bad request (an unknown period) raises its :class:`~saleslead.errors.InputError` as the seat would;
     any other failure only means the seat answers instead.
     """
     try:
         with _opened(store, engagement, clock) as reads:
-            return None if reads is None else read(reads)
+            found = None if reads is None else read(reads)
+            if found is not None and reads is not None:
+                use_currency(reads.settings.currency)  # as opening the seat does: amounts in the seat's currency
+            return found
     except InputError:
         raise
     except Exception:

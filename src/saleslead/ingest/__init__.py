@@ -1,16 +1,22 @@
-"""Ingest: turn a folder of CRM export files into a :class:`CanonicalExport`."""
+"""Ingest: turn a folder of CRM export files into a :class:`CanonicalExport`.
+
+The settings (:mod:`saleslead.ingest.settings`) are read without the engine; ``CanonicalExport``,
+``StageInfo`` and ``learn_stages`` load Arrow when first asked for (PEP 562), so the seat's settings can be
+read by a stored answer's reader without it.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
-
-from saleslead.ingest.canonical import CanonicalExport, StageInfo
 from saleslead.ingest.settings import IngestSettings, StageSetting
-from saleslead.ingest.stages import learn_stages
+
+if TYPE_CHECKING:
+    from saleslead.ingest.canonical import CanonicalExport, StageInfo
+    from saleslead.ingest.stages import learn_stages
 
 __all__ = [
     "CanonicalExport",
@@ -54,6 +60,21 @@ def read_export(
             settings=settings or IngestSettings(),
             progress=progress,
         )
+    import pyarrow as pa
+
     # The raw text and the intermediate columns are gone: hand the memory they held back to the system.
     pa.default_memory_pool().release_unused()
     return export
+
+
+def __getattr__(name: str) -> Any:
+    """``CanonicalExport``, ``StageInfo`` and ``learn_stages``, imported when first asked for."""
+    if name in ("CanonicalExport", "StageInfo"):
+        from saleslead.ingest import canonical
+
+        return getattr(canonical, name)
+    if name == "learn_stages":
+        from saleslead.ingest import stages
+
+        return stages.learn_stages
+    raise AttributeError(f"module 'saleslead.ingest' has no attribute {name!r}")

@@ -8,6 +8,7 @@ expressions, so aggregation runs in the engine.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import sys
 from collections.abc import Callable, Iterator
@@ -49,6 +50,11 @@ class IngestOutcome:
     opportunities_unchanged: int = 0  # deals of the export stored exactly as they are
 
 
+#: URL schemes served by a module of their own, imported when such a store is first opened (it registers
+#: itself in :attr:`Store.openers`), so importing the store never imports them
+PLUGINS: dict[str, str] = {"spark://": "saleslead.store.spark"}
+
+
 class Store:
     """One store: tables of the org and the seat's own records."""
 
@@ -71,6 +77,9 @@ class Store:
         queues at the gate and works on a copy that its close publishes.
         """
         where = resolve_location(location)
+        for scheme, module in PLUGINS.items():  # a scheme's module registers its opener when first imported
+            if where.startswith(scheme) and scheme not in cls.openers:
+                importlib.import_module(module)
         for scheme, opener in cls.openers.items():  # e.g. spark:// (saleslead.store.spark)
             if where.startswith(scheme):
                 return opener(where, read_only)
