@@ -159,6 +159,26 @@ def test_stall_floor_and_minimum_sample_through_mcp_and_the_cli(demo_copy: Path)
     assert all(not item["signals"] for item in thin["items"])
 
 
+def test_a_february_fiscal_year_through_the_web_mcp_and_the_cadence(demo_copy: Path) -> None:
+    """Set once through the CLI, the fiscal year reaches the pages, the MCP tools and the weekly cadence."""
+    store, at = str(demo_copy), str(DEMO_TODAY)
+    cli("config", "set", "fiscal_start_month", "2", "--store", store)
+    with web(demo_copy) as client:
+        coverage = client.get("/api/coverage", params={"as_of": at, "goal": 1_000_000})
+        assert coverage.status_code == 200, coverage.text
+        assert coverage.json()["period"] == "2027-Q4"
+    assert mcp(demo_copy, "forecast", {"as_of": at, "scenarios": 200})["period"] == "2027-Q4"
+    assert mcp(demo_copy, "pipeline_status", {"as_of": at})["closed_won_quarter_to_date"]["period"] == "2027-Q4"
+    # the demo's quotas stop with its calendar year: the fiscal quarter's goal is set here
+    cli("targets", "set", "--period", "2027-Q4", "--goal", "1000000", "--as-of", at, "--store", store)
+    week = json.loads(cli("run", "--as-of", at, "--format", "json", "--store", store))
+    assert week["period"] == "2027-Q4"
+    assert week["call"]["period"] == "2027-Q4"  # the seat's call is on the fiscal quarter
+    section = next(s for s in week["sections"] if s["id"] == "coverage")
+    assert section["available"], section["text"]
+    assert section["data"]["coverage"]["period"] == "2027-Q4"
+
+
 def test_a_changed_setting_makes_exactly_the_answers_that_read_it_stale(demo_seat: Seat) -> None:
     demo_seat.stalls(StallsRequest())
     answers = demo_seat.context.answers

@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from saleslead.cli.app import app
+from saleslead.config import ConfigSetRequest
 from saleslead.demo import DemoConfig, generate
 from saleslead.funnel import state_as_of
 from saleslead.seat import IngestRequest, Seat, open_seat
@@ -162,3 +163,18 @@ def test_the_weekly_cadence_syncs_hubspot_first(server: str, tmp_path: Path) -> 
     synced = json.loads(result.stdout)["ingested"]
     assert synced["source"] == "hubspot"
     assert synced["ingest"]["history_added"] > 0
+
+
+def test_the_seats_stage_overrides_and_segment_rules_steer_a_sync(
+    server: str, seat: Seat, export_and_stages: tuple[Path, list[dict[str, Any]], Path]
+) -> None:
+    """The pipeline's own stage order gives way to the configured one; companies are banded by the segment rules."""
+    first, second = (s["name"] for s in export_and_stages[1][:2])
+    seat.config_set(ConfigSetRequest(key="stages", value=f'[{{name = "{second}"}}, {{name = "{first}"}}]'))
+    seat.config_set(ConfigSetRequest(key="segment_bands", value="{Small = [0, 500], Large = [500]}"))
+    sync_hubspot(seat, HubSpotSyncRequest(), api=_api())
+    ladder = seat.store.table("stages").order_by("stage_order").to_pyarrow().column("name").to_pylist()
+    assert ladder[:2] == [second, first]
+    accounts = seat.store.table("accounts").to_pyarrow().to_pylist()
+    assert {a["segment"] for a in accounts} == {"Small", "Large"}
+    assert all((a["segment"] == "Large") == (a["employees"] >= 500) for a in accounts)

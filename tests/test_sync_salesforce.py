@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from saleslead.cli.app import app
+from saleslead.config import ConfigSetRequest
 from saleslead.demo import DemoConfig, generate
 from saleslead.errors import InputError, SourceError
 from saleslead.funnel import state_as_of
@@ -289,6 +290,20 @@ def test_stage_ladder_contact_roles_events_and_a_missing_forecasting_quota(
     assert json.loads(row["extra"])["PrimaryContactId"] == "0031"
     activities = seat.store.table("activities").filter(lambda t: t.opportunity_id == first).to_pyarrow()
     assert date(2026, 6, 29) in activities.column("activity_date").to_pylist()
+
+
+def test_the_seats_stage_overrides_and_segment_rules_steer_a_sync(server: str, org: FakeOrg, seat: Seat) -> None:
+    """A sync reads the org as ``ingest`` reads a folder: the configured stage order wins over the learned one,
+    and accounts without a segment are banded by the configured rules."""
+    del org.objects["Account"].fields["Segment__c"]  # the org keeps no segment: the employee bands give it
+    seat.config_set(ConfigSetRequest(key="stages", value='[{name = "Discovery"}, {name = "Qualification"}]'))
+    seat.config_set(ConfigSetRequest(key="segment_bands", value="{Small = [0, 500], Large = [500]}"))
+    sync_salesforce(seat, SalesforceSyncRequest(), api=_api())
+    ladder = seat.store.table("stages").order_by("stage_order").to_pyarrow().column("name").to_pylist()
+    assert ladder[:2] == ["Discovery", "Qualification"]  # learned, Qualification comes first
+    accounts = seat.store.table("accounts").to_pyarrow().to_pylist()
+    assert {a["segment"] for a in accounts} == {"Small", "Large"}
+    assert all((a["segment"] == "Large") == (a["employees"] >= 500) for a in accounts)
 
 
 def test_cli_json_and_credentials_never_shown(server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -32,8 +32,9 @@ def safe_cell(value: object) -> str | int | float:
     text = str(value)
     stripped = text.lstrip(" ")
     if stripped[:1] in FORMULA_PREFIXES:
-        return "'" + text
-    return text
+        text = "'" + text
+    # a carriage return becomes a line feed, which the writer quotes (a bare CR it would not)
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def csv_text(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:

@@ -7,7 +7,7 @@ itself (a filter and an aggregation: the events carry ``valid_to`` and the run/f
 ``deals(store, as_of).cache()`` may be passed to several deal-level measures on one date.
 """
 
-from saleslead.funnel.cohorts import CreationWeek, CreationYield, creation_yield, pipeline_created
+from saleslead.funnel.cohorts import CreatedWeek, CreationYield, creation_yield, pipeline_created
 from saleslead.funnel.conversion import (
     FunnelConversion,
     StageConversion,
@@ -31,7 +31,7 @@ from saleslead.funnel.state import STATE_COLUMNS, end_of, history_until, state_a
 __all__ = [
     "DIMENSIONS",
     "STATE_COLUMNS",
-    "CreationWeek",
+    "CreatedWeek",
     "CreationYield",
     "CycleLength",
     "FunnelConversion",

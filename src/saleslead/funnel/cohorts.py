@@ -28,10 +28,10 @@ from saleslead.evidence import Evidence, Rate, wilson
 from saleslead.funnel.spans import check_by, deals
 from saleslead.store import Store
 
-__all__ = ["CreationWeek", "CreationYield", "creation_yield", "pipeline_created"]
+__all__ = ["CreatedWeek", "CreationYield", "creation_yield", "pipeline_created"]
 
 
-class CreationWeek(BaseModel):
+class CreatedWeek(BaseModel):
     """Pipeline created in one week (``week_start`` .. +6 days) in one group."""
 
     model_config = ConfigDict(frozen=True)
@@ -66,7 +66,7 @@ class CreationYield(BaseModel):
 
 def pipeline_created(
     store: Store, start: date, as_of: date, by: Sequence[str] = (), *, deal_table: ir.Table | None = None
-) -> list[CreationWeek]:
+) -> list[CreatedWeek]:
     """Deals created per 7-day week from ``start`` to ``as_of`` (weeks start on ``start``), known at ``as_of``."""
     keys = check_by(by)
     d = deal_table if deal_table is not None else deals(store, as_of)
@@ -77,12 +77,12 @@ def pipeline_created(
     found = {(tuple(str(r[k]) for k in keys), int(r["week"])): r for r in agg.to_pyarrow().to_pylist()}
     groups = sorted({g for g, _ in found}) or ([()] if not keys else [])
     n_weeks = (as_of - start).days // 7 + 1 if as_of >= start else 0
-    out: list[CreationWeek] = []
+    out: list[CreatedWeek] = []
     for g in groups:
         for w in range(n_weeks):
             r = found.get((g, w))
             out.append(
-                CreationWeek(
+                CreatedWeek(
                     group=dict(zip(keys, g, strict=True)),
                     week_start=start + timedelta(days=7 * w),
                     deals=int(r["deals"]) if r else 0,

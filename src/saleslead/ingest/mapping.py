@@ -77,7 +77,7 @@ class TableMap(_Strict):
     ignore: tuple[str, ...] = ()
 
 
-class Level(_Strict):
+class HierarchyLevel(_Strict):
     """One level of a user hierarchy held as columns of one file (lowest level first)."""
 
     column: str
@@ -90,7 +90,7 @@ class UsersMap(_Strict):
     """Users derived from a hierarchy file, or from the distinct opportunity owners."""
 
     file: str | None = None
-    levels: tuple[Level, ...] = ()
+    levels: tuple[HierarchyLevel, ...] = ()
     from_owners: bool = False
     owner_role: str | None = None
 
@@ -205,7 +205,7 @@ def _kind(kind: pa.DataType) -> Kind:
     return "string"
 
 
-def _hierarchy(raw: RawTable, levels: tuple[Level, ...], profile_file: str) -> pa.Table:
+def _hierarchy(raw: RawTable, levels: tuple[HierarchyLevel, ...], profile_file: str) -> pa.Table:
     """Users for every level of a hierarchy file; each level's manager is the next level up."""
     pieces = []
     for index, level in enumerate(levels):

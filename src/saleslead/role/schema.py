@@ -18,10 +18,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from saleslead.errors import InputError, NotFoundError
 from saleslead.role.library import library_role
 
-__all__ = ["Action", "Boundary", "MandateItem", "Persona", "RoleDefinition", "bundled_role_text", "load_role"]
+__all__ = ["Boundary", "MandateItem", "Persona", "RoleAction", "RoleDefinition", "bundled_role_text", "load_role"]
 
 
-class Action(BaseModel):
+class RoleAction(BaseModel):
     """One thing the seat does inside a mandate item, and the words that ask for it."""
 
     model_config = ConfigDict(frozen=True, extra="allow")
@@ -39,7 +39,7 @@ class MandateItem(BaseModel):
     id: str
     title: str
     summary: str
-    actions: list[Action] = Field(default_factory=list)
+    actions: list[RoleAction] = Field(default_factory=list)
 
 
 class Boundary(BaseModel):
@@ -84,7 +84,7 @@ class RoleDefinition(BaseModel):
     unclear_question: str
     body: str = Field("", description="the Markdown after the front matter")
 
-    def action(self, action_id: str) -> Action:
+    def action(self, action_id: str) -> RoleAction:
         for item in self.mandate:
             for action in item.actions:
                 if action.id == action_id:

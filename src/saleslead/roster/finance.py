@@ -15,35 +15,18 @@ and month the rows add up to the capacity of the plan exactly.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Mapping
 
 from pydantic import BaseModel, ConfigDict
 
+from saleslead.csvsafe import csv_text
 from saleslead.roster.capacity import MonthCapacity
 from saleslead.roster.config import RosterConfig
 from saleslead.roster.ramp import RampProfile
 from saleslead.roster.seasonality import Seasonality
 from saleslead.roster.seats import RosterSeat, month_start
 
-__all__ = ["FINANCE_COLUMNS", "FinanceRow", "finance_rows", "rows_to_csv", "safe_cell"]
-
-#: A cell starting with one of these is read as a formula by spreadsheets (OWASP: CSV injection).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value: object) -> object:
-    """A text cell a spreadsheet will show, not evaluate: one starting like a formula gets a leading quote.
-
-    A carriage return inside text becomes a line feed, which the writer quotes (a bare CR it would not).
-    """
-    if not isinstance(value, str):
-        return value
-    if value.startswith(_FORMULA_START):
-        value = "'" + value
-    return value.replace("\r\n", "\n").replace("\r", "\n")
-
+__all__ = ["FINANCE_COLUMNS", "FinanceRow", "finance_rows", "rows_to_csv"]
 
 FINANCE_COLUMNS = (
     "month",
@@ -168,10 +151,6 @@ def finance_rows(
 
 
 def rows_to_csv(rows: list[FinanceRow]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(FINANCE_COLUMNS)
-    for r in rows:
-        d = r.model_dump(mode="json")
-        writer.writerow(["" if d[c] is None else safe_cell(d[c]) for c in FINANCE_COLUMNS])
-    return out.getvalue()
+    """The finance table as CSV, every cell made safe for a spreadsheet (``csvsafe``)."""
+    dumped = (row.model_dump(mode="json") for row in rows)
+    return csv_text(FINANCE_COLUMNS, [[d[c] for c in FINANCE_COLUMNS] for d in dumped])

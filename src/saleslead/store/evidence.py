@@ -30,7 +30,7 @@ import pyarrow.compute as pc
 
 from saleslead.ingest.canonical import CanonicalExport
 
-__all__ = ["Change", "Evidence", "changed_deals", "deal_evidence", "not_older", "restricted"]
+__all__ = ["Change", "EvidenceHashes", "changed_deals", "deal_evidence", "not_older", "restricted"]
 
 
 def _ladder(export: CanonicalExport) -> int:
@@ -40,7 +40,7 @@ def _ladder(export: CanonicalExport) -> int:
 
 
 @dataclass(frozen=True)
-class Evidence:
+class EvidenceHashes:
     """Of every deal in the export's order: ``opportunity_id`` and ``evidence`` (int64); and whether any activity
     names a deal the export does not hold."""
 
@@ -48,7 +48,7 @@ class Evidence:
     orphans: bool
 
 
-def deal_evidence(export: CanonicalExport) -> Evidence:
+def deal_evidence(export: CanonicalExport) -> EvidenceHashes:
     """The evidence hash of every deal of ``export``."""
     opps = export.opportunities
     con = duckdb.connect()
@@ -82,14 +82,14 @@ def deal_evidence(export: CanonicalExport) -> Evidence:
     groups = int(result.column("groups")[0].as_py()) if result.num_rows else 0
     orphans = groups > pc.sum(result.column("active")).as_py() if result.num_rows else export.activities.num_rows > 0
     deals = pa.table({"opportunity_id": opps.column("opportunity_id"), "evidence": pa.array(evidence)})
-    return Evidence(deals, bool(orphans))
+    return EvidenceHashes(deals, bool(orphans))
 
 
 @dataclass(frozen=True)
 class Change:
     """The deals of an export against the store's evidence: which rows differ, and how many are new."""
 
-    evidence: pa.Table  # of every deal in the export, in its order (``Evidence.deals``)
+    evidence: pa.Table  # of every deal in the export, in its order (``EvidenceHashes.deals``)
     differs: npt.NDArray[np.bool_]  # by export row: new, or evidence not the stored one
     new: int  # deals without stored evidence: new to the store, or stored before it kept evidence
     changed: int  # deals whose stored evidence differs
@@ -104,7 +104,7 @@ class Change:
         return bool(self.differs.all())
 
 
-def changed_deals(evidence: Evidence, stored: pa.Table) -> Change:
+def changed_deals(evidence: EvidenceHashes, stored: pa.Table) -> Change:
     """Compare the export's ``evidence`` with the ``stored`` one (``opportunity_id``, ``evidence``)."""
     deals = evidence.deals
     position = pc.index_in(deals.column("opportunity_id"), value_set=stored.column("opportunity_id"))

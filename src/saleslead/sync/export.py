@@ -48,6 +48,7 @@ def export_of(
     source: str,
     snapshot_at: datetime,
     stages: tuple[StageSetting, ...],
+    settings: IngestSettings,
     strict: bool,
     progress: Callable[[str, int], None] | None = None,
     labels: Mapping[str, str] | None = None,
@@ -55,6 +56,8 @@ def export_of(
 ) -> CanonicalExport:
     """The canonical export of fetched text tables (by object API name), checked as ``ingest`` checks a folder.
 
+    ``stages`` is the source's own stage ladder; ``settings`` are the seat's (``saleslead config``): its stage
+    overrides win over the source's ladder, and its segment rules band the accounts, as they do for a folder.
     ``labels`` names each object's rows in errors and reports (default ``Opportunity (Salesforce API)``, …).
     """
 
@@ -71,7 +74,7 @@ def export_of(
         load,
         strict=strict,
         snapshot_at=snapshot_at,
-        settings=IngestSettings(stages=stages),
+        settings=IngestSettings.model_validate(settings.model_dump() | {"stages": settings.stages or stages}),
         progress=progress,
         adjust=adjust,
     )

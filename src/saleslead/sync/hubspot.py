@@ -26,7 +26,7 @@ from saleslead.sync.rows import text_table
 if TYPE_CHECKING:
     from saleslead.data.desk import DataDesk
 
-__all__ = ["LABELS", "Ladder", "deal_tables", "sync_hubspot"]
+__all__ = ["LABELS", "PipelineStages", "deal_tables", "sync_hubspot"]
 
 #: how each object's rows are named in errors and reports
 LABELS = {
@@ -59,7 +59,7 @@ def _parse(text: str | None) -> datetime | None:
     return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
 
-class Ladder:
+class PipelineStages:
     """The deal stages of every pipeline: id → name, closed, won, probability (percent), in order."""
 
     def __init__(self, pipelines: Iterable[Any]) -> None:
@@ -95,7 +95,7 @@ def _at(history: list[tuple[str | None, datetime]], moment: datetime) -> str | N
     return None
 
 
-def _deal_rows(deal: Deal, ladder: Ladder) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
+def _deal_rows(deal: Deal, ladder: PipelineStages) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
     p = deal.properties
     stage = ladder.name(p.get("dealstage"))
     info = ladder.by_name.get(stage or "")
@@ -131,7 +131,9 @@ def _deal_rows(deal: Deal, ladder: Ladder) -> tuple[dict[str, Any], list[dict[st
     return opportunity, history, changes
 
 
-def deal_tables(deals: list[Deal], ladder: Ladder, owners: list[Any], companies: list[Any]) -> dict[str, pa.Table]:
+def deal_tables(
+    deals: list[Deal], ladder: PipelineStages, owners: list[Any], companies: list[Any]
+) -> dict[str, pa.Table]:
     """Deals, owners and companies as Salesforce-shaped text tables (see the module's docstring)."""
     opportunities, history, changes = [], [], []
     for deal in deals:
@@ -182,7 +184,7 @@ def sync_hubspot(
         deals = api.deals_by_id(api.modified_since(since.replace(tzinfo=UTC)))
     if progress is not None:
         progress("deals", len(deals))
-    ladder = Ladder(api.pipelines())
+    ladder = PipelineStages(api.pipelines())
     companies = api.companies(sorted({d.company for d in deals if d.company}))
     tables = deal_tables(deals, ladder, api.owners(), companies)
     stamps = [s for d in deals if (s := _parse(d.properties.get("hs_lastmodifieddate"))) is not None]
@@ -195,6 +197,7 @@ def sync_hubspot(
             source=f"hubspot:{host}",
             snapshot_at=newest,
             stages=ladder.stages(),
+            settings=seat.settings.ingest_settings(),  # stage overrides and segment rules (saleslead config)
             strict=request.strict,
             progress=progress,
             labels=LABELS,

@@ -74,6 +74,7 @@ def sync_salesforce(
             source=f"salesforce:{fetched.instance}",
             snapshot_at=snapshot,
             stages=fetched.stages or _stored_ladder(seat),
+            settings=seat.settings.ingest_settings(),  # stage overrides and segment rules (saleslead config)
             strict=request.strict,
             progress=progress,
         )
