@@ -159,6 +159,7 @@ def test_stall_floor_and_minimum_sample_through_mcp_and_the_cli(demo_copy: Path)
     assert all(not item["signals"] for item in thin["items"])
 
 
+@pytest.mark.slow
 def test_a_february_fiscal_year_through_the_web_mcp_and_the_cadence(demo_copy: Path) -> None:
     """Set once through the CLI, the fiscal year reaches the pages, the MCP tools and the weekly cadence."""
     store, at = str(demo_copy), str(DEMO_TODAY)
