@@ -22,13 +22,15 @@ import pytest
 from pydantic import BaseModel
 
 from saleslead.config import ConfigSetRequest
-from saleslead.forecast.calls import FLAG
+from saleslead.forecast.calls import CALL, FLAG
 from saleslead.forecast.schemas import (
     FORECAST_ANSWER,
+    MEETING_CALL_CHECK_ANSWER,
     CallCheckRequest,
     CallSubmitRequest,
     ForecastRequest,
     ForecastResult,
+    StallsRequest,
     forecast_answer_request,
 )
 from saleslead.seat import Seat, open_seat
@@ -62,6 +64,16 @@ READS: list[tuple[str, Callable[[Seat], BaseModel | None], Callable[[StoredReads
         "coverage",
         lambda s: s.coverage(CoverageRequest(period=PERIOD, as_of=AS_OF)),
         lambda r: r.coverage(CoverageRequest(period=PERIOD, as_of=AS_OF)),
+    ),
+    (
+        "stalls",
+        lambda s: s.stalls(StallsRequest(as_of=AS_OF)),
+        lambda r: r.stalls(StallsRequest(as_of=AS_OF)),
+    ),
+    (
+        "SMB's stalls by amount",
+        lambda s: s.stalls(StallsRequest(as_of=AS_OF, segment="SMB", sort="amount", limit=5)),
+        lambda r: r.stalls(StallsRequest(as_of=AS_OF, segment="SMB", sort="amount", limit=5)),
     ),
 ]
 
@@ -128,6 +140,37 @@ def test_a_stored_read_is_the_seats_answer_under_the_seats_key(week: Path, demo_
             assert answer is not None, name
             assert answer == served[name], name
             assert answer.model_dump_json() == served[name].model_dump_json(), name  # type: ignore[union-attr]
+    with _seat(week, Shelf(None)) as fresh:  # computed afresh, nothing read from a shelf
+        assert fresh.stalls(StallsRequest(as_of=AS_OF)) == served["stalls"]
+        assert fresh.context.answers.hits == 0
+
+
+def test_a_stored_call_check_is_the_seats_and_leaves_nothing_to_write(
+    week: Path, demo_shelf: Shelf, stored: Read[Any]
+) -> None:
+    assert MEETING_CALL_CHECK_ANSWER.records == tuple(sorted((CALL, FLAG)))
+    check = CallCheckRequest(period=PERIOD, as_of=AS_OF)
+    flag = f"{PERIOD}/total"
+    found = stored(lambda r: r.call_check(check))
+    assert found is not None
+    assert [c.node for c in found.calls] == ["total"]
+    assert found.calls[0].check is not None
+    with _seat(week, demo_shelf) as seat:
+        flags = len(seat.records.history(FLAG, flag))
+        hits = seat.context.answers.hits
+        assert seat.call_check(check) == found  # the seat finds the same answer, and writes nothing
+        assert seat.context.answers.hits == hits + 1
+        assert len(seat.records.history(FLAG, flag)) == flags
+        seat.records.put(FLAG, flag, {"verdict": "other"}, author="test")
+    assert stored(lambda r: r.call_check(check)) is None  # a verdict to keep again: the seat's
+    with _seat(week, demo_shelf) as seat:
+        again = seat.call_check(check)
+        assert len(seat.records.history(FLAG, flag)) == flags + 2
+    assert again == found
+    assert stored(lambda r: r.call_check(check)) == again  # kept under the flags as they stand after it
+    with _seat(week, demo_shelf) as seat:  # a new version of the call: checked again
+        seat.call_submit(CallSubmitRequest(node="total", period=PERIOD, amount=2.0, as_of=AS_OF, author="vp"))
+    assert stored(lambda r: r.call_check(check)) is None
 
 
 def test_what_makes_the_seat_compute_again_makes_a_stored_read_decline(
@@ -206,12 +249,14 @@ def test_the_cli_serves_a_stored_answer_without_the_engines(week: Path, demo_she
         expected = {
             "forecast": seat.forecast(ForecastRequest(as_of=AS_OF)),
             "coverage": seat.coverage(CoverageRequest(period=PERIOD, as_of=AS_OF)),
+            "stalls": seat.stalls(StallsRequest(as_of=AS_OF)),
+            "call check": seat.call_check(CallCheckRequest(period=PERIOD, as_of=AS_OF)),
         }
         assert seat.context.answers.misses == 0
     heavy = ("ibis", "sklearn", "scipy", "pandas", "numpy", "saleslead.seat")
     for command, result in expected.items():
-        argv = [command, "--as-of", AS_OF.isoformat(), "--store", str(week), "--json"]
-        if command == "coverage":
+        argv = [*command.split(), "--as-of", AS_OF.isoformat(), "--store", str(week), "--json"]
+        if command in ("coverage", "call check"):
             argv += ["--period", PERIOD]
         code = (
             f"import sys\nfrom saleslead.cli.app import main\nsys.argv = ['saleslead', *{argv!r}]\n"
@@ -235,22 +280,28 @@ def test_an_mcp_tool_serves_the_stored_answer(week: Path, demo_shelf: Shelf, mon
     with _seat(week, Shelf(Path(f"{week}.answers"))) as seat:
         expected = seat.forecast(ForecastRequest(period=PERIOD, as_of=AS_OF))
         covered = seat.coverage(CoverageRequest(period=PERIOD, as_of=AS_OF))
+        stalled = seat.stalls(StallsRequest(as_of=AS_OF))
+        checked = seat.call_check(CallCheckRequest(period=PERIOD, as_of=AS_OF))
     opened: list[object] = []
     real = mcp_server.open_seat
     monkeypatch.setattr(mcp_server, "open_seat", lambda *a, **k: opened.append(a) or real(*a, **k))
     server = build_server(week, clock=lambda: DEMO_TODAY)
 
-    async def calls() -> tuple[Any, Any, Any]:
+    async def calls() -> tuple[Any, Any, Any, Any, Any]:
         async with Client(server) as client:
             forecast = await client.call_tool("forecast", {"period": PERIOD, "as_of": AS_OF.isoformat()})
             coverage = await client.call_tool("coverage", {"period": PERIOD, "as_of": AS_OF.isoformat()})
+            stalls = await client.call_tool("stalls", {"as_of": AS_OF.isoformat()})
+            check = await client.call_tool("call_check", {"period": PERIOD, "as_of": AS_OF.isoformat()})
             bad = await client.call_tool("forecast", {"period": "2026-Q9", "as_of": AS_OF.isoformat()})
-            return forecast, coverage, bad
+            return forecast, coverage, stalls, check, bad
 
-    forecast, coverage, bad = anyio.run(calls)
+    forecast, coverage, stalls, check, bad = anyio.run(calls)
     assert not forecast.is_error
     assert forecast.structured_content == json.loads(expected.model_dump_json())
     assert coverage.structured_content == json.loads(covered.model_dump_json())
-    assert opened == []  # both answered from the shelf: the seat was never opened
+    assert stalls.structured_content == json.loads(stalled.model_dump_json())
+    assert check.structured_content == json.loads(checked.model_dump_json())
+    assert opened == []  # all answered from the shelf: the seat was never opened
     assert bad.is_error  # a bad period is the one error shape, as from the seat
     assert bad.structured_content["error"]["type"] == "InputError"

@@ -9,8 +9,9 @@ keys and the answers equal) — and returns the stored answer, or None: no answe
 stale), a store other than a local DuckDB file, no shelf, or anything unexpected. On None the caller asks
 the seat, which computes the answer and keeps it.
 
-Served here: the forecast and coverage. Stalls and call checks are not: the seat names their owners (and
-filters stalls) after the stored answer, and a call check keeps each verdict as the call's flag.
+Served here: the forecast, coverage, and the stalls and call checks as the meeting desk serves them (people
+named, filters applied). A call check keeps each verdict as the call's flag; its answer is kept under the flags
+as they stand after it, so the one found here has nothing left to write (a verdict still to keep: not found).
 """
 
 from __future__ import annotations
@@ -30,8 +31,14 @@ from saleslead.config import KIND as SETTINGS_KIND
 from saleslead.errors import InputError
 from saleslead.forecast.schemas import (
     FORECAST_ANSWER,
+    MEETING_CALL_CHECK_ANSWER,
+    MEETING_STALLS_ANSWER,
+    CallCheckRequest,
+    CallListResult,
     ForecastRequest,
     ForecastResult,
+    StallsRequest,
+    StallsResult,
     forecast_answer_request,
 )
 from saleslead.format import use_currency
@@ -59,6 +66,7 @@ if TYPE_CHECKING:
 __all__ = ["READS", "StoredReads", "stored_answer"]
 
 M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
 
 
 def _text(value: str) -> str:
@@ -178,8 +186,17 @@ class StoredReads:
         """The default as-of date, as the seat's: the end of the store's last snapshot, or the clock's today if
         that is earlier (see :meth:`saleslead.context.SeatContext.today`)."""
         clock = self.clock()
+        through = self.data_through()
+        return clock if through is None else min(clock, through)
+
+    @cached_property
+    def _through(self) -> date | None:
         through = self._rows("SELECT max(snapshot_at) FROM ingests")[0][0]
-        return clock if through is None else min(clock, date.fromisoformat(str(through)[:10]))
+        return None if through is None else date.fromisoformat(str(through)[:10])
+
+    def data_through(self) -> date | None:
+        """The date of the store's latest snapshot, or None when nothing was ingested (as the seat's)."""
+        return self._through
 
     # --- the reads ----------------------------------------------------------------------------------
     def forecast(self, request: ForecastRequest) -> ForecastResult | None:
@@ -193,20 +210,30 @@ class StoredReads:
         as_of = request.as_of or self.today()
         return self._get(COVERAGE_ANSWER, as_of, coverage_answer_request(request, period.name), Coverage)
 
+    def stalls(self, request: StallsRequest) -> StallsResult | None:
+        return self._get(MEETING_STALLS_ANSWER, request.as_of or self.today(), request, StallsResult)
+
+    def call_check(self, request: CallCheckRequest) -> CallListResult | None:
+        if request.period:
+            Period.parse(request.period, self.settings.fiscal_start_month)  # a bad period: the seat's error
+        return self._get(MEETING_CALL_CHECK_ANSWER, request.as_of or self.today(), request, CallListResult)
+
 
 #: the actions (by id) a stored read can answer, and the read that does
 READS: dict[str, Callable[[StoredReads, Any], BaseModel | None]] = {
     "forecast": StoredReads.forecast,
     "coverage": StoredReads.coverage,
+    "stalls": StoredReads.stalls,
+    "call_check": StoredReads.call_check,
 }
 
 
 def stored_answer(
-    read: Callable[[StoredReads], M | None],
+    read: Callable[[StoredReads], T | None],
     store: str | Path | None = None,
     engagement: str = "default",
     clock: Callable[[], date] | None = None,
-) -> M | None:
+) -> T | None:
     """``read`` of the stored answers, or None when the seat must answer (see the module's note).
 
     When it answers, amounts are written in the engagement's currency from then on, as after opening the seat.

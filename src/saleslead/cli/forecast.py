@@ -42,6 +42,7 @@ from saleslead.forecast.schemas import (
     SeatCallRequest,
     StallSort,
     StallsRequest,
+    StallsResult,
     WaterfallRequest,
 )
 from saleslead.periods import parse_date
@@ -53,6 +54,11 @@ PeriodOption = Annotated[str | None, typer.Option("--period", help="Period: YYYY
 ScenariosOption = Annotated[
     int | None, typer.Option("--scenarios", help="Monte Carlo scenarios (default 10,000, from the settings).")
 ]
+
+
+def _noted(result: StallsResult | None, note: str) -> tuple[StallsResult, str] | None:
+    """A stored answer with the note on its as-of date, or None (the seat answers)."""
+    return None if result is None else (result, note)
 
 
 def _print_calls(result: CallListResult) -> None:
@@ -217,9 +223,13 @@ def register(app: typer.Typer) -> None:
                 as_of=as_of_date(as_of), limit=limit, owner=owner, team=team, segment=segment,
                 sort=choice(sort, StallSort, "--sort"),
             )  # fmt: skip
-            with open_seat(store, engagement=engagement) as seat:
-                result = seat.stalls(request)
-                note = as_of_note(seat, as_of)
+            found = stored_answer(
+                lambda reads: _noted(reads.stalls(request), as_of_note(reads, as_of)), store, engagement
+            )
+            if found is None:
+                with open_seat(store, engagement=engagement) as seat:
+                    found = seat.stalls(request), as_of_note(seat, as_of)
+            result, note = found
             if json:
                 emit_json(result)
                 return
@@ -290,8 +300,10 @@ def register(app: typer.Typer) -> None:
         """Re-check the period's current calls with the honesty guard and store the verdicts."""
         with guarded(json):
             request = CallCheckRequest(period=period, node=node, as_of=as_of_date(as_of), scenarios=scenarios)
-            with open_seat(store, engagement=engagement) as seat, progress_bar(not json) as bar:
-                result = seat.call_check(request, bar)
+            result = stored_answer(lambda reads: reads.call_check(request), store, engagement)
+            if result is None:
+                with open_seat(store, engagement=engagement) as seat, progress_bar(not json) as bar:
+                    result = seat.call_check(request, bar)
             emit_json(result) if json else _print_calls(result)
 
     @call.command("list")

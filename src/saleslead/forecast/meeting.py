@@ -14,6 +14,8 @@ from saleslead.forecast.grid import GridRequest, GridResult, build_grid
 from saleslead.forecast.inspect import inspect_deal
 from saleslead.forecast.risk import DealInspection, DealRequest
 from saleslead.forecast.schemas import (
+    MEETING_CALL_CHECK_ANSWER,
+    MEETING_STALLS_ANSWER,
     CallCheck,
     CallCheckRequest,
     CallListRequest,
@@ -70,6 +72,11 @@ class MeetingDesk(Desk):
 
     def stalls(self, request: StallsRequest) -> StallsResult:
         """Open deals gone quiet beyond won deals' norm, or past their close date, for the account executive."""
+        spec = MEETING_STALLS_ANSWER
+        return self.answers.answer(spec.kind, request.as_of or self.today(), request, StallsResult,
+                                   lambda: self._stalls(request), settings=spec.settings)  # fmt: skip
+
+    def _stalls(self, request: StallsRequest) -> StallsResult:
         people = self.people()
         owners: set[str] | None = None
         if request.owner:
@@ -95,6 +102,13 @@ class MeetingDesk(Desk):
 
     def call_check(self, request: CallCheckRequest, progress: Progress | None = None) -> CallListResult:
         """Re-check the current calls of a period as of a date (``node`` may be a name); store each verdict."""
+        spec = MEETING_CALL_CHECK_ANSWER
+        return self.answers.answer(
+            spec.kind, request.as_of or self.today(), request, CallListResult,
+            lambda: self._call_check(request, progress), settings=spec.settings, records=spec.records, writes=True,
+        )  # fmt: skip
+
+    def _call_check(self, request: CallCheckRequest, progress: Progress | None) -> CallListResult:
         people = self.people()
         if request.node and request.node != TOTAL:
             request = request.model_copy(update={"node": people.resolve(request.node, "node", True)})

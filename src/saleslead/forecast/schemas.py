@@ -16,6 +16,8 @@ __all__ = [
     "FORECAST_ANSWER",
     "FORECAST_SETTINGS",
     "MEASURES",
+    "MEETING_CALL_CHECK_ANSWER",
+    "MEETING_STALLS_ANSWER",
     "SORTS",
     "STALLS_ANSWER",
     "AccuracyRequest",
@@ -492,6 +494,13 @@ FORECAST_ANSWER = AnswerSpec("forecast", FORECAST_SETTINGS)
 STALLS_ANSWER = AnswerSpec("stalls", ("min_sample", "stalls"))
 #: a call's check reads the forecast and the guard's thresholds
 CALL_CHECK_ANSWER = AnswerSpec("call-check", (*FORECAST_SETTINGS, "guard"))
+#: the stalls and a period's call checks as the meeting desk serves them (filtered, people and deals named):
+#: what a stored read serves without the seat. A check reads the calls and their flags, and keeps its verdicts
+#: as flags: it is kept under the flags as they stand after it, so one found has nothing left to write.
+MEETING_STALLS_ANSWER = AnswerSpec("meeting.stalls", STALLS_ANSWER.settings)
+MEETING_CALL_CHECK_ANSWER = AnswerSpec(
+    "meeting.call-check", CALL_CHECK_ANSWER.settings, ("forecast.call", "forecast.flag")
+)
 
 
 def forecast_answer_request(request: ForecastRequest, period: str) -> dict[str, object]:

@@ -132,8 +132,15 @@ class Answers:
         *,
         settings: Iterable[str] | None = None,
         records: Iterable[str] = (),
+        writes: bool = False,
     ) -> M:
-        """The stored answer with this key, else ``compute()`` — stored, then returned."""
+        """The stored answer with this key, else ``compute()`` — stored, then returned.
+
+        ``writes``: computing may write records of the kinds the answer reads (a call check keeps its verdicts
+        as flags), so the answer is kept under the key as the records stand after it — the key a read finds
+        once there is nothing left to write.
+        """
+        records = tuple(records)
         key = self.key(kind, as_of, request, shape(result_type), settings=settings, records=records)
         found = self.get(key, result_type)
         if found is not None:
@@ -141,6 +148,8 @@ class Answers:
             return found
         self.shelf.misses += 1
         value = compute()
+        if writes:
+            key = self.key(kind, as_of, request, key.shape, settings=settings, records=records, state=key.state)
         self.put(key, value)
         return value
 
