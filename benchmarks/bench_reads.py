@@ -8,7 +8,8 @@ On a generated org of N opportunities (ingested once into ``WORKDIR/reads-N.duck
    probabilities, coverage, stalls, scorecard, roster) — its time;
 3. warm in process — a new seat on the store reads each answer from the shelf (best of three);
 4. warm stored reads — :class:`saleslead.stored.StoredReads` in process (what the CLI and MCP try first for
-   the forecast and coverage: the answer's key by SQL on the DuckDB file, no seat), best of three;
+   the forecast, coverage, stalls and call check: the answer's key by SQL on the DuckDB file, no seat), best
+   of three;
 5. warm MCP tools — the real MCP client in memory against the server, one tool call each;
 6. warm end to end — ``python -m saleslead <command> --json`` in a new process: wall time and the CPU time
    of the process, beside two baselines measured in the same run: ``python -c pass`` (the interpreter's own
@@ -178,6 +179,8 @@ def main() -> None:
     stored_reads: dict[str, Callable[[StoredReads], object]] = {
         "forecast": lambda r: r.forecast(ForecastRequest(period=period, as_of=END)),
         "coverage": lambda r: r.coverage(CoverageRequest(period=period, as_of=END)),
+        "stalls": lambda r: r.stalls(StallsRequest(as_of=END)),
+        "call check": lambda r: r.call_check(CallCheckRequest(period=period, as_of=END)),
     }
     cold: dict[str, float] = {}
     for name, read in reads.items():
