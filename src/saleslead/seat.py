@@ -312,4 +312,8 @@ def open_seat(
     Without ``settings``, the engagement's stored settings are used (``saleslead config``), else the defaults.
     """
     opened = Store.open(store, read_only=read_only)
-    return Seat(opened, settings or stored_settings(Records(opened, engagement)), engagement)
+    try:
+        return Seat(opened, settings or stored_settings(Records(opened, engagement)), engagement)
+    except BaseException:  # e.g. stored settings that no longer validate: the store is not left open (nor its gate)
+        opened.close(publish=False)
+        raise

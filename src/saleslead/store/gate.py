@@ -13,9 +13,11 @@ writer never opens the store file itself, and readers never wait for a writer:
   before a write or after it, never between, and a writer never waits for a reader. DuckDB shares one database
   per path between a process's connections: a reader that finds its process still reading a file that has since
   been replaced waits for those reads to end (bounded; they are short), so it never gets the old file again.
-* **Within a process, opens nest.** While a process writes, its further opens of the store (read-only ones too,
-  from any thread) use the same copy and see its changes — DuckDB shares one database per file within a
-  process; the copy is published when the last of them closes.
+* **Within a write, opens nest.** While a call writes, its own further opens of the store (read-only ones too)
+  use the same copy and see its changes; the copy is published when the outermost of them closes. "Its own"
+  is the writing context (a :mod:`contextvars` context: the thread, or the task, that opened the writer, and
+  the threads it hands its context to, as an async server's thread pool does). Every other open in the process
+  is an ordinary reader of the published file, or a writer that queues at the gate like another process's.
 * **Every open retries a held file.** The engine's own lock (a writer from an older saleslead working on the
   file in place) is retried with backoff for the same bounded time, then reported.
 """
@@ -31,6 +33,7 @@ import threading
 import time
 from collections.abc import Callable
 from contextlib import suppress
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TypeVar
@@ -48,6 +51,8 @@ _COPY_NAME = re.compile(r"\.writing-\d+-\d+")
 #: [inode of the file being read, open readers].
 _HELD: dict[str, _Held] = {}
 _READING: dict[str, list[int]] = {}
+#: The writes the current context owns (entries of ``_HELD``; one that has left ``_HELD`` has ended).
+_OWNED: ContextVar[tuple[_Held, ...]] = ContextVar("saleslead_store_writes", default=())
 
 
 def wait_seconds() -> float:
@@ -116,17 +121,18 @@ class Gate:
                 pause = min(pause * 2, 0.25)
 
     def nest(self) -> Path | None:
-        """When this process is writing the store: join its write (until :meth:`leave_writer`), the copy to open."""
+        """When this context is writing the store: join its write (until :meth:`leave_writer`), the copy to open."""
+        owned = _OWNED.get()
         with _GUARD:
             held = _HELD.get(self.key)
-            if held is None:
+            if held is None or not any(mine is held for mine in owned):
                 return None
             held.count += 1
             self._taken = True
             return held.working
 
     def enter_writer(self, label: str) -> Path:
-        """Hold the gate until :meth:`leave_writer`; the file to open (the writer's copy). Nests within a process."""
+        """Hold the gate until :meth:`leave_writer`; the file to open (the writer's copy). Nests within a write."""
         nested = self.nest()
         if nested is not None:
             return nested
@@ -141,8 +147,10 @@ class Gate:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
             handle.close()
             raise
+        held = _Held(handle, 1, working)
         with _GUARD:
-            _HELD[self.key] = _Held(handle, 1, working)
+            _HELD[self.key] = held
+        _OWNED.set((*_OWNED.get(), held))
         self._taken = True
         return working
 
@@ -190,6 +198,8 @@ class Gate:
             if held.count > 0:
                 return
             del _HELD[self.key]
+        # forgotten by the context it closes in (when that is not the one that opened it, the entry is stale there)
+        _OWNED.set(tuple(mine for mine in _OWNED.get() if mine is not held))
         try:
             if publish and held.working.exists() and not _wal(held.working).exists():
                 os.replace(held.working, self.store)
