@@ -30,6 +30,7 @@ from a2a.utils.constants import PROTOCOL_VERSION_CURRENT
 from fastapi import FastAPI
 
 from saleslead.a2a_face import a2a_send, agent_card, build_app
+from saleslead.actions import action
 from saleslead.role.delivery import DELIVERY, MAX_ATTEMPTS, PeerRequest
 from saleslead.role.desk import AskRequest
 from saleslead.role.schema import load_role
@@ -84,6 +85,9 @@ def test_the_card_lists_every_action_as_a_skill_and_the_handoff() -> None:
     card = agent_card(role, BASE)
     actions = [a.id for item in role.mandate for a in item.actions]
     assert [s.id for s in card.skills] == [*actions, "handoff"]
+    for skill in card.skills[:-1]:  # described by the action table's row
+        assert skill.description == action(skill.id).description
+        assert set(action(skill.id).examples) <= set(skill.examples or ())
     assert all(s.examples for s in card.skills)
     assert card.supported_interfaces[0].url == f"{BASE}/a2a"
 

@@ -13,10 +13,11 @@ from saleslead.actions import ACTIONS
 from saleslead.cli.app import app as cli
 from saleslead.delegate import Delegated
 from saleslead.mcp_server import build_server
-from saleslead.role.cadence import ADAPTERS, ANSWERS
+from saleslead.role.cadence import ASK_ONLY, WEEK
 from saleslead.role.desk import AskRequest
 from saleslead.role.router import route
 from saleslead.role.schema import load_role
+from saleslead.role.specs import SPECS
 from saleslead.seat import Seat
 from saleslead.web.context import PAGES
 
@@ -61,7 +62,7 @@ def test_each_action_is_bound_to_a_method_taking_its_request() -> None:
 
 def test_the_role_files_actions_are_ids_of_the_table_and_ask_answers_each() -> None:
     role = load_role()
-    answered = {a.action for a in (*ADAPTERS, *ANSWERS)} | {"pipeline"}
+    answered = {step.action for step in (*WEEK, *ASK_ONLY)}
     for item in role.mandate:
         for act in item.actions:
             assert act.id in BY_ID, act.id
@@ -77,9 +78,23 @@ def test_every_example_question_routes_to_its_action() -> None:
             assert a.id in route(role, question).actions, (a.id, question)
 
 
-def test_cadence_adapters_are_actions_of_their_mandate() -> None:
-    for adapter in (*ADAPTERS, *ANSWERS):
-        assert BY_ID[adapter.action].mandate == adapter.mandate, adapter.action
+def test_the_table_is_its_specs_each_bound_once() -> None:
+    assert [a.id for a in ACTIONS] == [s.id for s in SPECS]
+    for a, spec in zip(ACTIONS, SPECS, strict=True):
+        assert (a.mandate, a.request, a.result, a.writes, a.section) == (
+            spec.mandate, spec.request, spec.result, spec.writes, spec.section
+        ), a.id  # fmt: skip
+
+
+def test_the_briefings_sections_are_the_tables_actions_with_a_section() -> None:
+    """Each cadence step is an action of the table (its section's id, title and mandate are the row's), and every
+    action the table gives a section is a step: of the week, or of ``ask`` alone."""
+    steps = [*WEEK, *ASK_ONLY]
+    assert len({s.action for s in steps}) == len(steps)
+    for step in steps:
+        assert step.spec in SPECS, step.action
+        assert (step.mandate, step.title) == (BY_ID[step.action].mandate, BY_ID[step.action].section)
+    assert {s.action for s in steps} == {a.id for a in ACTIONS if a.section is not None}
 
 
 def test_cli_commands_are_the_tables() -> None:

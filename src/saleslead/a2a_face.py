@@ -44,6 +44,7 @@ from a2a.utils.constants import PROTOCOL_VERSION_CURRENT
 from fastapi import FastAPI
 
 from saleslead import __version__
+from saleslead.actions import action
 from saleslead.errors import InputError, SalesLeadError, error_payload
 from saleslead.role.delivery import PeerReply
 from saleslead.role.desk import AskRequest, AskResult
@@ -57,19 +58,20 @@ RPC_PATH = "/a2a"
 
 
 def agent_card(role: RoleDefinition, url: str) -> AgentCard:
-    """The seat's card: one skill per action of the role (its summary and example questions)."""
+    """The seat's card: one skill per action of the role, described by its row of the action table (what it does,
+    its example questions, then the role file's)."""
     skills = [
         AgentSkill(
-            id=action.id,
-            name=action.id.replace("_", " "),
-            description=action.summary,
+            id=act.id,
+            name=act.id.replace("_", " "),
+            description=action(act.id).description,
             tags=[item.id, "in-lane"],
-            examples=list(action.examples[:5]),
+            examples=list(dict.fromkeys([*action(act.id).examples, *act.examples]))[:5],
             input_modes=["text/plain", "application/json"],
             output_modes=["text/plain", "application/json"],
         )
         for item in role.mandate
-        for action in item.actions
+        for act in item.actions
     ]
     handoff = AgentSkill(
         id="handoff",

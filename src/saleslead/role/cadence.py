@@ -1,31 +1,40 @@
-"""The weekly cadence's mandate adapters: one small function per mandate action the seat can run.
+"""The weekly cadence's steps, built from the action table: one step per action the seat says in words.
 
-The forecast side (the call, the guard over submitted calls, stalls) is in
-:mod:`saleslead.role.forecast_brief`, the roster side in :mod:`saleslead.role.staffing`.
+Each :class:`Step` is an action's spec (:mod:`saleslead.role.specs`: the section's id, mandate and title) with
+the function that briefs on it. The function calls its mandate desk (typed by the Protocol in
+:mod:`saleslead.role.week`) with a request built from the week's as-of date, and turns the result into the
+section, the flags it raises and the handoffs it issues. :data:`WEEK` is what ``saleslead run`` runs, in the
+briefing's order; :data:`ASK_ONLY` are the actions ``ask`` answers that the briefing carries elsewhere (the
+pipeline, in its own table) or not at all. Every action of the table with a section is one of them
+(``tests/test_actions.py``). A mandate that cannot answer (too little history, or a failure) is listed as
+missing: the briefing never invents a number a mandate did not compute.
 
-Each adapter calls its mandate desk (typed by the Protocol in :mod:`saleslead.role.week`) with a
-request built from the week's as-of date, and turns the result into a briefing section, the flags it
-raises and the handoffs it issues. A mandate that cannot answer (too little history, or a failure) is
-listed as missing: the briefing never invents a number a mandate did not compute.
+The forecast side (the call, the guard over submitted calls, stalls) is in :mod:`saleslead.role.forecast_brief`,
+the roster side in :mod:`saleslead.role.staffing`.
 """
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
-from saleslead.errors import NotFoundError
+from saleslead.errors import InsufficientDataError, NotFoundError
 from saleslead.format import money
+from saleslead.funnel.conversion import stage_conversion
 from saleslead.funnel.state import state_as_of
+from saleslead.role import specs as S
 from saleslead.role.forecast_brief import brief_calls, brief_forecast, brief_stalls
-from saleslead.role.report import Section
+from saleslead.role.report import LeakLine
 from saleslead.role.staffing import brief_roster
-from saleslead.role.week import Adapter, AdapterResult, FlagDraft, HandoffDraft, Mandates, Week
+from saleslead.role.week import FlagDraft, HandoffDraft, Mandates, Step, StepResult, Week, section
+from saleslead.settings import Settings
+from saleslead.store import Store
 from saleslead.strategy.check import CheckRequest, StrategyCheck
 from saleslead.strategy.scorecard import CellScore, Scorecard, ScoreRequest
 from saleslead.targets.defend import Defense
 from saleslead.targets.desk import CoverageRequest, DefendRequest, TargetsShowRequest
 
-__all__ = ["ADAPTERS", "ANSWERS", "Adapter", "AdapterResult", "FlagDraft", "HandoffDraft", "Mandates", "Week"]
+__all__ = ["ASK_ONLY", "WEEK", "FlagDraft", "HandoffDraft", "Mandates", "Step", "StepResult", "Week", "leaks"]
 
 
 def _decided_check(m: Mandates, week: Week) -> list[FlagDraft] | None:
@@ -85,7 +94,7 @@ def _scorecard_check(week: Week, card: Scorecard, skip: list[CellScore]) -> list
 
 
 # --- strategy --------------------------------------------------------------------------------------
-def _strategy(m: Mandates, week: Week) -> AdapterResult:
+def _strategy(m: Mandates, week: Week) -> StepResult:
     card: Scorecard = m.strategy.strategy_score(ScoreRequest(as_of=week.as_of))
     dims = card.dimensions
     skip = [c for c in card.cells if c.recommendation == "do-not-compete"]
@@ -109,17 +118,15 @@ def _strategy(m: Mandates, week: Week) -> AdapterResult:
         "pursue": [c.key for c in pursue],
         "do_not_compete": [c.key for c in skip],
     }
-    return AdapterResult(
-        section=Section(
-            id="strategy_score", title="Where we compete", available=True, text="\n".join(lines), data=data
-        ),
+    return StepResult(
+        section=section(S.STRATEGY_SCORE, "\n".join(lines), data),
         flags=flags,
         checked={"do-not-compete"},
     )
 
 
 # --- targets ---------------------------------------------------------------------------------------
-def _targets(m: Mandates, week: Week) -> AdapterResult:
+def _targets(m: Mandates, week: Week) -> StepResult:
     defense: Defense = m.targets.defend_targets(DefendRequest(period=week.period.name, as_of=week.as_of))
     c = defense.coverage
 
@@ -163,17 +170,15 @@ def _targets(m: Mandates, week: Week) -> AdapterResult:
         "flags": len(flags),
         "creation_gaps": [g.segment for g in defense.creation_gaps],
     }
-    return AdapterResult(
-        section=Section(
-            id="coverage", title="Coverage against the goal", available=True, text="\n".join(lines), data=data
-        ),
+    return StepResult(
+        section=section(S.COVERAGE, "\n".join(lines), data),
         flags=flags,
         checked={"coverage-slip"},
         handoffs=handoffs,
     )
 
 
-def _targets_needed(m: Mandates, week: Week) -> AdapterResult:
+def _targets_needed(m: Mandates, week: Week) -> StepResult:
     """How much pipeline the quarter's goal needs: the saved targets plan, else what coverage back-solves now."""
     try:
         saved = m.targets.targets(TargetsShowRequest(period=week.period.name)).plans
@@ -208,18 +213,64 @@ def _targets_needed(m: Mandates, week: Week) -> AdapterResult:
             lines.append("The conversion history is too thin to say how much pipeline that needs.")
         lines.append("Set weekly creation targets with `saleslead targets set`.")
         data = {"coverage": c.model_dump(mode="json", exclude={"segments"})}
-    section = Section(id="targets", title="Pipeline the goal needs", available=True, text="\n".join(lines), data=data)
-    return AdapterResult(section=section)
+    return StepResult(section=section(S.TARGETS, "\n".join(lines), data))
 
 
-ADAPTERS: tuple[Adapter, ...] = (
-    Adapter("forecast", "forecast", "The forecast", True, brief_forecast),
-    Adapter("call_check", "forecast", "The calls on the number", False, brief_calls),
-    Adapter("stalls", "forecast", "Stalled deals", True, brief_stalls),
-    Adapter("coverage", "targets", "Coverage against the goal", False, _targets),
-    Adapter("roster_plan", "roster", "Staffing against the gap", False, brief_roster),
-    Adapter("strategy_score", "strategy", "Where we compete", True, _strategy),
+# --- the pipeline ----------------------------------------------------------------------------------
+def leaks(store: Store, as_of: date, settings: Settings) -> tuple[list[LeakLine], str]:
+    """Stage by stage, how many deals move on (with intervals), and the evidence behind it in one line."""
+    try:
+        funnel = stage_conversion(store, as_of, confidence=settings.confidence, min_sample=settings.min_sample)
+    except InsufficientDataError as error:
+        return [], str(error)
+    lines = [
+        LeakLine(
+            stage=s.stage,
+            next_stage=s.next_stage,
+            reached=s.reached,
+            advanced=s.advanced,
+            lost=s.lost,
+            conversion=s.conversion.value,
+            low=s.conversion.low,
+            high=s.conversion.high,
+            thin=s.conversion.thin,
+        )
+        for s in funnel.stages
+    ]
+    note = (
+        f"Deals created {funnel.cohort_start}..{funnel.cohort_end} (matured {funnel.maturity_days} days); "
+        f"{funnel.evidence.method}, n={funnel.evidence.sample_size}"
+    )
+    return lines, note
+
+
+def _pipeline(m: Mandates, week: Week) -> StepResult:
+    """The open pipeline and where the funnel leaks most (the briefing shows both as tables of its own)."""
+    found, note = leaks(week.store, week.as_of, week.settings)
+    s = week.status
+    worst = min(
+        (x for x in found if x.conversion is not None and not x.thin), key=lambda x: x.conversion or 1.0, default=None
+    )
+    text = f"{s.open_count:,} open deals worth {money(s.open_amount)} as of {week.as_of}."
+    if worst is not None:
+        text += f" The funnel leaks most at {worst.stage}: {worst.conversion:.0%} move on."
+    data = {
+        "status": s.model_dump(mode="json"),
+        "leaks": [x.model_dump(mode="json") for x in found],
+        "leak_evidence": note,
+    }
+    return StepResult(section=section(S.PIPELINE, text, data))
+
+
+#: the weekly cadence, in the briefing's order (the forecast first: the call, then the calls checked against it)
+WEEK: tuple[Step, ...] = (
+    Step(S.FORECAST, brief_forecast),
+    Step(S.CALL_CHECK, brief_calls),
+    Step(S.STALLS, brief_stalls),
+    Step(S.COVERAGE, _targets),
+    Step(S.ROSTER_PLAN, brief_roster),
+    Step(S.STRATEGY_SCORE, _strategy),
 )
 
 #: actions ``ask`` answers that the weekly briefing does not carry as a section of their own
-ANSWERS: tuple[Adapter, ...] = (Adapter("targets", "targets", "Pipeline the goal needs", True, _targets_needed),)
+ASK_ONLY: tuple[Step, ...] = (Step(S.TARGETS, _targets_needed), Step(S.PIPELINE, _pipeline))

@@ -4,28 +4,34 @@ from __future__ import annotations
 
 import hashlib
 from datetime import date, timedelta
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import ibis
-from pydantic import BaseModel, ConfigDict, Field
 
 from saleslead.context import Desk, Progress, SeatContext
 from saleslead.data.desk import IngestReport, IngestRequest
 from saleslead.errors import InputError, InsufficientDataError, NotFoundError
-from saleslead.format import money
-from saleslead.funnel.conversion import stage_conversion
 from saleslead.funnel.state import state_as_of
 from saleslead.names import directory
-from saleslead.role.cadence import ADAPTERS, ANSWERS, Adapter, AdapterResult, HandoffDraft, Mandates, Week
+from saleslead.role.cadence import ASK_ONLY, WEEK, HandoffDraft, Mandates, Step, StepResult, Week, leaks
 from saleslead.role.delivery import DeliveryReport, Peer, PeerRequest, Send, deliver, peers, set_peer
 from saleslead.role.flags import Flag, FlagBook
-from saleslead.role.handoffs import Handoff, HandoffStatus, Outbox
+from saleslead.role.handoffs import Handoff, Outbox
 from saleslead.role.named import named_deals
-from saleslead.role.outbox_view import HandoffSort, select_handoffs
-from saleslead.role.report import LeakLine, PipelineLine, Section, WeeklyBriefing
+from saleslead.role.outbox_view import select_handoffs
+from saleslead.role.report import PipelineLine, WeeklyBriefing
+from saleslead.role.requests import (
+    Answer,
+    AskRequest,
+    AskResult,
+    HandoffList,
+    HandoffsRequest,
+    HandoffUpdate,
+    RunRequest,
+)
 from saleslead.role.router import Route, route, words
 from saleslead.role.schema import RoleDefinition, load_role
+from saleslead.role.week import section
 from saleslead.roster.desk import RosterFinanceRequest
 from saleslead.roster.scenarios import PLAN_KIND as ROSTER_PLAN
 from saleslead.status import StatusReport, compute_status
@@ -49,76 +55,6 @@ __all__ = [
 
 #: the record kind of a week's briefing (key: the as-of date)
 BRIEFING = "briefing"
-
-
-class AskRequest(BaseModel):
-    """A request to the seat: free text, or a typed intent (an action id or a boundary id)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    text: str = ""
-    intent: str | None = None
-    as_of: date | None = None
-
-
-class Answer(BaseModel):
-    """The in-lane part of a request, answered from the store (or said plainly to be missing)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    action: str
-    mandate: str
-    available: bool
-    text: str
-    data: dict[str, Any] = Field(default_factory=dict)
-
-
-class AskResult(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    as_of: date
-    route: Route
-    answers: list[Answer]
-    handoffs: list[Handoff]
-    question: str | None
-
-
-class HandoffsRequest(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    status: HandoffStatus | None = None
-    to_role: str | None = None
-    owner: str | None = None  # a name or user id: the handoffs of that owner's deals
-    segment: str | None = None
-    sort: HandoffSort = "issued"
-    limit: int | None = Field(None, ge=1)
-
-
-class HandoffList(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    engagement: str
-    handoffs: list[Handoff]
-
-
-class HandoffUpdate(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    id: str
-    status: HandoffStatus = "acknowledged"
-    by: str = "fleet"
-
-
-class RunRequest(BaseModel):
-    """One turn of the weekly cadence as of a date, optionally ingesting a new export first."""
-
-    model_config = ConfigDict(frozen=True)
-
-    as_of: date | None = None
-    ingest: Path | None = None
-    mapping: str | None = None
-    #: sync this CRM first (what changed since the last sync; credentials from the environment)
-    sync: Literal["salesforce", "hubspot"] | None = None
 
 
 def _request_key(text: str) -> str:
@@ -201,26 +137,8 @@ class FleetDesk(Desk):
     def _answer(self, action: str, as_of: date) -> Answer:
         role = self.role_definition()
         mandate = role.mandate_of(action).id
-        if action == "pipeline":
-            week = self._week(as_of)
-            leaks, note = self._leaks(as_of)
-            s = week.status
-            worst = min(
-                (x for x in leaks if x.conversion is not None and not x.thin),
-                key=lambda x: x.conversion or 1.0,
-                default=None,
-            )
-            text = f"{s.open_count:,} open deals worth {money(s.open_amount)} as of {as_of}."
-            if worst is not None:
-                text += f" The funnel leaks most at {worst.stage}: {worst.conversion:.0%} move on."
-            data = {
-                "status": s.model_dump(mode="json"),
-                "leaks": [x.model_dump(mode="json") for x in leaks],
-                "leak_evidence": note,
-            }
-            return Answer(action=action, mandate=mandate, available=True, text=text, data=data)
-        adapter = next((a for a in (*ADAPTERS, *ANSWERS) if a.action == action), None)
-        if adapter is None:
+        step = next((s for s in (*WEEK, *ASK_ONLY) if s.action == action), None)
+        if step is None:  # a role file newer than this seat names an action it cannot run
             return Answer(
                 action=action,
                 mandate=mandate,
@@ -228,7 +146,7 @@ class FleetDesk(Desk):
                 text=f"{role.action(action).summary} — not on this seat yet; no number rather than a guessed one.",
             )
         try:
-            outcome = adapter.brief(self.mandates, self._week(as_of, writes=False))
+            outcome = step.brief(self.mandates, self._week(as_of, writes=False))
         except InsufficientDataError as error:
             return Answer(action=action, mandate=mandate, available=False, text=f"Not enough history: {error}")
         return Answer(
@@ -332,33 +250,6 @@ class FleetDesk(Desk):
         return self.flag_book.open()
 
     # --- the weekly cadence -------------------------------------------------------------------
-    def _leaks(self, as_of: date) -> tuple[list[LeakLine], str]:
-        try:
-            funnel = stage_conversion(
-                self.store, as_of, confidence=self.settings.confidence, min_sample=self.settings.min_sample
-            )
-        except InsufficientDataError as error:
-            return [], str(error)
-        lines = [
-            LeakLine(
-                stage=s.stage,
-                next_stage=s.next_stage,
-                reached=s.reached,
-                advanced=s.advanced,
-                lost=s.lost,
-                conversion=s.conversion.value,
-                low=s.conversion.low,
-                high=s.conversion.high,
-                thin=s.conversion.thin,
-            )
-            for s in funnel.stages
-        ]
-        note = (
-            f"Deals created {funnel.cohort_start}..{funnel.cohort_end} (matured {funnel.maturity_days} days); "
-            f"{funnel.evidence.method}, n={funnel.evidence.sample_size}"
-        )
-        return lines, note
-
     def run(self, request: RunRequest, progress: Progress | None = None) -> WeeklyBriefing:
         """The weekly cadence: ingest, compute every mandate on the seat, raise flags, hand off, brief."""
         ingested = None
@@ -376,12 +267,10 @@ class FleetDesk(Desk):
         week = self._week(as_of, ingested=ingested is not None)
         if week.status.history_rows == 0:
             raise InsufficientDataError("the store holds no history to brief on", hint="ingest an export first")
-        leaks, leak_note = self._leaks(as_of)
-        outcomes: list[AdapterResult] = []
+        found, leak_note = leaks(self.store, as_of, self.settings)
         run: list[str] = []
         missing: list[str] = []
-        for adapter in ADAPTERS:
-            outcomes.append(self._run_adapter(adapter, week, run, missing))
+        outcomes = [self._run_step(step, week, run, missing) for step in WEEK]
         new_flags, resolved = self._settle_flags(outcomes, as_of)
         new_handoffs = self._settle_handoffs([d for o in outcomes for d in o.handoffs], as_of)
         call = next((o.call for o in outcomes if o.call is not None), None)
@@ -397,7 +286,7 @@ class FleetDesk(Desk):
             closed_won_to_date=status.closed_won_quarter_to_date.amount,
             pipeline_by_segment=[PipelineLine(**s.model_dump()) for s in status.open_by_segment],
             pipeline_by_stage=[PipelineLine(**s.model_dump()) for s in status.open_by_stage],
-            leaks=leaks,
+            leaks=found,
             leak_evidence=leak_note,
             sections=[o.section for o in outcomes],
             flags=self.flag_book.open(),
@@ -416,23 +305,21 @@ class FleetDesk(Desk):
         )
         return briefing
 
-    def _run_adapter(self, adapter: Adapter, week: Week, run: list[str], missing: list[str]) -> AdapterResult:
+    def _run_step(self, step: Step, week: Week, run: list[str], missing: list[str]) -> StepResult:
         try:
-            outcome = adapter.brief(self.mandates, week)
+            outcome = step.brief(self.mandates, week)
         except InsufficientDataError as error:
-            missing.append(adapter.action)
+            missing.append(step.action)
             text = f"Not enough history for an honest answer: {error}"
-            return AdapterResult(section=Section(id=adapter.action, title=adapter.title, available=False, text=text))
+            return StepResult(section=section(step.spec, text, available=False))
         except Exception as error:  # one mandate's failure must not sink the week's briefing: say it loudly
-            missing.append(adapter.action)
-            text = f"**The {adapter.mandate} mandate failed this week** ({type(error).__name__}: {error}); no number."
-            return AdapterResult(section=Section(id=adapter.action, title=adapter.title, available=False, text=text))
-        run.append(adapter.action)
-        # the section's id is the action's, whether it answered or not: readers find it by that id
-        outcome.section = outcome.section.model_copy(update={"id": adapter.action, "title": adapter.title})
+            missing.append(step.action)
+            text = f"**The {step.mandate} mandate failed this week** ({type(error).__name__}: {error}); no number."
+            return StepResult(section=section(step.spec, text, available=False))
+        run.append(step.action)
         return outcome
 
-    def _settle_flags(self, outcomes: list[AdapterResult], as_of: date) -> tuple[list[str], list[str]]:
+    def _settle_flags(self, outcomes: list[StepResult], as_of: date) -> tuple[list[str], list[str]]:
         book = self.flag_book
         drafts = [(d.kind, d.key, d.severity, d.message, d.evidence) for o in outcomes for d in o.flags]
         raised = book.raise_many(drafts, as_of)

@@ -31,8 +31,9 @@ from saleslead.forecast.schemas import (
 )
 from saleslead.format import money
 from saleslead.periods import Period
-from saleslead.role.report import BridgeLine, CallLine, Section
-from saleslead.role.week import AdapterResult, FlagDraft, HandoffDraft, Mandates, Week
+from saleslead.role import specs as S
+from saleslead.role.report import BridgeLine, CallLine
+from saleslead.role.week import FlagDraft, HandoffDraft, Mandates, StepResult, Week, section
 
 __all__ = ["brief_calls", "brief_forecast", "brief_stalls", "guard_flag"]
 
@@ -52,7 +53,7 @@ def _seat_call(m: Mandates, week: Week, result: ForecastResult) -> CallRecord:
     return m.forecast.seat_call(SeatCallRequest(period=result.period, as_of=week.as_of))
 
 
-def brief_forecast(m: Mandates, week: Week) -> AdapterResult:
+def brief_forecast(m: Mandates, week: Week) -> StepResult:
     """The forecast section and the call (the seat's own, stored when the cadence writes)."""
     since = week.as_of - timedelta(days=7)
     request = ForecastRequest(
@@ -113,8 +114,8 @@ def brief_forecast(m: Mandates, week: Week) -> AdapterResult:
         "seat_call": record.model_dump(mode="json", exclude={"check"}) if record is not None else None,
         "bridge": bridge.model_dump(mode="json", exclude={"nodes"}) if bridge is not None else None,
     }
-    return AdapterResult(
-        section=Section(id="forecast", title="The forecast", available=True, text="\n".join(lines), data=data),
+    return StepResult(
+        section=section(S.FORECAST, "\n".join(lines), data),
         call=call,
     )
 
@@ -150,7 +151,7 @@ def guard_flag(check: CallCheck, author: str) -> FlagDraft | None:
     )
 
 
-def brief_calls(m: Mandates, week: Week) -> AdapterResult:
+def brief_calls(m: Mandates, week: Week) -> StepResult:
     """The submitted calls of the quarter, re-checked as of the week, and open guard flags on later periods."""
     checked = m.forecast.call_check(CallCheckRequest(period=week.period.name, as_of=week.as_of))
     calls: list[CallRecord] = [c for c in checked.calls if c.check is not None]
@@ -190,10 +191,8 @@ def brief_calls(m: Mandates, week: Week) -> AdapterResult:
         ],
         "flagged": len(flags),
     }
-    return AdapterResult(
-        section=Section(
-            id="call_check", title="The calls on the number", available=True, text="\n".join(lines), data=data
-        ),
+    return StepResult(
+        section=section(S.CALL_CHECK, "\n".join(lines), data),
         flags=flags,
         checked={"call-guard"},
     )
@@ -204,7 +203,7 @@ def _owner_names(week: Week) -> dict[str, str]:
     return {u["user_id"]: u["name"] or u["user_id"] for u in users}
 
 
-def brief_stalls(m: Mandates, week: Week) -> AdapterResult:
+def brief_stalls(m: Mandates, week: Week) -> StepResult:
     """Each stalled deal: a flag, and a handoff to the account executive with the deal's evidence."""
     result: StallsResult = m.forecast.stalls(StallsRequest(as_of=week.as_of))
     names = _owner_names(week)
@@ -265,8 +264,8 @@ def brief_stalls(m: Mandates, week: Week) -> AdapterResult:
         "by_owner": {owner: {"deals": len(a), "amount": sum(a)} for owner, a in by_owner.items()},
         "evidence": evidence,
     }
-    return AdapterResult(
-        section=Section(id="stalls", title="Stalled deals", available=True, text="\n".join(lines), data=data),
+    return StepResult(
+        section=section(S.STALLS, "\n".join(lines), data),
         flags=flags,
         checked={"stall"},
         handoffs=handoffs,

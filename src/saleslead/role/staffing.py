@@ -21,10 +21,10 @@ import json
 
 from saleslead.format import money
 from saleslead.periods import Period
+from saleslead.role import specs as S
 from saleslead.role.handoffs import KIND as HANDOFF
 from saleslead.role.handoffs import handoff_id
-from saleslead.role.report import Section
-from saleslead.role.week import AdapterResult, FlagDraft, HandoffDraft, Mandates, Week
+from saleslead.role.week import FlagDraft, HandoffDraft, Mandates, StepResult, Week, section
 from saleslead.roster.desk import FinanceTable, RosterFinanceRequest
 from saleslead.roster.goals import PeriodGoal, period_goal
 from saleslead.roster.plan import RosterPlan, RosterPlanRequest, SegmentStaffing
@@ -33,8 +33,6 @@ from saleslead.roster.plan_text import limit_text, reach_label
 from saleslead.roster.scenarios import PLAN_KIND
 
 __all__ = ["brief_roster", "finance_key", "plan_goal"]
-
-TITLE = "Staffing against the gap"
 
 
 def plan_goal(week: Week) -> tuple[Period, PeriodGoal] | None:
@@ -169,7 +167,7 @@ def _finance_handoff(m: Mandates, week: Week, plan: RosterPlan) -> HandoffDraft 
     )
 
 
-def brief_roster(m: Mandates, week: Week) -> AdapterResult:
+def brief_roster(m: Mandates, week: Week) -> StepResult:
     """Capacity against the next quarter's goal, the hires that close it, and what binds."""
     found = plan_goal(week)
     if found is None:
@@ -177,8 +175,8 @@ def brief_roster(m: Mandates, week: Week) -> AdapterResult:
             f"No goal to staff against: no targets plan and no quota for {week.period.shift(1).name} or "
             f"{week.period.name}. Set one (saleslead targets set) and the roster plan follows."
         )
-        section = Section(id="roster_plan", title=TITLE, available=False, text=text)
-        return AdapterResult(section=section, checked={"capacity-short"})
+        unavailable = section(S.ROSTER_PLAN, text, available=False)
+        return StepResult(section=unavailable, checked={"capacity-short"})
     target, _ = found
     plan = _plan(m, week, target)
     source = plan.goal_source
@@ -231,8 +229,8 @@ def brief_roster(m: Mandates, week: Week) -> AdapterResult:
             for s in plan.segments
         ],
     }
-    return AdapterResult(
-        section=Section(id="roster_plan", title=TITLE, available=True, text="\n".join(lines), data=data),
+    return StepResult(
+        section=section(S.ROSTER_PLAN, "\n".join(lines), data),
         flags=_flags(plan),
         checked={"capacity-short"},
         handoffs=handoffs,

@@ -1,9 +1,10 @@
-"""What the weekly cadence passes around: the week, and what each mandate adapter returns.
+"""What the weekly cadence passes around: the week, its steps, and what each step returns.
 
-An :class:`Adapter` is one mandate action's part of the week, called with the mandate desks
-(:class:`Mandates`, each typed by the Protocol of what the cadence needs of it); :class:`AdapterResult` is
-its briefing section, the call (from the forecast), the flags it raises, the flag kinds it checked
-(open flags of those kinds it no longer sees are resolved) and the handoffs it issues.
+A :class:`Step` is one action's part of the week: the action's spec (:mod:`saleslead.role.specs`; the
+section's id, mandate and title are the spec's) and the function that briefs on it, called with the mandate
+desks (:class:`Mandates`, each typed by the Protocol of what the cadence needs of it). :class:`StepResult` is
+its briefing section, the call (from the forecast), the flags it raises, the flag kinds it checked (open flags
+of those kinds it no longer sees are resolved) and the handoffs it issues.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from saleslead.periods import Period
 from saleslead.role.flags import Severity
 from saleslead.role.report import CallLine, Section
 from saleslead.role.schema import RoleDefinition
+from saleslead.role.specs import ActionSpec
 from saleslead.roster.desk import FinanceTable, RosterFinanceRequest
 from saleslead.roster.plan import RosterPlan, RosterPlanRequest
 from saleslead.settings import Settings
@@ -42,16 +44,17 @@ from saleslead.targets.defend import Defense
 from saleslead.targets.desk import CoverageRequest, DefendRequest, TargetsShown, TargetsShowRequest
 
 __all__ = [
-    "Adapter",
-    "AdapterResult",
     "FlagDraft",
     "ForecastActions",
     "HandoffDraft",
     "Mandates",
     "RosterActions",
+    "Step",
+    "StepResult",
     "StrategyActions",
     "TargetsActions",
     "Week",
+    "section",
 ]
 
 
@@ -100,10 +103,10 @@ class Mandates:
 
 @dataclass(frozen=True)
 class Week:
-    """What every adapter gets: the store, the as-of date, the quarter it sits in, the pipeline.
+    """What every step gets: the store, the as-of date, the quarter it sits in, the pipeline.
 
     ``writes`` is True in the weekly cadence (the seat's call, the roster plan are stored) and False
-    when ``ask`` borrows an adapter to answer a question (nothing is stored).
+    when ``ask`` borrows a step to answer a question (nothing is stored).
     """
 
     store: Store
@@ -136,20 +139,40 @@ class HandoffDraft:
 
 
 @dataclass
-class AdapterResult:
+class StepResult:
     section: Section
     call: CallLine | None = None
     flags: list[FlagDraft] = field(default_factory=list)
-    checked: set[str] = field(default_factory=set)  # flag kinds this adapter evaluated (cleared if not raised)
+    checked: set[str] = field(default_factory=set)  # flag kinds this step evaluated (cleared if not raised)
     handoffs: list[HandoffDraft] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
-class Adapter:
-    """A mandate action's part of the week: its briefing section (stable ``action`` id), flags and handoffs."""
+class Step:
+    """An action's part of the week: its spec gives the section's id, mandate and title; ``brief`` writes it."""
 
-    action: str
-    mandate: str
-    title: str
-    read_only: bool
-    brief: Callable[[Mandates, Week], AdapterResult]
+    spec: ActionSpec[Any, Any]
+    brief: Callable[[Mandates, Week], StepResult]
+
+    def __post_init__(self) -> None:
+        if self.spec.section is None:
+            raise ValueError(f"the action {self.spec.id!r} has no briefing section in the action table")
+
+    @property
+    def action(self) -> str:
+        return self.spec.id
+
+    @property
+    def mandate(self) -> str:
+        return self.spec.mandate
+
+    @property
+    def title(self) -> str:
+        return self.spec.section or self.spec.id
+
+
+def section(
+    spec: ActionSpec[Any, Any], text: str, data: dict[str, Any] | None = None, *, available: bool = True
+) -> Section:
+    """The briefing section of an action: its id and title are the action table's."""
+    return Section(id=spec.id, title=spec.section or spec.id, available=available, text=text, data=data or {})

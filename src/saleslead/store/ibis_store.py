@@ -7,13 +7,12 @@ expressions, so aggregation runs in the engine.
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
@@ -27,6 +26,8 @@ import pyarrow.compute as pc
 from saleslead.errors import StoreError
 from saleslead.ingest.canonical import CanonicalExport
 from saleslead.store.evidence import Change, changed_deals, deal_evidence, not_older, restricted
+from saleslead.store.exports import IngestOutcome, decoded, fingerprint_of, give_back_memory
+from saleslead.store.faults import open_hint, raise_write_fault
 from saleslead.store.gate import Lease, copy_named, open_with_retry
 from saleslead.store.history import candidate_events
 from saleslead.store.known import known_candidates
@@ -35,19 +36,6 @@ from saleslead.store.merge import merge_events
 from saleslead.store.schema import MIGRATIONS, RENAMED_KINDS, TABLES
 
 __all__ = ["DEFAULT_STORE", "IngestOutcome", "Store", "resolve_location"]
-
-
-@dataclass(frozen=True)
-class IngestOutcome:
-    """What one ingest changed in the store."""
-
-    ingest_id: int
-    snapshot_at: datetime
-    opportunities_new: int
-    opportunities_updated: int  # deals stored before whose row, history or activities differ
-    history_added: int
-    unchanged: bool
-    opportunities_unchanged: int = 0  # deals of the export stored exactly as they are
 
 
 #: URL schemes served by a module of their own, imported when such a store is first opened (it registers
@@ -104,7 +92,7 @@ class Store:
                 raise
             # the engine's own errors, turned into ours at the boundary (naming the store, not the writer's copy)
             text = copy_named(str(exc))
-            raise StoreError(f"cannot open the store at {where}: {text}", hint=_open_hint(text)) from exc
+            raise StoreError(f"cannot open the store at {where}: {text}", hint=open_hint(text)) from exc
         store = cls(backend, where)
         store._lease = lease
         try:
@@ -247,7 +235,7 @@ class Store:
             self._in_transaction = False
             with suppress(Exception):  # the engine may already have aborted it; the first error is the news
                 self._sql("ROLLBACK")
-            _raise_write_fault(error, self.location)
+            raise_write_fault(error, self.location)
             raise
         self._in_transaction = False
         try:
@@ -255,7 +243,7 @@ class Store:
         except Exception as error:
             with suppress(Exception):  # a failed commit leaves nothing to roll back on most engines
                 self._sql("ROLLBACK")
-            _raise_write_fault(error, self.location)
+            raise_write_fault(error, self.location)
             raise
 
     def table(self, name: str) -> ir.Table:
@@ -282,7 +270,7 @@ class Store:
                 with self._one_writer():
                     self._append_arrow(name, rows)
                 return
-            rows = _decoded(rows)
+            rows = decoded(rows)
         else:
             rows = rows.select(*columns)
         with self._one_writer():
@@ -331,7 +319,7 @@ class Store:
         and quotas not stored exactly as they are replaced; activities not stored yet added.
         """
         snapshot = export.snapshot_at.replace(tzinfo=None)
-        fingerprint = _fingerprint(export)
+        fingerprint = fingerprint_of(export)
         try:
             with self.transaction():
                 ingest_id = self._next_id("ingests", "ingest_id")
@@ -488,7 +476,7 @@ class Store:
             self.insert("history", rows)
         added = merged.added
         del merged
-        _give_back_memory()
+        give_back_memory()
         return added
 
     def _merge_stages(self, export: CanonicalExport) -> int:
@@ -523,7 +511,7 @@ class Store:
             with self._registered(rows):
                 self._sql(f"CREATE TEMP TABLE _stage_rows AS SELECT * FROM _incoming_rows EXCEPT SELECT * FROM {name}")
         else:
-            staged = self._stage("_stage_rows", _decoded(rows))
+            staged = self._stage("_stage_rows", decoded(rows))
             self._stage("_stage_rows", staged.cast(self.table(name).schema()).difference(self.table(name)).to_pyarrow())
         return self._replace_staged(name, (key,))
 
@@ -582,57 +570,5 @@ class Store:
         return frame
 
 
-_WRITE_FAULTS = ("no space left", "file too large", "read-only", "readonly", "permission denied", "disk quota")
-
-
-def _raise_write_fault(error: BaseException, location: str) -> None:
-    """A write the file system refused (full disk, read-only file) as a :class:`StoreError` with a hint."""
-    if isinstance(error, StoreError) or not isinstance(error, Exception):
-        return
-    text = str(error).lower()
-    if isinstance(error, OSError) or any(fault in text for fault in _WRITE_FAULTS):
-        raise StoreError(
-            f"the store at {location} could not be written: {copy_named(str(error).splitlines()[0])}",
-            hint="nothing was written (the transaction was rolled back): free disk space or fix the file's "
-            "permissions, then run the command again",
-        ) from error
-
-
-def _open_hint(message: str) -> str:
-    text = message.lower()
-    if "not a valid duckdb database" in text:
-        return "the file is not a store (empty or another kind of file); point --store at a store or a new path"
-    if "lock" in text:
-        return "another saleslead process is writing this store; wait for it to finish and try again"
-    if "permission" in text or "read-only" in text or "readonly" in text:
-        return "the store file or its folder is not writable by you; fix the permissions or use a copy"
-    return "check the path and that the file is a saleslead store"
-
-
 def _nothing() -> None:
     return None
-
-
-def _give_back_memory() -> None:
-    """Return the memory Arrow has freed to the system, so the next step does not stack on top of it."""
-    pa.default_memory_pool().release_unused()
-
-
-def _decoded(rows: pa.Table) -> pa.Table:
-    """Dictionary-encoded columns as plain values (for engines that take Arrow through Ibis)."""
-    if not any(pa.types.is_dictionary(f.type) for f in rows.schema):
-        return rows
-    return pa.table({f.name: _plain(rows.column(f.name)) for f in rows.schema})
-
-
-def _plain(column: pa.ChunkedArray) -> pa.ChunkedArray:
-    return column.cast(column.type.value_type) if pa.types.is_dictionary(column.type) else column
-
-
-def _fingerprint(export: CanonicalExport) -> str:
-    """Identifies an export by its source, snapshot and sizes (content identity is decided row by row)."""
-    parts = [export.source, export.snapshot_at.isoformat()]
-    tables = (export.opportunities, export.history, export.users, export.accounts, export.quotas)
-    for table in (*tables, export.owner_changes):
-        parts.append(str(table.num_rows))
-    return hashlib.sha256("|".join(parts).encode()).hexdigest()
