@@ -30,6 +30,15 @@ def test_command_reference_is_current() -> None:
     assert current == render_reference(), "regenerate: python -m saleslead.cli.reference > docs/commands.md"
 
 
+def test_store_option_names_every_kind_of_store() -> None:
+    lines = [line for line in render_reference().splitlines() if line.startswith("- `--store`")]
+    assert len(lines) > 20
+    for line in lines:
+        assert "DuckDB file" in line
+        assert "postgres://" in line
+        assert "spark://MASTER?writer=PATH&lake=DIR" in line
+
+
 def test_every_command_says_what_it_does() -> None:
     missing = [path for path, command in _commands().items() if not (getattr(command, "help", "") or "").strip()]
     assert missing == []

@@ -14,10 +14,13 @@ from saleslead.periods import parse_date
 if TYPE_CHECKING:
     from saleslead.seat import Seat
 
-StoreOption = Annotated[
-    str | None,
-    typer.Option("--store", envvar="SALESLEAD_STORE", help="Store location: a DuckDB file or an Ibis URL."),
-]
+STORE_HELP = (
+    "Store location (default ./saleslead.duckdb): a DuckDB file; an Ibis URL such as "
+    "postgres://USER@HOST/DB or duckdb:///PATH; or spark://MASTER?writer=PATH&lake=DIR "
+    "(MASTER local[N], yarn or HOST:PORT; facts served by Spark, writes through the DuckDB file PATH; "
+    "see docs/sync.md)."
+)
+StoreOption = Annotated[str | None, typer.Option("--store", envvar="SALESLEAD_STORE", help=STORE_HELP)]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON (documented schema).")]
 AsOfOption = Annotated[str | None, typer.Option("--as-of", help="Compute as of the end of this date (YYYY-MM-DD).")]
 EngagementOption = Annotated[
