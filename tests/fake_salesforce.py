@@ -9,7 +9,9 @@
   reports ``InProgress`` then ``JobComplete``, ``GET …/jobs/query/{id}/results`` gives CSV pages (every
   value quoted, null as an empty field) with ``Sforce-Locator`` and ``Sforce-NumberOfRecords``.
 * Errors as Salesforce writes them: ``[{"message": …, "errorCode": …}]``. ``org.refuse(n, status, code)``
-  makes the next ``n`` API calls fail that way (``REQUEST_LIMIT_EXCEEDED`` is 403, a gateway's 429 too).
+  makes the next ``n`` API calls fail that way (``REQUEST_LIMIT_EXCEEDED`` is 403, a gateway's 429 too);
+  ``path=`` limits the refusals to calls whose path contains it (e.g. a Bulk job's ``/results``).
+  ``org.fail_jobs = n`` makes the next ``n`` Bulk API 2.0 jobs end ``Failed`` with an ``errorMessage``.
 * A bearer token is required on every call (``INVALID_SESSION_ID`` otherwise).
 * Logins, as Salesforce answers them: ``POST /services/oauth2/token`` (OAuth 2.0 JWT bearer: the assertion's
   RS256 signature checked against the connected app's certificate, ``iss``/``sub``/``aud``/``exp``; JSON with
@@ -27,7 +29,7 @@ import json
 import re
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -126,9 +128,10 @@ class FakeOrg:
         self.objects: dict[str, SObjectTable] = {}
         self.page_size = page_size
         self.bulk_page = bulk_page
-        self.cursors: dict[str, tuple[list[dict[str, Any]], list[str], str]] = {}
+        self.cursors: dict[str, tuple[Sequence[dict[str, Any]], list[str], str]] = {}
         self.jobs: dict[str, dict[str, Any]] = {}
-        self.refusals: list[tuple[int, str]] = []
+        self.refusals: list[tuple[int, str, str]] = []
+        self.fail_jobs = 0
         self.log: list[str] = []
         self.lock = threading.Lock()
         self.jwt_apps: dict[tuple[str, str], bytes] = {}  # (consumer key, username) -> certificate's public key
@@ -163,12 +166,33 @@ class FakeOrg:
         prefix = str(rows[0]["Id"])[:3] if rows and rows[0].get("Id") else "a00"
         self.add(name, kinds, rows, prefix)
 
-    def refuse(self, times: int, status: int = 403, code: str = "REQUEST_LIMIT_EXCEEDED") -> None:
+    def results_csv(
+        self, rows: Sequence[dict[str, Any]], fields: list[str], kinds: dict[str, str], start: int, size: int
+    ) -> tuple[str, int]:
+        """One page of a Bulk API 2.0 job's results: CSV text (every value quoted, null empty) and its row count."""
+        chunk = rows[start : start + size]
+        out = io.StringIO()
+        writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\n")
+        writer.writerow(fields)
+        for row in chunk:
+            writer.writerow([_csv_value(kinds[f], row.get(f)) for f in fields])
+        return out.getvalue(), len(chunk)
+
+    def refuse(self, times: int, status: int = 403, code: str = "REQUEST_LIMIT_EXCEEDED", path: str = "") -> None:
         with self.lock:
-            self.refusals.extend([(status, code)] * times)
+            self.refusals.extend([(status, code, path)] * times)
+
+    def refusal(self, path: str) -> tuple[int, str] | None:
+        """The first refusal meant for a call to ``path`` (taken off the list), if any."""
+        with self.lock:
+            for i, (status, code, where) in enumerate(self.refusals):
+                if where in path:
+                    del self.refusals[i]
+                    return status, code
+        return None
 
     # --- SOQL ---------------------------------------------------------------------------------
-    def run(self, soql: str, deleted: bool) -> tuple[list[dict[str, Any]], list[str], bool]:
+    def run(self, soql: str, deleted: bool) -> tuple[Sequence[dict[str, Any]], list[str], bool]:
         match = re.fullmatch(r"SELECT (.+?) FROM (\w+)(?: WHERE (.+))?", soql.strip(), re.S)
         if match is None:
             raise ValueError(f"MALFORMED_QUERY: cannot parse {soql!r}")
@@ -286,8 +310,7 @@ class _Handler(BaseHTTPRequestHandler):
         if self.headers.get("Authorization") != f"Bearer {TOKEN}":
             self._error(401, "INVALID_SESSION_ID", "Session expired or invalid")
             return False
-        with self.org.lock:
-            refusal = self.org.refusals.pop(0) if self.org.refusals else None
+        refusal = self.org.refusal(urlparse(self.path).path)
         if refusal is not None:
             status, code = refusal
             self._error(status, code, "TotalRequests Limit exceeded.")
@@ -350,7 +373,10 @@ class _Handler(BaseHTTPRequestHandler):
             return
         job = uuid.uuid4().hex[:15]
         name = re.search(r"FROM (\w+)", body["query"]).group(1)  # type: ignore[union-attr]
-        self.org.jobs[job] = {"rows": rows, "fields": fields, "object": name, "polls": 0}
+        with self.org.lock:
+            failed = self.org.fail_jobs > 0
+            self.org.fail_jobs -= failed
+        self.org.jobs[job] = {"rows": rows, "fields": fields, "object": name, "polls": 0, "failed": failed}
         self._send(200, {"id": job, "operation": body.get("operation"), "object": name, "state": "UploadComplete"})
 
     def _base(self) -> str:
@@ -443,25 +469,21 @@ class _Handler(BaseHTTPRequestHandler):
     def _job_state(self, job_id: str) -> None:
         job = self.org.jobs[job_id]
         job["polls"] += 1
-        state = "InProgress" if job["polls"] == 1 else "JobComplete"
-        self._send(
-            200, {"id": job_id, "object": job["object"], "state": state, "numberRecordsProcessed": len(job["rows"])}
-        )
+        state = "InProgress" if job["polls"] == 1 else "Failed" if job["failed"] else "JobComplete"
+        body = {"id": job_id, "object": job["object"], "state": state, "numberRecordsProcessed": len(job["rows"])}
+        if state == "Failed":
+            body["errorMessage"] = "INVALID_QUERY_LOCATOR: the query job failed on the server"
+        self._send(200, body)
 
     def _results(self, job_id: str, params: dict[str, str]) -> None:
         job = self.org.jobs[job_id]
         start = int(params.get("locator") or 0)
         size = min(int(params.get("maxRecords") or self.org.bulk_page), self.org.bulk_page)
-        chunk = job["rows"][start : start + size]
         kinds = self.org.objects[job["object"]].fields
-        out = io.StringIO()
-        writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\n")
-        writer.writerow(job["fields"])
-        for row in chunk:
-            writer.writerow([_csv_value(kinds[f], row.get(f)) for f in job["fields"]])
+        text, count = self.org.results_csv(job["rows"], job["fields"], kinds, start, size)
         following = start + size
         locator = str(following) if following < len(job["rows"]) else "null"
-        self._send(200, None, {"Sforce-Locator": locator, "Sforce-NumberOfRecords": str(len(chunk))}, out.getvalue())
+        self._send(200, None, {"Sforce-Locator": locator, "Sforce-NumberOfRecords": str(count)}, text)
 
 
 @contextmanager
