@@ -23,6 +23,8 @@ history build one.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -146,121 +148,165 @@ def _repeat(value: str, size: int) -> pa.Array:
     return pa.DictionaryArray.from_arrays(pa.array(np.zeros(size, np.int32)), pa.array([value])).cast(pa.string())
 
 
+@dataclass
+class _Seen:
+    """What the events found so far say of each deal (by its row): its first and last event (µs), whether the CRM
+    kept history for it, and whether that history ends closed."""
+
+    first_time: np.ndarray
+    last_time: np.ndarray
+    with_history: np.ndarray
+    last_closed: np.ndarray
+
+    @classmethod
+    def nothing(cls, n: int) -> _Seen:
+        big = np.iinfo(np.int64)
+        return cls(
+            first_time=np.full(n, big.max, dtype=np.int64),
+            last_time=np.full(n, big.min, dtype=np.int64),
+            with_history=np.zeros(n, dtype=bool),
+            last_closed=np.zeros(n, dtype=bool),
+        )
+
+
 def candidate_events(export: CanonicalExport) -> pa.Table:
     """All candidate events of ``export`` in :data:`CANDIDATE_SCHEMA`, unsorted."""
     opps = export.opportunities
-    n = opps.num_rows
     ids = _column(opps, "opportunity_id")
     owners = _OwnerTimeline(export, ids, _column(opps, "owner_id"))
+    seen = _Seen.nothing(opps.num_rows)
     parts: list[pa.Table] = []
-    first_time = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
-
-    history = export.history
-    with_history = np.zeros(n, dtype=bool)
-    last_closed = np.zeros(n, dtype=bool)
-    last_time = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
-    if history.num_rows:
-        position = pc.index_in(history.column("opportunity_id"), value_set=ids)
-        if position.null_count:
-            history = history.filter(pc.is_valid(position))
-            position = pc.index_in(history.column("opportunity_id"), value_set=ids)
-        pos = np.asarray(position.to_numpy(zero_copy_only=False), dtype=np.int64)
-        with_history[pos] = True
-        times = _micros(history.column("changed_at"))
-        owner, inferred = owners.at(pos, times)
-        parts.append(
-            pa.table(
-                {
-                    "opportunity_id": history.column("opportunity_id"),
-                    "changed_at": history.column("changed_at"),
-                    "stage": history.column("stage"),
-                    "amount": history.column("amount"),
-                    "close_date": history.column("close_date"),
-                    "probability": history.column("probability"),
-                    "forecast_category": history.column("forecast_category"),
-                    "owner_id": owner,
-                    "last_activity_date": pa.nulls(history.num_rows, pa.date32()),
-                    "source": _repeat("history", history.num_rows),
-                    "owner_inferred": inferred,
-                    "deal": pa.array(pos),
-                },
-                schema=CANDIDATE_SCHEMA,
-            )
-        )
-        closed_names = {s.name for s in export.stages if s.is_closed}
-        closed_row = mask_of(pc.is_in(history.column("stage"), value_set=pa.array(sorted(closed_names), pa.string())))
-        # Each deal's first and last history row: Arrow's stable sort by deal, then time.
-        keys = pa.table({"deal": pos, "when": times})
-        order = np.asarray(pc.sort_indices(keys, [("deal", "ascending"), ("when", "ascending")]).to_numpy())
-        sorted_pos = pos[order]
-        first_of = order[np.r_[True, sorted_pos[1:] != sorted_pos[:-1]]]
-        last_of = order[np.r_[sorted_pos[1:] != sorted_pos[:-1], True]]
-        first_time[pos[first_of]] = times[first_of]
-        last_time[pos[last_of]] = times[last_of]
-        last_closed[pos[last_of]] = closed_row[last_of]
-
+    if export.history.num_rows:
+        parts.append(_history_events(export, ids, owners, seen))
     is_closed = np.asarray(_column(opps, "is_closed").fill_null(False).to_numpy(zero_copy_only=False))
-    created = _column(opps, "created_at")
-    created_us = _micros(created)
-    has_created = np.asarray(pc.is_valid(created).to_numpy(zero_copy_only=False))
-    first_stage, first_probability = _last_open_stage(export)
-
-    # Opening events for opportunities the CRM kept no history for.
-    rows = np.flatnonzero(~with_history & has_created)
-    if rows.size:
-        take = pa.array(rows)
-        closed_here = is_closed[rows]
-        stage = _column(opps, "stage", take).to_numpy(zero_copy_only=False).astype(object)
-        probability = _column(opps, "probability", take).to_numpy(zero_copy_only=False).astype(float)
-        category = _column(opps, "forecast_category", take).to_numpy(zero_copy_only=False).astype(object)
-        if first_stage is not None:
-            stage[closed_here] = first_stage
-            probability[closed_here] = np.nan if first_probability is None else first_probability
-            category[closed_here] = None
-        owner, inferred = owners.at(rows, created_us[rows])
-        first_time[rows] = created_us[rows]
-        parts.append(
-            pa.table(
-                {
-                    "opportunity_id": pc.take(ids, take),
-                    "changed_at": pc.take(created, take),
-                    "stage": pa.array(stage, pa.string()),
-                    "amount": _column(opps, "amount", take),
-                    "close_date": _column(opps, "close_date", take),
-                    "probability": pa.array(probability, pa.float64(), from_pandas=True),
-                    "forecast_category": pa.array(category, pa.string()),
-                    "owner_id": owner,
-                    "last_activity_date": pa.nulls(rows.size, pa.date32()),
-                    "source": _repeat("created", rows.size),
-                    "owner_inferred": inferred,
-                    "deal": pa.array(rows.astype(np.int64)),
-                },
-                schema=CANDIDATE_SCHEMA,
-            )
-        )
-
-    # Closing events on the close date, where the history does not already end closed.
-    close_date = _column(opps, "close_date")
-    close_ts = pc.cast(close_date, pa.timestamp("us"))
-    snapshot = np.datetime64(export.snapshot_at.replace(tzinfo=None), "us").astype(np.int64)
-    close_us = close_ts.cast(pa.int64()).fill_null(np.iinfo(np.int64).max).to_numpy(zero_copy_only=False)
-    rows = np.flatnonzero(is_closed & ~last_closed & (close_us <= snapshot))
-    if rows.size:
-        when = np.maximum.reduce([close_us[rows], created_us[rows], last_time[rows]])
-        owner, inferred = owners.at(rows, when)
-        stamps = pa.array(when, pa.int64()).cast(pa.timestamp("us"))
-        parts.append(_state_events(opps, pa.array(rows), stamps, "closed", owner, inferred))
-
-    changes = owners.events(ids, first_time)
+    created_us = _micros(_column(opps, "created_at"))
+    snapshot = int(np.datetime64(export.snapshot_at.replace(tzinfo=None), "us").astype(np.int64))
+    parts += _opening_events(export, ids, owners, seen, is_closed, created_us)
+    parts += _closing_events(opps, owners, seen, is_closed, created_us, snapshot)
+    changes = owners.events(ids, seen.first_time)
     if changes is not None:
         parts.append(changes)
+    parts.append(_snapshot_events(opps, snapshot))
+    return pa.concat_tables(parts)
 
-    # The state at the snapshot, for every opportunity.
+
+def _history_events(export: CanonicalExport, ids: pa.Array, owners: _OwnerTimeline, seen: _Seen) -> pa.Table:
+    """The CRM's own history rows of the export's deals, each with its owner at the time; notes what they show."""
+    history = export.history
+    position = pc.index_in(history.column("opportunity_id"), value_set=ids)
+    if position.null_count:
+        history = history.filter(pc.is_valid(position))
+        position = pc.index_in(history.column("opportunity_id"), value_set=ids)
+    pos = np.asarray(position.to_numpy(zero_copy_only=False), dtype=np.int64)
+    seen.with_history[pos] = True
+    times = _micros(history.column("changed_at"))
+    owner, inferred = owners.at(pos, times)
+    events = pa.table(
+        {
+            "opportunity_id": history.column("opportunity_id"),
+            "changed_at": history.column("changed_at"),
+            "stage": history.column("stage"),
+            "amount": history.column("amount"),
+            "close_date": history.column("close_date"),
+            "probability": history.column("probability"),
+            "forecast_category": history.column("forecast_category"),
+            "owner_id": owner,
+            "last_activity_date": pa.nulls(history.num_rows, pa.date32()),
+            "source": _repeat("history", history.num_rows),
+            "owner_inferred": inferred,
+            "deal": pa.array(pos),
+        },
+        schema=CANDIDATE_SCHEMA,
+    )
+    closed_names = {s.name for s in export.stages if s.is_closed}
+    closed_row = mask_of(pc.is_in(history.column("stage"), value_set=pa.array(sorted(closed_names), pa.string())))
+    # Each deal's first and last history row: Arrow's stable sort by deal, then time.
+    keys = pa.table({"deal": pos, "when": times})
+    order = np.asarray(pc.sort_indices(keys, [("deal", "ascending"), ("when", "ascending")]).to_numpy())
+    sorted_pos = pos[order]
+    first_of = order[np.r_[True, sorted_pos[1:] != sorted_pos[:-1]]]
+    last_of = order[np.r_[sorted_pos[1:] != sorted_pos[:-1], True]]
+    seen.first_time[pos[first_of]] = times[first_of]
+    seen.last_time[pos[last_of]] = times[last_of]
+    seen.last_closed[pos[last_of]] = closed_row[last_of]
+    return events
+
+
+def _opening_events(
+    export: CanonicalExport,
+    ids: pa.Array,
+    owners: _OwnerTimeline,
+    seen: _Seen,
+    is_closed: np.ndarray,
+    created_us: np.ndarray,
+) -> list[pa.Table]:
+    """Opening events at the created date for the deals the CRM kept no history for (none, or one table)."""
+    opps = export.opportunities
+    created = _column(opps, "created_at")
+    has_created = np.asarray(pc.is_valid(created).to_numpy(zero_copy_only=False))
+    rows = np.flatnonzero(~seen.with_history & has_created)
+    if not rows.size:
+        return []
+    first_stage, first_probability = _last_open_stage(export)
+    take = pa.array(rows)
+    closed_here = is_closed[rows]
+    stage = _column(opps, "stage", take).to_numpy(zero_copy_only=False).astype(object)
+    probability = _column(opps, "probability", take).to_numpy(zero_copy_only=False).astype(float)
+    category = _column(opps, "forecast_category", take).to_numpy(zero_copy_only=False).astype(object)
+    if first_stage is not None:
+        stage[closed_here] = first_stage
+        probability[closed_here] = np.nan if first_probability is None else first_probability
+        category[closed_here] = None
+    owner, inferred = owners.at(rows, created_us[rows])
+    seen.first_time[rows] = created_us[rows]
+    return [
+        pa.table(
+            {
+                "opportunity_id": pc.take(ids, take),
+                "changed_at": pc.take(created, take),
+                "stage": pa.array(stage, pa.string()),
+                "amount": _column(opps, "amount", take),
+                "close_date": _column(opps, "close_date", take),
+                "probability": pa.array(probability, pa.float64(), from_pandas=True),
+                "forecast_category": pa.array(category, pa.string()),
+                "owner_id": owner,
+                "last_activity_date": pa.nulls(rows.size, pa.date32()),
+                "source": _repeat("created", rows.size),
+                "owner_inferred": inferred,
+                "deal": pa.array(rows.astype(np.int64)),
+            },
+            schema=CANDIDATE_SCHEMA,
+        )
+    ]
+
+
+def _closing_events(
+    opps: pa.Table,
+    owners: _OwnerTimeline,
+    seen: _Seen,
+    is_closed: np.ndarray,
+    created_us: np.ndarray,
+    snapshot: int,
+) -> list[pa.Table]:
+    """Closing events on the close date of closed deals whose history does not already end closed."""
+    close_ts = pc.cast(_column(opps, "close_date"), pa.timestamp("us"))
+    close_us = close_ts.cast(pa.int64()).fill_null(np.iinfo(np.int64).max).to_numpy(zero_copy_only=False)
+    rows = np.flatnonzero(is_closed & ~seen.last_closed & (close_us <= snapshot))
+    if not rows.size:
+        return []
+    when = np.maximum.reduce([close_us[rows], created_us[rows], seen.last_time[rows]])
+    owner, inferred = owners.at(rows, when)
+    stamps = pa.array(when, pa.int64()).cast(pa.timestamp("us"))
+    return [_state_events(opps, pa.array(rows), stamps, "closed", owner, inferred)]
+
+
+def _snapshot_events(opps: pa.Table, snapshot: int) -> pa.Table:
+    """Every deal's state at the moment the export describes, with its owner then."""
+    n = opps.num_rows
     everyone = pa.array(np.arange(n))
     when_all = pa.array(np.full(n, snapshot, dtype=np.int64)).cast(pa.timestamp("us"))
     known = pa.array(np.zeros(n, dtype=bool))
-    parts.append(_state_events(opps, everyone, when_all, "snapshot", _column(opps, "owner_id"), known))
-    return pa.concat_tables(parts) if parts else CANDIDATE_SCHEMA.empty_table()
+    return _state_events(opps, everyone, when_all, "snapshot", _column(opps, "owner_id"), known)
 
 
 def _state_events(
