@@ -9,7 +9,8 @@
 * ``POST /crm/v4/associations/deals/companies/batch/read`` — ``from``/``to`` pairs.
 * ``GET /crm/v3/owners/`` and ``GET /crm/v3/pipelines/deals``.
 * Errors as HubSpot writes them: ``{"status": "error", "message", "correlationId", "category"}``;
-  ``portal.throttle(n)`` answers the next ``n`` calls with 429 ``RATE_LIMITS``. A bearer token is required.
+  ``portal.throttle(n)`` answers the next ``n`` calls with 429 ``RATE_LIMITS`` and ``Retry-After:
+  portal.retry_after`` (seconds, "0" by default). A bearer token is required.
 """
 
 from __future__ import annotations
@@ -76,6 +77,7 @@ class FakePortal:
     owners: list[dict[str, Any]] = field(default_factory=list)
     pipelines: list[dict[str, Any]] = field(default_factory=list)
     throttled: int = 0
+    retry_after: str = "0"
     log: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -158,7 +160,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/json;charset=utf-8")
         self.send_header("Content-Length", str(len(data)))
         if status == 429:
-            self.send_header("Retry-After", "0")
+            self.send_header("Retry-After", self.portal.retry_after)
         self.end_headers()
         self.wfile.write(data)
 

@@ -128,6 +128,49 @@ def test_rate_limits_are_retried(server: str, portal: FakePortal, seat: Seat) ->
     assert seat.store.count("opportunities") == len(portal.deals)
 
 
+def test_a_second_pipeline_keeps_its_order_probabilities_and_tells_a_shared_label_apart(
+    server: str, portal: FakePortal, seat: Seat
+) -> None:
+    stage = {"archived": False, "createdAt": "2025-01-01T00:00:00Z", "updatedAt": "2025-01-01T00:00:00Z"}
+    portal.pipelines.append(
+        {"id": "renewals", "label": "Renewals", "displayOrder": 1, "archived": False,
+         "createdAt": "2025-01-01T00:00:00Z", "updatedAt": "2025-01-01T00:00:00Z", "stages": [
+            stage | {"id": "rn-won", "label": "Renewed", "displayOrder": 2,
+                     "metadata": {"isClosed": "true", "probability": "1.0"}},
+            stage | {"id": "rn-qual", "label": "Qualification", "displayOrder": 0,
+                     "metadata": {"isClosed": "false", "probability": "0.3"}},
+            stage | {"id": "rn-lost", "label": "Churned", "displayOrder": 3,
+                     "metadata": {"isClosed": "true", "probability": "0.0"}},
+         ]}
+    )  # fmt: skip
+    deal = next(d for d in portal.deals.values() if d.properties["dealstage"] not in ("closedwon", "closedlost"))
+    deal.history["dealstage"] = [("rn-qual", stamp) for _, stamp in deal.history["dealstage"]]
+    deal.properties.update(dealstage="rn-qual", pipeline="renewals")
+    sync_hubspot(seat, HubSpotSyncRequest(), api=_api())
+    ladder = seat.store.table("stages").order_by("stage_order").to_pyarrow().to_pylist()
+    kinds = {r["name"]: (r["is_closed"], r["is_won"], r["probability"]) for r in ladder}
+    assert kinds["Qualification (Renewals)"] == (False, False, pytest.approx(30.0))  # a label the first has
+    assert kinds["Renewed"] == (True, True, pytest.approx(100.0))
+    assert kinds["Churned"] == (True, False, pytest.approx(0.0))
+    names = [r["name"] for r in ladder]
+    open_names = [r["name"] for r in ladder if not r["is_closed"]]
+    assert open_names[0] == "Qualification"  # the first pipeline's stages first, in its order
+    assert open_names[-1] == "Qualification (Renewals)"
+    assert names.index("Closed Won") < names.index("Renewed")
+    assert names.index("Closed Lost") < names.index("Churned")
+    assert _states(seat, date(2026, 6, 30))[deal.id][0] == "Qualification (Renewals)"
+
+
+def test_retry_after_is_honoured_when_the_portal_asks_for_longer(server: str, portal: FakePortal, seat: Seat) -> None:
+    portal.retry_after = "1.5"
+    portal.throttle(2)
+    delays: list[float] = []
+    report = sync_hubspot(seat, HubSpotSyncRequest(), api=_api(delays))
+    assert delays == [1.5, 1.5]  # longer than the backoff's own 0.25 and 0.5
+    assert report.retries == 2
+    assert seat.store.count("opportunities") == len(portal.deals)
+
+
 def test_cli_and_the_token_never_shown(server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     runner = CliRunner()
     store = str(tmp_path / "cli.duckdb")

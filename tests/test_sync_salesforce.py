@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -25,6 +26,7 @@ from saleslead.sync.run import sync_salesforce
 from saleslead.sync.salesforce_api import SalesforceApi, connect
 
 from .fake_salesforce import TOKEN, FakeOrg, fake_salesforce, org_from_export
+from .fake_salesforce_duckdb import duck_org_from_export
 
 EXPORT_STAMP = "2026-06-30T23:59:59Z"
 
@@ -363,3 +365,108 @@ def test_the_weekly_cadence_syncs_first(server: str, tmp_path: Path) -> None:
     assert again["unchanged"] is True
     bad = runner.invoke(app, ["run", "--as-of", "2026-06-30", "--sync", "zoho", "--format", "json", "--store", store])
     assert bad.exit_code == 2
+
+
+def test_the_duckdb_org_of_the_benchmark_answers_as_the_tests_org(
+    small_export: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """benchmarks/bench_sync.py serves a million opportunities from DuckDB: the same rows, queries and sync."""
+    duck = duck_org_from_export(small_export, tmp_path / "org.duckdb", EXPORT_STAMP, page_size=500, bulk_page=700)
+    plain = org_from_export(small_export, EXPORT_STAMP)
+    opp = plain.objects["Opportunity"].rows[7]["Id"]
+    queries = [
+        *(f"SELECT {', '.join(t.fields)} FROM {name}" for name, t in plain.objects.items()),
+        f"SELECT Id, StageName FROM OpportunityHistory WHERE (OpportunityId IN ('{opp}', 'nope')) "
+        "AND (CreatedDate > 2025-03-01T00:00:00Z)",
+        "SELECT Id, Field FROM OpportunityFieldHistory WHERE (Field IN ('Owner', 'OwnerId'))",
+        "SELECT Id FROM Opportunity WHERE (IsClosed = false) AND (ForecastCategoryName != null)",
+    ]
+    for soql in queries:
+        rows, fields, _ = plain.run(soql, True)
+        assert list(duck.run(soql, True)[0]) == [{f: r.get(f) for f in fields} for r in rows], soql
+        assert len(duck.run(re.sub(r"^SELECT .+? FROM", "SELECT COUNT() FROM", soql), False)[0]) == sum(
+            not r["IsDeleted"] for r in rows
+        )
+    with fake_salesforce(duck) as (url, cert):
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert))
+        monkeypatch.setenv("SALESFORCE_INSTANCE_URL", url)
+        monkeypatch.setenv("SALESFORCE_ACCESS_TOKEN", TOKEN)
+        with open_seat(tmp_path / "synced.duckdb") as seat:
+            report = sync_salesforce(seat, SalesforceSyncRequest(bulk_threshold=300), api=_api())
+            assert {o.name: o.api for o in report.objects}["OpportunityHistory"] == "bulk2"
+            with _folder_seat(small_export, tmp_path) as folder:
+                _same_store(seat, folder)
+            duck.sql(
+                'UPDATE "Opportunity" SET "IsDeleted" = true, "SystemModstamp" = \'2026-07-02T09:30:00.000+0000\' '
+                f"WHERE \"Id\" = '{opp}'"
+            )
+            again = sync_salesforce(seat, SalesforceSyncRequest(overlap_minutes=0), api=_api())
+            assert {o.name: o.rows for o in again.objects}["Opportunity"] == 1
+            assert again.removed_opportunities == 1
+            assert seat.store.count("opportunities") == len(plain.objects["Opportunity"].rows) - 1
+
+
+def test_only_owner_changes_are_read_from_field_history_and_contact_roles_follow_a_delta(
+    server: str, org: FakeOrg, seat: Seat
+) -> None:
+    history = org.objects["OpportunityFieldHistory"]
+    owners = len(history.rows)
+    assert owners > 0
+    assert {r["Field"] for r in history.rows} <= {"Owner", "OwnerId"}
+    deal = org.objects["Opportunity"].rows[5]["Id"]
+    history.rows.append(
+        {"Id": "0178d00B9999999AAA", "OpportunityId": deal, "CreatedDate": "2026-06-01T10:00:00.000+0000",
+         "Field": "Amount", "DataType": "Currency", "OldValue": "1", "NewValue": "2", "IsDeleted": False}
+    )  # fmt: skip
+    role = {
+        "OpportunityId": deal,
+        "IsPrimary": False,
+        "Role": "Evaluator",
+        "SystemModstamp": "2026-06-30T10:00:00.000+0000",
+    }
+    org.add(
+        "OpportunityContactRole",
+        {"Id": "id", "OpportunityId": "reference", "ContactId": "reference", "IsPrimary": "boolean", "Role": "string"},
+        [role | {"Id": "00K1", "ContactId": "0031", "IsPrimary": True, "Role": "Decision Maker"}],
+    )
+    first = sync_salesforce(seat, SalesforceSyncRequest(), api=_api())
+    assert {o.name: o.rows for o in first.objects}["OpportunityFieldHistory"] == owners  # the Amount row not read
+
+    def extra() -> dict[str, Any]:
+        row = seat.store.table("opportunities").filter(lambda t: t.opportunity_id == deal).to_pyarrow().to_pylist()
+        return dict(json.loads(row[0]["extra"]))
+
+    assert (extra()["ContactRoles"], extra()["PrimaryContactId"]) == ("1", "0031")
+    # a second contact joins the (otherwise unchanged) deal: the delta fetches the deal and all its roles
+    later = "2026-07-02T09:30:00.000+0000"
+    org.objects["OpportunityContactRole"].rows.append(
+        role | {"Id": "00K2", "ContactId": "0032", "SystemModstamp": later}
+    )
+    delta = sync_salesforce(seat, SalesforceSyncRequest(overlap_minutes=0), api=_api())
+    by_name = {o.name: o for o in delta.objects}
+    assert by_name["OpportunityContactRole"].rows == 1
+    assert (by_name["Opportunity"].rows, by_name["Opportunity"].by_id) == (0, 1)
+    assert (extra()["ContactRoles"], extra()["PrimaryContactId"]) == ("2", "0031")
+
+
+def test_rate_limits_inside_bulk_jobs_are_retried_and_the_sync_is_whole(
+    server: str, org: FakeOrg, seat: Seat, small_export: Path, tmp_path: Path
+) -> None:
+    org.refuse(1, path="/jobs/query")  # REQUEST_LIMIT_EXCEEDED (403) creating or polling a job
+    org.refuse(1, status=429, code="TOO_MANY_REQUESTS", path="/results")  # a gateway's 429 on a results page
+    delays: list[float] = []
+    report = sync_salesforce(seat, SalesforceSyncRequest(bulk_threshold=300), api=_api(delays))
+    assert {o.name: o.api for o in report.objects}["OpportunityHistory"] == "bulk2"
+    assert report.retries == 2
+    assert delays == [0.5, 1.0]  # one job, run again after each refusal: the backoff grows
+    assert org.refusals == []
+    with _folder_seat(small_export, tmp_path) as folder:
+        _same_store(seat, folder)
+
+
+def test_a_failed_bulk_job_fails_the_sync_and_writes_nothing(server: str, org: FakeOrg, seat: Seat) -> None:
+    org.fail_jobs = 1
+    with pytest.raises(SourceError, match=r"Bulk API 2\.0 job on Opportunity.*INVALID_QUERY_LOCATOR"):
+        sync_salesforce(seat, SalesforceSyncRequest(bulk_threshold=300), api=_api())
+    assert seat.store.count("opportunities") == 0
+    assert seat.records.latest("sync", "salesforce") is None

@@ -146,3 +146,48 @@ def test_ingest_from_on_the_command_line(warehouse: str, tmp_path: Path, export:
     )
     assert missing.exit_code == 2
     assert "nothing_here" in json.loads(missing.stdout)["error"]["message"]
+
+
+def test_a_deal_deleted_upstream_leaves_the_store_and_history_mode_reads_current_versions(
+    warehouse: str, tmp_path: Path
+) -> None:
+    with open_seat(tmp_path / "twice.duckdb") as seat:
+        seat.sync(WarehouseRequest(url=warehouse, schema_name="sf_fivetran"))
+        stored = seat.store.count("opportunities")
+        con = ibis.connect(warehouse)
+        try:
+            opps = con.table("opportunity", database="sf_fivetran").to_pyarrow()
+            live = sorted(
+                i
+                for i, gone in zip(opps["id"].to_pylist(), opps["_fivetran_deleted"].to_pylist(), strict=True)
+                if not gone
+            )
+            victim, kept = live[0], live[1]
+            # Salesforce deletes a deal's history and activities with it; Fivetran marks every such row deleted
+            con.raw_sql(f"UPDATE sf_fivetran.opportunity SET _fivetran_deleted = TRUE WHERE id = '{victim}'")
+            for table, column in (
+                ("opportunity_history", "opportunity_id"),
+                ("opportunity_field_history", "opportunity_id"),
+                ("task", "what_id"),
+            ):
+                con.raw_sql(f"UPDATE sf_fivetran.{table} SET _fivetran_deleted = TRUE WHERE {column} = '{victim}'")
+            # history mode: each row's versions, only the active one current; an old version of a kept deal
+            current = opps.filter(pc.equal(opps["id"], kept))
+            old = current.set_column(
+                current.schema.get_field_index("stage_name"), "stage_name", pa.array(["Ghost Stage"], pa.string())
+            )
+            con.raw_sql("ALTER TABLE sf_fivetran.opportunity ADD COLUMN _fivetran_active BOOLEAN")
+            con.raw_sql("UPDATE sf_fivetran.opportunity SET _fivetran_active = TRUE")
+            con.insert("opportunity", old.append_column("_fivetran_active", pa.array([False])), database="sf_fivetran")
+        finally:
+            con.disconnect()
+        report = seat.sync(WarehouseRequest(url=warehouse, schema_name="sf_fivetran"))
+        assert report.removed_opportunities == 1  # the deleted deal; the kept deal's old version is not a deletion
+        ids = set(seat.store.table("opportunities").to_pyarrow().column("opportunity_id").to_pylist())
+        assert victim not in ids
+        assert kept in ids
+        assert len(ids) == stored - 1
+        history = seat.store.table("history").to_pyarrow()
+        assert victim not in set(history.column("opportunity_id").to_pylist())
+        assert "Ghost Stage" not in set(history.column("stage").to_pylist())
+        assert "Ghost Stage" not in set(seat.store.table("stages").to_pyarrow().column("name").to_pylist())
