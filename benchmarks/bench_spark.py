@@ -154,6 +154,7 @@ def _spark_session(master: str, driver_memory: str) -> Any:
         SparkSession.builder.master(master)
         .appName("saleslead-bench")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.driver.memory", driver_memory)
         .config("spark.driver.maxResultSize", "0")  # the deal book's events come whole to the driver
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
