@@ -11,8 +11,8 @@ run (Spark seconds / DuckDB seconds).
 The cost of each answer: wall seconds, CPU seconds (this process, plus Spark's JVM for Spark) and the
 peak resident memory of this process and of the JVM while it ran (sampled every 0.2 s).
 
-Spark results come to Python through Arrow (``spark.sql.execution.arrow.pyspark.enabled``, which a
-``spark://`` store sets by default): without it the deal book of a 1 M org (7 M events) comes back
+Spark results come to Python through Arrow (the session sets ``spark.sql.execution.arrow.pyspark.enabled``;
+a ``spark://`` URL can too): without it the deal book of a 1 M org (7 M events) comes back
 row by row. At 1 M use ``--driver-memory 6g`` or more (the book's events pass through the driver).
 
     nice python benchmarks/bench_spark.py --opportunities 1000000 --workdir /tmp/bench-spark [--forecast]

@@ -62,8 +62,7 @@ def parse_spark_url(url: str) -> SparkLocation:
 
     ``MASTER`` is ``local``, ``local[N]``, ``yarn`` or ``host:port`` (a standalone master, ``spark://host:port``);
     ``writer`` defaults to ``./saleslead.duckdb``, ``lake`` to ``<writer>.lake`` beside it; parameters named
-    ``spark.*`` become the session's settings (Arrow transfer, ``spark.sql.execution.arrow.pyspark.enabled``,
-    is on unless they say otherwise).
+    ``spark.*`` become the session's settings.
     """
     if not url.startswith(SPARK_SCHEME):
         raise StoreError(f"not a Spark store URL: {url!r}", hint="a Spark store URL starts with spark://")
@@ -99,8 +98,6 @@ def spark_session(location: SparkLocation) -> Any:
         ) from exc
     builder = SparkSession.builder.master(location.master).appName("saleslead")
     builder = builder.config("spark.sql.session.timeZone", "UTC")
-    # results come to Python as Arrow batches, not row by row (a 1 M deal book: 7 M events); the URL may override
-    builder = builder.config("spark.sql.execution.arrow.pyspark.enabled", "true")
     for key, value in location.conf.items():
         builder = builder.config(key, value)
     try:
