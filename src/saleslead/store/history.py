@@ -149,7 +149,7 @@ def _repeat(value: str, size: int) -> pa.Array:
 
 
 @dataclass
-class _Seen:
+class _DealMarks:
     """What the events found so far say of each deal (by its row): its first and last event (µs), whether the CRM
     kept history for it, and whether that history ends closed."""
 
@@ -159,7 +159,7 @@ class _Seen:
     last_closed: np.ndarray
 
     @classmethod
-    def nothing(cls, n: int) -> _Seen:
+    def nothing(cls, n: int) -> _DealMarks:
         big = np.iinfo(np.int64)
         return cls(
             first_time=np.full(n, big.max, dtype=np.int64),
@@ -174,7 +174,7 @@ def candidate_events(export: CanonicalExport) -> pa.Table:
     opps = export.opportunities
     ids = _column(opps, "opportunity_id")
     owners = _OwnerTimeline(export, ids, _column(opps, "owner_id"))
-    seen = _Seen.nothing(opps.num_rows)
+    seen = _DealMarks.nothing(opps.num_rows)
     parts: list[pa.Table] = []
     if export.history.num_rows:
         parts.append(_history_events(export, ids, owners, seen))
@@ -190,7 +190,7 @@ def candidate_events(export: CanonicalExport) -> pa.Table:
     return pa.concat_tables(parts)
 
 
-def _history_events(export: CanonicalExport, ids: pa.Array, owners: _OwnerTimeline, seen: _Seen) -> pa.Table:
+def _history_events(export: CanonicalExport, ids: pa.Array, owners: _OwnerTimeline, seen: _DealMarks) -> pa.Table:
     """The CRM's own history rows of the export's deals, each with its owner at the time; notes what they show."""
     history = export.history
     position = pc.index_in(history.column("opportunity_id"), value_set=ids)
@@ -236,7 +236,7 @@ def _opening_events(
     export: CanonicalExport,
     ids: pa.Array,
     owners: _OwnerTimeline,
-    seen: _Seen,
+    seen: _DealMarks,
     is_closed: np.ndarray,
     created_us: np.ndarray,
 ) -> list[pa.Table]:
@@ -283,7 +283,7 @@ def _opening_events(
 def _closing_events(
     opps: pa.Table,
     owners: _OwnerTimeline,
-    seen: _Seen,
+    seen: _DealMarks,
     is_closed: np.ndarray,
     created_us: np.ndarray,
     snapshot: int,
