@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -15,8 +16,9 @@ from .funnel_fixture import AS_OF, build
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    return build(tmp_path / "f.duckdb")
+def store(tmp_path: Path) -> Iterator[Store]:
+    with build(tmp_path / "f.duckdb") as built:
+        yield built
 
 
 def test_life_table_by_hand(store: Store) -> None:
@@ -49,9 +51,9 @@ def test_pipeline_created_per_week(store: Store) -> None:
 
 
 def test_later_data_changes_nothing(tmp_path: Path, store: Store) -> None:
-    later = build(tmp_path / "later.duckdb", later=True)
-    assert creation_yield(store, AS_OF, horizon_weeks=12) == creation_yield(later, AS_OF, horizon_weeks=12)
-    assert pipeline_created(store, date(2025, 1, 1), AS_OF) == pipeline_created(later, date(2025, 1, 1), AS_OF)
+    with build(tmp_path / "later.duckdb", later=True) as later:
+        assert creation_yield(store, AS_OF, horizon_weeks=12) == creation_yield(later, AS_OF, horizon_weeks=12)
+        assert pipeline_created(store, date(2025, 1, 1), AS_OF) == pipeline_created(later, date(2025, 1, 1), AS_OF)
 
 
 def test_demo_yield_by_segment(demo_seat: Seat) -> None:

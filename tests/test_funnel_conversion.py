@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -16,8 +17,9 @@ from .funnel_fixture import AS_OF, build
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    return build(tmp_path / "f.duckdb")
+def store(tmp_path: Path) -> Iterator[Store]:
+    with build(tmp_path / "f.duckdb") as built:
+        yield built
 
 
 def test_stage_conversion_by_hand(store: Store) -> None:
@@ -67,9 +69,9 @@ def test_maturity_excludes_young_cohorts(store: Store) -> None:
 
 
 def test_answer_as_of_ignores_later_data(tmp_path: Path, store: Store) -> None:
-    later = build(tmp_path / "later.duckdb", later=True)
     mine = stage_conversion(store, AS_OF, maturity_days=0)
-    theirs = stage_conversion(later, AS_OF, maturity_days=0)
+    with build(tmp_path / "later.duckdb", later=True) as later:
+        theirs = stage_conversion(later, AS_OF, maturity_days=0)
     assert mine == theirs
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -15,8 +16,9 @@ from .funnel_fixture import AS_OF, build
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    return build(tmp_path / "f.duckdb")
+def store(tmp_path: Path) -> Iterator[Store]:
+    with build(tmp_path / "f.duckdb") as built:
+        yield built
 
 
 def test_kaplan_meier_by_hand() -> None:

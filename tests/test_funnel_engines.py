@@ -88,7 +88,8 @@ def test_same_point_by_hand_on_every_engine(org: Store) -> None:
 
 def test_owner_changes_are_events_without_a_stage_change(any_store: Store, tmp_path: Path) -> None:
     store = _ingest(any_store, HANDOVER)
-    assert store.count("history") == _ingest(Store.open(tmp_path / "plain.duckdb")).count("history") + 1
+    with Store.open(tmp_path / "plain.duckdb") as plain:
+        assert store.count("history") == _ingest(plain).count("history") + 1
     # B's Qualify stay (3 Jan → 1 Feb) is one stay, not two, and nothing else moves
     stays = {r.stage: r for r in stage_durations(store, AS_OF)}
     assert (stays["Qualify"].stays, stays["Qualify"].finished, stays["Qualify"].median_days) == (9, 8, 16.0)

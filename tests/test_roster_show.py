@@ -4,6 +4,7 @@ against quota, ramp evidence — checked by hand; and leakage: the answer as of 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -70,14 +71,14 @@ def _export(until: date | None = None) -> Any:
 
 
 @pytest.fixture
-def small(tmp_path: Path) -> Seat:
+def small(tmp_path: Path) -> Iterator[Seat]:
     from saleslead.seat import Seat as SeatClass
     from saleslead.settings import Settings
 
     store = Store.open(tmp_path / "small.duckdb")
     store.ingest(_export())
-    seat = SeatClass(store, Settings(), "default", clock=lambda: date(2026, 1, 15))
-    return seat
+    with SeatClass(store, Settings(), "default", clock=lambda: date(2026, 1, 15)) as seat:
+        yield seat
 
 
 def test_seats_productivity_and_attainment_by_hand(small: Seat) -> None:
@@ -118,9 +119,9 @@ def test_answer_as_of_d_ignores_later_data(small: Seat, tmp_path: Path) -> None:
     from saleslead.seat import Seat as SeatClass
     from saleslead.settings import Settings
 
-    cut_seat = SeatClass(cut, Settings(), "default", clock=lambda: day)
     full = small.roster_show(RosterShowRequest(as_of=day)).model_dump(mode="json")
-    assert full == cut_seat.roster_show(RosterShowRequest(as_of=day)).model_dump(mode="json")
+    with SeatClass(cut, Settings(), "default", clock=lambda: day) as cut_seat:
+        assert full == cut_seat.roster_show(RosterShowRequest(as_of=day)).model_dump(mode="json")
     assert full["segments"][0]["productivity"]["window"] == ["2024-Q4", "2025-Q1", "2025-Q2", "2025-Q3"]
 
 

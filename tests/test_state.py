@@ -169,4 +169,5 @@ def test_answer_as_of_d_ignores_later_data(tmp_path: Path, store: Store) -> None
     columns = [c for c in state_as_of(store, cut_day).columns if c != "probability"]
     full_rows = state_as_of(store, cut_day).select(columns).to_pyarrow().to_pylist()
     cut_rows = state_as_of(cut, cut_day).select(columns).to_pyarrow().to_pylist()
+    cut.close()
     assert full_rows == cut_rows

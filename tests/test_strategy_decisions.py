@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from .test_strategy_scorecard import AS_OF, INBOUND, LOSER, PARTNER, RULES, comp
 
 
 @pytest.fixture
-def seat(tmp_path: Path) -> Seat:
+def seat(tmp_path: Path) -> Iterator[Seat]:
     deals = [
         *company(),
         deal("NEW1", LOSER, date(2026, 1, 15), None, False, 700.0),  # created after the decision, in a banned cell
@@ -41,7 +42,8 @@ def seat(tmp_path: Path) -> Seat:
             activities=activities,
         )
     )
-    return Seat(store, Settings(), "acme", clock=lambda: date(2026, 3, 1))
+    with Seat(store, Settings(), "acme", clock=lambda: date(2026, 3, 1)) as opened:
+        yield opened
 
 
 def key(cell: tuple[str, str, str]) -> str:

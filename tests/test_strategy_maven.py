@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -16,11 +17,11 @@ AS_OF = date(2017, 12, 31)
 
 
 @pytest.fixture(scope="module")
-def maven(tmp_path_factory: pytest.TempPathFactory) -> Seat:
+def maven(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seat]:
     folder = shared_data("maven-crm")
-    seat = open_seat(Path(tmp_path_factory.mktemp("maven")) / "maven.duckdb")
-    seat.ingest(IngestRequest(path=folder, mapping="maven"))
-    return seat
+    with open_seat(Path(tmp_path_factory.mktemp("maven")) / "maven.duckdb") as seat:
+        seat.ingest(IngestRequest(path=folder, mapping="maven"))
+        yield seat
 
 
 def test_products_and_sectors(maven: Seat) -> None:

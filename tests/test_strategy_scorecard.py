@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -98,8 +99,9 @@ def build(path: Path, deals: list[tuple[dict[str, Any], list[dict[str, Any]]]], 
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    return build(tmp_path / "s.duckdb", company(), datetime(2026, 1, 1))
+def store(tmp_path: Path) -> Iterator[Store]:
+    with build(tmp_path / "s.duckdb", company(), datetime(2026, 1, 1)) as built:
+        yield built
 
 
 def card_of(store: Store, as_of: date = AS_OF, **kw: Any) -> Scorecard:
@@ -190,11 +192,11 @@ def test_no_leakage(tmp_path: Path) -> None:
         if known:
             cut.append((opp, known))
     later = deal("LATE", LOSER, date(2025, 8, 1), date(2025, 9, 1), True, 9_999.0)
-    full = build(tmp_path / "full.duckdb", [*company(), later], datetime(2026, 1, 1))
-    short = build(tmp_path / "cut.duckdb", cut, datetime(2025, 3, 31, 23))
     rules = StrategyRules(min_deals=4, min_cohort=4, maturity_days=30)
-    answer = card_of(full, day, rules=rules).model_dump()
-    assert answer == card_of(short, day, rules=rules).model_dump()
+    with build(tmp_path / "full.duckdb", [*company(), later], datetime(2026, 1, 1)) as full:
+        answer = card_of(full, day, rules=rules).model_dump()
+    with build(tmp_path / "cut.duckdb", cut, datetime(2025, 3, 31, 23)) as short:
+        assert answer == card_of(short, day, rules=rules).model_dump()
     assert answer["company"]["deals"] == 11  # IN0 closed on 31 March and all ten Partner deals before
 
 

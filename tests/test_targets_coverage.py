@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -19,9 +20,10 @@ from .funnel_fixture import AS_OF, build
 
 
 @pytest.fixture
-def seat(tmp_path: Path) -> Seat:
+def seat(tmp_path: Path) -> Iterator[Seat]:
     build(tmp_path / "f.duckdb").close()
-    return open_seat(tmp_path / "f.duckdb")
+    with open_seat(tmp_path / "f.duckdb") as opened:
+        yield opened
 
 
 def test_coverage_by_hand(seat: Seat) -> None:

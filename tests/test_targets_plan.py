@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -21,9 +22,10 @@ from .funnel_fixture import AS_OF, build
 
 
 @pytest.fixture
-def seat(tmp_path: Path) -> Seat:
+def seat(tmp_path: Path) -> Iterator[Seat]:
     build(tmp_path / "f.duckdb").close()
-    return open_seat(tmp_path / "f.duckdb")
+    with open_seat(tmp_path / "f.duckdb") as opened:
+        yield opened
 
 
 def test_creation_back_solve_by_hand(seat: Seat) -> None:
