@@ -7,7 +7,7 @@ import pytest
 import scipy.sparse as sp
 from scipy import special
 
-from saleslead.forecast.calibrate import Level, owner_effects
+from saleslead.forecast.calibrate import Level, level_of, owner_effects
 from saleslead.forecast.simulate import Book, simulate, widen
 
 
@@ -62,9 +62,11 @@ def test_new_pipeline_as_whole_deals_keeps_the_mean_and_spreads_owners() -> None
 def test_widen_brings_the_spread_up_and_keeps_closed_and_means() -> None:
     book = _book(0.0, ())
     sim = simulate(book, 0.1, 20_000, 4, 1)
+    own = float(np.var(sim.total - 500) / np.mean(sim.total - 500) ** 2)
     wide = widen(sim, book, 0.5, 4)
     rest = wide.total - 500
-    assert np.var(np.log(rest[rest > 0])) == pytest.approx(0.5, rel=0.15)
+    assert np.var(rest) / np.mean(rest) ** 2 == pytest.approx(0.5, rel=0.15)  # the relative variance reached
+    assert own < 0.1
     assert wide.total.mean() == pytest.approx(sim.total.mean(), rel=0.02)
     assert wide.nodes.min() >= 0
     assert (wide.nodes[0] >= 500 - 1e-3).all()
@@ -73,6 +75,23 @@ def test_widen_brings_the_spread_up_and_keeps_closed_and_means() -> None:
 
 def test_level_apply_moves_the_expected_amount_by_its_shift() -> None:
     p, a = np.asarray([0.2, 0.5, 0.9]), np.asarray([100.0, 50.0, 10.0])
-    moved = Level(shift=-0.2, var=0.1, periods=8).apply(p, a)
+    moved = Level(shift=-0.2, cv2=0.1, periods=8).apply(p, a)
     assert float(moved @ a) == pytest.approx(float(p @ a) * np.exp(-0.2), rel=1e-6)
     assert np.ptp(special.logit(moved) - special.logit(p)) < 1e-6  # one common shift
+
+
+def test_level_corrects_the_mean_not_the_mean_of_logs() -> None:
+    # seven periods booked 60 % of the forecast after the point, one (a big deal) 4×: the mean ratio is 1.025
+    ratios = np.asarray([0.6] * 7 + [4.0])
+    level = level_of(ratios)
+    assert np.exp(np.mean(np.log(ratios))) < 0.8  # what a mean of logs would have moved the forecast to
+    assert level.shift == 0.0  # 1.025 is well inside the noise: shrunk all the way to 1
+    assert level.cv2 == pytest.approx(float(np.sum((ratios - 1.0) ** 2)) / 7, rel=1e-9)
+    # a steady 30 % shortfall is corrected to the mean ratio (little noise, little shrinkage)
+    steady = level_of(np.asarray([0.68, 0.72, 0.7, 0.69, 0.71, 0.7]))
+    assert np.exp(steady.shift) == pytest.approx(0.7, abs=0.005)
+    assert steady.cv2 < 0.001
+    # a period that booked nothing after the point is a ratio of 0, not a log of −∞
+    assert np.isfinite(level_of(np.asarray([0.0, 0.9, 1.1, 1.0])).cv2)
+    assert level_of(np.asarray([1.0, 2.0])).periods == 2
+    assert level_of(np.asarray([1.0, 2.0])).shift == 0.0

@@ -41,6 +41,7 @@ __all__ = [
     "calibrate",
     "category_cells",
     "fit_stack",
+    "level_of",
     "owner_effects",
     "past_periods",
     "period_weights",
@@ -57,6 +58,7 @@ SHOCK_STEPS = (-7, 0, 7)  # days around the same point of each past period
 #: Stack cells: CRM category × whether the close date falls in the period.
 CELLS = tuple(f"{c}{where}" for c in ("commit", "best_case", "pipeline", "other") for where in ("", "_outside"))
 _WEIGHTS = np.linspace(0.0, 1.0, 21)
+_MIN_LEVEL = 0.1  # the level factor at least (past periods that booked nothing after the point do not zero it)
 
 
 def period_weights(as_of: int, period: Period) -> Floats:
@@ -208,14 +210,19 @@ def owner_effects(replays: list[tuple[Floats, Bools, Ints, int]], origins_per_pe
 class Level:
     """The forecast's level error, measured out of sample at the same point of past periods.
 
-    At each past period's replayed origin (δ = 0): ``ℓ_q = log(still to book / forecast of it)``, the amount
-    won in ``q`` after the origin over the stacked open-deal expectation plus the new-pipeline run-rate as
-    of the origin. ``shift`` = their mean, shrunk toward 0 (positive-part James–Stein: ``m·max(0, 1 − s²/(n·m²))``);
-    ``var`` = their variance, the spread the forecast's own scenarios must reach (what they lack is added as
-    one multiplicative factor per scenario, mean 1, on every node's still-to-book part)."""
+    At each past period's replayed origin (δ = 0): ``r_q = still to book / forecast of it``, the amount won in
+    ``q`` after the origin over the stacked open-deal expectation plus the new-pipeline run-rate as of the
+    origin. Their mean ``m``, shrunk toward 1 (positive-part James–Stein on ``m − 1``: ``1 + (m − 1)·max(0,
+    1 − s²/(n·(m − 1)²))``), is the factor ``e^shift`` the expectation is moved by; ``cv2``, the mean squared
+    gap of ``r_q`` from that factor over its square (``n − 1`` in the denominator), is the relative variance of
+    what is still to book around the corrected forecast: the spread the forecast's own scenarios must reach
+    (what they lack is added as one multiplicative factor per scenario, mean 1, on every node's still-to-book
+    part). Ratios, not their logs: the correction is one of the expectation (a mean of logs falls below it
+    whenever a few periods book far more than the rest, as big deals make them), and a period that booked
+    almost nothing after the origin is a ratio near 0, not a log near −∞."""
 
     shift: float = 0.0
-    var: float = 0.0
+    cv2: float = 0.0
     periods: int = 0
 
     def apply(self, p: Floats, amount: Floats) -> Floats:
@@ -237,22 +244,28 @@ class Level:
 
 def level_error(book: DealBook, now: States, periods: list[Period], replays: list[tuple[Floats, _Replay]]) -> Level:
     """:class:`Level` from the replayed origins at δ = 0 (``(stacked p', replay)``)."""
-    logs: list[float] = []
+    ratios: list[float] = []
     for p, r in replays:
         q = periods[r.period]
         won = won_in(now, q)
         actual = float(now.amount[won].sum())
         booked = float(now.amount[won & (now.close_day <= r.day)].sum())
         expected = float(p @ r.amount) + float(new_pipeline_run_rate(book, q, r.day).mean.sum())
-        if expected > 0 and actual - booked > 0:
-            logs.append(float(np.log((actual - booked) / expected)))
-    n = len(logs)
+        if expected > 0:
+            ratios.append(max(actual - booked, 0.0) / expected)
+    return level_of(np.asarray(ratios, dtype=np.float64))
+
+
+def level_of(x: Floats) -> Level:
+    """:class:`Level` from the past periods' ratios ``still to book / forecast of it`` (fewer than 3: none)."""
+    n = len(x)
     if n < 3:
         return Level(periods=n)
-    x = np.asarray(logs)
-    m, s2 = float(x.mean()), float(x.var(ddof=1))
-    shrink = max(0.0, 1.0 - s2 / (n * m * m)) if m else 0.0
-    return Level(shift=m * shrink, var=s2, periods=n)
+    gap, s2 = float(x.mean()) - 1.0, float(x.var(ddof=1))
+    shrink = max(0.0, 1.0 - s2 / (n * gap * gap)) if gap else 0.0
+    factor = max(1.0 + gap * shrink, _MIN_LEVEL)
+    cv2 = float(np.sum((x - factor) ** 2)) / (n - 1) / factor**2
+    return Level(shift=float(np.log(factor)), cv2=cv2, periods=n)
 
 
 @dataclass(frozen=True)

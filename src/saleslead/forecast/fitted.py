@@ -50,8 +50,10 @@ def fitted_outlook(
     def calibrated() -> Calibration:
         return calibrate(book, d, period, past_periods(model, book, d, period, settings.min_sample))
 
+    # "level": the level error's form (a calibration pickled with the log-ratio form is not read back)
     calibration = answers.artifact(
-        "calibration", as_of, {"period": period.name}, calibrated, settings=FIT_SETTINGS, state=state
-    )
+        "calibration", as_of, {"period": period.name, "level": "ratio"}, calibrated, settings=FIT_SETTINGS,
+        state=state,
+    )  # fmt: skip
     return run_outlook(store, settings, period, as_of, scenarios, progress, book=book, model=model,
                        calibration=calibration)  # fmt: skip

@@ -119,7 +119,7 @@ def run_outlook(
     sim_book = simulation_book(book, open_, p, closed, new, owner_codes, hierarchy, d, calibration.owners)
     n_seg = len(book.segment_names)
     sim = simulate(sim_book, shock.sd, scenarios or settings.scenarios, settings.seed, n_seg, progress)
-    sim = widen(sim, sim_book, calibration.level.var, settings.seed)
+    sim = widen(sim, sim_book, calibration.level.cv2, settings.seed)
     return Outlook(period, as_of, book, model, open_, p, closed, hierarchy, owners, new, calibration, sim)
 
 

@@ -403,17 +403,18 @@ def simulate(
     )  # fmt: skip
 
 
-def widen(sim: Simulation, book: Book, target_var: float, seed: int) -> Simulation:
-    """Bring the spread of the total's still-to-book part up to ``target_var`` (log scale, measured out of
+def widen(sim: Simulation, book: Book, target_cv2: float, seed: int) -> Simulation:
+    """Bring the relative variance (CV²) of the total's still-to-book part up to ``target_cv2`` (measured out of
     sample on past periods): each scenario's still-to-book part of every node, segment and the total is
-    multiplied by one factor ``exp(τ·Z − τ²/2)`` (mean 1: the means stay), ``τ²`` = ``target_var`` minus the
-    scenarios' own log variance. Closed-won so far is never scaled. Nothing changes when they already reach it."""
+    multiplied by one factor ``exp(τ·Z − τ²/2)`` (mean 1: the means stay). An independent mean-1 factor
+    multiplies ``1 + CV²``, so ``e^{τ²} = (1 + target_cv2) / (1 + own)``, ``own`` the scenarios' own CV².
+    Closed-won so far is never scaled. Nothing changes when the scenarios already reach it."""
     closed_total = float(book.closed_segment.sum())
     rest = sim.total.astype(np.float64) - closed_total
-    positive = rest[rest > 0]
-    if target_var <= 0 or len(positive) < 10:
+    mean = float(rest.mean()) if len(rest) else 0.0
+    if target_cv2 <= 0 or len(rest) < 10 or mean <= 0:
         return sim
-    tau2 = target_var - float(np.var(np.log(positive)))
+    tau2 = float(np.log1p(target_cv2) - np.log1p(float(rest.var()) / mean**2))
     if tau2 <= 0:
         return sim
     tau = float(np.sqrt(tau2))
