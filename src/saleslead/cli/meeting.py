@@ -114,13 +114,11 @@ def print_deal(d: DealInspection) -> None:
 
 
 def print_stalls(result: StallsResult, note: str) -> None:
-    from saleslead.forecast.risk import short
-
     t = table(
         "deal", "owner", "stage", "amount", "days\nin stage", "pushes", "why", text=("deal", "owner", "stage", "why")
     )
     for it in result.items:
-        why = "; ".join(short(r) for r in it.risks) or "; ".join(it.reasons)
+        why = "; ".join(r.short() for r in it.risks) or "; ".join(it.reasons)
         who = it.owner_name or it.owner_id
         t.add_row(
             it.name or it.opportunity_id, who, it.stage, money(it.amount), str(it.days_in_stage), str(it.pushes), why

@@ -41,7 +41,6 @@ __all__ = [
     "export_signals",
     "extras_of",
     "history_signals",
-    "short",
     "timeline",
 ]
 
@@ -57,22 +56,6 @@ class DealRequest(BaseModel):
 
     deal: str  # the opportunity id, or its name (a unique part of it)
     as_of: date | None = None  # default: the end of the store's last snapshot
-
-
-def short(signal: RiskSignal) -> str:
-    """The signal in a few words, for a table cell (the evidence is in ``text`` and ``events``)."""
-    v = int(signal.value) if signal.value is not None else 0
-    norm = f" (norm {signal.threshold:.0f})" if signal.threshold is not None else ""
-    return {
-        "past-due": f"past due {v}d",
-        "quiet": f"quiet {v}d{norm}",
-        "stuck": f"stuck {v}d{norm}",
-        "pushed": f"pushed {v}×" + ("" if signal.beyond_norm else " (normal)"),
-        "amount-cut": f"amount cut {_money(signal.value or 0.0)}",
-        "stage-regression": f"moved back {v}×",
-        "no-next-step": "no next step",
-        "single-threaded": f"{v} contact{'s' if v != 1 else ''}",
-    }[signal.kind]
 
 
 class DealEvent(BaseModel):

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from saleslead.evidence import Evidence
+from saleslead.format import money
 from saleslead.store.shelf import AnswerSpec
 
 __all__ = [
@@ -85,6 +86,21 @@ class RiskSignal(BaseModel):
     threshold: float | None = None  # the learned norm it is compared with, where there is one
     beyond_norm: bool = True  # False: listed as context (e.g. one push, within what won deals had)
     events: list[str] = []
+
+    def short(self) -> str:
+        """The signal in a few words, for a table cell (the evidence is in ``text`` and ``events``)."""
+        v = int(self.value) if self.value is not None else 0
+        norm = f" (norm {self.threshold:.0f})" if self.threshold is not None else ""
+        return {
+            "past-due": f"past due {v}d",
+            "quiet": f"quiet {v}d{norm}",
+            "stuck": f"stuck {v}d{norm}",
+            "pushed": f"pushed {v}×" + ("" if self.beyond_norm else " (normal)"),
+            "amount-cut": f"amount cut {money(self.value or 0.0)}",
+            "stage-regression": f"moved back {v}×",
+            "no-next-step": "no next step",
+            "single-threaded": f"{v} contact{'s' if v != 1 else ''}",
+        }[self.kind]
 
 
 class _Frozen(BaseModel):
