@@ -192,7 +192,8 @@ class FakeOrg:
         return None
 
     # --- SOQL ---------------------------------------------------------------------------------
-    def run(self, soql: str, deleted: bool) -> tuple[Sequence[dict[str, Any]], list[str], bool]:
+    def parse(self, soql: str) -> tuple[SObjectTable, list[str], bool, list[str]]:
+        """The queried table, its fields, whether it counts, and the WHERE's AND-ed parts (Salesforce's errors)."""
         match = re.fullmatch(r"SELECT (.+?) FROM (\w+)(?: WHERE (.+))?", soql.strip(), re.S)
         if match is None:
             raise ValueError(f"MALFORMED_QUERY: cannot parse {soql!r}")
@@ -205,7 +206,11 @@ class FakeOrg:
         for f in [] if counting else fields:
             if f not in table.fields:
                 raise ValueError(f"INVALID_FIELD: No such column '{f}' on entity '{name}'.")
-        tests = [_condition(part, table) for part in _split_and(where)] if where else []
+        return table, fields, counting, _split_and(where) if where else []
+
+    def run(self, soql: str, deleted: bool) -> tuple[Sequence[dict[str, Any]], list[str], bool]:
+        table, fields, counting, parts = self.parse(soql)
+        tests = [_condition(part, table) for part in parts]
         rows = [r for r in table.rows if (deleted or not r.get("IsDeleted")) and all(t(r) for t in tests)]
         return rows, fields, counting
 

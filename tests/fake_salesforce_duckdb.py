@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from .fake_salesforce import FakeOrg, SObjectTable, _field_type, _literal, _split_and
+from .fake_salesforce import FakeOrg, SObjectTable, _field_type, _literal
 
 _SQL_TYPE = {"boolean": "BOOLEAN", "int": "BIGINT", "currency": "DOUBLE", "double": "DOUBLE", "percent": "DOUBLE"}
 
@@ -147,19 +147,9 @@ class DuckOrg(FakeOrg):
 
     # --- SOQL ---------------------------------------------------------------------------------
     def run(self, soql: str, deleted: bool) -> tuple[Sequence[dict[str, Any]], list[str], bool]:
-        match = re.fullmatch(r"SELECT (.+?) FROM (\w+)(?: WHERE (.+))?", soql.strip(), re.S)
-        if match is None:
-            raise ValueError(f"MALFORMED_QUERY: cannot parse {soql!r}")
-        columns, name, where = match.groups()
-        table = self.objects.get(name)
-        if table is None:
-            raise LookupError(f"INVALID_TYPE: sObject type '{name}' is not supported.")
-        fields = [c.strip() for c in columns.split(",")]
-        counting = fields == ["COUNT()"]
-        for f in [] if counting else fields:
-            if f not in table.fields:
-                raise ValueError(f"INVALID_FIELD: No such column '{f}' on entity '{name}'.")
-        tests = [_condition_sql(part, table) for part in _split_and(where)] if where else []
+        table, fields, counting, parts = self.parse(soql)
+        name = table.name
+        tests = [_condition_sql(part, table) for part in parts]
         if not deleted:
             tests.append('NOT "IsDeleted"')
         clause = (" WHERE " + " AND ".join(f"({t})" for t in tests)) if tests else ""
