@@ -65,34 +65,10 @@ class Store:
         queues at the gate and works on a copy that its close publishes.
         """
         where = resolve_location(location)
-        for scheme, module in PLUGINS.items():  # a scheme's module registers its opener when first imported
-            if where.startswith(scheme) and scheme not in cls.openers:
-                importlib.import_module(module)
-        for scheme, opener in cls.openers.items():  # e.g. spark:// (saleslead.store.spark)
-            if where.startswith(scheme):
-                return opener(where, read_only)
-        lease: Lease | None = None
-        try:
-            if "://" in where:
-                backend = ibis.connect(where)
-            elif where == ":memory:":  # nothing to share, so no gate and no writer's copy
-                backend = ibis.duckdb.connect(":memory:")
-            else:
-                path = Path(where)
-                if read_only and not path.exists():
-                    raise StoreError(f"no store at {where}", hint="run `saleslead ingest` or `saleslead demo` first")
-                path.parent.mkdir(parents=True, exist_ok=True)
-                lease = Lease(path, read_only, " ".join(sys.argv[:3]) or "saleslead")
-                target, engine_read_only = lease.target, lease.read_only
-                backend = open_with_retry(lambda: ibis.duckdb.connect(str(target), read_only=engine_read_only), where)
-        except BaseException as exc:
-            if lease is not None:
-                lease.close(_nothing, _nothing, publish=False)
-            if isinstance(exc, StoreError) or not isinstance(exc, Exception):
-                raise
-            # the engine's own errors, turned into ours at the boundary (naming the store, not the writer's copy)
-            text = copy_named(str(exc))
-            raise StoreError(f"cannot open the store at {where}: {text}", hint=open_hint(text)) from exc
+        opener = cls._opener_for(where)
+        if opener is not None:
+            return opener(where, read_only)
+        backend, lease = _connect(where, read_only)
         store = cls(backend, where)
         store._lease = lease
         try:
@@ -103,6 +79,17 @@ class Store:
             store.close(publish=False)
             raise
         return store
+
+    @classmethod
+    def _opener_for(cls, where: str) -> Callable[[str, bool], Store] | None:
+        """The opener registered for the location's URL scheme (importing its module the first time), if any."""
+        for scheme, module in PLUGINS.items():  # a scheme's module registers its opener when first imported
+            if where.startswith(scheme) and scheme not in cls.openers:
+                importlib.import_module(module)
+        for scheme, opener in cls.openers.items():  # e.g. spark:// (saleslead.store.spark)
+            if where.startswith(scheme):
+                return opener
+        return None
 
     def _check_kind(self, read_only: bool) -> None:
         """Refuse a database that is not a saleslead store, or one written by a newer saleslead."""
@@ -572,3 +559,32 @@ class Store:
 
 def _nothing() -> None:
     return None
+
+
+def _connect(where: str, read_only: bool) -> tuple[Any, Lease | None]:
+    """The engine's connection to ``where`` and, for a DuckDB file, the gate's lease it holds.
+
+    The engine's own errors become a :class:`StoreError` naming the store (not the writer's copy); a lease
+    taken before the failure is given back unpublished.
+    """
+    lease: Lease | None = None
+    try:
+        if "://" in where:
+            return ibis.connect(where), None
+        if where == ":memory:":  # nothing to share, so no gate and no writer's copy
+            return ibis.duckdb.connect(":memory:"), None
+        path = Path(where)
+        if read_only and not path.exists():
+            raise StoreError(f"no store at {where}", hint="run `saleslead ingest` or `saleslead demo` first")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lease = Lease(path, read_only, " ".join(sys.argv[:3]) or "saleslead")
+        target, engine_read_only = lease.target, lease.read_only
+        backend = open_with_retry(lambda: ibis.duckdb.connect(str(target), read_only=engine_read_only), where)
+    except BaseException as exc:
+        if lease is not None:
+            lease.close(_nothing, _nothing, publish=False)
+        if isinstance(exc, StoreError) or not isinstance(exc, Exception):
+            raise
+        text = copy_named(str(exc))
+        raise StoreError(f"cannot open the store at {where}: {text}", hint=open_hint(text)) from exc
+    return backend, lease

@@ -109,26 +109,48 @@ def recommend(
     median_yield: float | None,
     median_velocity: float | None,
 ) -> Verdict:
-    """The recommendation for one cell and every reason that led to it, in plain words."""
-    if facts.deals < min_deals:
-        between = (
-            f"; its win rate could be anywhere from {_pct(facts.win_rate_low)} to {_pct(facts.win_rate_high)}"
-            if facts.win_rate_low is not None and facts.win_rate_high is not None
-            else ""
-        )
-        return Verdict(
-            "insufficient-evidence",
-            ["min_deals"],
-            [
-                f"Only {facts.deals} decided deal{'' if facts.deals == 1 else 's'} (the rules need {min_deals})"
-                f"{between}: not enough to judge."
-            ],
-        )
+    """The recommendation for one cell and every reason that led to it, in plain words.
 
-    dnc: list[tuple[str, str]] = []
+    The verdicts are tried from the strongest down: too little evidence, do not compete, deprioritise,
+    pursue; a cell no rule fires on is maintained.
+    """
+    if facts.deals < min_deals:
+        return _insufficient(facts, min_deals)
+    dnc = _do_not_compete(facts, rules, median_yield)
+    if dnc:
+        return Verdict("do-not-compete", [r for r, _ in dnc], [s for _, s in dnc] + _context(facts))
+    low = _deprioritise(facts, rules, median_yield, median_velocity)
+    if low:
+        return Verdict("deprioritise", [r for r, _ in low], [s for _, s in low] + _context(facts, trend=False))
+    pursue = _pursue(facts, rules, median_yield, median_velocity)
+    if pursue is not None:
+        return pursue
+    return Verdict("maintain", [], [_maintain(facts, median_yield, median_velocity), *_context(facts)])
+
+
+def _insufficient(facts: CellFacts, min_deals: int) -> Verdict:
+    """Too few decided deals to judge: the verdict says how few and how wide the win rate could be."""
+    between = (
+        f"; its win rate could be anywhere from {_pct(facts.win_rate_low)} to {_pct(facts.win_rate_high)}"
+        if facts.win_rate_low is not None and facts.win_rate_high is not None
+        else ""
+    )
+    return Verdict(
+        "insufficient-evidence",
+        ["min_deals"],
+        [
+            f"Only {facts.deals} decided deal{'' if facts.deals == 1 else 's'} (the rules need {min_deals})"
+            f"{between}: not enough to judge."
+        ],
+    )
+
+
+def _do_not_compete(facts: CellFacts, rules: StrategyRules, median_yield: float | None) -> list[tuple[str, str]]:
+    """The do-not-compete rules that fire on the cell, each with its reason."""
+    fired: list[tuple[str, str]] = []
     if rules.cost_per_deal is not None and facts.won_amount < rules.cost_per_deal * facts.deals:
         cost = rules.cost_per_deal * facts.deals
-        dnc.append(
+        fired.append(
             (
                 "cost_per_deal",
                 f"It loses money: {facts.deals} deals cost {amount(cost)} to work "
@@ -136,7 +158,7 @@ def recommend(
             )
         )
     if facts.required_coverage_low is not None and facts.required_coverage_low > rules.max_required_coverage:
-        dnc.append(
+        fired.append(
             (
                 "max_required_coverage",
                 f"Even at best it needs {facts.required_coverage_low:.1f}× pipeline per dollar booked, more than "
@@ -144,21 +166,25 @@ def recommend(
             )
         )
     elif facts.yield_high is not None and facts.yield_high == 0.0:
-        dnc.append(("max_required_coverage", "Its matured pipeline booked nothing: no coverage is enough."))
+        fired.append(("max_required_coverage", "Its matured pipeline booked nothing: no coverage is enough."))
     if facts.yield_high is not None and median_yield and facts.yield_high < rules.do_not_compete_yield * median_yield:
-        dnc.append(
+        fired.append(
             (
                 "do_not_compete_yield",
                 f"Even the upper bound of its yield ({_pct(facts.yield_high)} of pipeline created comes back won) "
                 f"is below {rules.do_not_compete_yield:.2f}× the median cell's {_pct(median_yield)}.",
             )
         )
-    if dnc:
-        return Verdict("do-not-compete", [r for r, _ in dnc], [s for _, s in dnc] + _context(facts))
+    return fired
 
-    low: list[tuple[str, str]] = []
+
+def _deprioritise(
+    facts: CellFacts, rules: StrategyRules, median_yield: float | None, median_velocity: float | None
+) -> list[tuple[str, str]]:
+    """The deprioritise rules that fire on the cell, each with its reason."""
+    fired: list[tuple[str, str]] = []
     if facts.yield_ is not None and median_yield and facts.yield_ < rules.deprioritise_yield * median_yield:
-        low.append(
+        fired.append(
             (
                 "deprioritise_yield",
                 f"Its yield is {_pct(facts.yield_)} of pipeline created, {_ratio(facts.yield_, median_yield)} "
@@ -170,7 +196,7 @@ def recommend(
         and median_velocity
         and facts.velocity < rules.deprioritise_velocity * median_velocity
     ):
-        low.append(
+        fired.append(
             (
                 "deprioritise_velocity",
                 f"Its velocity is {amount(facts.velocity)} a day, {_ratio(facts.velocity, median_velocity)} "
@@ -178,7 +204,7 @@ def recommend(
             )
         )
     if facts.required_coverage is not None and facts.required_coverage > rules.max_required_coverage:
-        low.append(
+        fired.append(
             (
                 "max_required_coverage",
                 f"It needs {facts.required_coverage:.1f}× pipeline per dollar booked, more than the "
@@ -186,11 +212,15 @@ def recommend(
             )
         )
     if facts.shrinking and rules.shrinking_is_deprioritise:
-        low.append(("shrinking_win_rate", facts.trend_note))
-    if low:
-        return Verdict("deprioritise", [r for r, _ in low], [s for _, s in low] + _context(facts, trend=False))
+        fired.append(("shrinking_win_rate", facts.trend_note))
+    return fired
 
-    if (
+
+def _pursue(
+    facts: CellFacts, rules: StrategyRules, median_yield: float | None, median_velocity: float | None
+) -> Verdict | None:
+    """Pursue a cell whose yield and velocity both clear their bars over the median cell's (else None)."""
+    if not (
         facts.yield_ is not None
         and facts.velocity is not None
         and median_yield
@@ -198,16 +228,16 @@ def recommend(
         and facts.yield_ >= rules.pursue_yield * median_yield
         and facts.velocity >= rules.pursue_velocity * median_velocity
     ):
-        return Verdict(
-            "pursue",
-            ["pursue_yield", "pursue_velocity"],
-            [
-                f"Its yield is {_pct(facts.yield_)} of pipeline created, {_ratio(facts.yield_, median_yield)}, "
-                f"and its velocity {amount(facts.velocity)} a day, {_ratio(facts.velocity, median_velocity)}.",
-                *_context(facts),
-            ],
-        )
-    return Verdict("maintain", [], [_maintain(facts, median_yield, median_velocity), *_context(facts)])
+        return None
+    return Verdict(
+        "pursue",
+        ["pursue_yield", "pursue_velocity"],
+        [
+            f"Its yield is {_pct(facts.yield_)} of pipeline created, {_ratio(facts.yield_, median_yield)}, "
+            f"and its velocity {amount(facts.velocity)} a day, {_ratio(facts.velocity, median_velocity)}.",
+            *_context(facts),
+        ],
+    )
 
 
 def _maintain(facts: CellFacts, median_yield: float | None, median_velocity: float | None) -> str:

@@ -85,15 +85,7 @@ def resolve_targets(
     if goal is not None and goal <= 0:
         raise InputError(f"the goal must be positive, got {goal}")
     if segments:
-        if any(v < 0 for v in segments.values()):
-            raise InputError("segment targets must not be negative")
-        total = sum(segments.values())
-        if goal is not None and abs(total - goal) > 0.5:
-            raise InputError(
-                f"segment targets add up to {total:,.0f}, not the goal {goal:,.0f}",
-                hint="give every segment, or leave --goal out",
-            )
-        return dict(segments), "segments"
+        return _checked_segments(segments, goal), "segments"
     quotas = quota_targets(store, period)
     if goal is None:
         if not quotas:
@@ -102,19 +94,37 @@ def resolve_targets(
                 hint="set one: saleslead targets set --period ... --goal ...",
             )
         return quotas, "quota"
-    weights = quotas
-    if not weights:
-        for back in range(1, 5):
-            earlier = period.shift(-back)
-            if earlier.last_day > as_of:
-                continue
-            for p in period_position(store, earlier, as_of, ["segment"], span_table=span_table):
-                name = p.group["segment"]
-                weights[name] = weights.get(name, 0.0) + p.closed_won
+    weights = quotas or _recent_bookings(store, period, as_of, span_table)
     whole = sum(weights.values())
     if whole <= 0:
         return {ALL: goal}, "given"
     return {name: goal * w / whole for name, w in weights.items()}, "given"
+
+
+def _checked_segments(segments: dict[str, float], goal: float | None) -> dict[str, float]:
+    """Targets given per segment, refused when negative or when they do not add up to the goal."""
+    if any(v < 0 for v in segments.values()):
+        raise InputError("segment targets must not be negative")
+    total = sum(segments.values())
+    if goal is not None and abs(total - goal) > 0.5:
+        raise InputError(
+            f"segment targets add up to {total:,.0f}, not the goal {goal:,.0f}",
+            hint="give every segment, or leave --goal out",
+        )
+    return dict(segments)
+
+
+def _recent_bookings(store: Store, period: Period, as_of: date, span_table: ir.Table | None) -> dict[str, float]:
+    """Closed-won per segment over the (up to) four periods before ``period`` that ended by ``as_of``."""
+    booked: dict[str, float] = {}
+    for back in range(1, 5):
+        earlier = period.shift(-back)
+        if earlier.last_day > as_of:
+            continue
+        for p in period_position(store, earlier, as_of, ["segment"], span_table=span_table):
+            name = p.group["segment"]
+            booked[name] = booked.get(name, 0.0) + p.closed_won
+    return booked
 
 
 def _segment_plan(

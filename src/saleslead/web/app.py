@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import date
 from pathlib import Path
 
@@ -109,28 +109,10 @@ def create_app(
     location = resolve_location(store_path)
     with open_seat(location, settings=settings, engagement=engagement) as seat:
         token_sha256, fresh = ensure_token(seat.records, token, rotate=new_token)
-
-    def opener(read_only: bool) -> Seat:
-        # the settings given, else the engagement's stored ones as they are now (saleslead config set)
-        opened = open_seat(location, settings=settings, engagement=engagement, read_only=read_only)
-        if clock is not None:
-            opened.clock = clock
-        return opened
-
-    holder = SeatHolder(opener, location, settings)
-
-    @asynccontextmanager
-    async def lifespan(started: FastAPI) -> AsyncIterator[None]:
-        if warm:
-            holder.after_write = lambda: _warm(started)
-            _warm(started)
-        yield
-        holder.after_write = None
-        holder.close()
-
+    holder = _seat_holder(location, engagement, settings, clock)
     app = FastAPI(
         title="saleslead",
-        lifespan=lifespan,
+        lifespan=_lifespan(holder, warm),
         version=__version__,
         summary="The sales-lead seat's dashboard and JSON API (the same JSON as the CLI's --json).",
         docs_url=None,
@@ -141,12 +123,56 @@ def create_app(
     )
     app.state.new_token = fresh
     app.state.warmed = threading.Event()
-    hosts = {h.lower() for h in allowed_hosts}
+    _guard_hosts_and_headers(app, {h.lower() for h in allowed_hosts}, holder)
+    app.add_middleware(Hardened)  # headers on 5xx too, body size cap, out-of-range query values → 422
+    _answer_errors(app)
+
+    @app.get("/static/plotly.min.js", include_in_schema=False)
+    def plotly_js() -> FileResponse:
+        return FileResponse(PLOTLY_JS, media_type="text/javascript")
+
+    app.mount("/static", StaticFiles(directory=_STATIC), name="static")
+    for router in ROUTERS:
+        app.include_router(router)
+    return app
+
+
+def _seat_holder(
+    location: str, engagement: str, settings: Settings | None, clock: Callable[[], date] | None
+) -> SeatHolder:
+    """The app's seat: opened per request with the settings given, else the engagement's stored ones as they
+    are now (``saleslead config set``), on the clock given."""
+
+    def opener(read_only: bool) -> Seat:
+        opened = open_seat(location, settings=settings, engagement=engagement, read_only=read_only)
+        if clock is not None:
+            opened.clock = clock
+        return opened
+
+    return SeatHolder(opener, location, settings)
+
+
+def _lifespan(holder: SeatHolder, warm: bool) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """Warm the pages on start and after every write (when asked); close the seat on shutdown."""
+
+    @asynccontextmanager
+    async def lifespan(started: FastAPI) -> AsyncIterator[None]:
+        if warm:
+            holder.after_write = lambda: _warm(started)
+            _warm(started)
+        yield
+        holder.after_write = None
+        holder.close()
+
+    return lifespan
+
+
+def _guard_hosts_and_headers(app: FastAPI, hosts: set[str], holder: SeatHolder) -> None:
+    """Refuse a Host the server does not answer to (400); answer the rest in the engagement's currency; add the
+    security headers (static files may be cached for a day)."""
 
     @app.middleware("http")
-    async def guard_hosts_and_headers(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
+    async def guard_hosts_and_headers(request: Request, call_next: Next) -> Response:
         host = request.headers.get("host", "")
         name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
         if "*" not in hosts and name.lower() not in hosts:
@@ -162,7 +188,9 @@ def create_app(
             response.headers.setdefault(key, value)
         return response
 
-    app.add_middleware(Hardened)  # headers on 5xx too, body size cap, out-of-range query values → 422
+
+def _answer_errors(app: FastAPI) -> None:
+    """Every failure, on a page or an endpoint, answered in the one error shape."""
 
     @app.exception_handler(SalesLeadError)
     async def _seat_error(request: Request, error: SalesLeadError) -> Response:
@@ -183,12 +211,3 @@ def create_app(
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> Response:
         return _respond(request, error, 500)
-
-    @app.get("/static/plotly.min.js", include_in_schema=False)
-    def plotly_js() -> FileResponse:
-        return FileResponse(PLOTLY_JS, media_type="text/javascript")
-
-    app.mount("/static", StaticFiles(directory=_STATIC), name="static")
-    for router in ROUTERS:
-        app.include_router(router)
-    return app

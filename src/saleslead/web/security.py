@@ -226,50 +226,33 @@ class Hardened:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = False
-        headers = [(k.lower().encode(), v.encode()) for k, v in security_headers().items()]
-
-        async def send_with_headers(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-                present = {name.lower() for name, _ in message.get("headers", [])}
-                message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], *((k, v) for k, v in headers if k not in present)]
-            await send(message)
-
-        try:
-            check_query(scope.get("query_string", b"").decode("latin-1"))
-            length = dict(scope.get("headers", [])).get(b"content-length")
-            if length is not None and length.isdigit() and int(length) > self.max_body:
-                raise _TooLarge
-        except InputError as error:
-            await _json(send_with_headers, 422, error_payload(error))
+        reply = _WithHeaders(send)
+        if await self._refused_early(scope, reply):
             return
-        except _TooLarge:
-            await _too_large(send_with_headers, self.max_body)
-            return
-        seen = 0
-
-        async def counted() -> Message:
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.max_body:
-                    raise _TooLarge
-            return message
-
         try:
-            await self.app(scope, counted, send_with_headers)
+            await self.app(scope, _CappedBody(receive, self.max_body), reply)
         except _TooLarge:
-            if not started:
-                await _too_large(send_with_headers, self.max_body)
+            if not reply.started:
+                await _too_large(reply, self.max_body)
         except Exception as error:
             _log.exception("unexpected error answering %s %s", scope.get("method"), scope.get("path"))
-            if started:
+            if reply.started:
                 raise
-            await self._unexpected(scope, receive, send_with_headers, error)
+            await self._unexpected(scope, receive, reply, error)
+
+    async def _refused_early(self, scope: Scope, send: Send) -> bool:
+        """Answer, before the app sees it, a request whose query is out of range (422) or whose declared
+        body is over the cap (413); True when it was answered."""
+        try:
+            check_query(scope.get("query_string", b"").decode("latin-1"))
+        except InputError as error:
+            await _json(send, 422, error_payload(error))
+            return True
+        length = dict(scope.get("headers", [])).get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > self.max_body:
+            await _too_large(send, self.max_body)
+            return True
+        return False
 
     async def _unexpected(self, scope: Scope, receive: Receive, send: Send, error: Exception) -> None:
         app = scope.get("app")
@@ -279,6 +262,41 @@ class Hardened:
             return
         response = await handler(Request(scope, receive), error)
         await response(scope, receive, send)
+
+
+class _WithHeaders:
+    """The ASGI ``send`` with the security headers added to the response's start (headers the app set win);
+    it remembers whether the response has started, after which no other answer can be given."""
+
+    def __init__(self, send: Send) -> None:
+        self._send = send
+        self._headers = [(k.lower().encode(), v.encode()) for k, v in security_headers().items()]
+        self.started = False
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.started = True
+            present = {name.lower() for name, _ in message.get("headers", [])}
+            message.setdefault("headers", [])
+            message["headers"] = [*message["headers"], *((k, v) for k, v in self._headers if k not in present)]
+        await self._send(message)
+
+
+class _CappedBody:
+    """The ASGI ``receive`` counting the body's bytes; past the cap it raises :class:`_TooLarge`."""
+
+    def __init__(self, receive: Receive, limit: int) -> None:
+        self._receive = receive
+        self._limit = limit
+        self._seen = 0
+
+    async def __call__(self) -> Message:
+        message = await self._receive()
+        if message["type"] == "http.request":
+            self._seen += len(message.get("body", b""))
+            if self._seen > self._limit:
+                raise _TooLarge
+        return message
 
 
 async def _json(send: Send, status: int, payload: dict[str, Any]) -> None:
