@@ -13,7 +13,7 @@ known at the end of day ``d`` when ``t < d + 1``.
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import ibis
@@ -216,10 +216,224 @@ class DealBook:
         return np.where(np.isnan(start), np.nan, day - start)
 
 
+@dataclass(frozen=True)
+class _Stages:
+    """The stages table as arrays, in its row order."""
+
+    names: list[str]
+    order: Ints
+    closed: Bools
+    won: Bools
+    probability: Floats
+
+    @classmethod
+    def of(cls, stages: pa.Table) -> _Stages:
+        return cls(
+            names=[str(s) for s in stages.column("name").to_pylist()],
+            order=np.asarray(stages.column("stage_order").to_pylist(), dtype=np.int64),
+            closed=np.asarray([bool(v) for v in stages.column("is_closed").to_pylist()]),
+            won=np.asarray([bool(v) for v in stages.column("is_won").to_pylist()]),
+            probability=np.asarray(
+                [np.nan if v is None else float(v) for v in stages.column("probability").to_pylist()]
+            ),
+        )
+
+    def code(self, column: pa.ChunkedArray) -> tuple[Ints, _Stages]:
+        """Each value's index into the stages; a stage the table does not know becomes one more open stage,
+        ordered after the known ones (returned with the stages it indexes)."""
+        found = pc.fill_null(pc.index_in(column, value_set=pa.array(self.names)), -1)
+        codes = np.asarray(found.to_numpy(zero_copy_only=False), dtype=np.int64)
+        if not (codes < 0).any():
+            return codes, self
+        known = _Stages(
+            names=[*self.names, "(unknown)"],
+            order=np.append(self.order, 999),
+            closed=np.append(self.closed, False),
+            won=np.append(self.won, False),
+            probability=np.append(self.probability, np.nan),
+        )
+        return np.where(codes < 0, len(known.names) - 1, codes), known
+
+
+class _Deals:
+    """The deals of a history, sorted by id so the same ids get the same positions on any store."""
+
+    def __init__(self, opportunity_ids: pa.ChunkedArray) -> None:
+        distinct = pc.unique(opportunity_ids)
+        self.index = distinct.take(pc.sort_indices(distinct)).cast(pa.string())  # UTF-8 byte order = code points
+        self.ids = [str(i) for i in self.index.to_pylist()]
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def pos(self, column: pa.ChunkedArray) -> Ints:
+        """Each id's position (-1: not a deal of the history)."""
+        found = pc.index_in(column, value_set=self.index)
+        return np.asarray(pc.fill_null(found, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+    def tags(self) -> npt.NDArray[np.uint32]:
+        """A stable hash (CRC-32 of the UTF-8 id) per deal."""
+        return np.fromiter(map(zlib.crc32, self.index.cast(pa.binary()).to_pylist()), dtype=np.uint32, count=len(self))
+
+
+@dataclass(frozen=True)
+class _Attributes:
+    """The static attributes of each deal (by position), from its opportunity row."""
+
+    segment: Ints
+    segment_names: list[str]
+    channel: Ints
+    channel_names: list[str]
+    created: Floats
+    owner: pa.ChunkedArray  # the row's owner id ("" when none or no row): fills history rows without one
+
+    @classmethod
+    def of(cls, opps: pa.Table, deals: _Deals) -> _Attributes:
+        n = len(deals)
+        o_pos = deals.pos(opps.column("opportunity_id"))
+        seg_codes, seg_names = _codes(pc.fill_null(opps.column("segment"), "Unassigned"))
+        ch_codes, ch_names = _codes(pc.fill_null(opps.column("channel"), "Unknown"))
+        segment = np.zeros(n, dtype=np.int64)
+        channel = np.zeros(n, dtype=np.int64)
+        created = np.full(n, np.nan)
+        segment[o_pos] = seg_codes
+        channel[o_pos] = ch_codes
+        created[o_pos] = _days(opps.column("created_at"), instant=True)
+        row_of = np.full(n, -1, dtype=np.int64)
+        row_of[o_pos[o_pos >= 0]] = np.flatnonzero(o_pos >= 0)
+        rows = pa.array(row_of, mask=row_of < 0)
+        owner = pc.fill_null(opps.column("owner_id").cast(pa.string()).take(rows), "")
+        return cls(segment, seg_names, channel, ch_names, created, owner)
+
+
+@dataclass(frozen=True)
+class _Events:
+    """The history's rows as NumPy columns, with the codes' names and the stages they index."""
+
+    deal: Ints
+    time: Floats
+    stage: Ints
+    amount: Floats
+    close: Ints
+    category: Ints
+    owner: Ints
+    activity: Ints  # the row's last activity date (_NO_DATE: none)
+    order: Ints  # the rows in (deal, time, seq) order
+    stages: _Stages
+    categories: list[str]
+    owners: list[str]
+
+    @classmethod
+    def of(cls, events: pa.Table, deals: _Deals, stages: _Stages, default_owner: pa.ChunkedArray) -> _Events:
+        deal = deals.pos(events.column("opportunity_id"))
+        time = _days(events.column("changed_at"), instant=True)
+        seq = np.asarray(events.column("seq").to_numpy(zero_copy_only=False), dtype=np.int64)
+        stage, stages = stages.code(events.column("stage"))
+        amount = np.nan_to_num(
+            np.asarray(pc.fill_null(events.column("amount"), 0.0).to_numpy(zero_copy_only=False), dtype=np.float64)
+        )
+        close = pc.fill_null(events.column("close_date").cast(pa.int32()), _NO_DATE)
+        category, categories = _codes(events.column("forecast_category"))
+        owner_col = pc.fill_null(events.column("owner_id").cast(pa.string()), "")
+        owner, owners = _codes(pc.if_else(pc.equal(owner_col, ""), default_owner.take(pa.array(deal)), owner_col))
+        activity = pc.fill_null(events.column("last_activity_date").cast(pa.int32()), _NO_DATE)
+        return cls(
+            deal=deal,
+            time=time,
+            stage=stage,
+            amount=amount,
+            close=np.asarray(close.to_numpy(zero_copy_only=False), dtype=np.int64),
+            category=category,
+            owner=owner,
+            activity=np.asarray(activity.to_numpy(zero_copy_only=False), dtype=np.int64),
+            order=np.lexsort((seq, time, deal)),
+            stages=stages,
+            categories=categories,
+            owners=owners,
+        )
+
+    def in_order(self) -> _Events:
+        """The rows put in (deal, time, seq) order."""
+        columns = ("deal", "time", "stage", "amount", "close", "category", "owner", "activity")
+        return replace(self, **{k: getattr(self, k)[self.order] for k in columns})
+
+
+def _firsts(deal: Ints) -> Bools:
+    """Whether each event (sorted by deal) is its deal's first."""
+    first = np.ones(len(deal), dtype=bool)
+    first[1:] = deal[1:] != deal[:-1]
+    return first
+
+
+def _stage_entered(deal: Ints, stage: Ints, time: Floats) -> Floats:
+    """When the stage of each event was entered: the time of the deal's latest event that changed stage."""
+    change = _firsts(deal)
+    change[1:] |= stage[1:] != stage[:-1]
+    return time[np.maximum.accumulate(np.where(change, np.arange(len(deal), dtype=np.int64), 0))]
+
+
+def _pushes(deal: Ints, close: Ints) -> Ints:
+    """Close-date pushes (a later close date than the deal's previous event's) up to and including each event."""
+    first = _firsts(deal)
+    pushed = np.zeros(len(deal), dtype=np.int64)
+    prev_close = np.roll(close, 1)
+    pushed[~first] = ((close > prev_close) & (prev_close > _NO_DATE) & (close > _NO_DATE))[~first]
+    cum = np.cumsum(pushed)
+    start_of = np.maximum.accumulate(np.where(first, np.arange(len(deal), dtype=np.int64), 0))
+    return cum - cum[start_of] + pushed[start_of]
+
+
+def _latest_activity(deal: Ints, activity: Ints) -> Ints:
+    """The latest activity date noted in the deal's history up to each event (a running max within each deal)."""
+    span = np.int64(4_000_000)
+    running: Ints = np.maximum.accumulate(deal * span + (activity - _NO_DATE))
+    return running - deal * span + _NO_DATE
+
+
+def _next_close(deal: Ints, closing: Bools) -> Ints:
+    """Index of the first closing event at or after each event of the same deal, else -1."""
+    m = len(deal)
+    nxt = np.minimum.accumulate(np.where(closing, np.arange(m, dtype=np.int64), m)[::-1])[::-1]
+    return np.where((nxt < m) & (deal[np.minimum(nxt, m - 1)] == deal), nxt, -1)
+
+
+def _first_seen(deal: Ints, time: Floats, n: int) -> Floats:
+    first_seen = np.full(n, np.inf)
+    np.minimum.at(first_seen, deal, time)
+    return first_seen
+
+
+def _settled(deal: Ints, time: Floats, closing: Bools, n: int) -> Floats:
+    """Per deal, the instant of its last event when that event closed it (inf: it did not)."""
+    settled = np.full(n, np.inf)
+    last_of = np.flatnonzero(np.r_[deal[1:] != deal[:-1], True]) if len(deal) else np.zeros(0, dtype=np.int64)
+    ends_closed = last_of[closing[last_of]]
+    settled[deal[ends_closed]] = time[ends_closed]
+    return settled
+
+
+def _activity_keys(acts: pa.Table, deals: _Deals) -> tuple[Ints, Ints]:
+    """The logged activities of the history's deals: keys ``deal << 32 | day`` and their days, sorted by key."""
+    a_pos = deals.pos(acts.column("opportunity_id"))
+    a_day = np.asarray(acts.column("activity_date").cast(pa.int32()).to_numpy(zero_copy_only=False), dtype=np.int64)
+    keep = a_pos >= 0
+    a_key = (a_pos[keep] << np.int64(32)) + (a_day[keep] - _NO_DATE)
+    a_order = np.argsort(a_key, kind="stable")
+    return a_key[a_order], a_day[keep][a_order]
+
+
+def _owner_starts(users: pa.Table, owners: list[str]) -> Floats:
+    """The day number each owner started (nan: unknown)."""
+    u_start = dict(zip(users.column("user_id").to_pylist(), users.column("start_date").to_pylist(), strict=True))
+    return np.asarray(
+        [day_number(s) if (s := u_start.get(o)) is not None else np.nan for o in owners], dtype=np.float64
+    )
+
+
 def load_book(store: Store, until: date) -> DealBook:
     """Read the history known at the end of ``until`` and everything needed to replay it."""
     h = history_until(store, until)
-    stages = store.table("stages").to_pyarrow()
+    stages = _Stages.of(store.table("stages").to_pyarrow())
     events = h.select(
         "opportunity_id", "changed_at", "seq", "stage", "amount", "close_date", "forecast_category",
         "owner_id", "last_activity_date",
@@ -233,134 +447,47 @@ def load_book(store: Store, until: date) -> DealBook:
     acts_t = store.table("activities")
     acts = acts_t.filter(acts_t.activity_date <= ibis.literal(until)).to_pyarrow()
 
-    # deals: sorted by id so codes are stable for a given set of ids
-    distinct = pc.unique(events.column("opportunity_id"))
-    index = distinct.take(pc.sort_indices(distinct)).cast(pa.string())  # UTF-8 byte order = code-point order
-    id_list = [str(i) for i in index.to_pylist()]
-    n = len(id_list)
-
-    def pos(column: pa.ChunkedArray) -> Ints:
-        found = pc.index_in(column, value_set=index)
-        return np.asarray(pc.fill_null(found, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
-
-    o_pos = pos(opps.column("opportunity_id"))
-    seg_codes, seg_names = _codes(pc.fill_null(opps.column("segment"), "Unassigned"))
-    ch_codes, ch_names = _codes(pc.fill_null(opps.column("channel"), "Unknown"))
-    segment = np.zeros(n, dtype=np.int64)
-    channel = np.zeros(n, dtype=np.int64)
-    created = np.full(n, np.nan)
-    segment[o_pos] = seg_codes
-    channel[o_pos] = ch_codes
-    created[o_pos] = _days(opps.column("created_at"), instant=True)
-    row_of = np.full(n, -1, dtype=np.int64)
-    row_of[o_pos[o_pos >= 0]] = np.flatnonzero(o_pos >= 0)
-    rows = pa.array(row_of, mask=row_of < 0)
-    default_owner = pc.fill_null(opps.column("owner_id").cast(pa.string()).take(rows), "")  # by deal position
-
-    st_names = [str(s) for s in stages.column("name").to_pylist()]
-    st_order = np.asarray(stages.column("stage_order").to_pylist(), dtype=np.int64)
-    st_closed = np.asarray([bool(v) for v in stages.column("is_closed").to_pylist()])
-    st_won = np.asarray([bool(v) for v in stages.column("is_won").to_pylist()])
-    st_prob = np.asarray([np.nan if v is None else float(v) for v in stages.column("probability").to_pylist()])
-
-    # every column to NumPy in the engine's order, then all put in (deal, time, seq) order at once
-    ev_deal = pos(events.column("opportunity_id"))
-    ev_time = _days(events.column("changed_at"), instant=True)
-    seq = np.asarray(events.column("seq").to_numpy(zero_copy_only=False), dtype=np.int64)
-    order = np.lexsort((seq, ev_time, ev_deal))
-    stage_found = pc.fill_null(pc.index_in(events.column("stage"), value_set=pa.array(st_names)), -1)
-    ev_stage = np.asarray(stage_found.to_numpy(zero_copy_only=False), dtype=np.int64)
-    if (ev_stage < 0).any():  # a stage the stages table does not know: treat as an open stage after the known
-        st_names.append("(unknown)")
-        st_order = np.append(st_order, 999)
-        st_closed, st_won, st_prob = np.append(st_closed, False), np.append(st_won, False), np.append(st_prob, np.nan)
-        ev_stage = np.where(ev_stage < 0, len(st_names) - 1, ev_stage)
-    ev_amount = np.nan_to_num(
-        np.asarray(pc.fill_null(events.column("amount"), 0.0).to_numpy(zero_copy_only=False), dtype=np.float64)
-    )
-    close = pc.fill_null(events.column("close_date").cast(pa.int32()), _NO_DATE)
-    ev_close = np.asarray(close.to_numpy(zero_copy_only=False), dtype=np.int64)
-    ev_category, categories = _codes(events.column("forecast_category"))
-    owner_col = pc.fill_null(events.column("owner_id").cast(pa.string()), "")
-    owner_filled = pc.if_else(pc.equal(owner_col, ""), default_owner.take(pa.array(ev_deal)), owner_col)
-    ev_owner, owners = _codes(owner_filled)
-    activity = pc.fill_null(events.column("last_activity_date").cast(pa.int32()), _NO_DATE)
-    ev_act_raw = np.asarray(activity.to_numpy(zero_copy_only=False), dtype=np.int64)
-    del events, owner_col, owner_filled
-    ev_time, ev_amount = ev_time[order], ev_amount[order]
-    ev_deal, ev_stage, ev_close, ev_category, ev_owner, ev_act_raw = (
-        a[order] for a in (ev_deal, ev_stage, ev_close, ev_category, ev_owner, ev_act_raw)
-    )
-
-    m = len(ev_deal)
-    idx = np.arange(m, dtype=np.int64)
-    first = np.ones(m, dtype=bool)
-    first[1:] = ev_deal[1:] != ev_deal[:-1]
-    change = first.copy()
-    change[1:] |= ev_stage[1:] != ev_stage[:-1]
-    ev_entered = ev_time[np.maximum.accumulate(np.where(change, idx, 0))]
-    pushed = np.zeros(m, dtype=np.int64)
-    prev_close = np.roll(ev_close, 1)
-    pushed[~first] = ((ev_close > prev_close) & (prev_close > _NO_DATE) & (ev_close > _NO_DATE))[~first]
-    cum = np.cumsum(pushed)
-    start_of = np.maximum.accumulate(np.where(first, idx, 0))
-    ev_pushes = cum - cum[start_of] + pushed[start_of]
-    span = np.int64(4_000_000)
-    ev_activity = np.maximum.accumulate(ev_deal * span + (ev_act_raw - _NO_DATE)) - ev_deal * span + _NO_DATE
-    closing = st_closed[ev_stage]
-    nxt = np.minimum.accumulate(np.where(closing, idx, m)[::-1])[::-1]
-    ev_next_close = np.where((nxt < m) & (ev_deal[np.minimum(nxt, m - 1)] == ev_deal), nxt, -1)
-    first_seen = np.full(n, np.inf)
-    np.minimum.at(first_seen, ev_deal, ev_time)
-    settled = np.full(n, np.inf)
-    last_of = np.flatnonzero(np.r_[ev_deal[1:] != ev_deal[:-1], True]) if m else np.zeros(0, dtype=np.int64)
-    ends_closed = last_of[closing[last_of]]
-    settled[ev_deal[ends_closed]] = ev_time[ends_closed]
-    ev_key = (ev_deal << np.int64(32)) + np.int64(2**31 // 2) + np.floor(ev_time * 86_400.0).astype(np.int64)
-
-    a_pos = pos(acts.column("opportunity_id"))
-    a_day = np.asarray(acts.column("activity_date").cast(pa.int32()).to_numpy(zero_copy_only=False), dtype=np.int64)
-    keep = a_pos >= 0
-    a_key = (a_pos[keep] << np.int64(32)) + (a_day[keep] - _NO_DATE)
-    a_order = np.argsort(a_key, kind="stable")
-
-    u_ids = users.column("user_id").to_pylist()
-    u_start = dict(zip(u_ids, users.column("start_date").to_pylist(), strict=True))
-    owner_start = np.asarray(
-        [day_number(s) if (s := u_start.get(o)) is not None else np.nan for o in owners], dtype=np.float64
-    )
-    tag = np.fromiter(map(zlib.crc32, index.cast(pa.binary()).to_pylist()), dtype=np.uint32, count=n)  # UTF-8
+    deals = _Deals(events.column("opportunity_id"))
+    n = len(deals)
+    attributes = _Attributes.of(opps, deals)
+    unsorted = _Events.of(events, deals, stages, attributes.owner)
+    del events  # the Arrow history is not kept while the columns are sorted
+    ev = unsorted.in_order()
+    del unsorted
+    stages = ev.stages
+    closing = stages.closed[ev.stage]
+    act_key, act_day = _activity_keys(acts, deals)
     return DealBook(
         until=day_number(until),
-        ids=id_list,
-        segment=segment,
-        segment_names=seg_names,
-        channel=channel,
-        channel_names=ch_names,
-        created=created,
-        first_seen=first_seen,
-        tag=tag,
-        stage_names=st_names,
-        stage_order_of=st_order,
-        stage_closed=st_closed,
-        stage_won=st_won,
-        stage_probability=st_prob,
-        categories=categories,
-        owners=owners,
-        owner_start=owner_start,
-        ev_deal=ev_deal,
-        ev_time=ev_time,
-        ev_stage=ev_stage,
-        ev_amount=ev_amount,
-        ev_close=ev_close,
-        ev_category=ev_category,
-        ev_owner=ev_owner,
-        ev_entered=ev_entered,
-        ev_pushes=ev_pushes,
-        ev_activity=ev_activity,
-        ev_next_close=ev_next_close,
-        ev_key=ev_key,
-        act_key=a_key[a_order],
-        act_day=a_day[keep][a_order],
-        settled=settled,
+        ids=deals.ids,
+        segment=attributes.segment,
+        segment_names=attributes.segment_names,
+        channel=attributes.channel,
+        channel_names=attributes.channel_names,
+        created=attributes.created,
+        first_seen=_first_seen(ev.deal, ev.time, n),
+        tag=deals.tags(),
+        stage_names=stages.names,
+        stage_order_of=stages.order,
+        stage_closed=stages.closed,
+        stage_won=stages.won,
+        stage_probability=stages.probability,
+        categories=ev.categories,
+        owners=ev.owners,
+        owner_start=_owner_starts(users, ev.owners),
+        ev_deal=ev.deal,
+        ev_time=ev.time,
+        ev_stage=ev.stage,
+        ev_amount=ev.amount,
+        ev_close=ev.close,
+        ev_category=ev.category,
+        ev_owner=ev.owner,
+        ev_entered=_stage_entered(ev.deal, ev.stage, ev.time),
+        ev_pushes=_pushes(ev.deal, ev.close),
+        ev_activity=_latest_activity(ev.deal, ev.activity),
+        ev_next_close=_next_close(ev.deal, closing),
+        ev_key=(ev.deal << np.int64(32)) + np.int64(2**31 // 2) + np.floor(ev.time * 86_400.0).astype(np.int64),
+        act_key=act_key,
+        act_day=act_day,
+        settled=_settled(ev.deal, ev.time, closing, n),
     )
