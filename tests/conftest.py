@@ -94,12 +94,14 @@ def spark_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     pyspark = pytest.importorskip("pyspark.sql", reason="pyspark is not installed (pip install -e '.[spark]')")
     if shutil.which("java") is None:
         pytest.skip("no Java runtime for Spark: install Debian's default-jre-headless")
+    from saleslead.store.spark import SESSION_DEFAULTS
+
+    builder = pyspark.SparkSession.builder.master("local[1]").appName("saleslead-tests")
+    for key, value in SESSION_DEFAULTS.items():  # the settings a spark:// store's own session gets
+        builder = builder.config(key, value)
     session = (
-        pyspark.SparkSession.builder.master("local[1]")
-        .appName("saleslead-tests")
-        .config("spark.ui.enabled", "false")
+        builder.config("spark.ui.enabled", "false")
         .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.sql.session.timeZone", "UTC")
         .config("spark.driver.memory", "1g")
         .config("spark.sql.warehouse.dir", str(tmp_path_factory.mktemp("spark-warehouse")))
         .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={tmp_path_factory.mktemp('derby')}")

@@ -70,6 +70,7 @@ def test_the_lake_holds_the_facts_of_the_last_write_only(spark: Any, tmp_path: P
     assert isinstance(store, SparkStore)
     assert store.engine == "pyspark"
     assert store.backend.name == "pyspark"
+    assert store._spark._session.conf.get("spark.sql.execution.arrow.pyspark.enabled") == "true"  # Arrow
     first = _lake_files(store)
     assert len(first) == len(FACTS)  # one Parquet file per fact table, published at the first open
     store.ingest(export(datetime(2025, 3, 1), [OPEN_A, WON_B]))
