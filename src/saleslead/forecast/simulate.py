@@ -10,6 +10,7 @@ bounded by ``chunk × deals`` whatever the number of scenarios.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -304,6 +305,132 @@ class _NewDeals:
         return by_owner, by_segment
 
 
+class _OpenDeals:
+    """The open deals ordered by owner, segment, then key — the same deals give the same sums whatever order they
+    come in — with the sparse maps that sum won amounts per (owner, segment) pair, then per owner and segment."""
+
+    def __init__(self, book: Book, n_segments: int) -> None:
+        n = len(book.p)
+        key = book.key if book.key is not None else np.arange(n, dtype=np.uint32)
+        self.order = np.lexsort((key, book.segment, book.owner))
+        self.key = key[self.order]
+        amount = book.amount[self.order]
+        self.owner = book.owner[self.order]
+        segment = book.segment[self.order]
+        self.logit = special.logit(np.clip(book.p[self.order], 1e-9, 1 - 1e-9))
+        self.logit32 = self.logit.astype(np.float32)
+        pair = self.owner * max(n_segments, 1) + segment
+        first = np.flatnonzero(np.r_[True, pair[1:] != pair[:-1]]) if n else np.zeros(0, dtype=np.int64)
+        pair_index = np.cumsum(np.r_[True, pair[1:] != pair[:-1]]) - 1 if n else np.zeros(0, dtype=np.int64)
+        n_pairs = len(first)
+        n_owners = book.rollup.shape[0]
+        self.deal_to_pair = sp.csc_matrix((amount, (np.arange(n), pair_index)), shape=(n, n_pairs))
+        self.to_owner = sp.csr_matrix(
+            (np.ones(n_pairs), (self.owner[first], np.arange(n_pairs))), shape=(n_owners, n_pairs)
+        )
+        self.to_segment = sp.csr_matrix(
+            (np.ones(n_pairs), (segment[first], np.arange(n_pairs))), shape=(n_segments, n_pairs)
+        )
+
+    def __len__(self) -> int:
+        return len(self.order)
+
+    def thresholds(self, level: float) -> npt.NDArray[np.uint16]:
+        """Per deal, the 16-bit draw below which it is won at this shock level (resolution 1/65536)."""
+        rounded = np.minimum(np.round(special.expit(self.logit + level) * 65536.0), 65535)
+        threshold: npt.NDArray[np.uint16] = rounded.astype(np.uint16)
+        return threshold
+
+    def won(
+        self,
+        scenarios: Ints,
+        seed: int,
+        level: float,
+        threshold: npt.NDArray[np.uint16],
+        owner_draw: npt.NDArray[np.float32] | None,
+    ) -> npt.NDArray[np.bool_]:
+        """(scenarios, deals): which deals are won in these scenarios, all at one shock level."""
+        draws = keyed_uniforms(self.key, scenarios, seed)
+        if owner_draw is None:
+            return draws < threshold[None, :]
+        # each scenario's owner effects move their deals' log-odds
+        eta = self.logit32[None, :] + np.float32(level) + owner_draw[scenarios][:, self.owner]
+        won: npt.NDArray[np.bool_] = _LOGIT_TABLE[draws] < eta
+        return won
+
+    def sums(self, won: npt.NDArray[np.bool_], book: Book) -> tuple[Floats, Floats]:
+        """(owners, c) and (segments, c): the won amounts plus the closed-won so far."""
+        by_pair = np.asarray(won.astype(np.float32) @ self.deal_to_pair).T  # (pairs, c)
+        owner_sum = np.asarray(self.to_owner @ by_pair) + book.closed_owner[:, None]
+        segment_sum = np.asarray(self.to_segment @ by_pair) + book.closed_segment[:, None]
+        return owner_sum, segment_sum
+
+    def marginal_won(self, levels: Floats, shift: Floats | None) -> npt.NDArray[np.float32]:
+        """Per deal, in the book's order: P(won) averaged over the shock levels (at the owners' mean effect)."""
+        moved = self.logit + (shift[self.owner] if shift is not None else 0.0)
+        marginal = special.expit(moved[None, :] + levels[:, None]).mean(axis=0)
+        back = np.empty(len(self), dtype=np.float32)
+        back[self.order] = marginal.astype(np.float32)
+        return back
+
+
+def _owner_effects(book: Book) -> tuple[Floats, Floats] | None:
+    """The owners' effect (mean shift, sd of the period's draw), or none when every owner's is zero."""
+    n_owners = book.rollup.shape[0]
+    shift = book.owner_shift if book.owner_shift is not None else np.zeros(n_owners)
+    owner_sd = book.owner_sd if book.owner_sd is not None else np.zeros(n_owners)
+    return (shift, owner_sd) if bool(np.any(shift != 0) or np.any(owner_sd > 0)) else None
+
+
+@dataclass(frozen=True)
+class _Draws:
+    """What each scenario draws up front: its shock level, its new-pipeline factor per segment (the shock and the
+    segment's own noise) with the expected amount that gives, and its owner effects (none: no owner effect)."""
+
+    level_of: Ints  # (scenarios,)
+    new_factor: Floats  # (scenarios, segments)
+    new_amount: Floats  # (scenarios, segments): new_mean × new_factor
+    owner: npt.NDArray[np.float32] | None  # (scenarios, owners)
+
+    @classmethod
+    def of(
+        cls,
+        book: Book,
+        rng: np.random.Generator,
+        shape: tuple[int, int],
+        levels: Floats,
+        new_sd: Floats,
+        owners: tuple[Floats, Floats] | None,
+    ) -> _Draws:
+        """``shape``: (scenarios, segments)."""
+        scenarios, n_segments = shape
+        level_of = rng.integers(0, SHOCK_LEVELS, size=scenarios)
+        eps = np.exp(rng.standard_normal((scenarios, n_segments)) * new_sd[None, :] - new_sd[None, :] ** 2 / 2)
+        new_factor = np.exp(levels[level_of])[:, None] * eps
+        owner = None
+        if owners is not None:
+            shift, owner_sd = owners
+            n_owners = book.rollup.shape[0]
+            owner = (shift[None, :] + owner_sd[None, :] * rng.standard_normal((scenarios, n_owners))).astype(np.float32)
+        return cls(level_of, new_factor, book.new_mean[None, :] * new_factor, owner)
+
+
+def _new_noise_sd(book: Book, shock_sd: float, count_cv2: Floats) -> Floats:
+    """Per segment, the log-sd of new pipeline's own noise: the run-rate's spread across past periods already
+    holds the shared shock (and whole-deal draws their count's spread), so only the rest is drawn."""
+    shock_var = np.expm1(shock_sd**2)
+    own_cv2 = np.maximum(np.minimum(book.new_cv, 2.0) ** 2 - shock_var - count_cv2, 0.01)
+    return np.asarray(np.sqrt(np.log1p(own_cv2)), dtype=np.float64)
+
+
+def _by_level(level_of: Ints, chunk: int) -> Iterator[tuple[int, list[Ints]]]:
+    """Each shock level some scenario drew, with its scenarios in chunks of at most ``chunk``."""
+    for lv in range(SHOCK_LEVELS):
+        members = np.flatnonzero(level_of == lv)
+        if len(members):
+            yield lv, [members[start : start + chunk] for start in range(0, len(members), chunk)]
+
+
 def simulate(
     book: Book,
     shock_sd: float,
@@ -319,88 +446,42 @@ def simulate(
     sums won amounts per (owner, segment) with one sparse product.
     """
     rng = np.random.default_rng(seed)
-    n = len(book.p)
-    key = book.key if book.key is not None else np.arange(n, dtype=np.uint32)
-    # ordered by owner, segment, then key: the same deals give the same sums whatever order they come in
-    order = np.lexsort((key, book.segment, book.owner))
-    key = key[order]
-    n_owner_all = book.rollup.shape[0]
-    shift = book.owner_shift if book.owner_shift is not None else np.zeros(n_owner_all)
-    owner_sd = book.owner_sd if book.owner_sd is not None else np.zeros(n_owner_all)
-    by_owner = bool(np.any(shift != 0) or np.any(owner_sd > 0))
-    amount = book.amount[order]
-    owner = book.owner[order]
-    segment = book.segment[order]
-    n_owners = book.rollup.shape[0]
-    pair = owner * max(n_segments, 1) + segment
-    first = np.flatnonzero(np.r_[True, pair[1:] != pair[:-1]]) if n else np.zeros(0, dtype=np.int64)
-    pair_index = np.cumsum(np.r_[True, pair[1:] != pair[:-1]]) - 1 if n else np.zeros(0, dtype=np.int64)
-    n_pairs = len(first)
-    deal_to_pair = sp.csc_matrix((amount, (np.arange(n), pair_index)), shape=(n, n_pairs))
-    to_owner = sp.csr_matrix((np.ones(n_pairs), (owner[first], np.arange(n_pairs))), shape=(n_owners, n_pairs))
-    to_segment = sp.csr_matrix((np.ones(n_pairs), (segment[first], np.arange(n_pairs))), shape=(n_segments, n_pairs))
+    deals = _OpenDeals(book, n_segments)
+    owners = _owner_effects(book)
     levels = shock_levels(shock_sd)
-    logit = special.logit(np.clip(book.p[order], 1e-9, 1 - 1e-9))
     rollup_t = book.rollup.T.tocsr()
-    # the run-rate's spread across past periods already holds the shared shock: keep only the rest
-    shock_var = np.expm1(shock_sd**2)
     deals_new = _NewDeals(book, rng)
-    own_cv2 = np.maximum(np.minimum(book.new_cv, 2.0) ** 2 - shock_var - deals_new.cv2, 0.01)
-    new_sd = np.sqrt(np.log1p(own_cv2))
-    level_of = rng.integers(0, SHOCK_LEVELS, size=scenarios)
-    eps = np.exp(rng.standard_normal((scenarios, n_segments)) * new_sd[None, :] - new_sd[None, :] ** 2 / 2)
-    new_factor = np.exp(levels[level_of])[:, None] * eps  # (scenarios, segments)
-    new_all = book.new_mean[None, :] * new_factor
-    owner_draw = (
-        (shift[None, :] + owner_sd[None, :] * rng.standard_normal((scenarios, n_owner_all))).astype(np.float32)
-        if by_owner
-        else None
-    )
-    logit32 = logit.astype(np.float32)
+    draws = _Draws.of(book, rng, (scenarios, n_segments), levels, _new_noise_sd(book, shock_sd, deals_new.cv2), owners)
     total = np.zeros(scenarios, dtype=np.float32)
     nodes = np.zeros((book.rollup.shape[1], scenarios), dtype=np.float32)
     segments = np.zeros((n_segments, scenarios), dtype=np.float32)
-    chunk = max(1, _CHUNK_CELLS // max(n, 1))
     done = 0
-    for lv in range(SHOCK_LEVELS):
-        members = np.flatnonzero(level_of == lv)
-        if not len(members):
-            continue
-        threshold = np.minimum(np.round(special.expit(logit + levels[lv]) * 65536.0), 65535).astype(np.uint16)
-        for start in range(0, len(members), chunk):
-            sub = members[start : start + chunk]
-            draws = keyed_uniforms(key, sub, seed)
-            if owner_draw is not None:  # each scenario's owner effects move their deals' log-odds
-                eta = logit32[None, :] + np.float32(levels[lv]) + owner_draw[sub][:, owner]
-                won = _LOGIT_TABLE[draws] < eta
-            else:
-                won = draws < threshold[None, :]
-            by_pair = np.asarray(won.astype(np.float32) @ deal_to_pair).T  # (pairs, c)
-            owner_sum = np.asarray(to_owner @ by_pair) + book.closed_owner[:, None]
-            segment_sum = np.asarray(to_segment @ by_pair) + book.closed_segment[:, None]
-            new = new_all[sub]  # (c, segments)
+    for lv, chunks in _by_level(draws.level_of, max(1, _CHUNK_CELLS // max(len(deals), 1))):
+        threshold = deals.thresholds(levels[lv])
+        for sub in chunks:
+            owner_sum, segment_sum = deals.sums(deals.won(sub, seed, levels[lv], threshold, draws.owner), book)
             if deals_new.active:
-                by_new_owner, by_new_segment = deals_new.draw(new_factor[sub])
+                by_new_owner, by_new_segment = deals_new.draw(draws.new_factor[sub])
                 owner_sum += by_new_owner
                 segment_sum += by_new_segment
             else:
-                owner_sum += book.new_share.T @ new.T
-                segment_sum += new.T
+                owner_sum += book.new_share.T @ draws.new_amount[sub].T
+                segment_sum += draws.new_amount[sub].T
             nodes[:, sub] = np.asarray(rollup_t @ owner_sum, dtype=np.float32)
             segments[:, sub] = segment_sum.astype(np.float32)
             total[sub] = segment_sum.sum(axis=0)
             done += len(sub)
             if progress is not None:
                 progress("scenarios", done, scenarios)
-    moved = logit + (shift[owner] if by_owner else 0.0)
-    marginal = special.expit(moved[None, :] + levels[:, None]).mean(axis=0)
-    back = np.empty(n, dtype=np.float32)
-    back[order] = marginal.astype(np.float32)
     new_segment = book.new_mean * float(np.exp(levels).mean())  # ε has mean 1
     return Simulation(
-        total=total, nodes=nodes, segments=segments, won=back, new_segment=new_segment,
+        total=total,
+        nodes=nodes,
+        segments=segments,
+        won=deals.marginal_won(levels, owners[0] if owners is not None else None),
+        new_segment=new_segment,
         new_owner=np.asarray(book.new_share.T @ new_segment, dtype=np.float64),
-    )  # fmt: skip
+    )
 
 
 def widen(sim: Simulation, book: Book, target_cv2: float, seed: int) -> Simulation:
