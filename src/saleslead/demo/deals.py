@@ -27,6 +27,7 @@ from saleslead.errors import InputError
 __all__ = ["Created", "SlumpWindow", "create_deals", "expected_per_ae_week", "slump_window"]
 
 IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
 _WEEKDAY_WEIGHT = np.array([1.0, 1.0, 1.0, 1.0, 0.9, 0.04, 0.04])  # Monday first
 _SDR_CHANNEL = 1
 _NEW_ACCOUNT_SHARE = 0.85  # of new-business deals that open a new account
@@ -66,35 +67,29 @@ def _month_factor(days: IntArray, shape: Shape) -> npt.NDArray[np.float64]:
     return shape.season(CREATION_MONTH_FACTOR)[months]
 
 
-def create_deals(
-    rng: np.random.Generator,
-    roster: Roster,
-    start_day: int,
-    end_day: int,
-    target: int,
-    slump: SlumpWindow | None,
-    shape: Shape | None = None,
-) -> Created:
-    shape = shape or Shape()
-    weeks = np.arange(start_day, end_day + 1, 7, dtype=np.int64)
-    season = _month_factor(weeks + 3, shape) * shape.waves(weeks + 3, start_day)
-    n_seg = len(SEGMENTS)
-    # per (week, segment): eligible AEs with their ramp, and the AE- and SDR-sourced rates
-    eligible: list[list[tuple[IntArray, npt.NDArray[np.float64]]]] = []
-    rates = np.zeros((len(weeks), n_seg, 2))
-    for w, week in enumerate(weeks):
-        row = []
-        for s, profile in enumerate(SEGMENTS):
-            here = (roster.segment == s) & (roster.hire_day <= week) & (roster.end_day > week + 7)
-            aes = np.flatnonzero(here & (roster.role == AE)).astype(np.int64)
-            sdrs = np.flatnonzero(here & (roster.role == SDR)).astype(np.int64)
-            ramp = roster.ramp(aes, int(week) + 3)
-            row.append((aes, ramp))
-            if len(aes):
-                rates[w, s, 0] = ramp.sum() * profile.ae_rate
-                rates[w, s, 1] = roster.ramp(sdrs, int(week) + 3).sum() * profile.sdr_rate
-        eligible.append(row)
-    rates *= season[:, None, None]
+def _week_sources(roster: Roster, week: int) -> tuple[list[tuple[IntArray, FloatArray]], FloatArray]:
+    """Per segment in ``week``: the AEs employed all week with their ramp, and the AE- and SDR-sourced rates
+    (zero where the segment has no AE to own the deals)."""
+    sources = []
+    rates = np.zeros((len(SEGMENTS), 2))
+    for s, profile in enumerate(SEGMENTS):
+        here = (roster.segment == s) & (roster.hire_day <= week) & (roster.end_day > week + 7)
+        aes = np.flatnonzero(here & (roster.role == AE)).astype(np.int64)
+        sdrs = np.flatnonzero(here & (roster.role == SDR)).astype(np.int64)
+        ramp = roster.ramp(aes, week + 3)
+        sources.append((aes, ramp))
+        if len(aes):
+            rates[s, 0] = ramp.sum() * profile.ae_rate
+            rates[s, 1] = roster.ramp(sdrs, week + 3).sum() * profile.sdr_rate
+    return sources, rates
+
+
+def _scale(
+    rates: FloatArray, season: FloatArray, weeks: IntArray, end_day: int, target: int, slump: SlumpWindow | None
+) -> FloatArray:
+    """The (week, segment, source) rates scaled by the season, the part of the last week inside the span, the
+    slump, and so that they add up to ``target`` opportunities (before the slump)."""
+    rates = rates * season[:, None, None]
     days_in_week = np.clip(end_day + 1 - weeks, 0, 7) / 7.0
     rates *= days_in_week[:, None, None]
     total = rates.sum()
@@ -106,55 +101,102 @@ def create_deals(
             rates[inside] *= slump.factor
         else:
             rates[inside, slump.segment] *= slump.factor
-    counts = rng.poisson(rates)
+    return rates
 
-    created: list[IntArray] = []
-    segment: list[IntArray] = []
-    owner: list[IntArray] = []
-    channel: list[IntArray] = []
-    motion: list[IntArray] = []
-    for w, week in enumerate(weeks):
-        offsets = week + np.arange(7)
-        # Monday-first weights; 1970-01-01 was a Thursday
-        weight = _WEEKDAY_WEIGHT[(offsets + 3) % 7] * (offsets <= end_day)
-        weight /= weight.sum()
-        for s in range(n_seg):
-            n_ae, n_sdr = int(counts[w, s, 0]), int(counts[w, s, 1])
-            n = n_ae + n_sdr
-            if n == 0:
-                continue
-            aes, ramp = eligible[w][s]
-            owner.append(aes[rng.choice(len(aes), size=n, p=ramp / ramp.sum())])
-            day = week + rng.choice(7, size=n, p=weight)
-            seconds = rng.integers(0, 86_400, size=n) // 120 * 120  # business hours on export
-            created.append(day * 86_400 + seconds)
-            segment.append(np.full(n, s, dtype=np.int64))
-            channel.append(
-                np.concatenate(
-                    [rng.choice(len(CHANNEL_SHARE), size=n_ae, p=CHANNEL_SHARE), np.full(n_sdr, _SDR_CHANNEL)]
-                ).astype(np.int64)
-            )
-            motion.append(
-                np.concatenate([rng.choice(len(TYPE_SHARE), size=n_ae, p=TYPE_SHARE), np.zeros(n_sdr)]).astype(np.int64)
-            )
-    if not created:
+
+def _weekday_weights(week: int, end_day: int) -> FloatArray:
+    """The chance a deal of ``week`` is created on each of its days (none after ``end_day``)."""
+    offsets = week + np.arange(7)
+    # Monday-first weights; 1970-01-01 was a Thursday
+    weight = _WEEKDAY_WEIGHT[(offsets + 3) % 7] * (offsets <= end_day)
+    weight /= weight.sum()
+    return weight
+
+
+@dataclass(frozen=True)
+class _Batch:
+    """The deals one segment created in one week: AE-sourced first, then SDR-sourced."""
+
+    created_s: IntArray
+    segment: IntArray
+    owner: IntArray
+    channel: IntArray
+    motion: IntArray
+
+    @classmethod
+    def draw(
+        cls,
+        rng: np.random.Generator,
+        segment: int,
+        counts: tuple[int, int],
+        owners: tuple[IntArray, FloatArray],
+        days: tuple[int, FloatArray],
+    ) -> _Batch:
+        """``counts``: AE- and SDR-sourced deals; ``owners``: the AEs and their ramp (owners are drawn in
+        proportion to it); ``days``: the week's first day and the weight of each of its days."""
+        n_ae, n_sdr = counts
+        n = n_ae + n_sdr
+        aes, ramp = owners
+        week, weight = days
+        owner = aes[rng.choice(len(aes), size=n, p=ramp / ramp.sum())]
+        day = week + rng.choice(7, size=n, p=weight)
+        seconds = rng.integers(0, 86_400, size=n) // 120 * 120  # business hours on export
+        ae_channel = rng.choice(len(CHANNEL_SHARE), size=n_ae, p=CHANNEL_SHARE)
+        channel = np.concatenate([ae_channel, np.full(n_sdr, _SDR_CHANNEL)]).astype(np.int64)
+        ae_motion = rng.choice(len(TYPE_SHARE), size=n_ae, p=TYPE_SHARE)
+        motion = np.concatenate([ae_motion, np.zeros(n_sdr)]).astype(np.int64)
+        return cls(day * 86_400 + seconds, np.full(n, segment, dtype=np.int64), owner, channel, motion)
+
+
+def _created(rng: np.random.Generator, batches: list[_Batch]) -> Created:
+    """The batches' deals in creation order, with their accounts."""
+    if not batches:
         empty = np.zeros(0, dtype=np.int64)
         return Created(empty, empty, empty, empty, empty, empty, empty, empty)
-    created_s = np.concatenate(created)
+    created_s = np.concatenate([b.created_s for b in batches])
     order = np.argsort(created_s, kind="stable")
-    seg = np.concatenate(segment)[order]
-    mot = np.concatenate(motion)[order]
+    seg = np.concatenate([b.segment for b in batches])[order]
+    mot = np.concatenate([b.motion for b in batches])[order]
     account, account_segment, first_deal = _accounts(rng, seg, mot)
     return Created(
         created_s=created_s[order],
         segment=seg,
-        owner=np.concatenate(owner)[order],
-        channel=np.concatenate(channel)[order],
+        owner=np.concatenate([b.owner for b in batches])[order],
+        channel=np.concatenate([b.channel for b in batches])[order],
         motion=mot,
         account=account,
         account_segment=account_segment,
         account_first_deal=first_deal,
     )
+
+
+def create_deals(
+    rng: np.random.Generator,
+    roster: Roster,
+    start_day: int,
+    end_day: int,
+    target: int,
+    slump: SlumpWindow | None,
+    shape: Shape | None = None,
+) -> Created:
+    """About ``target`` opportunities created week by week from ``start_day`` to ``end_day``: Poisson counts per
+    (week, segment) for AE- and SDR-sourced deals, then each batch's owners, days and kinds."""
+    shape = shape or Shape()
+    weeks = np.arange(start_day, end_day + 1, 7, dtype=np.int64)
+    sources = [_week_sources(roster, int(week)) for week in weeks]
+    rates = np.zeros((len(weeks), len(SEGMENTS), 2))
+    for w, (_, week_rates) in enumerate(sources):
+        rates[w] = week_rates
+    season = _month_factor(weeks + 3, shape) * shape.waves(weeks + 3, start_day)
+    counts = rng.poisson(_scale(rates, season, weeks, end_day, target, slump))
+    batches = []
+    for w, week in enumerate(weeks):
+        weight = _weekday_weights(int(week), end_day)
+        for s in range(len(SEGMENTS)):
+            n_ae, n_sdr = int(counts[w, s, 0]), int(counts[w, s, 1])
+            if n_ae + n_sdr:
+                batches.append(_Batch.draw(rng, s, (n_ae, n_sdr), sources[w][0][s], (int(week), weight)))
+    return _created(rng, batches)
 
 
 def _accounts(rng: np.random.Generator, segment: IntArray, motion: IntArray) -> tuple[IntArray, ...]:
