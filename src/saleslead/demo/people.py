@@ -90,65 +90,95 @@ class Roster:
         return np.asarray(np.clip(tenure / ramp, 0.15, 1.0), dtype=np.float64)
 
 
-def _team(
-    b: _Builder,
-    rng: np.random.Generator,
-    *,
-    role: int,
-    title: str,
-    manager_role: int,
-    manager_title: str,
-    manager_parent: int,
-    segment: int,
-    initial: int,
-    attrition: float,
-    start_day: int,
-    end_day: int,
-) -> None:
-    """Simulate one team week by week: departures, backfills, growth hires and new managers."""
-    mean_tenure = 365.25 / attrition
-    managers: list[int] = []
-    load: dict[int, int] = {}
+class _Team:
+    """One team simulated week by week: departures, backfills, growth hires and new managers."""
 
-    def manager_for_growth(day: int) -> int:
-        if managers:
-            best = min(managers, key=lambda m: (load[m], m))
-            if load[best] < TEAM_SPAN:
-                return best
-        hired = b.add(manager_role, manager_title, segment, manager_parent, min(day, start_day - 400))
-        if day > start_day:
-            b.hire[hired] = day - int(rng.integers(14, 60))
-        managers.append(hired)
-        load[hired] = 0
-        return hired
+    def __init__(
+        self,
+        b: _Builder,
+        rng: np.random.Generator,
+        *,
+        role: int,
+        title: str,
+        manager_role: int,
+        manager_title: str,
+        manager_parent: int,
+        segment: int,
+        initial: int,
+        attrition: float,
+        start_day: int,
+        end_day: int,
+    ) -> None:
+        self.b, self.rng = b, rng
+        self.role, self.title, self.segment = role, title, segment
+        self.manager_role, self.manager_title, self.manager_parent = manager_role, manager_title, manager_parent
+        self.initial = initial
+        self.mean_tenure = 365.25 / attrition
+        self.start_day, self.end_day = start_day, end_day
+        self.managers: list[int] = []
+        self.load: dict[int, int] = {}  # reps per manager
+        self.active: list[tuple[int, int]] = []  # heap of (last day, rep)
+        self.pending: list[tuple[int, int]] = []  # heap of (the backfill's first day, the rep who left)
 
-    active: list[tuple[int, int]] = []
-    pending: list[tuple[int, int]] = []
+    def run(self) -> None:
+        """Hire the initial team, then go week by week to the end."""
+        for _ in range(self.initial):
+            day = self.start_day - int(self.rng.integers(7, 3 * 365))
+            manager = self._manager_for_growth(self.start_day)
+            self._hire(day, manager, self._leaves(self.start_day))
+        for week in range(self.start_day, self.end_day + 1, 7):
+            self._depart(week)
+            self._backfill(week)
+            self._grow(week)
 
-    def hire(day: int, manager: int, end: int) -> int:
-        rep = b.add(role, title, segment, manager, day, end)
-        load[manager] += 1
-        heapq.heappush(active, (end, rep))
+    def _leaves(self, day: int) -> int:
+        """The last day of someone who stays from ``day`` (exponential tenure)."""
+        return day + 1 + int(self.rng.exponential(self.mean_tenure))
+
+    def _hire(self, day: int, manager: int, end: int) -> int:
+        rep = self.b.add(self.role, self.title, self.segment, manager, day, end)
+        self.load[manager] += 1
+        heapq.heappush(self.active, (end, rep))
         return rep
 
-    for _ in range(initial):
-        day = start_day - int(rng.integers(7, 3 * 365))
-        hire(day, manager_for_growth(start_day), start_day + 1 + int(rng.exponential(mean_tenure)))
-    for week in range(start_day, end_day + 1, 7):
-        while active and active[0][0] < week + 7:
-            gone_day, gone = heapq.heappop(active)
-            load[b.manager[gone]] -= 1
-            heapq.heappush(pending, (gone_day + int(rng.integers(*BACKFILL_LAG)), gone))
-        while pending and pending[0][0] < week + 7:
-            day, predecessor = heapq.heappop(pending)
-            if day > end_day:
+    def _manager_for_growth(self, day: int) -> int:
+        """The least-loaded manager with room, or a new manager (hired shortly before ``day`` once under way)."""
+        if self.managers:
+            best = min(self.managers, key=lambda m: (self.load[m], m))
+            if self.load[best] < TEAM_SPAN:
+                return best
+        hired = self.b.add(
+            self.manager_role, self.manager_title, self.segment, self.manager_parent, min(day, self.start_day - 400)
+        )
+        if day > self.start_day:
+            self.b.hire[hired] = day - int(self.rng.integers(14, 60))
+        self.managers.append(hired)
+        self.load[hired] = 0
+        return hired
+
+    def _depart(self, week: int) -> None:
+        """Reps whose last day comes before next week leave; each one's backfill starts after a lag."""
+        while self.active and self.active[0][0] < week + 7:
+            gone_day, gone = heapq.heappop(self.active)
+            self.load[self.b.manager[gone]] -= 1
+            heapq.heappush(self.pending, (gone_day + int(self.rng.integers(*BACKFILL_LAG)), gone))
+
+    def _backfill(self, week: int) -> None:
+        """Backfills due before next week join their predecessor's manager (none after the world ends)."""
+        while self.pending and self.pending[0][0] < week + 7:
+            day, predecessor = heapq.heappop(self.pending)
+            if day > self.end_day:
                 continue
-            rep = hire(day, b.manager[predecessor], day + 1 + int(rng.exponential(mean_tenure)))
-            b.successor[predecessor] = rep
-        target = round(initial * math.exp(math.log1p(HEADCOUNT_GROWTH) * (week - start_day) / 365.25))
-        for _ in range(target - len(active) - len(pending)):
-            day = min(week + int(rng.integers(0, 7)), end_day)
-            hire(day, manager_for_growth(day), day + 1 + int(rng.exponential(mean_tenure)))
+            rep = self._hire(day, self.b.manager[predecessor], self._leaves(day))
+            self.b.successor[predecessor] = rep
+
+    def _grow(self, week: int) -> None:
+        """Growth hires up to the week's target headcount (the initial team grown by HEADCOUNT_GROWTH a year)."""
+        target = round(self.initial * math.exp(math.log1p(HEADCOUNT_GROWTH) * (week - self.start_day) / 365.25))
+        for _ in range(target - len(self.active) - len(self.pending)):
+            day = min(week + int(self.rng.integers(0, 7)), self.end_day)
+            manager = self._manager_for_growth(day)
+            self._hire(day, manager, self._leaves(day))
 
 
 def build_roster(rng: np.random.Generator, start_day: int, end_day: int, aes: float) -> Roster:
@@ -160,17 +190,17 @@ def build_roster(rng: np.random.Generator, start_day: int, end_day: int, aes: fl
     for s, profile in enumerate(SEGMENTS):
         vp = b.add(VP, f"VP Sales, {profile.name}", s, cro, long_ago + 30 * (s + 1))
         ae_initial = max(1, round(aes * profile.ae_share))
-        _team(
+        _Team(
             b, rng, role=AE, title=f"Account Executive, {profile.name}", manager_role=MANAGER,
             manager_title=f"Sales Manager, {profile.name}", manager_parent=vp, segment=s,
             initial=ae_initial, attrition=AE_ATTRITION, start_day=start_day, end_day=end_day,
-        )  # fmt: skip
-        _team(
+        ).run()  # fmt: skip
+        _Team(
             b, rng, role=SDR, title=f"Sales Development Rep, {profile.name}", manager_role=SDR_MANAGER,
             manager_title=f"SDR Manager, {profile.name}", manager_parent=vp_sd, segment=s,
             initial=max(1, round(ae_initial * profile.sdr_per_ae)), attrition=SDR_ATTRITION,
             start_day=start_day, end_day=end_day,
-        )  # fmt: skip
+        ).run()  # fmt: skip
     role = np.asarray(b.role, dtype=np.int8)
     segment = np.asarray(b.segment, dtype=np.int64)
     ramp_by_segment = np.asarray([p.ramp_days for p in SEGMENTS], dtype=np.int64)
