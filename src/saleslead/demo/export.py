@@ -102,75 +102,78 @@ def _person_names(count: int) -> list[str]:
     return names
 
 
-def _write_owner_changes(
-    path: Path, world: World, n: int, cut_s: int, opportunity_ids: pa.Array, user_ids: pa.Array
-) -> int:
-    """OpportunityFieldHistory for the owner: each change twice, as Salesforce writes a lookup field.
+@dataclass(frozen=True)
+class _Cut:
+    """The world as it stood at the end of ``day``: the deals and accounts created by then, the history rows and
+    tasks known then, and the ids and names every file shares."""
 
-    One row holds the users' ids (DataType EntityId), the next their names (DataType Text).
-    """
-    created, life, roster = world.created, world.life, world.roster
-    record, when, old, new = owner_changes(roster, created.owner[:n], life.closed_s[:n], created.created_s[:n], cut_s)
-    names = pa.array(_person_names(len(roster)), pa.string())
-    pair = np.repeat(np.arange(len(record), dtype=np.int64), 2)
-    # Ids stay the same in every cut: a change is numbered by its deal and its place among the deal's changes.
-    first = np.r_[True, record[1:] != record[:-1]] if len(record) else np.zeros(0, bool)
-    nth = np.arange(len(record)) - np.maximum.accumulate(np.where(first, np.arange(len(record)), 0))
-    as_name = np.tile(np.array([False, True]), len(record))
+    world: World
+    day: int
+    s: int  # the day's last second
+    n: int  # deals created by then (the first n: deals are in creation order)
+    n_accounts: int
+    history_rows: IntArray  # rows of the history known then
+    state: IntArray  # each deal's last history row known then
+    task_rows: IntArray
+    user_ids: pa.Array
+    account_ids: pa.Array
+    opportunity_ids: pa.Array
+    account_names: pa.Array
 
-    def ids_or_names(who: IntArray) -> pa.Array:
-        rows = pa.array(who[pair])
-        return pc.if_else(pa.array(as_name), pc.take(names, rows), pc.take(user_ids, rows))
+    @classmethod
+    def of(cls, world: World, day: int) -> _Cut:
+        created, hist, life = world.created, world.life.history, world.life
+        cut_s = day * DAY + DAY - 1
+        n = int(np.searchsorted(created.created_s, cut_s, side="right"))
+        h_end = int(np.searchsorted(hist.deal, n, side="left"))
+        h_rows = np.flatnonzero(hist.at_s[:h_end] <= cut_s).astype(np.int64)
+        t_end = int(np.searchsorted(life.task_deal, n, side="left"))
+        n_accounts = int(np.searchsorted(created.account_first_deal, n, side="left"))
+        return cls(
+            world=world,
+            day=day,
+            s=cut_s,
+            n=n,
+            n_accounts=n_accounts,
+            history_rows=h_rows,
+            state=h_rows[_last_of_each(hist.deal[h_rows])],
+            task_rows=np.flatnonzero(life.task_day[:t_end] <= day).astype(np.int64),
+            user_ids=salesforce_ids("005", np.arange(len(world.roster), dtype=np.int64)),
+            account_ids=salesforce_ids("001", np.arange(len(created.account_first_deal), dtype=np.int64)),
+            opportunity_ids=salesforce_ids("006", np.arange(n, dtype=np.int64)),
+            account_names=_account_names(n_accounts),
+        )
 
-    return write(path, {
-        "Id": salesforce_ids("017", (record[pair] * 64 + nth[pair]) * 2 + as_name),
-        "OpportunityId": pc.take(opportunity_ids, pa.array(record[pair])),
-        "CreatedDate": timestamps(_business(when[pair])),
-        "Field": labels(["Owner"], np.zeros(len(pair), dtype=np.int64)),
-        "DataType": labels(["EntityId", "Text"], as_name.astype(np.int64)),
-        "OldValue": ids_or_names(old),
-        "NewValue": ids_or_names(new),
-    })  # fmt: skip
+    def last_activity(self) -> tuple[IntArray, npt.NDArray[np.bool_]]:
+        """Each deal's last logged activity day by then, and whether it has one."""
+        life = self.world.life
+        t_last = self.task_rows[_last_of_each(life.task_deal[self.task_rows])]
+        last_activity = np.zeros(self.n, dtype=np.int64)
+        has_activity = np.zeros(self.n, dtype=bool)
+        last_activity[life.task_deal[t_last]] = life.task_day[t_last]
+        has_activity[life.task_deal[t_last]] = True
+        return last_activity, has_activity
 
 
-def write_export(world: World, out_dir: Path, cut_day: int, step: Callable[[str], None]) -> dict[str, int]:
-    """Write the export files as of the end of ``cut_day``; returns row counts by file."""
-    created, life, roster = world.created, world.life, world.roster
-    cut_s = cut_day * DAY + DAY - 1
-    n = int(np.searchsorted(created.created_s, cut_s, side="right"))
-    hist = life.history
-    h_end = int(np.searchsorted(hist.deal, n, side="left"))
-    h_rows = np.flatnonzero(hist.at_s[:h_end] <= cut_s).astype(np.int64)
-    h_deal = hist.deal[h_rows]
-    state = h_rows[_last_of_each(h_deal)]
-    counts: dict[str, int] = {}
-    user_ids = salesforce_ids("005", np.arange(len(roster), dtype=np.int64))
-    account_ids = salesforce_ids("001", np.arange(len(created.account_first_deal), dtype=np.int64))
-    opportunity_ids = salesforce_ids("006", np.arange(n, dtype=np.int64))
-
-    owner = owner_as_of(roster, created.owner[:n], life.closed_s[:n], cut_s)
-    t_end = int(np.searchsorted(life.task_deal, n, side="left"))
-    t_rows = np.flatnonzero(life.task_day[:t_end] <= cut_day).astype(np.int64)
-    t_last = t_rows[_last_of_each(life.task_deal[t_rows])]
-    last_activity = np.zeros(n, dtype=np.int64)
-    has_activity = np.zeros(n, dtype=bool)
-    last_activity[life.task_deal[t_last]] = life.task_day[t_last]
-    has_activity[life.task_deal[t_last]] = True
+def _write_opportunities(cut: _Cut, path: Path) -> int:
+    """Opportunity: every deal created by the cut, in its state then, owned by whoever held it then."""
+    world, n, state = cut.world, cut.n, cut.state
+    created, life, hist = world.created, world.life, world.life.history
+    owner = owner_as_of(world.roster, created.owner[:n], life.closed_s[:n], cut.s)
+    last_activity, has_activity = cut.last_activity()
     stage = hist.stage[state]
     stage_names, stage_probability, _ = stage_ladder(world.open_stages)
     won_stage = world.open_stages
-    n_accounts = int(np.searchsorted(created.account_first_deal, n, side="left"))
-    names = _account_names(n_accounts)
     motion_product = [f"{p} {t}" for p in PRODUCTS for t in TYPES]
     opportunity_names = pc.binary_join_element_wise(
-        pc.take(names, pa.array(created.account[:n])),
+        pc.take(cut.account_names, pa.array(created.account[:n])),
         labels(motion_product, life.product[:n] * len(TYPES) + created.motion[:n]),
         " - ",
     )
-    counts["Opportunity.csv"] = write(out_dir / "Opportunity.csv", {
-        "Id": opportunity_ids,
-        "AccountId": pc.take(account_ids, pa.array(created.account[:n])),
-        "OwnerId": pc.take(user_ids, pa.array(owner)),
+    return write(path, {
+        "Id": cut.opportunity_ids,
+        "AccountId": pc.take(cut.account_ids, pa.array(created.account[:n])),
+        "OwnerId": pc.take(cut.user_ids, pa.array(owner)),
         "Name": opportunity_names,
         "Amount": hist.amount[state],
         "StageName": labels(stage_names, stage),
@@ -183,16 +186,20 @@ def write_export(world: World, out_dir: Path, cut_day: int, step: Callable[[str]
         "Type": labels(TYPES, created.motion[:n]),
         "LeadSource": labels(CHANNELS, created.channel[:n]),
         "LastActivityDate": dates(last_activity, has_activity),
-        "LastModifiedDate": timestamps(np.full(n, cut_s, dtype=np.int64)),
+        "LastModifiedDate": timestamps(np.full(n, cut.s, dtype=np.int64)),
         "Segment__c": labels([p.name for p in SEGMENTS], created.segment[:n]),
         "Product__c": labels(PRODUCTS, life.product[:n]),
     })  # fmt: skip
-    step("Opportunity.csv")
 
+
+def _write_history(cut: _Cut, path: Path) -> int:
+    """OpportunityHistory: every stage, amount, close-date and category change known by the cut."""
+    hist, h_rows = cut.world.life.history, cut.history_rows
+    stage_names, stage_probability, _ = stage_ladder(cut.world.open_stages)
     h_stage = hist.stage[h_rows]
-    counts["OpportunityHistory.csv"] = write(out_dir / "OpportunityHistory.csv", {
+    return write(path, {
         "Id": salesforce_ids("008", h_rows),
-        "OpportunityId": pc.take(opportunity_ids, pa.array(h_deal)),
+        "OpportunityId": pc.take(cut.opportunity_ids, pa.array(hist.deal[h_rows])),
         "CreatedDate": timestamps(_business(hist.at_s[h_rows])),
         "StageName": labels(stage_names, h_stage),
         "Amount": hist.amount[h_rows],
@@ -200,32 +207,62 @@ def write_export(world: World, out_dir: Path, cut_day: int, step: Callable[[str]
         "Probability": np.asarray(stage_probability, dtype=np.int64)[h_stage],
         "ForecastCategory": labels(FORECAST_CATEGORIES, hist.category[h_rows]),
     })  # fmt: skip
-    step("OpportunityHistory.csv")
 
-    counts["OpportunityFieldHistory.csv"] = _write_owner_changes(
-        out_dir / "OpportunityFieldHistory.csv", world, n, cut_s, opportunity_ids, user_ids
-    )
-    step("OpportunityFieldHistory.csv")
 
-    counts["Task.csv"] = write(out_dir / "Task.csv", {
+def _write_owner_changes(cut: _Cut, path: Path) -> int:
+    """OpportunityFieldHistory for the owner: each change twice, as Salesforce writes a lookup field.
+
+    One row holds the users' ids (DataType EntityId), the next their names (DataType Text).
+    """
+    created, life, roster, n = cut.world.created, cut.world.life, cut.world.roster, cut.n
+    record, when, old, new = owner_changes(roster, created.owner[:n], life.closed_s[:n], created.created_s[:n], cut.s)
+    names = pa.array(_person_names(len(roster)), pa.string())
+    pair = np.repeat(np.arange(len(record), dtype=np.int64), 2)
+    # Ids stay the same in every cut: a change is numbered by its deal and its place among the deal's changes.
+    first = np.r_[True, record[1:] != record[:-1]] if len(record) else np.zeros(0, bool)
+    nth = np.arange(len(record)) - np.maximum.accumulate(np.where(first, np.arange(len(record)), 0))
+    as_name = np.tile(np.array([False, True]), len(record))
+
+    def ids_or_names(who: IntArray) -> pa.Array:
+        rows = pa.array(who[pair])
+        return pc.if_else(pa.array(as_name), pc.take(names, rows), pc.take(cut.user_ids, rows))
+
+    return write(path, {
+        "Id": salesforce_ids("017", (record[pair] * 64 + nth[pair]) * 2 + as_name),
+        "OpportunityId": pc.take(cut.opportunity_ids, pa.array(record[pair])),
+        "CreatedDate": timestamps(_business(when[pair])),
+        "Field": labels(["Owner"], np.zeros(len(pair), dtype=np.int64)),
+        "DataType": labels(["EntityId", "Text"], as_name.astype(np.int64)),
+        "OldValue": ids_or_names(old),
+        "NewValue": ids_or_names(new),
+    })  # fmt: skip
+
+
+def _write_tasks(cut: _Cut, path: Path) -> int:
+    """Task: the activities logged on the deals by the cut."""
+    life, t_rows = cut.world.life, cut.task_rows
+    return write(path, {
         "Id": salesforce_ids("00T", t_rows),
-        "WhatId": pc.take(opportunity_ids, pa.array(life.task_deal[t_rows])),
+        "WhatId": pc.take(cut.opportunity_ids, pa.array(life.task_deal[t_rows])),
         "ActivityDate": dates(life.task_day[t_rows]),
         "Subject": labels(TASK_SUBJECTS, life.task_subject[t_rows]),
         "Status": labels(["Completed"], np.zeros(len(t_rows), dtype=np.int64)),
     })  # fmt: skip
-    step("Task.csv")
 
-    hired = np.flatnonzero(roster.hire_day <= cut_day).astype(np.int64)
+
+def _write_users(cut: _Cut, path: Path) -> int:
+    """User: everyone hired by the cut, inactive once their last day has passed."""
+    roster = cut.world.roster
+    hired = np.flatnonzero(roster.hire_day <= cut.day).astype(np.int64)
     last_day = roster.end_day[hired] - 1
-    gone = (roster.end_day[hired] < NEVER) & (last_day <= cut_day)
+    gone = (roster.end_day[hired] < NEVER) & (last_day <= cut.day)
     manager = roster.manager[hired]
     segment = roster.segment[hired]
-    counts["User.csv"] = write(out_dir / "User.csv", {
-        "Id": pc.take(user_ids, pa.array(hired)),
+    return write(path, {
+        "Id": pc.take(cut.user_ids, pa.array(hired)),
         "Name": labels(_person_names(len(roster)), hired),
         "Title": labels(roster.title, hired),
-        "ManagerId": pc.if_else(pa.array(manager >= 0), pc.take(user_ids, pa.array(np.maximum(manager, 0))),
+        "ManagerId": pc.if_else(pa.array(manager >= 0), pc.take(cut.user_ids, pa.array(np.maximum(manager, 0))),
                                 pa.scalar(None, pa.string())),
         "IsActive": ~gone,
         "CreatedDate": timestamps(roster.hire_day[hired] * DAY + 8 * 3600),
@@ -234,30 +271,56 @@ def write_export(world: World, out_dir: Path, cut_day: int, step: Callable[[str]
         "Role__c": labels(ROLE_NAMES, roster.role[hired].astype(np.int64)),
         "Segment__c": labels([p.name for p in SEGMENTS], np.maximum(segment, 0), segment >= 0),
     })  # fmt: skip
-    step("User.csv")
 
+
+def _write_accounts(cut: _Cut, path: Path) -> int:
+    """Account: the accounts opened by the cut, owned by whoever then holds the first deal's owner's book."""
+    world, n_accounts = cut.world, cut.n_accounts
+    created = world.created
     first = created.account_first_deal[:n_accounts]
-    account_owner = owner_as_of(roster, created.owner[first], np.full(n_accounts, NEVER), cut_s)
-    counts["Account.csv"] = write(out_dir / "Account.csv", {
-        "Id": account_ids[:n_accounts],
-        "Name": names,
+    account_owner = owner_as_of(world.roster, created.owner[first], np.full(n_accounts, NEVER), cut.s)
+    return write(path, {
+        "Id": cut.account_ids[:n_accounts],
+        "Name": cut.account_names,
         "Industry": labels(INDUSTRIES, world.account_industry[:n_accounts]),
         "NumberOfEmployees": world.account_employees[:n_accounts],
         "BillingCountry": labels(COUNTRIES, world.account_country[:n_accounts]),
-        "OwnerId": pc.take(user_ids, pa.array(account_owner)),
+        "OwnerId": pc.take(cut.user_ids, pa.array(account_owner)),
         "Segment__c": labels([p.name for p in SEGMENTS], created.account_segment[:n_accounts]),
         "CreatedDate": timestamps(_business(created.created_s[first])),
     })  # fmt: skip
-    step("Account.csv")
 
-    q_owner, q_start, q_amount = quota_rows(roster, world.quota_base, world.quarter_bounds, cut_day)
+
+def _write_quotas(cut: _Cut, path: Path) -> int:
+    """ForecastingQuota: the quotas of the quarters begun by the cut."""
+    q_owner, q_start, q_amount = quota_rows(cut.world.roster, cut.world.quota_base, cut.world.quarter_bounds, cut.day)
     order = np.lexsort((q_owner, q_start))
-    counts["ForecastingQuota.csv"] = write(out_dir / "ForecastingQuota.csv", {
+    return write(path, {
         "Id": salesforce_ids("0J9", np.arange(len(order), dtype=np.int64)),
-        "QuotaOwnerId": pc.take(user_ids, pa.array(q_owner[order])),
+        "QuotaOwnerId": pc.take(cut.user_ids, pa.array(q_owner[order])),
         "StartDate": dates(q_start[order]),
         "QuotaAmount": q_amount[order],
     })  # fmt: skip
-    step("ForecastingQuota.csv")
-    counts["users"] = len(hired)
+
+
+#: Each export file and its writer, in the order they are written (that of FILES).
+_WRITERS: dict[str, Callable[[_Cut, Path], int]] = {
+    "Opportunity.csv": _write_opportunities,
+    "OpportunityHistory.csv": _write_history,
+    "OpportunityFieldHistory.csv": _write_owner_changes,
+    "Task.csv": _write_tasks,
+    "User.csv": _write_users,
+    "Account.csv": _write_accounts,
+    "ForecastingQuota.csv": _write_quotas,
+}
+
+
+def write_export(world: World, out_dir: Path, cut_day: int, step: Callable[[str], None]) -> dict[str, int]:
+    """Write the export files as of the end of ``cut_day``; returns row counts by file (and ``users``)."""
+    cut = _Cut.of(world, cut_day)
+    counts: dict[str, int] = {}
+    for name in FILES:
+        counts[name] = _WRITERS[name](cut, out_dir / name)
+        step(name)
+    counts["users"] = counts["User.csv"]  # one row per user hired by the cut
     return counts
