@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from saleslead.evidence import Evidence
+from saleslead.forecast._frozen import Frozen
 from saleslead.format import money
 from saleslead.store.shelf import AnswerSpec
 
@@ -103,11 +104,7 @@ class RiskSignal(BaseModel):
         }[self.kind]
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, allow_inf_nan=False)  # an Infinity amount is refused, never stored
-
-
-class ForecastRequest(_Frozen):
+class ForecastRequest(Frozen):
     period: str | None = None  # default: the quarter of as_of
     as_of: date | None = None  # default: today
     by: Literal["owner", "manager", "segment"] | None = None
@@ -116,7 +113,7 @@ class ForecastRequest(_Frozen):
     since: date | None = Field(None, description="also bridge the forecast from this earlier as-of date")
 
 
-class Outcome(_Frozen):
+class Outcome(Frozen):
     """The distribution of a period's bookings (total, a node or a segment) and its parts.
 
     ``mean = closed_won + expected_open + expected_new`` exactly (expectations, not scenario averages);
@@ -154,13 +151,13 @@ class SegmentForecast(Outcome):
     new_pipeline_mean: float
 
 
-class Factor(_Frozen):
+class Factor(Frozen):
     factor: str
     value: str
     effect: float  # change in the weekly log-odds of winning vs an average deal
 
 
-class DealForecast(_Frozen):
+class DealForecast(Frozen):
     opportunity_id: str
     owner_id: str
     segment: str
@@ -175,7 +172,7 @@ class DealForecast(_Frozen):
     owner_name: str | None = None
 
 
-class ForecastMethod(_Frozen):
+class ForecastMethod(Frozen):
     name: str
     description: str
     evidence: Evidence
@@ -200,7 +197,7 @@ class ForecastMethod(_Frozen):
     seed: int
 
 
-class Reliability(_Frozen):
+class Reliability(Frozen):
     """How the deal probability did out of sample: the calibration's replayed past origins scored."""
 
     bins: list[dict[str, float | int]]  # by tenths of P(won in period): low, high, deals, predicted, observed
@@ -210,7 +207,7 @@ class Reliability(_Frozen):
     method: str
 
 
-class ForecastResult(_Frozen):
+class ForecastResult(Frozen):
     period: str
     as_of: date
     scenarios: int
@@ -223,7 +220,7 @@ class ForecastResult(_Frozen):
     bridge: BridgeResult | None = None  # with ``since``: how the forecast moved from that date
 
 
-class BridgeRequest(_Frozen):
+class BridgeRequest(Frozen):
     """Explain how a period's forecast moved between two as-of dates (``since`` < ``as_of``)."""
 
     period: str | None = None  # default: the quarter of as_of
@@ -234,7 +231,7 @@ class BridgeRequest(_Frozen):
     scenarios: int | None = Field(None, ge=100)
 
 
-class BridgeStat(_Frozen):
+class BridgeStat(Frozen):
     p10: float
     p50: float
     p90: float
@@ -242,13 +239,13 @@ class BridgeStat(_Frozen):
     p_call: float | None = None  # P(outcome ≥ call), for the bridged call's node
 
 
-class BridgeDeal(_Frozen):
+class BridgeDeal(Frozen):
     opportunity_id: str
     owner_id: str
     amount: float  # the amount it moved with: as won, created or pulled in; else as at the earlier date
 
 
-class BridgeStep(_Frozen):
+class BridgeStep(Frozen):
     """One component: the change of each statistic when this movement is applied (in the documented order)."""
 
     component: str
@@ -263,7 +260,7 @@ class BridgeStep(_Frozen):
     top_deals: list[BridgeDeal] = Field(default_factory=list)
 
 
-class NodeBridge(_Frozen):
+class NodeBridge(Frozen):
     node: str
     name: str
     start: BridgeStat
@@ -271,7 +268,7 @@ class NodeBridge(_Frozen):
     steps: list[BridgeStep]
 
 
-class BridgeResult(_Frozen):
+class BridgeResult(Frozen):
     """``end − start = Σ steps``, to the cent, for every statistic and node (components telescope)."""
 
     period: str
@@ -289,7 +286,7 @@ class BridgeResult(_Frozen):
 StallSort = Literal["risk", "amount", "days_in_stage", "pushes", "quiet", "close_date", "owner"]
 
 
-class StallsRequest(_Frozen):
+class StallsRequest(Frozen):
     as_of: date | None = None
     owner: str | None = None  # a name or a user id: only this owner's deals
     team: str | None = None  # a manager (name or id): only deals owned in their team
@@ -298,7 +295,7 @@ class StallsRequest(_Frozen):
     limit: int | None = Field(None, ge=1)  # default: every stalled deal
 
 
-class StallSignal(_Frozen):
+class StallSignal(Frozen):
     """One reason a deal is flagged: its value, the learned threshold it is above, and what that rests on."""
 
     kind: Literal["stuck", "slipping", "quiet"]
@@ -309,7 +306,7 @@ class StallSignal(_Frozen):
     thin: bool = False  # the segment's own sample was below min_sample: the all-segment threshold is used
 
 
-class StallItem(_Frozen):
+class StallItem(Frozen):
     opportunity_id: str
     name: str | None
     owner_id: str
@@ -332,7 +329,7 @@ class StallItem(_Frozen):
     risks: list[RiskSignal] = Field(default_factory=list)  # every risk with its evidence (saleslead deal)
 
 
-class StallsResult(_Frozen):
+class StallsResult(Frozen):
     as_of: date
     items: list[StallItem]
     evidence: Evidence
@@ -341,13 +338,13 @@ class StallsResult(_Frozen):
     matched: int | None = None  # stalled deals that fit the filters, before --limit (None: no filter or limit)
 
 
-class WaterfallRequest(_Frozen):
+class WaterfallRequest(Frozen):
     period: str
     start: date
     end: date
 
 
-class WaterfallResult(_Frozen):
+class WaterfallResult(Frozen):
     period: str
     start: date
     end: date
@@ -364,7 +361,7 @@ class WaterfallResult(_Frozen):
     reconciles: bool
 
 
-class CallSubmitRequest(_Frozen):
+class CallSubmitRequest(Frozen):
     node: str
     period: str | None = None  # default: the fiscal quarter holding as_of
     amount: float = Field(ge=0)
@@ -375,7 +372,7 @@ class CallSubmitRequest(_Frozen):
     adjustment: bool = False
 
 
-class CallCheck(_Frozen):
+class CallCheck(Frozen):
     node: str
     period: str
     amount: float
@@ -396,7 +393,7 @@ class CallCheck(_Frozen):
     cushion: float = 0.0  # sandbag: expected outcome (mean) minus the call
 
 
-class CallRecord(_Frozen):
+class CallRecord(Frozen):
     node: str
     period: str
     amount: float
@@ -414,30 +411,30 @@ class CallRecord(_Frozen):
     node_name: str | None = None  # the person's name (``total`` for the company)
 
 
-class CallCheckRequest(_Frozen):
+class CallCheckRequest(Frozen):
     period: str | None = None  # default: the fiscal quarter holding as_of
     node: str | None = None
     as_of: date | None = None
     scenarios: int | None = Field(None, ge=100)  # default: settings.scenarios
 
 
-class CallListRequest(_Frozen):
+class CallListRequest(Frozen):
     period: str | None = None
     node: str | None = None
     history: bool = False
 
 
-class CallListResult(_Frozen):
+class CallListResult(Frozen):
     calls: list[CallRecord]
 
 
-class SeatCallRequest(_Frozen):
+class SeatCallRequest(Frozen):
     period: str | None = None
     as_of: date | None = None
     scenarios: int | None = Field(None, ge=100)  # default: settings.scenarios
 
 
-class BacktestRequest(_Frozen):
+class BacktestRequest(Frozen):
     start: date
     end: date
     #: quarter-week: weeks 1..13 of each quarter, counted from its first day (the level table's buckets)
@@ -449,7 +446,7 @@ class BacktestRequest(_Frozen):
     weeks: tuple[int, ...] | None = None
 
 
-class BacktestPoint(_Frozen):
+class BacktestPoint(Frozen):
     as_of: date
     period: str
     week_of_quarter: int
@@ -463,7 +460,7 @@ class BacktestPoint(_Frozen):
     crps: float
 
 
-class BacktestResult(_Frozen):
+class BacktestResult(Frozen):
     points: list[BacktestPoint]
     summary: dict[str, dict[str, float | int | None]]
     by_week: list[dict[str, float | int | None]]
@@ -476,11 +473,11 @@ class BacktestResult(_Frozen):
     levels: list[dict[str, float | int | str]] = Field(default_factory=list)
 
 
-class AccuracyRequest(_Frozen):
+class AccuracyRequest(Frozen):
     as_of: date | None = None
 
 
-class LedgerRow(_Frozen):
+class LedgerRow(Frozen):
     node: str
     calls: int
     mean_error: float  # (call - actual) / actual, averaged
@@ -490,7 +487,7 @@ class LedgerRow(_Frozen):
     thin: bool
 
 
-class AccuracyResult(_Frozen):
+class AccuracyResult(Frozen):
     as_of: date
     rows: list[LedgerRow]
     team_bias: float | None

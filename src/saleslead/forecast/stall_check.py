@@ -23,9 +23,9 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict
 
 from saleslead.evidence import Rate, wilson
+from saleslead.forecast._frozen import Frozen
 from saleslead.forecast.panel import Bools, day_number, load_book
 from saleslead.forecast.stalls import KINDS, flag_open_deals
 from saleslead.store import Store
@@ -36,11 +36,7 @@ __all__ = ["DEFAULT_OFFSETS", "DateCheck", "ReasonCheck", "StallCheck", "check_s
 DEFAULT_OFFSETS = (120, 90, 60)
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-
-class ReasonCheck(_Frozen):
+class ReasonCheck(Frozen):
     """One signal: the open deals it holds for (stalled or not), for alone, and among the stalled deals."""
 
     reason: str
@@ -52,7 +48,7 @@ class ReasonCheck(_Frozen):
     stalled: int  # stalled deals that carry this reason
 
 
-class DateCheck(_Frozen):
+class DateCheck(Frozen):
     """The rule at one as-of date (or pooled over several: ``as_of`` None, counts are deal-dates)."""
 
     as_of: date | None
@@ -70,7 +66,7 @@ class DateCheck(_Frozen):
     apart: bool  # the flagged interval lies wholly below the unflagged one
 
 
-class StallCheck(_Frozen):
+class StallCheck(Frozen):
     until: date
     dates: list[DateCheck]
     pooled: DateCheck
