@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal
@@ -46,6 +46,7 @@ _HINTS: dict[str, str] = {
     "int": "expected a whole number",
     "bool": "expected TRUE/FALSE, true/false or 1/0",
 }
+_WORDS: dict[str, str] = {"timestamp": "date", "float": "number", "int": "whole number", "bool": "boolean"}
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,29 @@ class TableSpec:
 
 def build(raw: RawTable, spec: TableSpec, problems: Problems) -> pa.Table:
     """Typed table with one column per ``spec.kinds`` entry, ``extra`` (JSON) and ``_row``."""
+    found = _found_columns(raw, spec)
+    for line, _ in raw.skipped:
+        problems.note(raw.name, line, None, "row does not have as many fields as the header; not loaded")
+    rows = _Rows(raw, problems)
+    columns = {
+        name: rows.typed(name, kind, found.get(name), spec.aliases.get(name)) for name, kind in spec.kinds.items()
+    }
+    for name in spec.not_null:
+        if name in found:
+            rows.refuse_blank(found[name], columns[name])
+    for name in spec.nonnegative:
+        if name in found:
+            rows.refuse_negative(found[name], columns[name])
+    if spec.id_field is not None and spec.id_field in found:
+        rows.refuse_duplicates(found[spec.id_field], columns[spec.id_field])
+    columns["extra"] = _extra(raw, spec, found)
+    columns[ROW] = pa.array(np.arange(raw.num_rows, dtype=np.int64))
+    table = pa.table(columns)
+    return table.filter(pa.array(~rows.bad)) if rows.bad.any() else table
+
+
+def _found_columns(raw: RawTable, spec: TableSpec) -> dict[str, str]:
+    """Output field -> the file's column holding it; a required column the header lacks is refused."""
     found: dict[str, str] = {}
     missing = []
     for name, source in spec.fields.items():
@@ -89,56 +113,60 @@ def build(raw: RawTable, spec: TableSpec, problems: Problems) -> pa.Table:
             column=missing[0],
             hint=f"expected a header with {', '.join(spec.fields[name] for name in spec.required)}",
         )
-    for line, _ in raw.skipped:
-        problems.note(raw.name, line, None, "row does not have as many fields as the header; not loaded")
-    size = raw.num_rows
-    bad = np.zeros(size, dtype=bool)
-    columns: dict[str, pa.Array] = {}
-    for name, kind in spec.kinds.items():
-        if name not in found:
-            columns[name] = pa.nulls(size, _TYPES[kind])
-            continue
-        source = found[name]
-        values, failed = _convert(raw.table.column(source), kind)
-        failed &= ~bad
-        if failed.any():
-            word = {"timestamp": "date", "float": "number", "int": "whole number", "bool": "boolean"}
-            reason = f"cannot read {word.get(kind, kind)} {_first(raw, source, failed)!r}"
-            problems.flag(raw, failed, source, reason, _HINTS[kind])
-            bad |= failed
-        if spec.aliases.get(name):
-            values = _apply_aliases(values, spec.aliases[name])
-        bad |= _check_range(raw, name, source, kind, values, bad, problems)
-        columns[name] = values
-    for name in spec.not_null:
-        if name in found:
-            blank = mask_of(pc.is_null(columns[name])) & ~bad
-            problems.flag(raw, blank, found[name], f"{found[name]} is blank", f"expected a value in {found[name]}")
-            bad |= blank
-    for name in spec.nonnegative:
-        if name in found:
-            negative = mask_of(pc.less(columns[name], 0)) & ~bad
-            if negative.any():
-                reason = f"negative {found[name]} {_first(raw, found[name], negative)!r}"
-                problems.flag(raw, negative, found[name], reason, f"expected {found[name]} to be 0 or more")
-                bad |= negative
-    if spec.id_field is not None and spec.id_field in found:
-        duplicate = _duplicates(columns[spec.id_field], bad)
-        if duplicate.any():
-            source = found[spec.id_field]
-            reason = f"duplicate {source} {_first(raw, source, duplicate)!r}"
-            problems.flag(raw, duplicate, source, reason, f"expected each {source} once; the first row is kept")
-            bad |= duplicate
+    return found
+
+
+def _extra(raw: RawTable, spec: TableSpec, found: Mapping[str, str]) -> pa.Array:
+    """The file's unmapped, unignored columns as one JSON object per row (nulls when the spec keeps none)."""
+    if not spec.keep_extra:
+        return pa.nulls(raw.num_rows, pa.string())
     used = {actual.casefold() for actual in found.values()} | {name.casefold() for name in spec.ignore}
     leftovers = [column for column in raw.table.column_names if column.casefold() not in used]
-    columns["extra"] = (
-        json_objects({column: raw.table.column(column) for column in leftovers}, size)
-        if spec.keep_extra
-        else pa.nulls(size, pa.string())
-    )
-    columns[ROW] = pa.array(np.arange(size, dtype=np.int64))
-    table = pa.table(columns)
-    return table.filter(pa.array(~bad)) if bad.any() else table
+    return json_objects({column: raw.table.column(column) for column in leftovers}, raw.num_rows)
+
+
+class _Rows:
+    """The rows of one file refused so far (``bad``); each check reports only rows no earlier check refused."""
+
+    def __init__(self, raw: RawTable, problems: Problems) -> None:
+        self.raw = raw
+        self.problems = problems
+        self.bad = np.zeros(raw.num_rows, dtype=bool)
+
+    def typed(self, name: str, kind: Kind, source: str | None, aliases: Mapping[str, str] | None) -> pa.Array:
+        """The column converted to ``kind`` (nulls when the file lacks it), refusing unreadable and
+        out-of-range values."""
+        if source is None:
+            return pa.nulls(self.raw.num_rows, _TYPES[kind])
+        values, failed = _convert(self.raw.table.column(source), kind)
+        word = _WORDS.get(kind, kind)
+        self._refuse(failed, source, lambda first: f"cannot read {word} {first!r}", _HINTS.get(kind, ""))
+        if aliases:
+            values = _apply_aliases(values, aliases)
+        self.bad |= _check_range(self.raw, name, source, kind, values, self.bad, self.problems)
+        return values
+
+    def refuse_blank(self, source: str, values: pa.Array) -> None:
+        blank = mask_of(pc.is_null(values))
+        self._refuse(blank, source, lambda _: f"{source} is blank", f"expected a value in {source}")
+
+    def refuse_negative(self, source: str, values: pa.Array) -> None:
+        negative = mask_of(pc.less(values, 0))
+        self._refuse(
+            negative, source, lambda first: f"negative {source} {first!r}", f"expected {source} to be 0 or more"
+        )
+
+    def refuse_duplicates(self, source: str, ids: pa.Array) -> None:
+        duplicate = _duplicates(ids, self.bad)
+        hint = f"expected each {source} once; the first row is kept"
+        self._refuse(duplicate, source, lambda first: f"duplicate {source} {first!r}", hint)
+
+    def _refuse(self, mask: np.ndarray, source: str, reason: Callable[[object], str], hint: str) -> None:
+        """Report and refuse the rows of ``mask`` not already refused; ``reason`` words the first one's value."""
+        fresh = mask & ~self.bad
+        if fresh.any():
+            self.problems.flag(self.raw, fresh, source, reason(_first(self.raw, source, fresh)), hint)
+            self.bad |= fresh
 
 
 def _check_range(

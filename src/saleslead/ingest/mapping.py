@@ -319,23 +319,53 @@ def read_mapped(
     if "opportunities" not in profile.tables:
         raise MappingError("the profile maps no opportunities file", file=profile_file, hint="add tables.opportunities")
     problems = Problems(strict=strict)
-    used: list[str] = []
+    files = _Files(folder, profile_file, strict, progress)
     tables: dict[str, tuple[pa.Table, RawTable]] = {}
-
-    def read(pattern: str) -> RawTable:
-        raw = read_raw(_resolve(folder, pattern, profile_file), strict=strict)
-        used.append(raw.name)
-        if progress is not None:
-            progress(raw.name, raw.num_rows)
-        return raw
-
     for table, entry in profile.tables.items():
-        raw = read(entry.file)
+        raw = files.read(entry.file)
         tables[table] = build(raw, _spec(table, entry), problems), raw
-    opps, opps_raw = tables["opportunities"]
     products = tables["products"][0] if "products" in tables else None
     if products is None and (profile.rules.list_price_for or profile.rules.segment_from == "product_series"):
         raise MappingError("the profile's rules need a products table", file=profile_file, hint="add tables.products")
+    parts = _parts(profile, tables, products)
+    parts.users = _users(profile, files, parts.opportunities, parts.users)
+    parts.files = tuple(files.used)
+    settings = settings or IngestSettings()
+    return finish(
+        parts,
+        problems=problems,
+        configured=settings.stages or profile.stages,
+        bands=settings.employee_bands or profile.employee_bands,
+        snapshot_at=snapshot_at,
+        adjust=_adjuster(profile, products),
+    )
+
+
+class _Files:
+    """The export folder's files as the profile names them, read in turn (each reported to ``progress``)."""
+
+    def __init__(
+        self, folder: Path, profile_file: str, strict: bool, progress: Callable[[str, int], None] | None
+    ) -> None:
+        self.folder = folder
+        self.profile_file = profile_file
+        self.strict = strict
+        self.progress = progress
+        #: names of the files read, in order
+        self.used: list[str] = []
+
+    def read(self, pattern: str) -> RawTable:
+        raw = read_raw(_resolve(self.folder, pattern, self.profile_file), strict=self.strict)
+        self.used.append(raw.name)
+        if self.progress is not None:
+            self.progress(raw.name, raw.num_rows)
+        return raw
+
+
+def _parts(profile: Profile, tables: dict[str, tuple[pa.Table, RawTable]], products: pa.Table | None) -> Parts:
+    """The mapped tables as the assembler takes them (a deal's segment from its product's series if the rules
+    say so)."""
+    opps, opps_raw = tables["opportunities"]
     if profile.rules.segment_from == "product_series" and products is not None:
         series = lookup(opps.column("product"), products, "product", "series")
         opps = opps.set_column(
@@ -353,17 +383,13 @@ def read_mapped(
     parts.quotas = tables["quotas"][0] if "quotas" in tables else None
     parts.activities = tables["activities"][0] if "activities" in tables else None
     parts.users = tables["users"][0] if "users" in tables else None
+    return parts
+
+
+def _users(profile: Profile, files: _Files, opps: pa.Table, mapped: pa.Table | None) -> pa.Table | None:
+    """The users: a hierarchy file's levels, else one per deal owner, else the mapped users table (if any)."""
     if profile.users is not None and profile.users.file is not None:
-        parts.users = _hierarchy(read(profile.users.file), profile.users.levels, profile_file)
-    elif profile.users is not None and profile.users.from_owners:
-        parts.users = _owners(opps, profile.users.owner_role)
-    parts.files = tuple(used)
-    settings = settings or IngestSettings()
-    return finish(
-        parts,
-        problems=problems,
-        configured=settings.stages or profile.stages,
-        bands=settings.employee_bands or profile.employee_bands,
-        snapshot_at=snapshot_at,
-        adjust=_adjuster(profile, products),
-    )
+        return _hierarchy(files.read(profile.users.file), profile.users.levels, files.profile_file)
+    if profile.users is not None and profile.users.from_owners:
+        return _owners(opps, profile.users.owner_role)
+    return mapped

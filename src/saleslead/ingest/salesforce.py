@@ -305,29 +305,8 @@ def read_objects(
     ``adjust(opportunities, snapshot)`` is a source's own last rule (as a mapping profile's ``rules``).
     """
     problems = Problems(strict=strict)
-    used: list[str] = []
-    parts_notes: list[str] = []
-
-    def load(key: str, spec: TableSpec) -> tuple[pa.Table, RawTable] | None:
-        try:
-            raw = loader(key, spec)
-        except InputError as error:
-            if strict or key == "opportunity" or error.line not in (1, 2) or error.column is not None:
-                raise
-            problems.note(error.file or key, error.line, None, f"{error.message}; file ignored")
-            return None
-        if raw is None:
-            return None
-        used.append(raw.name)
-        if raw.num_rows == 0:
-            parts_notes.append(f"{raw.name}: a header and no rows")
-        if progress is not None:
-            progress(raw.name, raw.num_rows)
-        table = build(raw, spec, problems)
-        raw.release()
-        return table, raw
-
-    opportunity = load("opportunity", OPPORTUNITY)
+    objects = _Objects(loader, problems, strict, progress)
+    opportunity = objects.load("opportunity", OPPORTUNITY)
     if opportunity is None:
         raise InputError(f"no Opportunity rows in {source}", file=source, hint="expected the Opportunity object")
     opps, opps_raw = opportunity
@@ -339,24 +318,16 @@ def read_objects(
         close_date_column=opps_raw.find("CloseDate"),
     )
     modified = [opps.column("modified_at"), opps.column("modstamp")]
-    if (history := load("opportunityhistory", HISTORY)) is not None:
+    if (history := objects.load("opportunityhistory", HISTORY)) is not None:
         parts.history, parts.history_raw = _live(history[0]), history[1]
         modified.append(parts.history.column("modstamp"))
-    if (users := load("user", user_spec(settings))) is not None:
-        parts.users = users[0]
-    if (accounts := load("account", ACCOUNT)) is not None:
-        parts.accounts = accounts[0]
-    if (quotas := load("forecastingquota", QUOTA)) is not None:
-        parts.quotas = quotas[0]
-    if (fields := load("opportunityfieldhistory", FIELD_HISTORY)) is not None:
-        owned = owner_changes(_live(fields[0]), parts.users, opps.column("owner_id"))
-        parts.owner_changes, parts.owner_changes_raw = owned.changes, fields[1]
-        parts.notes.extend(owned.notes(fields[1].name))
-    activities = [found[0] for key in ("task", "event") if (found := load(key, ACTIVITY)) is not None]
+    _add_reference_objects(parts, objects, settings)
+    _add_owner_changes(parts, objects)
+    activities = [found[0] for key in ("task", "event") if (found := objects.load(key, ACTIVITY)) is not None]
     if activities:
         parts.activities = pa.concat_tables(activities)
-    parts.files = tuple(used)
-    parts.notes[:0] = parts_notes
+    parts.files = tuple(objects.used)
+    parts.notes[:0] = objects.notes
     return finish(
         parts,
         problems=problems,
@@ -366,3 +337,60 @@ def read_objects(
         modified=modified,
         adjust=adjust,
     )
+
+
+class _Objects:
+    """Loads the objects of one read in turn through a :data:`Loader`, building each into its typed table.
+
+    An optional object whose file is unreadable at its start (an empty file, a bad header) is noted and
+    skipped when reading leniently; the Opportunity object never is.
+    """
+
+    def __init__(self, loader: Loader, problems: Problems, strict: bool, progress: Progress | None) -> None:
+        self.loader = loader
+        self.problems = problems
+        self.strict = strict
+        self.progress = progress
+        #: names of the files read, in order
+        self.used: list[str] = []
+        #: report lines on objects read but empty
+        self.notes: list[str] = []
+
+    def load(self, key: str, spec: TableSpec) -> tuple[pa.Table, RawTable] | None:
+        """The object's typed table and its raw rows (None when the source has no such object)."""
+        try:
+            raw = self.loader(key, spec)
+        except InputError as error:
+            if self.strict or key == "opportunity" or error.line not in (1, 2) or error.column is not None:
+                raise
+            self.problems.note(error.file or key, error.line, None, f"{error.message}; file ignored")
+            return None
+        if raw is None:
+            return None
+        self.used.append(raw.name)
+        if raw.num_rows == 0:
+            self.notes.append(f"{raw.name}: a header and no rows")
+        if self.progress is not None:
+            self.progress(raw.name, raw.num_rows)
+        table = build(raw, spec, self.problems)
+        raw.release()
+        return table, raw
+
+
+def _add_reference_objects(parts: Parts, objects: _Objects, settings: IngestSettings) -> None:
+    """Users, accounts and quotas, each if the source has it."""
+    if (users := objects.load("user", user_spec(settings))) is not None:
+        parts.users = users[0]
+    if (accounts := objects.load("account", ACCOUNT)) is not None:
+        parts.accounts = accounts[0]
+    if (quotas := objects.load("forecastingquota", QUOTA)) is not None:
+        parts.quotas = quotas[0]
+
+
+def _add_owner_changes(parts: Parts, objects: _Objects) -> None:
+    """The deals' owner changes from the field history (if the source has it), with its notes."""
+    if (fields := objects.load("opportunityfieldhistory", FIELD_HISTORY)) is None:
+        return
+    owned = owner_changes(_live(fields[0]), parts.users, parts.opportunities.column("owner_id"))
+    parts.owner_changes, parts.owner_changes_raw = owned.changes, fields[1]
+    parts.notes.extend(owned.notes(fields[1].name))
