@@ -1,9 +1,10 @@
 """The forecast's fitted parts kept with the store: the deal model per as-of, the calibration per period.
 
 Fitting is most of a forecast's cost; the deal book and the simulation are cheap by comparison. The deal
-model depends on the store's state, the as-of date and two settings (fiscal calendar, minimum sample);
-the calibration also on the period. Both are kept on the store's answers shelf, so a forecast with another
-scenario count, the seat's call, a call's check and next week's read of the same as-of all reuse them,
+model depends on the deal book as it was known at the as-of date (:func:`visible_digest`) and two settings
+(fiscal calendar, minimum sample); the calibration also on the period. Both are kept on the store's answers
+shelf under those, not under the store's state, so a forecast with another scenario count, the seat's call, a
+call's check and next week's run after next week's ingest (which added only later history) all reuse them,
 in this process or the next.
 """
 
@@ -14,6 +15,7 @@ from datetime import date
 from saleslead.context import Progress
 from saleslead.errors import InsufficientDataError
 from saleslead.forecast.calibrate import Calibration, calibrate, past_periods
+from saleslead.forecast.fitkey import visible_digest
 from saleslead.forecast.model import DealModel, fit_deal_model
 from saleslead.forecast.outlook import Outlook, run_outlook
 from saleslead.forecast.panel import day_number, load_book
@@ -40,7 +42,7 @@ def fitted_outlook(
         raise InsufficientDataError(f"{period} ended before {as_of}: nothing left to forecast; see its actuals")
     book = load_book(store, as_of)
     d = day_number(as_of)
-    state = answers.state()
+    state = visible_digest(book, d)  # what the fits see, not the store's state: later ingests leave it
 
     def fit() -> DealModel:
         return fit_deal_model(book, d, settings.fiscal_start_month, settings.min_sample)

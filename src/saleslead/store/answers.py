@@ -54,6 +54,10 @@ from saleslead.version import __version__
 __all__ = ["ANSWER_FORMAT", "AnswerKey", "Answers", "Shelf", "shelf_root"]
 
 M = TypeVar("M", bound=BaseModel)
+#: The state of an artifact keyed by the data it saw as of its date, not by the store's state
+VISIBLE = "visible:"
+#: How far back (days before the newest) such fits are kept: a quarter's weekly looks back, and a margin
+KEEP_FITS_DAYS = 120
 T = TypeVar("T")
 
 
@@ -207,7 +211,7 @@ class Answers:
         return out
 
     def _current(self, key: dict[str, Any], state: str) -> bool:
-        if key.get("state") != state:
+        if key.get("state") != state and not str(key.get("state")).startswith(VISIBLE):
             return False
         try:
             if self.settings_digest(key["settings"])[1] != key["settings_digest"]:
@@ -215,6 +219,22 @@ class Answers:
         except (KeyError, ValueError):
             return False
         return bool(self.records_digest(key.get("records", []))[1] == key.get("records_digest", ""))
+
+    def _outlived(self) -> list[dict[str, Any]]:
+        """Fits keyed by what they saw (their state starts ``visible:``) never go stale, as their past does not
+        change; those as of more than :data:`KEEP_FITS_DAYS` before the newest such fit are no longer read."""
+        fits = []
+        for kind, name, body in self.shelf.entries():
+            try:
+                key = json.loads(body)["key"]
+            except (ValueError, KeyError):
+                continue
+            if str(key.get("state")).startswith(VISIBLE) and key.get("as_of"):
+                fits.append({"kind": kind, "digest": name.removesuffix(".json"), **key})
+        if not fits:
+            return []
+        newest = max(date.fromisoformat(f["as_of"]) for f in fits)
+        return [f for f in fits if (newest - date.fromisoformat(f["as_of"])).days > KEEP_FITS_DAYS]
 
     def prune(self) -> int:
         """Remove the answers of an older store state or older records (neither ever comes back); how many.
@@ -227,6 +247,7 @@ class Answers:
             for e in self.stale()
             if e.get("state") != state or self.records_digest(e.get("records", []))[1] != e.get("records_digest", "")
         ]
+        gone += self._outlived()
         for entry in gone:
             self.shelf.remove(entry["kind"], entry["digest"])
         return len(gone)
