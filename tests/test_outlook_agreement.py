@@ -16,6 +16,7 @@ from saleslead.forecast.schemas import ForecastRequest
 from saleslead.mcp_server import build_server
 from saleslead.role.desk import RunRequest
 from saleslead.seat import Seat
+from saleslead.store.shelf import Shelf
 from saleslead.targets.desk import CoverageRequest, DefendRequest
 from saleslead.web import create_app
 
@@ -113,3 +114,19 @@ def test_one_outlook_every_face(demo_seat: Seat) -> None:
     assert web_forecast["total"] == forecast.total.model_dump(mode="json")
     assert web_coverage["expected_bookings"] == forecast.total.mean
     assert web_coverage == coverage.model_dump(mode="json")
+
+
+@pytest.mark.slow
+def test_a_bridge_keeps_for_its_start_the_fits_of_that_day(demo_seat: Seat) -> None:
+    """A bridge's earlier forecast is cut from the later deal book, and its model and calibration are kept as of
+    its start, where the forecast of that day (and the targets' weekly coverage) finds them: they must be the
+    fits made on the book as of that day. Both seats fit from nothing (answers in memory only)."""
+    bridged, fresh = Seat(demo_seat.store, demo_seat.settings), Seat(demo_seat.store, demo_seat.settings)
+    for seat in (bridged, fresh):
+        seat.context.shelf = Shelf(None)
+        seat.clock = demo_seat.clock
+    bridged.forecast(ForecastRequest(period=PERIOD, as_of=DEMO_TODAY, since=SINCE, scenarios=1_000))
+    hits = bridged.context.answers.hits
+    kept = bridged.forecast(ForecastRequest(period=PERIOD, as_of=SINCE, scenarios=1_000))
+    assert bridged.context.answers.hits == hits + 2  # the model and the calibration the bridge kept
+    assert kept == fresh.forecast(ForecastRequest(period=PERIOD, as_of=SINCE, scenarios=1_000))

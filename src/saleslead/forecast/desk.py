@@ -13,7 +13,7 @@ from saleslead.forecast.calls import CALL, FLAG, SEAT_CALL, call_key, call_recor
 from saleslead.forecast.fitted import fitted_outlook
 from saleslead.forecast.guard import TOTAL, check_call
 from saleslead.forecast.ledger import node_actuals, shrink
-from saleslead.forecast.outlook import Outlook, forecast_result, run_outlook
+from saleslead.forecast.outlook import Outlook, forecast_result
 from saleslead.forecast.panel import day_number, load_book
 from saleslead.forecast.schemas import (
     CALL_CHECK_ANSWER,
@@ -134,7 +134,9 @@ class ForecastDesk(Desk):
                 hint=f"--since a date from {later.period.start} to the day before {later.as_of}",
             )
         scenarios = later.sim.scenarios
-        earlier = run_outlook(self.store, self.settings, later.period, since, scenarios, book=later.book)
+        # the earlier forecast's fits are kept (and found) as of ``since``, as the targets' weekly coverage reads
+        earlier = fitted_outlook(self.store, self.settings, self.answers, later.period, since, scenarios,
+                                 book=later.book)  # fmt: skip
         return forecast_bridge(self.store, self.settings, earlier, later, scenarios=scenarios, node=node, call=call)
 
     def stalls(self, request: StallsRequest) -> StallsResult:

@@ -4,8 +4,9 @@ Fitting is most of a forecast's cost; the deal book and the simulation are cheap
 model depends on the deal book as it was known at the as-of date (:func:`visible_digest`) and two settings
 (fiscal calendar, minimum sample); the calibration also on the period. Both are kept on the store's answers
 shelf under those, not under the store's state, so a forecast with another scenario count, the seat's call, a
-call's check and next week's run after next week's ingest (which added only later history) all reuse them,
-in this process or the next.
+call's check, a bridge from that date, the coverage of that week (the targets' defence looks back week by
+week) and next week's run after next week's ingest (which added only later history) all reuse them, in this
+process or the next.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from saleslead.forecast.calibrate import Calibration, calibrate, past_periods
 from saleslead.forecast.fitkey import visible_digest
 from saleslead.forecast.model import DealModel, fit_deal_model
 from saleslead.forecast.outlook import Outlook, run_outlook
-from saleslead.forecast.panel import day_number, load_book
+from saleslead.forecast.panel import DealBook, day_number, load_book
 from saleslead.forecast.schemas import FIT_SETTINGS, FORECAST_SETTINGS
 from saleslead.periods import Period
 from saleslead.settings import Settings
@@ -36,11 +37,17 @@ def fitted_outlook(
     as_of: date,
     scenarios: int | None = None,
     progress: Progress | None = None,
+    book: DealBook | None = None,
 ) -> Outlook:
-    """The outlook of ``period`` as of ``as_of``, its model and calibration read from (or kept on) the shelf."""
+    """The outlook of ``period`` as of ``as_of``, its model and calibration read from (or kept on) the shelf.
+
+    ``book``: a deal book loaded as of a later date (a bridge's), cut at ``as_of`` as :func:`run_outlook` cuts
+    it — the model and calibration fitted on it are those fitted on the book as of ``as_of`` (a test holds them
+    equal), so they are kept and found under the same key when the two books agree on what was known then.
+    """
     if as_of >= period.end:
         raise InsufficientDataError(f"{period} ended before {as_of}: nothing left to forecast; see its actuals")
-    book = load_book(store, as_of)
+    book = book or load_book(store, as_of)
     d = day_number(as_of)
     state = visible_digest(book, d)  # what the fits see, not the store's state: later ingests leave it
 
