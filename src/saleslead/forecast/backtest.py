@@ -136,6 +136,50 @@ def _per_owner(
     ])  # fmt: skip
 
 
+class _DealScores:
+    """The open deals of every point: P(won in the period) by the forecast and by the stage probability (when
+    the deal's close date falls in the period, else 0), and whether the deal was won in it."""
+
+    def __init__(self) -> None:
+        self.p: list[Floats] = []
+        self.won: list[npt.NDArray[np.bool_]] = []
+        self.stage: list[Floats] = []
+
+    def add(
+        self, p: Floats, open_: States, won: npt.NDArray[np.bool_], stage_probability: Floats, period: Period
+    ) -> None:
+        start, end = day_number(period.start), day_number(period.end)
+        self.p.append(p)
+        self.won.append(won)
+        closing = (open_.close_day >= start) & (open_.close_day < end)
+        self.stage.append(np.nan_to_num(stage_probability[open_.stage]) / 100.0 * closing)
+
+    def arrays(self) -> tuple[Floats, Floats, Floats]:
+        """The forecast's P(won), the outcome (1.0 won, 0.0 not) and the stage's P(won), over every point."""
+        return np.concatenate(self.p), np.concatenate(self.won).astype(np.float64), np.concatenate(self.stage)
+
+
+def _by_week(points: list[BacktestPoint]) -> list[dict[str, float | int | None]]:
+    """The scores of the points of each week of the quarter (interval coverage, WAPE of P50 and both
+    baselines, bias)."""
+    by_week: list[dict[str, float | int | None]] = []
+    for week in sorted({pt.week_of_quarter for pt in points}):
+        chosen = [pt for pt in points if pt.week_of_quarter == week]
+        s = scores(chosen)
+        by_week.append(
+            {
+                "week_of_quarter": week,
+                "points": len(chosen),
+                "coverage_p10_p90": s["interval"]["coverage_p10_p90"],
+                "wape_p50": s["p50"]["wape"],
+                "wape_stage_weighted": s["stage_weighted"]["wape"],
+                "wape_categories": s["categories"]["wape"],
+                "bias_p50": s["p50"]["bias"],
+            }
+        )
+    return by_week
+
+
 def run_backtest(
     store: Store, settings: Settings, request: BacktestRequest, progress: Progress | None = None
 ) -> BacktestResult:
@@ -157,9 +201,7 @@ def run_backtest(
     overall = build_hierarchy(store, book.owners)
     cache: dict[int, DealModel | None] = {}  # walk-forward models by cut day, shared by every point
     calibration: Calibration | None = None
-    deal_p: list[Floats] = []
-    deal_y: list[npt.NDArray[np.bool_]] = []
-    deal_stage: list[Floats] = []
+    deals = _DealScores()
     model: DealModel | None = None
     past: PastPeriods | None = None
     since = 0  # points since the model was fit
@@ -181,10 +223,7 @@ def run_backtest(
         actual = float(end_state.amount[won_mask].sum())
         won_ids = np.zeros(book.size, dtype=bool)
         won_ids[end_state.deal[won_mask]] = True
-        deal_p.append(o.p_won)
-        deal_y.append(won_ids[o.open.deal])
-        closing = (o.open.close_day >= start) & (o.open.close_day < end)
-        deal_stage.append(np.nan_to_num(book.stage_probability[o.open.stage]) / 100.0 * closing)
+        deals.add(o.p_won, o.open, won_ids[o.open.deal], book.stage_probability, period)
         per_owner = _per_owner(book, overall, d, period, end_state, won_mask, request.best_case_share)
         weighted, categories = float(per_owner[1].sum()), float(per_owner[2].sum())
         scored.append(node_points(week_index(period, as_of), o.sim.total, o.sim.nodes, o.hierarchy, overall, per_owner))
@@ -206,28 +245,11 @@ def run_backtest(
         )
         if progress is not None:
             progress("backtest", i + 1, len(dates))
-    p = np.concatenate(deal_p)
-    y = np.concatenate(deal_y).astype(np.float64)
-    stage_p = np.concatenate(deal_stage)
-    by_week: list[dict[str, float | int | None]] = []
-    for week in sorted({pt.week_of_quarter for pt in points}):
-        chosen = [pt for pt in points if pt.week_of_quarter == week]
-        s = scores(chosen)
-        by_week.append(
-            {
-                "week_of_quarter": week,
-                "points": len(chosen),
-                "coverage_p10_p90": s["interval"]["coverage_p10_p90"],
-                "wape_p50": s["p50"]["wape"],
-                "wape_stage_weighted": s["stage_weighted"]["wape"],
-                "wape_categories": s["categories"]["wape"],
-                "bias_p50": s["p50"]["bias"],
-            }
-        )
+    p, y, stage_p = deals.arrays()
     return BacktestResult(
         points=points,
         summary=scores(points),
-        by_week=by_week,
+        by_week=_by_week(points),
         calibration=calibration_table(p, y),
         brier=float(np.mean((p - y) ** 2)) if len(p) else 0.0,
         brier_stage=float(np.mean((stage_p - y) ** 2)) if len(p) else 0.0,
