@@ -318,7 +318,7 @@ class _Events:
     category: Ints
     owner: Ints
     activity: Ints  # the row's last activity date (_NO_DATE: none)
-    order: Ints  # the rows in (deal, time, seq) order
+    seq: Ints  # the order of a deal's events at the same instant
     stages: _Stages
     categories: list[str]
     owners: list[str]
@@ -346,7 +346,7 @@ class _Events:
             category=category,
             owner=owner,
             activity=np.asarray(activity.to_numpy(zero_copy_only=False), dtype=np.int64),
-            order=np.lexsort((seq, time, deal)),
+            seq=seq,
             stages=stages,
             categories=categories,
             owners=owners,
@@ -354,8 +354,9 @@ class _Events:
 
     def in_order(self) -> _Events:
         """The rows put in (deal, time, seq) order."""
-        columns = ("deal", "time", "stage", "amount", "close", "category", "owner", "activity")
-        return replace(self, **{k: getattr(self, k)[self.order] for k in columns})
+        order = np.lexsort((self.seq, self.time, self.deal))
+        columns = ("deal", "time", "seq", "stage", "amount", "close", "category", "owner", "activity")
+        return replace(self, **{k: getattr(self, k)[order] for k in columns})
 
 
 def _firsts(deal: Ints) -> Bools:
