@@ -10,6 +10,7 @@ Best Case (both over open deals whose close date falls in the quarter, plus clos
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import numpy as np
@@ -18,16 +19,18 @@ import numpy.typing as npt
 from saleslead.context import Progress
 from saleslead.errors import InputError, InsufficientDataError
 from saleslead.forecast.calibrate import Calibration, PastPeriods, calibrate, past_periods
+from saleslead.forecast.fitted import fitted_outlook, kept_model
 from saleslead.forecast.levels import NodePoints, level_table, node_points
 from saleslead.forecast.levels import reliability_bins as calibration_table
 from saleslead.forecast.model import DealModel, fit_deal_model
-from saleslead.forecast.outlook import run_outlook
+from saleslead.forecast.outlook import Outlook, run_outlook
 from saleslead.forecast.panel import DealBook, States, day_number, load_book
 from saleslead.forecast.rollup import Hierarchy, build_hierarchy, category_field
 from saleslead.forecast.schemas import BacktestPoint, BacktestRequest, BacktestResult
 from saleslead.periods import Period, week_index
 from saleslead.settings import Settings
 from saleslead.store import Store
+from saleslead.store.answers import Answers
 
 __all__ = ["crps", "run_backtest", "scores"]
 
@@ -180,10 +183,60 @@ def _by_week(points: list[BacktestPoint]) -> list[dict[str, float | int | None]]
     return by_week
 
 
+@dataclass
+class _Forecasts:
+    """The forecast at each point, in date order: the model refit every ``refit_weeks`` points (and at each
+    quarter of a quarter-week backtest), the walk-forward models of a cut shared by every point, each point's
+    calibration started from the last one's.
+
+    With the store's shelf (``answers``) the fits are kept and found by what they saw, as the forecast keeps
+    them: the deal model of a refit is the forecast's of that day; with ``refit_weeks`` 1 each point is the
+    forecast of its day, model and calibration included (:func:`fitted_outlook`), so a second backtest over the
+    same weeks fits nothing (the weekly run's fits of a date only while no owner, segment, channel or category
+    first seen since shifted the book's codes: the key holds the code lists the fits index into).
+    """
+
+    store: Store
+    settings: Settings
+    request: BacktestRequest
+    book: DealBook
+    answers: Answers | None = None
+    model: DealModel | None = None
+    past: PastPeriods | None = None
+    calibration: Calibration | None = None
+    since: int = 0  # points since the model was fit
+    cache: dict[int, DealModel | None] = field(default_factory=dict)  # walk-forward models by cut day
+
+    def outlook(self, as_of: date, period: Period) -> Outlook:
+        book, settings, request, n = self.book, self.settings, self.request, self.settings.min_sample
+        if self.answers is not None and request.refit_weeks == 1:
+            return fitted_outlook(self.store, settings, self.answers, period, as_of, request.scenarios, book=book)
+        d = day_number(as_of)
+        new_quarter = request.every == "quarter-week" and (self.past is None or self.past.period != period)
+        refit = self.model is None or self.since >= request.refit_weeks or new_quarter
+        self.since = 1 if refit else self.since + 1
+        if self.model is None or refit:
+            self.model = (
+                kept_model(self.answers, settings, book, as_of)
+                if self.answers is not None
+                else fit_deal_model(book, d, settings.fiscal_start_month, n)
+            )
+        if self.past is None or refit or not self.past.serves(d, period):
+            self.past = past_periods(self.model, book, d, period, n, self.cache)  # as stale as the model
+        self.calibration = calibrate(book, d, period, self.past, previous=self.calibration)
+        return run_outlook(self.store, settings, period, as_of, request.scenarios, None, book, self.model,
+                           self.calibration)  # fmt: skip
+
+
 def run_backtest(
-    store: Store, settings: Settings, request: BacktestRequest, progress: Progress | None = None
+    store: Store,
+    settings: Settings,
+    request: BacktestRequest,
+    progress: Progress | None = None,
+    answers: Answers | None = None,
 ) -> BacktestResult:
-    """Score the forecast and both baselines at every as-of date whose quarter has finished in the store."""
+    """Score the forecast and both baselines at every as-of date whose quarter has finished in the store;
+    ``answers``: the store's shelf, where the fits are kept and found (see :class:`_Forecasts`)."""
     last = store.table("history").changed_at.max().execute()
     if last is None:
         raise InsufficientDataError("the store holds no history")
@@ -199,24 +252,12 @@ def run_backtest(
     points: list[BacktestPoint] = []
     scored: list[NodePoints] = []
     overall = build_hierarchy(store, book.owners)
-    cache: dict[int, DealModel | None] = {}  # walk-forward models by cut day, shared by every point
-    calibration: Calibration | None = None
     deals = _DealScores()
-    model: DealModel | None = None
-    past: PastPeriods | None = None
-    since = 0  # points since the model was fit
+    forecasts = _Forecasts(store, settings, request, book, answers)
     for i, as_of in enumerate(dates):
         d = day_number(as_of)
         period = Period.quarter_of(as_of, fsm)
-        new_quarter = request.every == "quarter-week" and (past is None or past.period != period)
-        refit = model is None or since >= request.refit_weeks or new_quarter
-        since = 1 if refit else since + 1
-        if model is None or refit:
-            model = fit_deal_model(book, d, fsm, settings.min_sample)
-        if past is None or refit or not past.serves(d, period):
-            past = past_periods(model, book, d, period, settings.min_sample, cache)  # as stale as the model
-        calibration = calibrate(book, d, period, past, previous=calibration)
-        o = run_outlook(store, settings, period, as_of, request.scenarios, None, book, model, calibration)
+        o = forecasts.outlook(as_of, period)
         end_state = book.states_at(day_number(period.last_day))
         start, end = day_number(period.start), day_number(period.end)
         won_mask = end_state.is_won & (end_state.close_day >= start) & (end_state.close_day < end)

@@ -269,7 +269,7 @@ class ForecastDesk(Desk):
     # --- accuracy ----------------------------------------------------------------------------
     def forecast_backtest(self, request: BacktestRequest, progress: Progress | None = None) -> BacktestResult:
         """Walk-forward backtest of the forecast against both baselines."""
-        return run_backtest(self.store, self.settings, request, progress)
+        return run_backtest(self.store, self.settings, request, progress, answers=self.answers)
 
     def forecast_accuracy(self, request: AccuracyRequest) -> AccuracyResult:
         """Submitted calls against what was booked, per node, shrunk toward the team."""

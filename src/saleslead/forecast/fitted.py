@@ -26,7 +26,7 @@ from saleslead.settings import Settings
 from saleslead.store import Store
 from saleslead.store.answers import Answers
 
-__all__ = ["FIT_SETTINGS", "FORECAST_SETTINGS", "fitted_outlook"]
+__all__ = ["FIT_SETTINGS", "FORECAST_SETTINGS", "fitted_outlook", "kept_model"]
 
 
 def fitted_outlook(
@@ -50,11 +50,7 @@ def fitted_outlook(
     book = book or load_book(store, as_of)
     d = day_number(as_of)
     state = visible_digest(book, d)  # what the fits see, not the store's state: later ingests leave it
-
-    def fit() -> DealModel:
-        return fit_deal_model(book, d, settings.fiscal_start_month, settings.min_sample)
-
-    model = answers.artifact("deal-model", as_of, {}, fit, settings=FIT_SETTINGS, state=state)
+    model = kept_model(answers, settings, book, as_of, state)
 
     def calibrated() -> Calibration:
         return calibrate(book, d, period, past_periods(model, book, d, period, settings.min_sample))
@@ -66,3 +62,18 @@ def fitted_outlook(
     )  # fmt: skip
     return run_outlook(store, settings, period, as_of, scenarios, progress, book=book, model=model,
                        calibration=calibration)  # fmt: skip
+
+
+def kept_model(
+    answers: Answers, settings: Settings, book: DealBook, as_of: date, state: str | None = None
+) -> DealModel:
+    """The deal model as of ``as_of`` fitted on ``book`` (cut there), read from (or kept on) the shelf — the one
+    the forecast of that day fits, wherever it was fitted first (a forecast, a bridge, a backtest).
+    ``state``: the book's :func:`visible_digest` at ``as_of`` when the caller has it."""
+    d = day_number(as_of)
+
+    def fit() -> DealModel:
+        return fit_deal_model(book, d, settings.fiscal_start_month, settings.min_sample)
+
+    state = state or visible_digest(book, d)
+    return answers.artifact("deal-model", as_of, {}, fit, settings=FIT_SETTINGS, state=state)
