@@ -25,8 +25,10 @@ from saleslead.roster.desk import (
     RosterScenarioRequest,
     RosterShowRequest,
     RosterView,
+    ScenarioSet,
 )
 from saleslead.roster.rebalance import RebalanceOptions
+from saleslead.roster.scenarios import PlanDiff
 from saleslead.seat import open_seat
 
 __all__ = ["register"]
@@ -195,181 +197,190 @@ def _print_rebalance(result: RebalanceResult) -> None:
         console.print(f"  … and {len(result.moves) - 20} more (see --json)")
 
 
+def show(
+    as_of: AsOfOption = None,
+    config: ConfigOption = None,
+    leavers: Annotated[bool, typer.Option("--leavers", help="List people who have left too.")] = False,
+    store: StoreOption = None,
+    engagement: EngagementOption = "default",
+    json: JsonOption = False,
+) -> None:
+    """The roster as of a date: headcount, ramp, productivity, attainment and seasonality by segment."""
+    with guarded(json):
+        request = RosterShowRequest(as_of=as_of_date(as_of), config=_config(config), include_leavers=leavers)
+        with open_seat(store, engagement=engagement, read_only=True) as seat:
+            view = seat.roster_show(request)
+    emit_json(view) if json else _print_view(view)
+
+
+def _plan_request(
+    period: str, goal: float | None, segment_goal: list[str] | None, buffer: float, as_of: str | None,
+    scenario: str, creation: list[str] | None, config: Path | None, name: str | None, save: bool,
+) -> RosterPlanRequest:  # fmt: skip
+    return RosterPlanRequest(
+        period=period, goal=goal, goal_by_segment=_pairs(segment_goal, "--segment-goal"), buffer=buffer,
+        as_of=as_of_date(as_of), scenario=scenario, pipeline_creation_per_week=_pairs(creation, "--creation"),
+        config=_config(config), name=name, save=save,
+    )  # fmt: skip
+
+
+def plan(
+    period: PeriodOption,
+    goal: GoalOption = None,
+    segment_goal: SegmentGoalOption = None,
+    buffer: BufferOption = 0.1,
+    scenario: Annotated[str, typer.Option("--scenario", help="base, best or worst.")] = "base",
+    creation: CreationOption = None,
+    name: Annotated[str | None, typer.Option("--name", help="Version key (default PERIOD/SCENARIO).")] = None,
+    no_save: Annotated[bool, typer.Option("--no-save", help="Do not store the plan as a version.")] = False,
+    as_of: AsOfOption = None,
+    config: ConfigOption = None,
+    store: StoreOption = None,
+    engagement: EngagementOption = "default",
+    json: JsonOption = False,
+) -> None:
+    """Hires by month and segment that reach the goal with the buffer; capacity vs goal; the binding constraint."""
+    with guarded(json):
+        request = _plan_request(
+            period, goal, segment_goal, buffer, as_of, scenario, creation, config, name, not no_save
+        )
+        with open_seat(store, engagement=engagement) as seat:
+            result = seat.roster_plan(request)
+    emit_json(result) if json else _print_plan(result)
+
+
+def scenario(
+    period: PeriodOption,
+    goal: GoalOption = None,
+    segment_goal: SegmentGoalOption = None,
+    buffer: BufferOption = 0.1,
+    scenarios: Annotated[str, typer.Option("--scenarios", help="Comma-separated: base,best,worst.")] = (
+        "base,best,worst"
+    ),
+    creation: CreationOption = None,
+    as_of: AsOfOption = None,
+    config: ConfigOption = None,
+    store: StoreOption = None,
+    engagement: EngagementOption = "default",
+    json: JsonOption = False,
+) -> None:
+    """Plan the goal as base, best and worst cases side by side; each is stored as a plan version."""
+    with guarded(json):
+        base = _plan_request(period, goal, segment_goal, buffer, as_of, "base", creation, config, None, True)
+        request = RosterScenarioRequest(plan=base, scenarios=[s.strip() for s in scenarios.split(",") if s.strip()])
+        with open_seat(store, engagement=engagement) as seat:
+            result = seat.roster_scenarios(request)
+    emit_json(result) if json else _print_scenarios(result)
+
+
+def diff(
+    key_a: Annotated[str, typer.Argument(help="Plan key, e.g. FY2027/base.")],
+    key_b: Annotated[str | None, typer.Argument(help="Second plan key (default: the same key).")] = None,
+    version_a: Annotated[int | None, typer.Option("--version-a", help="Version of the first plan.")] = None,
+    version_b: Annotated[int | None, typer.Option("--version-b", help="Version of the second plan.")] = None,
+    store: StoreOption = None,
+    engagement: EngagementOption = "default",
+    json: JsonOption = False,
+) -> None:
+    """What changed between two stored plan versions (default: the last two versions of one key)."""
+    with guarded(json):
+        request = RosterDiffRequest(key_a=key_a, key_b=key_b, version_a=version_a, version_b=version_b)
+        with open_seat(store, engagement=engagement, read_only=True) as seat:
+            result = seat.roster_diff(request)
+    emit_json(result) if json else _print_diff(result)
+
+
+def rebalance(
+    as_of: AsOfOption = None,
+    segment: Annotated[list[str] | None, typer.Option("--segment", help="Only these segments.")] = None,
+    lock: Annotated[list[str] | None, typer.Option("--lock", help="Account id that stays (repeatable).")] = None,
+    lock_file: Annotated[Path | None, typer.Option("--lock-file", help="File of account ids, one a line.")] = None,
+    potential_band: Annotated[
+        float, typer.Option("--potential-band", help="± share of target potential.")
+    ] = _KNOBS.potential_band,
+    workload_band: Annotated[
+        float, typer.Option("--workload-band", help="± share of target workload.")
+    ] = _KNOBS.workload_band,
+    move_penalty: Annotated[
+        float, typer.Option("--move-penalty", help="Cost of moving potential.")
+    ] = _KNOBS.move_penalty,
+    time_limit: Annotated[float, typer.Option("--time-limit", help="Seconds the solver may take.")] = _KNOBS.time_limit,
+    gap: Annotated[float, typer.Option("--gap", help="Relative optimality gap to stop at.")] = _KNOBS.mip_rel_gap,
+    store: StoreOption = None,
+    engagement: EngagementOption = "default",
+    json: JsonOption = False,
+) -> None:
+    """Reassign accounts to AEs so potential and workload sit within bands, moving as little as may be."""
+    with guarded(json):
+        locked = list(lock or [])
+        if lock_file is not None:
+            if not lock_file.exists():
+                raise InputError(f"no such file: {lock_file}", file=str(lock_file))
+            locked += [x.strip() for x in lock_file.read_text().splitlines() if x.strip()]
+        request = RosterRebalanceRequest(
+            as_of=as_of_date(as_of), segments=segment or None, locked=locked, potential_band=potential_band,
+            workload_band=workload_band, move_penalty=move_penalty, time_limit=time_limit, mip_rel_gap=gap,
+        )  # fmt: skip
+        with open_seat(store, engagement=engagement) as seat:
+            result = seat.roster_rebalance(request)
+    emit_json(result) if json else _print_rebalance(result)
+
+
+def export_finance(
+    key: Annotated[str, typer.Argument(help="Stored plan key, e.g. FY2027/base.")],
+    version: Annotated[int | None, typer.Option("--version", help="Plan version (default: latest).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write here (.csv or .json); default stdout.")] = None,
+    store: StoreOption = None,
+    engagement: EngagementOption = "default",
+    json: JsonOption = False,
+) -> None:
+    """The plan as finance reconciles it: month × seat × quota × expected bookings × cost (CSV or JSON)."""
+    with guarded(json):
+        with open_seat(store, engagement=engagement, read_only=True) as seat:
+            table = seat.roster_finance(RosterFinanceRequest(key=key, version=version))
+        as_json = json or (out is not None and out.suffix == ".json")
+        text = table.model_dump_json(indent=2) if as_json else table.to_csv()
+        if out is None:
+            typer.echo(text, nl=False) if not as_json else emit_json(table)
+            return
+        out.write_text(text)
+    console.print(
+        f"wrote {len(table.rows):,} rows to {out}: quota {money(table.total_quota)}, expected bookings "
+        f"{money(table.total_expected_bookings)}, cost {money(table.total_cost)}"
+    )
+
+
+def _print_scenarios(result: ScenarioSet) -> None:
+    """The scenarios side by side, each with its stored version."""
+    table = Table("scenario", "version", "win Δ pts", "attrition Δ", "ramp Δ", "capacity ÷ goal", "AE hires",
+                  "SDR hires", "binding", title=f"{result.period} as of {result.as_of}")  # fmt: skip
+    for line in result.lines:
+        table.add_row(
+            line.scenario, f"{line.key} v{line.version}", f"{line.win_rate_delta_pts:+g}",
+            f"{line.attrition_delta:+.0%}", f"{line.ramp_delta_months:+g}",
+            f"{line.capacity_vs_goal:.2f}" if line.capacity_vs_goal else "—", str(line.total_hires),
+            str(line.sdr_hires), line.binding_constraint,
+        )  # fmt: skip
+    console.print(table)
+
+
+def _print_diff(result: PlanDiff) -> None:
+    """What moved between the two plan versions: hires, capacity, the binding constraint."""
+    console.print(f"[bold]{result.a.key} v{result.a.version} → {result.b.key} v{result.b.version}[/]")
+    console.print(
+        f"hires {result.total_hires[0]} → {result.total_hires[1]}; capacity {money(result.capacity[0])} → "
+        f"{money(result.capacity[1])}; binding {result.binding_constraint[0]} → {result.binding_constraint[1]}"
+    )
+    for h in result.hires:
+        console.print(f"  {h.segment} {h.month}: {h.a} → {h.b} ({h.delta:+d})")
+
+
 def register(app: typer.Typer) -> None:
     roster = typer.Typer(help="Mandate 3 — staff, ramp and rebalance the AE and SDR seats.", no_args_is_help=True)
     app.add_typer(roster, name="roster")
-
-    @roster.command("show")
-    def show(
-        as_of: AsOfOption = None,
-        config: ConfigOption = None,
-        leavers: Annotated[bool, typer.Option("--leavers", help="List people who have left too.")] = False,
-        store: StoreOption = None,
-        engagement: EngagementOption = "default",
-        json: JsonOption = False,
-    ) -> None:
-        """The roster as of a date: headcount, ramp, productivity, attainment and seasonality by segment."""
-        with guarded(json):
-            request = RosterShowRequest(as_of=as_of_date(as_of), config=_config(config), include_leavers=leavers)
-            with open_seat(store, engagement=engagement, read_only=True) as seat:
-                view = seat.roster_show(request)
-        emit_json(view) if json else _print_view(view)
-
-    def _plan_request(
-        period: str, goal: float | None, segment_goal: list[str] | None, buffer: float, as_of: str | None,
-        scenario: str, creation: list[str] | None, config: Path | None, name: str | None, save: bool,
-    ) -> RosterPlanRequest:  # fmt: skip
-        return RosterPlanRequest(
-            period=period, goal=goal, goal_by_segment=_pairs(segment_goal, "--segment-goal"), buffer=buffer,
-            as_of=as_of_date(as_of), scenario=scenario, pipeline_creation_per_week=_pairs(creation, "--creation"),
-            config=_config(config), name=name, save=save,
-        )  # fmt: skip
-
-    @roster.command("plan")
-    def plan(
-        period: PeriodOption,
-        goal: GoalOption = None,
-        segment_goal: SegmentGoalOption = None,
-        buffer: BufferOption = 0.1,
-        scenario: Annotated[str, typer.Option("--scenario", help="base, best or worst.")] = "base",
-        creation: CreationOption = None,
-        name: Annotated[str | None, typer.Option("--name", help="Version key (default PERIOD/SCENARIO).")] = None,
-        no_save: Annotated[bool, typer.Option("--no-save", help="Do not store the plan as a version.")] = False,
-        as_of: AsOfOption = None,
-        config: ConfigOption = None,
-        store: StoreOption = None,
-        engagement: EngagementOption = "default",
-        json: JsonOption = False,
-    ) -> None:
-        """Hires by month and segment that reach the goal with the buffer; capacity vs goal; the binding constraint."""
-        with guarded(json):
-            request = _plan_request(
-                period, goal, segment_goal, buffer, as_of, scenario, creation, config, name, not no_save
-            )
-            with open_seat(store, engagement=engagement) as seat:
-                result = seat.roster_plan(request)
-        emit_json(result) if json else _print_plan(result)
-
-    @roster.command("scenario")
-    def scenario(
-        period: PeriodOption,
-        goal: GoalOption = None,
-        segment_goal: SegmentGoalOption = None,
-        buffer: BufferOption = 0.1,
-        scenarios: Annotated[str, typer.Option("--scenarios", help="Comma-separated: base,best,worst.")] = (
-            "base,best,worst"
-        ),
-        creation: CreationOption = None,
-        as_of: AsOfOption = None,
-        config: ConfigOption = None,
-        store: StoreOption = None,
-        engagement: EngagementOption = "default",
-        json: JsonOption = False,
-    ) -> None:
-        """Plan the goal as base, best and worst cases side by side; each is stored as a plan version."""
-        with guarded(json):
-            base = _plan_request(period, goal, segment_goal, buffer, as_of, "base", creation, config, None, True)
-            request = RosterScenarioRequest(plan=base, scenarios=[s.strip() for s in scenarios.split(",") if s.strip()])
-            with open_seat(store, engagement=engagement) as seat:
-                result = seat.roster_scenarios(request)
-        if json:
-            emit_json(result)
-            return
-        table = Table("scenario", "version", "win Δ pts", "attrition Δ", "ramp Δ", "capacity ÷ goal", "AE hires",
-                      "SDR hires", "binding", title=f"{result.period} as of {result.as_of}")  # fmt: skip
-        for line in result.lines:
-            table.add_row(
-                line.scenario, f"{line.key} v{line.version}", f"{line.win_rate_delta_pts:+g}",
-                f"{line.attrition_delta:+.0%}", f"{line.ramp_delta_months:+g}",
-                f"{line.capacity_vs_goal:.2f}" if line.capacity_vs_goal else "—", str(line.total_hires),
-                str(line.sdr_hires), line.binding_constraint,
-            )  # fmt: skip
-        console.print(table)
-
-    @roster.command("diff")
-    def diff(
-        key_a: Annotated[str, typer.Argument(help="Plan key, e.g. FY2027/base.")],
-        key_b: Annotated[str | None, typer.Argument(help="Second plan key (default: the same key).")] = None,
-        version_a: Annotated[int | None, typer.Option("--version-a", help="Version of the first plan.")] = None,
-        version_b: Annotated[int | None, typer.Option("--version-b", help="Version of the second plan.")] = None,
-        store: StoreOption = None,
-        engagement: EngagementOption = "default",
-        json: JsonOption = False,
-    ) -> None:
-        """What changed between two stored plan versions (default: the last two versions of one key)."""
-        with guarded(json):
-            request = RosterDiffRequest(key_a=key_a, key_b=key_b, version_a=version_a, version_b=version_b)
-            with open_seat(store, engagement=engagement, read_only=True) as seat:
-                result = seat.roster_diff(request)
-        if json:
-            emit_json(result)
-            return
-        console.print(f"[bold]{result.a.key} v{result.a.version} → {result.b.key} v{result.b.version}[/]")
-        console.print(
-            f"hires {result.total_hires[0]} → {result.total_hires[1]}; capacity {money(result.capacity[0])} → "
-            f"{money(result.capacity[1])}; binding {result.binding_constraint[0]} → {result.binding_constraint[1]}"
-        )
-        for h in result.hires:
-            console.print(f"  {h.segment} {h.month}: {h.a} → {h.b} ({h.delta:+d})")
-
-    @roster.command("rebalance")
-    def rebalance(
-        as_of: AsOfOption = None,
-        segment: Annotated[list[str] | None, typer.Option("--segment", help="Only these segments.")] = None,
-        lock: Annotated[list[str] | None, typer.Option("--lock", help="Account id that stays (repeatable).")] = None,
-        lock_file: Annotated[Path | None, typer.Option("--lock-file", help="File of account ids, one a line.")] = None,
-        potential_band: Annotated[
-            float, typer.Option("--potential-band", help="± share of target potential.")
-        ] = _KNOBS.potential_band,
-        workload_band: Annotated[
-            float, typer.Option("--workload-band", help="± share of target workload.")
-        ] = _KNOBS.workload_band,
-        move_penalty: Annotated[
-            float, typer.Option("--move-penalty", help="Cost of moving potential.")
-        ] = _KNOBS.move_penalty,
-        time_limit: Annotated[
-            float, typer.Option("--time-limit", help="Seconds the solver may take.")
-        ] = _KNOBS.time_limit,
-        gap: Annotated[float, typer.Option("--gap", help="Relative optimality gap to stop at.")] = _KNOBS.mip_rel_gap,
-        store: StoreOption = None,
-        engagement: EngagementOption = "default",
-        json: JsonOption = False,
-    ) -> None:
-        """Reassign accounts to AEs so potential and workload sit within bands, moving as little as may be."""
-        with guarded(json):
-            locked = list(lock or [])
-            if lock_file is not None:
-                if not lock_file.exists():
-                    raise InputError(f"no such file: {lock_file}", file=str(lock_file))
-                locked += [x.strip() for x in lock_file.read_text().splitlines() if x.strip()]
-            request = RosterRebalanceRequest(
-                as_of=as_of_date(as_of), segments=segment or None, locked=locked, potential_band=potential_band,
-                workload_band=workload_band, move_penalty=move_penalty, time_limit=time_limit, mip_rel_gap=gap,
-            )  # fmt: skip
-            with open_seat(store, engagement=engagement) as seat:
-                result = seat.roster_rebalance(request)
-        emit_json(result) if json else _print_rebalance(result)
-
-    @roster.command("export-finance")
-    def export_finance(
-        key: Annotated[str, typer.Argument(help="Stored plan key, e.g. FY2027/base.")],
-        version: Annotated[int | None, typer.Option("--version", help="Plan version (default: latest).")] = None,
-        out: Annotated[Path | None, typer.Option("--out", help="Write here (.csv or .json); default stdout.")] = None,
-        store: StoreOption = None,
-        engagement: EngagementOption = "default",
-        json: JsonOption = False,
-    ) -> None:
-        """The plan as finance reconciles it: month × seat × quota × expected bookings × cost (CSV or JSON)."""
-        with guarded(json):
-            with open_seat(store, engagement=engagement, read_only=True) as seat:
-                table = seat.roster_finance(RosterFinanceRequest(key=key, version=version))
-            as_json = json or (out is not None and out.suffix == ".json")
-            text = table.model_dump_json(indent=2) if as_json else table.to_csv()
-            if out is None:
-                typer.echo(text, nl=False) if not as_json else emit_json(table)
-                return
-            out.write_text(text)
-        console.print(
-            f"wrote {len(table.rows):,} rows to {out}: quota {money(table.total_quota)}, expected bookings "
-            f"{money(table.total_expected_bookings)}, cost {money(table.total_cost)}"
-        )
+    roster.command("show")(show)
+    roster.command("plan")(plan)
+    roster.command("scenario")(scenario)
+    roster.command("diff")(diff)
+    roster.command("rebalance")(rebalance)
+    roster.command("export-finance")(export_finance)

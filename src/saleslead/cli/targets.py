@@ -145,100 +145,104 @@ def print_creation(result: Defense) -> None:
     console.print(f"needed a week: {result.creation_method}", highlight=False)
 
 
+def set_(
+    period: PeriodOption,
+    goal: Annotated[float | None, typer.Option("--goal", help="Revenue goal of the period (default: Σ quota).")] = None,
+    segment: SegmentOption = None,
+    as_of: AsOfOption = None,
+    author: Annotated[str, typer.Option("--author", help="Who sets the plan (kept on the record).")] = "saleslead",
+    store: StoreOption = None,
+    engagement: EngagementOption = "default",
+    json: JsonOption = False,
+) -> None:
+    """Set a period's targets: bookings, pipeline now and weekly creation per segment, saved as a new version."""
+    with guarded(json), open_seat(store, engagement=engagement) as seat:
+        plan = seat.set_targets(
+            TargetsRequest(
+                period=period, goal=goal, segments=_segments(segment), as_of=as_of_date(as_of), author=author
+            )
+        )
+    emit_json(plan) if json else print_plan(plan)
+
+
+def show(
+    period: Annotated[str | None, typer.Option("--period", help="Every version of this period's plan.")] = None,
+    store: StoreOption = None,
+    engagement: EngagementOption = "default",
+    json: JsonOption = False,
+) -> None:
+    """Show saved target plans: the latest of every period, or every version of one."""
+    with guarded(json), open_seat(store, engagement=engagement, read_only=True) as seat:
+        shown = seat.targets(TargetsShowRequest(period=period))
+    if json:
+        emit_json(shown)
+        return
+    if not shown.plans:
+        console.print("no target plans saved yet (saleslead targets set --period ... --goal ...)")
+    for version in shown.plans:
+        print_plan(version.plan)
+
+
+def defend(
+    period: PeriodOption,
+    as_of: AsOfOption = None,
+    weeks: Annotated[int, typer.Option("--weeks", min=1, max=26, help="Weeks to look back on.")] = 6,
+    store: StoreOption = None,
+    engagement: EngagementOption = "default",
+    json: JsonOption = False,
+) -> None:
+    """Track coverage week over week, raise flags (once per period and segment), list creation gaps for SDRs."""
+    with guarded(json), open_seat(store, engagement=engagement) as seat:
+        result = seat.defend_targets(DefendRequest(period=period, as_of=as_of_date(as_of), weeks=weeks))
+    emit_json(result) if json else print_defense(result)
+
+
+def coverage(
+    period: PeriodOption,
+    as_of: AsOfOption = None,
+    goal: Annotated[float | None, typer.Option("--goal", help="Use this goal instead of the plan.")] = None,
+    segment: SegmentOption = None,
+    periods: Annotated[
+        int, typer.Option("--periods", min=1, max=12, help="Earlier periods to measure conversion on.")
+    ] = 4,
+    store: StoreOption = None,
+    engagement: EngagementOption = "default",
+    json: JsonOption = False,
+) -> None:
+    """Coverage of a period: reported (pipeline ÷ what is left) and real (the forecast's outlook), with the gap.
+
+    The same-point conversion of earlier periods is shown beside it as a labelled cross-check."""
+    with guarded(json):
+        request = CoverageRequest(
+            period=period, as_of=as_of_date(as_of), goal=goal, segments=_segments(segment), periods=periods
+        )
+        result = stored_answer(lambda reads: reads.coverage(request), store, engagement)
+        if result is None:
+            with open_seat(store, engagement=engagement, read_only=True) as seat:
+                result = seat.coverage(request)
+    emit_json(result) if json else print_coverage(result)
+
+
+def print_defense(result: Defense) -> None:
+    """Coverage, pipeline created per week, the flags raised and the creation gaps."""
+    print_coverage(result.coverage)
+    print_creation(result)
+    for flag in result.flags:
+        mark = "[bold red]NEW[/] " if flag.new else ""
+        console.print(f"{mark}flag {flag.key} ({flag.reason}): {flag.message}")
+    for gap in result.creation_gaps:
+        console.print(
+            f"creation gap {gap.segment}: created {money(gap.created)} of {money(gap.required)} required in "
+            f"{len(gap.weeks)} weeks — short {money(gap.gap)}"
+            + (f" (~{gap.gap_deals:.0f} typical deals)" if gap.gap_deals else "")
+        )
+
+
 def register(app: typer.Typer) -> None:
     """Add ``targets`` (set, show, defend) and ``coverage`` to the app."""
     targets = typer.Typer(help="Set and defend pipeline targets.", no_args_is_help=True)
     app.add_typer(targets, name="targets")
-
-    @targets.command("set")
-    def set_(
-        period: PeriodOption,
-        goal: Annotated[
-            float | None, typer.Option("--goal", help="Revenue goal of the period (default: Σ quota).")
-        ] = None,
-        segment: SegmentOption = None,
-        as_of: AsOfOption = None,
-        author: Annotated[str, typer.Option("--author", help="Who sets the plan (kept on the record).")] = "saleslead",
-        store: StoreOption = None,
-        engagement: EngagementOption = "default",
-        json: JsonOption = False,
-    ) -> None:
-        """Set a period's targets: bookings, pipeline now and weekly creation per segment, saved as a new version."""
-        with guarded(json), open_seat(store, engagement=engagement) as seat:
-            plan = seat.set_targets(
-                TargetsRequest(
-                    period=period, goal=goal, segments=_segments(segment), as_of=as_of_date(as_of), author=author
-                )
-            )
-        emit_json(plan) if json else print_plan(plan)
-
-    @targets.command("show")
-    def show(
-        period: Annotated[str | None, typer.Option("--period", help="Every version of this period's plan.")] = None,
-        store: StoreOption = None,
-        engagement: EngagementOption = "default",
-        json: JsonOption = False,
-    ) -> None:
-        """Show saved target plans: the latest of every period, or every version of one."""
-        with guarded(json), open_seat(store, engagement=engagement, read_only=True) as seat:
-            shown = seat.targets(TargetsShowRequest(period=period))
-        if json:
-            emit_json(shown)
-            return
-        if not shown.plans:
-            console.print("no target plans saved yet (saleslead targets set --period ... --goal ...)")
-        for version in shown.plans:
-            print_plan(version.plan)
-
-    @targets.command("defend")
-    def defend(
-        period: PeriodOption,
-        as_of: AsOfOption = None,
-        weeks: Annotated[int, typer.Option("--weeks", min=1, max=26, help="Weeks to look back on.")] = 6,
-        store: StoreOption = None,
-        engagement: EngagementOption = "default",
-        json: JsonOption = False,
-    ) -> None:
-        """Track coverage week over week, raise flags (once per period and segment), list creation gaps for SDRs."""
-        with guarded(json), open_seat(store, engagement=engagement) as seat:
-            result = seat.defend_targets(DefendRequest(period=period, as_of=as_of_date(as_of), weeks=weeks))
-        if json:
-            emit_json(result)
-            return
-        print_coverage(result.coverage)
-        print_creation(result)
-        for flag in result.flags:
-            mark = "[bold red]NEW[/] " if flag.new else ""
-            console.print(f"{mark}flag {flag.key} ({flag.reason}): {flag.message}")
-        for gap in result.creation_gaps:
-            console.print(
-                f"creation gap {gap.segment}: created {money(gap.created)} of {money(gap.required)} required in "
-                f"{len(gap.weeks)} weeks — short {money(gap.gap)}"
-                + (f" (~{gap.gap_deals:.0f} typical deals)" if gap.gap_deals else "")
-            )
-
-    @app.command("coverage")
-    def coverage(
-        period: PeriodOption,
-        as_of: AsOfOption = None,
-        goal: Annotated[float | None, typer.Option("--goal", help="Use this goal instead of the plan.")] = None,
-        segment: SegmentOption = None,
-        periods: Annotated[
-            int, typer.Option("--periods", min=1, max=12, help="Earlier periods to measure conversion on.")
-        ] = 4,
-        store: StoreOption = None,
-        engagement: EngagementOption = "default",
-        json: JsonOption = False,
-    ) -> None:
-        """Coverage of a period: reported (pipeline ÷ what is left) and real (the forecast's outlook), with the gap.
-
-        The same-point conversion of earlier periods is shown beside it as a labelled cross-check."""
-        with guarded(json):
-            request = CoverageRequest(
-                period=period, as_of=as_of_date(as_of), goal=goal, segments=_segments(segment), periods=periods
-            )
-            result = stored_answer(lambda reads: reads.coverage(request), store, engagement)
-            if result is None:
-                with open_seat(store, engagement=engagement, read_only=True) as seat:
-                    result = seat.coverage(request)
-        emit_json(result) if json else print_coverage(result)
+    targets.command("set")(set_)
+    targets.command("show")(show)
+    targets.command("defend")(defend)
+    app.command("coverage")(coverage)
