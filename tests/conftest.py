@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import fcntl
 import gc
+import os
 import shutil
 import warnings
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -34,31 +37,83 @@ def shared_data(name: str) -> Path:
     return path
 
 
+#: The xdist group of the test files that run the week on the demo company (``pytestmark``): one worker runs them
+#: one after another, so the week's models (minutes of CPU) are fitted once and read by the next file, never fitted
+#: by two workers at once.
+DEMO_WEEK = pytest.mark.xdist_group("demo-week")
+#: Likewise for the files that keep the demo's answers as of 2026-05-20 (tests/test_answers.py's week).
+DEMO_MAY = pytest.mark.xdist_group("demo-may")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """With pytest-xdist (``-n auto``, ``--dist loadgroup`` in the config) a test file is one unit of work, so its
+    module fixtures are built once, by the worker that runs it; files that share a group (:data:`DEMO_WEEK`) go to
+    one worker."""
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(item.path.stem))
+
+
+def run_shared(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder every process of this test run shares: the run's base folder, or with pytest-xdist the folder
+    above the workers' own (``pytest -n``), so what is built once per run is built once for every worker."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+@contextmanager
+def build_once(path: Path) -> Iterator[bool]:
+    """Whether ``path`` is still to be built by this process (True: build it inside the block), holding a lock
+    beside it so another worker waits for the build instead of repeating it; marked built when the block ends
+    without an error (a failed build is tried again by the next)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    built = path.with_name(path.name + ".built")
+    with open(path.with_name(path.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if built.exists():
+                yield False
+                return
+            yield True
+            built.touch()
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 @pytest.fixture(scope="session")
 def demo_export(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo company's Salesforce-shaped export (read-only: copy before changing)."""
-    out = tmp_path_factory.mktemp("demo") / "export"
-    generate(out, DEMO_CONFIG)
+    """The demo company's Salesforce-shaped export (read-only: copy before changing), generated once per run."""
+    out = run_shared(tmp_path_factory) / "demo" / "export"
+    with build_once(out) as build:
+        if build:
+            shutil.rmtree(out, ignore_errors=True)  # what a failed build left
+            generate(out, DEMO_CONFIG)
     return out
 
 
 @pytest.fixture(scope="session")
 def demo_store_file(demo_export: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A store holding the demo company (read-only: use ``demo_seat`` to get a private copy)."""
-    path = tmp_path_factory.mktemp("demo-store") / "demo.duckdb"
-    with open_seat(path) as seat:
-        seat.ingest(IngestRequest(path=demo_export))
+    """A store holding the demo company, ingested once per run (read-only: ``demo_seat`` gives a private copy;
+    open it ``read_only`` or copy it, as other workers read it at the same time)."""
+    path = run_shared(tmp_path_factory) / "demo-store" / "demo.duckdb"
+    with build_once(path) as build:
+        if build:
+            path.unlink(missing_ok=True)
+            with open_seat(path) as seat:
+                seat.ingest(IngestRequest(path=demo_export))
     return path
 
 
 @pytest.fixture(scope="session")
 def demo_shelf(tmp_path_factory: pytest.TempPathFactory) -> Shelf:
-    """One answers shelf for every copy of the demo store: a model fitted by one test is read by the next.
+    """One answers shelf for every copy of the demo store: a model fitted by one test is read by the next (in
+    every worker of the run: each answer is written whole under a temporary name and renamed into place).
 
     Sound because answers are keyed by the store's state (its ingests and sizes), and every copy starts from
     the same file; a test that ingests into its copy moves the state and computes its own answers.
     """
-    return Shelf(tmp_path_factory.mktemp("demo-answers"))
+    return Shelf(run_shared(tmp_path_factory) / "demo-answers")
 
 
 def share_demo_shelf(store: Path, shelf: Shelf) -> None:
@@ -67,6 +122,32 @@ def share_demo_shelf(store: Path, shelf: Shelf) -> None:
     assert shelf.root is not None
     shelf.root.mkdir(parents=True, exist_ok=True)
     Path(f"{store}.answers").symlink_to(shelf.root, target_is_directory=True)
+
+
+#: The fitted parts of a forecast on the shelf (``saleslead.forecast.fitted``): they read the deals' stages,
+#: amounts, dates, segments, channels and owners' ids and start dates, never a deal's or a person's name.
+FIT_KINDS = ("deal-model", "calibration")
+
+
+def share_demo_fits(store: Path, shelf: Shelf) -> None:
+    """Make a copy of the demo store read and keep only its fitted models on the run's shelf, every other answer on
+    its own: for a copy whose names were edited behind the seat's back (the same state, so the same fits; its
+    answers, which carry the names, computed afresh)."""
+    assert shelf.root is not None
+    own = Path(f"{store}.answers")
+    own.mkdir(mode=0o700)
+    for kind in FIT_KINDS:
+        (shelf.root / kind).mkdir(parents=True, exist_ok=True)
+        (own / kind).symlink_to(shelf.root / kind, target_is_directory=True)
+
+
+def copy_demo(demo_store_file: Path, shelf: Shelf, path: Path) -> Path:
+    """A private, writable copy of the demo store at ``path``, its answers (fitted models included) on the run's
+    shelf (:func:`share_demo_shelf`): for a test that changes its copy only through the seat, whose answers are
+    keyed by what changed. Not for one that edits the tables behind the seat's back (its answers would not move)."""
+    shutil.copy(demo_store_file, path)
+    share_demo_shelf(path, shelf)
+    return path
 
 
 @pytest.fixture

@@ -32,6 +32,10 @@ from saleslead.store.answers import Answers, Shelf, shelf_root
 from saleslead.strategy.scorecard import ScoreRequest
 from saleslead.targets.desk import CoverageRequest
 
+from .conftest import DEMO_MAY
+
+pytestmark = DEMO_MAY  # the week as of AS_OF: fitted once with tests/test_stored_reads.py's
+
 AS_OF = date(2026, 5, 20)
 SETTINGS = Settings(scenarios=1_000)
 

@@ -24,9 +24,9 @@ from saleslead.seat import Seat, open_seat
 from saleslead.store.shelf import Shelf
 from saleslead.targets.coverage import quota_targets
 
-from .conftest import DEMO_TODAY, share_demo_shelf
+from .conftest import DEMO_TODAY, DEMO_WEEK, share_demo_shelf
 
-pytestmark = pytest.mark.slow  # fits the forecast and runs the week on the demo company
+pytestmark = [pytest.mark.slow, DEMO_WEEK]  # fits the forecast and runs the week on the demo company
 
 
 @dataclass

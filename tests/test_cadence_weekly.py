@@ -21,9 +21,9 @@ from saleslead.store import Store
 from saleslead.store.records import Records
 from saleslead.store.shelf import Shelf
 
-from .conftest import DEMO_TODAY, share_demo_shelf
+from .conftest import DEMO_TODAY, DEMO_WEEK, share_demo_shelf
 
-pytestmark = pytest.mark.slow  # fits the forecast and runs the week on the demo company
+pytestmark = [pytest.mark.slow, DEMO_WEEK]  # fits the forecast and runs the week on the demo company
 
 
 def _open(path: Path) -> Seat:

@@ -33,7 +33,7 @@ SCENARIOS = 4000
 @pytest.fixture(scope="module")
 def outlooks(demo_store_file: Path) -> Iterator[tuple[Outlook, Outlook, Seat]]:
     """The outlooks as of both dates, from one deal book (loaded at the later date)."""
-    seat = open_seat(demo_store_file)
+    seat = open_seat(demo_store_file, read_only=True)  # the run's shared demo store: only read
     book = load_book(seat.store, LATER)
     b = run_outlook(seat.store, seat.settings, PERIOD, LATER, SCENARIOS, book=book)
     a = run_outlook(seat.store, seat.settings, PERIOD, EARLIER, SCENARIOS, book=book)

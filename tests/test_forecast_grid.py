@@ -22,8 +22,9 @@ from saleslead.forecast.risk import DealRequest
 from saleslead.forecast.schemas import CallListRequest, CallSubmitRequest, ForecastRequest, StallsRequest
 from saleslead.seat import IngestRequest, Seat, StatusRequest, open_seat
 from saleslead.settings import Settings
+from saleslead.store.shelf import Shelf
 
-from .conftest import DEMO_TODAY, shared_data
+from .conftest import DEMO_TODAY, copy_demo, shared_data
 
 PERIOD = "2026-Q4"
 runner = CliRunner()
@@ -224,9 +225,10 @@ def test_csv_cells_that_would_run_as_formulas_are_neutralised() -> None:
     assert list(csv.reader(io.StringIO(text))) == [["name", "amount"], ["'=1+1", "5"], ["", "-3"]]
 
 
-def test_cli_grid_and_lists_fit_100_columns_and_refuse_ambiguous_names(demo_store_file: Path, tmp_path: Path) -> None:
-    store = tmp_path / "s.duckdb"
-    shutil.copy(demo_store_file, store)
+def test_cli_grid_and_lists_fit_100_columns_and_refuse_ambiguous_names(
+    demo_store_file: Path, demo_shelf: Shelf, tmp_path: Path
+) -> None:
+    store = copy_demo(demo_store_file, demo_shelf, tmp_path / "s.duckdb")
     env = {"SALESLEAD_STORE": str(store)}
     with open_seat(store) as seat:
         seat.clock = lambda: DEMO_TODAY

@@ -19,10 +19,13 @@ from saleslead.briefing.html import briefing_html
 from saleslead.role.desk import RunRequest
 from saleslead.roster.finance import FINANCE_COLUMNS, FinanceRow, rows_to_csv
 from saleslead.seat import open_seat
+from saleslead.store.shelf import Shelf
 from saleslead.web import create_app
 from saleslead.web.security import MAX_BODY_BYTES
 
-from .conftest import DEMO_TODAY
+from .conftest import DEMO_TODAY, DEMO_WEEK, share_demo_fits
+
+pytestmark = DEMO_WEEK  # its briefing reads the week's models: fitted once with the cadence files
 
 TOKEN = "harden-token"
 HEADERS = ("content-security-policy", "x-frame-options", "x-content-type-options")
@@ -30,14 +33,16 @@ SCRIPT = "<script>alert('x')</script>"
 
 
 @pytest.fixture(scope="module")
-def store(demo_store_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo store with every deal and account named like a script."""
+def store(demo_store_file: Path, demo_shelf: Shelf, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo store with every deal and account named like a script (the demo's fitted models shared: they read
+    no names; every answer computed afresh)."""
     path = tmp_path_factory.mktemp("harden-output") / "demo.duckdb"
     shutil.copy(demo_store_file, path)
     con = duckdb.connect(str(path))
     con.execute("UPDATE opportunities SET name = ?", [SCRIPT])
     con.execute("UPDATE users SET name = '=HYPERLINK(\"http://x\")' WHERE user_id IN (SELECT min(user_id) FROM users)")
     con.close()
+    share_demo_fits(path, demo_shelf)
     return path
 
 
@@ -49,9 +54,12 @@ def client(store: Path) -> Iterator[TestClient]:
 
 
 @pytest.mark.slow
-def test_briefing_html_escapes_names_and_runs_only_its_own_scripts(store: Path, tmp_path: Path) -> None:
+def test_briefing_html_escapes_names_and_runs_only_its_own_scripts(
+    store: Path, demo_shelf: Shelf, tmp_path: Path
+) -> None:
     copy = tmp_path / "s.duckdb"
     shutil.copy(store, copy)
+    share_demo_fits(copy, demo_shelf)
     with open_seat(copy) as seat:
         seat.clock = lambda: DEMO_TODAY
         briefing = seat.run(RunRequest(as_of=DEMO_TODAY))

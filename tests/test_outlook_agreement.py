@@ -20,7 +20,9 @@ from saleslead.store.shelf import Shelf
 from saleslead.targets.desk import CoverageRequest, DefendRequest
 from saleslead.web import create_app
 
-from .conftest import DEMO_TODAY
+from .conftest import DEMO_TODAY, DEMO_WEEK
+
+pytestmark = DEMO_WEEK  # the week's models: fitted once with the cadence files
 
 PERIOD = "2026-Q4"
 SINCE = date(2026, 11, 17)

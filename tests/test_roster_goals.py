@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -22,11 +21,12 @@ from saleslead.roster.desk import RosterPlanRequest
 from saleslead.roster.goals import period_goal
 from saleslead.roster.plan_text import reach_label
 from saleslead.seat import Seat
+from saleslead.store.shelf import Shelf
 from saleslead.targets.coverage import quota_targets
 from saleslead.targets.desk import TargetsRequest
 from saleslead.web import create_app
 
-from .conftest import DEMO_TODAY
+from .conftest import DEMO_TODAY, copy_demo
 
 
 def _week(seat: Seat) -> Week:
@@ -87,9 +87,8 @@ def test_a_saved_targets_plan_wins_and_is_carried_forward(demo_seat: Seat) -> No
     assert later.goal == pytest.approx(9e6)
 
 
-def test_readme_plan_command_runs_without_a_goal(demo_store_file: Path, tmp_path: Path) -> None:
-    store = tmp_path / "cli.duckdb"
-    shutil.copy(demo_store_file, store)
+def test_readme_plan_command_runs_without_a_goal(demo_store_file: Path, demo_shelf: Shelf, tmp_path: Path) -> None:
+    store = copy_demo(demo_store_file, demo_shelf, tmp_path / "cli.duckdb")
     args = ["roster", "plan", "--period", "2027-Q1", "--as-of", DEMO_TODAY.isoformat(), "--store", str(store)]
     out = CliRunner().invoke(app, [*args, "--json"])
     assert out.exit_code == 0, out.output
@@ -104,11 +103,10 @@ def test_readme_plan_command_runs_without_a_goal(demo_store_file: Path, tmp_path
 
 
 def test_one_attainment_per_segment_in_cli_web_and_quota_check(
-    demo_store_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    demo_store_file: Path, demo_shelf: Shelf, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(output.console, "_width", 200)  # one table row per segment
-    store = tmp_path / "att.duckdb"
-    shutil.copy(demo_store_file, store)
+    store = copy_demo(demo_store_file, demo_shelf, tmp_path / "att.duckdb")
     runner = CliRunner()
     shown = runner.invoke(app, ["roster", "show", "--as-of", DEMO_TODAY.isoformat(), "--store", str(store), "--json"])
     assert shown.exit_code == 0, shown.output
@@ -132,9 +130,10 @@ def test_one_attainment_per_segment_in_cli_web_and_quota_check(
         assert quota[s["segment"]] == pytest.approx(a["overall"])
 
 
-def test_the_dashboard_plans_the_periods_target_when_no_goal_is_typed(demo_store_file: Path, tmp_path: Path) -> None:
-    store = tmp_path / "web.duckdb"
-    shutil.copy(demo_store_file, store)
+def test_the_dashboard_plans_the_periods_target_when_no_goal_is_typed(
+    demo_store_file: Path, demo_shelf: Shelf, tmp_path: Path
+) -> None:
+    store = copy_demo(demo_store_file, demo_shelf, tmp_path / "web.duckdb")
     web = TestClient(
         create_app(store, token="t", clock=lambda: DEMO_TODAY), base_url="http://127.0.0.1", client=("127.0.0.1", 50123)
     )

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
 from datetime import date
 from pathlib import Path
 
@@ -19,8 +18,9 @@ from saleslead.roster.desk import RosterDiffRequest, RosterFinanceRequest, Roste
 from saleslead.roster.plan_text import reach_label
 from saleslead.roster.scenarios import PLAN_KIND
 from saleslead.seat import Seat
+from saleslead.store.shelf import Shelf
 
-from .conftest import DEMO_TODAY
+from .conftest import DEMO_TODAY, copy_demo
 
 GOAL = 30e6
 
@@ -110,9 +110,8 @@ def test_a_period_before_the_as_of_month_is_refused(demo_seat: Seat) -> None:
         demo_seat.roster_plan(RosterPlanRequest(period="FY2027", goal_by_segment={"Public Sector": 1e6}))
 
 
-def test_cli_plan_json_and_export(demo_store_file: Path, tmp_path: Path) -> None:
-    store = str(tmp_path / "cli.duckdb")
-    shutil.copy(demo_store_file, store)
+def test_cli_plan_json_and_export(demo_store_file: Path, demo_shelf: Shelf, tmp_path: Path) -> None:
+    store = str(copy_demo(demo_store_file, demo_shelf, tmp_path / "cli.duckdb"))
     runner = CliRunner()
     args = ["roster", "plan", "--period", "FY2027", "--goal", "30000000", "--as-of", "2026-11-24", "--store", store]
     out = runner.invoke(app, [*args, "--json"])
@@ -236,12 +235,11 @@ def test_a_plan_stored_in_an_earlier_shape_is_refused_by_name(demo_seat: Seat) -
 
 
 def test_the_plan_fits_100_columns_with_no_number_cut(
-    demo_store_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    demo_store_file: Path, demo_shelf: Shelf, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from saleslead.cli import output
 
-    store = str(tmp_path / "narrow.duckdb")
-    shutil.copy(demo_store_file, store)
+    store = str(copy_demo(demo_store_file, demo_shelf, tmp_path / "narrow.duckdb"))
     args = ["roster", "plan", "--period", "2027-Q1", "--as-of", "2026-11-24", "--store", store, "--no-save"]
     payload = json.loads(CliRunner().invoke(app, [*args, "--json"]).output)
     monkeypatch.setattr(output.console, "_width", 100)

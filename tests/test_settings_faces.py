@@ -23,10 +23,11 @@ from saleslead.mcp_server import build_server
 from saleslead.periods import Period
 from saleslead.roster.plan import RosterPlanRequest
 from saleslead.seat import Seat, open_seat
+from saleslead.store.shelf import Shelf
 from saleslead.targets.desk import CoverageRequest, TargetsRequest
 from saleslead.web import create_app
 
-from .conftest import DEMO_TODAY
+from .conftest import DEMO_TODAY, share_demo_fits
 
 FEB = date(2026, 11, 1), date(2027, 2, 1)  # the fourth quarter of the fiscal year starting 1 Feb 2026
 
@@ -107,9 +108,12 @@ def web(path: Path) -> TestClient:
 
 
 @pytest.fixture
-def demo_copy(demo_store_file: Path, tmp_path: Path) -> Iterator[Path]:
+def demo_copy(demo_store_file: Path, demo_shelf: Shelf, tmp_path: Path) -> Iterator[Path]:
+    """A copy of the demo store sharing only the fitted models: its answers under the settings these tests set stay
+    off the run's shelf (test_a_changed_setting_makes_exactly_the_answers_that_read_it_stale reads that shelf)."""
     copy = tmp_path / "demo.duckdb"
     shutil.copy(demo_store_file, copy)
+    share_demo_fits(copy, demo_shelf)
     yield copy
     use_currency("USD")  # the seats opened here wrote amounts in another currency in this context
 

@@ -39,9 +39,9 @@ from saleslead.store.shelf import Shelf, shape
 from saleslead.stored import StoredReads, stored_answer
 from saleslead.targets.schemas import PLAN, CoverageRequest
 
-from .conftest import DEMO_TODAY
+from .conftest import DEMO_MAY, DEMO_TODAY
 
-pytestmark = pytest.mark.slow  # fits the forecast and runs the week on the demo company
+pytestmark = [pytest.mark.slow, DEMO_MAY]  # fits the forecast and runs the week on the demo company
 
 M = TypeVar("M", bound=BaseModel)
 Read = Callable[[Callable[[StoredReads], M | None]], M | None]

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 from typer.testing import CliRunner
 
 from saleslead.cli.app import app
+from saleslead.store.shelf import Shelf
+
+from .conftest import copy_demo
 
 runner = CliRunner()
 
@@ -18,9 +20,8 @@ def run(*args: str) -> tuple[int, str]:
     return result.exit_code, result.stdout
 
 
-def test_score_decide_show_check(demo_store_file: Path, tmp_path: Path) -> None:
-    store = tmp_path / "demo.duckdb"
-    shutil.copy(demo_store_file, store)
+def test_score_decide_show_check(demo_store_file: Path, demo_shelf: Shelf, tmp_path: Path) -> None:
+    store = copy_demo(demo_store_file, demo_shelf, tmp_path / "demo.duckdb")
     code, out = run("strategy", "score", "--as-of", "2026-11-24", "--store", str(store), "--json")
     assert code == 0, out
     card = json.loads(out)

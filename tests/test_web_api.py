@@ -18,13 +18,14 @@ from saleslead.forecast.schemas import AccuracyRequest, CallSubmitRequest
 from saleslead.role.desk import AskRequest
 from saleslead.seat import StatusRequest, open_seat
 from saleslead.store import Store
+from saleslead.store.shelf import Shelf
 from saleslead.strategy.scorecard import ScoreRequest
 from saleslead.web import create_app
 from saleslead.web.app import PLOTLY_JS
 from saleslead.web.context import PAGES
 
 from .builders import export
-from .conftest import DEMO_TODAY
+from .conftest import DEMO_TODAY, build_once, copy_demo
 
 TOKEN = "test-write-token"
 WRITE = {"Authorization": f"Bearer {TOKEN}"}
@@ -44,23 +45,24 @@ Q3_CALL = CallSubmitRequest(
 
 @functools.cache
 def seeded_store(demo_store_file: Path) -> Path:
-    """Once per session: the demo store with two handoffs (to the AE, to the SDRs) and a past call to judge."""
+    """Once per run: the demo store with two handoffs (to the AE, to the SDRs) and a past call to judge (beside
+    the demo store, shared by every worker: read-only, copy it)."""
     path = demo_store_file.parent / "web-seeded.duckdb"
-    shutil.copy(demo_store_file, path)
-    with open_seat(path) as seat:
-        seat.clock = lambda: DEMO_TODAY
-        seat.ask(AskRequest(text="Please follow up with the customer on our biggest deal", as_of=DEMO_TODAY))
-        seat.ask(AskRequest(text="Build a prospect list for SMB", as_of=DEMO_TODAY))
-        seat.call_submit(Q3_CALL)
+    with build_once(path) as build:
+        if build:
+            shutil.copy(demo_store_file, path)
+            with open_seat(path) as seat:
+                seat.clock = lambda: DEMO_TODAY
+                seat.ask(AskRequest(text="Please follow up with the customer on our biggest deal", as_of=DEMO_TODAY))
+                seat.ask(AskRequest(text="Build a prospect list for SMB", as_of=DEMO_TODAY))
+                seat.call_submit(Q3_CALL)
     return path
 
 
 @pytest.fixture(scope="module")
-def web_store(demo_store_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A private copy of the seeded demo store."""
-    path = tmp_path_factory.mktemp("web") / "demo.duckdb"
-    shutil.copy(seeded_store(demo_store_file), path)
-    return path
+def web_store(demo_store_file: Path, demo_shelf: Shelf, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A private copy of the seeded demo store (its answers on the run's shelf: seeding adds records only)."""
+    return copy_demo(seeded_store(demo_store_file), demo_shelf, tmp_path_factory.mktemp("web") / "demo.duckdb")
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ under ``test-artifacts/``.
 
 from __future__ import annotations
 
-import shutil
 import socket
 import threading
 import time
@@ -15,10 +14,11 @@ from typing import Any
 
 import pytest
 
+from saleslead.store.shelf import Shelf
 from saleslead.web import create_app
 from saleslead.web.context import PAGES
 
-from .conftest import DEMO_TODAY
+from .conftest import DEMO_TODAY, copy_demo
 from .test_web_api import seeded_store
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -42,12 +42,11 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def server(demo_store_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def server(demo_store_file: Path, demo_shelf: Shelf, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The dashboard on the demo company (two handoffs, a past call), served by uvicorn on a free port."""
     import uvicorn
 
-    path = tmp_path_factory.mktemp("web-browser") / "demo.duckdb"
-    shutil.copy(seeded_store(demo_store_file), path)
+    path = copy_demo(seeded_store(demo_store_file), demo_shelf, tmp_path_factory.mktemp("web-browser") / "demo.duckdb")
     app = create_app(path, token=TOKEN, clock=lambda: DEMO_TODAY)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

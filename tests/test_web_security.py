@@ -13,10 +13,11 @@ from fastapi.testclient import TestClient
 
 from saleslead.role.desk import AskRequest
 from saleslead.seat import open_seat
+from saleslead.store.shelf import Shelf
 from saleslead.web import create_app
 from saleslead.web.security import TOKEN_KIND
 
-from .conftest import DEMO_TODAY
+from .conftest import DEMO_TODAY, copy_demo
 
 TOKEN = "s3cret-token-for-tests"
 LOCAL = ("127.0.0.1", 50200)
@@ -30,10 +31,9 @@ def make_client(
 
 
 @pytest.fixture(scope="module")
-def store(demo_store_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def store(demo_store_file: Path, demo_shelf: Shelf, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo store with one handoff to the AE in engagement ``acme`` and none in ``globex``."""
-    path = tmp_path_factory.mktemp("web-security") / "demo.duckdb"
-    shutil.copy(demo_store_file, path)
+    path = copy_demo(demo_store_file, demo_shelf, tmp_path_factory.mktemp("web-security") / "demo.duckdb")
     with open_seat(path, engagement="acme") as seat:
         seat.ask(AskRequest(text="Please follow up with the customer on our biggest deal", as_of=DEMO_TODAY))
     return path
