@@ -41,7 +41,8 @@ def shared_data(name: str) -> Path:
 #: one after another, so the week's models (minutes of CPU) are fitted once and read by the next file, never fitted
 #: by two workers at once.
 DEMO_WEEK = pytest.mark.xdist_group("demo-week")
-#: Likewise for the files that keep the demo's answers as of 2026-05-20 (tests/test_answers.py's week).
+#: Likewise for the files that keep the demo's answers as of 2026-05-20 (tests/test_answers.py's week): they read
+#: them from their own shelf (``demo_may_shelf``).
 DEMO_MAY = pytest.mark.xdist_group("demo-may")
 
 
@@ -114,6 +115,14 @@ def demo_shelf(tmp_path_factory: pytest.TempPathFactory) -> Shelf:
     the same file; a test that ingests into its copy moves the state and computes its own answers.
     """
     return Shelf(run_shared(tmp_path_factory) / "demo-answers")
+
+
+@pytest.fixture(scope="session")
+def demo_may_shelf(tmp_path_factory: pytest.TempPathFactory) -> Shelf:
+    """The answers shelf of the files that keep the demo's week as of 2026-05-20 (:data:`DEMO_MAY`; each names it
+    its ``demo_shelf``): apart from ``demo_shelf``, where the week as of :data:`DEMO_TODAY` prunes the fits more than
+    120 days older than its own (``Answers.prune``) — maybe while another worker reads them."""
+    return Shelf(run_shared(tmp_path_factory) / "demo-may-answers")
 
 
 def share_demo_shelf(store: Path, shelf: Shelf) -> None:

@@ -37,6 +37,14 @@ from .conftest import DEMO_MAY
 pytestmark = DEMO_MAY  # the week as of AS_OF: fitted once with tests/test_stored_reads.py's
 
 AS_OF = date(2026, 5, 20)
+
+
+@pytest.fixture(scope="module")
+def demo_shelf(demo_may_shelf: Shelf) -> Shelf:
+    """The demo's answers as of AS_OF on their own shelf (see ``demo_may_shelf``)."""
+    return demo_may_shelf
+
+
 SETTINGS = Settings(scenarios=1_000)
 
 

@@ -47,6 +47,14 @@ M = TypeVar("M", bound=BaseModel)
 Read = Callable[[Callable[[StoredReads], M | None]], M | None]
 
 AS_OF = date(2026, 5, 20)
+
+
+@pytest.fixture(scope="module")
+def demo_shelf(demo_may_shelf: Shelf) -> Shelf:
+    """The demo's answers as of AS_OF on their own shelf (see ``demo_may_shelf``)."""
+    return demo_may_shelf
+
+
 PERIOD = "2026-Q2"
 
 READS: list[tuple[str, Callable[[Seat], BaseModel | None], Callable[[StoredReads], BaseModel | None]]] = [
