@@ -19,11 +19,14 @@ import numpy as np
 import pytest
 
 from saleslead.forecast.bridge import COMPONENTS, forecast_bridge
-from saleslead.forecast.outlook import Outlook, forecast_result, outlook_parts, run_outlook, simulation_book
+from saleslead.forecast.fitted import fitted_outlook
+from saleslead.forecast.outlook import Outlook, forecast_result, outlook_parts, simulation_book
 from saleslead.forecast.panel import load_book
 from saleslead.forecast.simulate import keyed_uniforms, simulate
 from saleslead.periods import Period
 from saleslead.seat import Seat, open_seat
+from saleslead.store.answers import Answers
+from saleslead.store.shelf import Shelf
 
 PERIOD = Period.parse("2026-Q4")
 EARLIER, LATER = date(2026, 11, 10), date(2026, 11, 17)
@@ -31,12 +34,14 @@ SCENARIOS = 4000
 
 
 @pytest.fixture(scope="module")
-def outlooks(demo_store_file: Path) -> Iterator[tuple[Outlook, Outlook, Seat]]:
-    """The outlooks as of both dates, from one deal book (loaded at the later date)."""
+def outlooks(demo_store_file: Path, demo_shelf: Shelf) -> Iterator[tuple[Outlook, Outlook, Seat]]:
+    """The outlooks as of both dates, from one deal book (loaded at the later date); their fitted models and
+    calibrations those of the forecasts of those days, kept on the run's shelf (the week's cadence fits them)."""
     seat = open_seat(demo_store_file, read_only=True)  # the run's shared demo store: only read
     book = load_book(seat.store, LATER)
-    b = run_outlook(seat.store, seat.settings, PERIOD, LATER, SCENARIOS, book=book)
-    a = run_outlook(seat.store, seat.settings, PERIOD, EARLIER, SCENARIOS, book=book)
+    answers = Answers(seat.store, seat.settings, shelf=demo_shelf)
+    b = fitted_outlook(seat.store, seat.settings, answers, PERIOD, LATER, SCENARIOS, book=book)
+    a = fitted_outlook(seat.store, seat.settings, answers, PERIOD, EARLIER, SCENARIOS, book=book)
     yield a, b, seat
     seat.close()
 
