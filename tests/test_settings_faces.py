@@ -32,6 +32,7 @@ from .conftest import DEMO_TODAY, share_demo_fits
 FEB = date(2026, 11, 1), date(2027, 2, 1)  # the fourth quarter of the fiscal year starting 1 Feb 2026
 
 
+@pytest.mark.slow  # fits the forecast on another fiscal calendar (no other test fits it): minutes when busy
 def test_a_february_fiscal_year_through_every_mandate(demo_seat: Seat) -> None:
     calendar = demo_seat.coverage(CoverageRequest(period="2026-Q4", goal=1_000_000))  # Oct 1 .. as of Nov 24
     demo_seat.config_set(ConfigSetRequest(key="fiscal_start_month", value="2"))
