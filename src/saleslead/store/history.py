@@ -80,6 +80,8 @@ class _OwnerTimeline:
             slot[self.pos[first_rows]] = np.arange(len(first_rows))
             picked = pc.take(old_first, pa.array(np.maximum(slot, 0)))
             self.before = pc.if_else(pa.array(slot >= 0), pc.coalesce(picked, current), current)
+        # The owners ``at`` picks from in one take: before the first change (by deal), then after each change.
+        self.owners = pa.concat_arrays([self.before, self.new.cast(self.before.type)]) if self.count else current
         self.stamps = np.unique(self.times)
         self.keys = self.pos * (len(self.stamps) + 1) + np.searchsorted(self.stamps, self.times, side="right")
 
@@ -92,9 +94,7 @@ class _OwnerTimeline:
         key = pos * (len(self.stamps) + 1) + np.searchsorted(self.stamps, when, side="right")
         last = np.searchsorted(self.keys, key, side="right") - 1
         hit = (last >= 0) & (self.pos[np.maximum(last, 0)] == pos)
-        after = pc.take(self.new, pa.array(np.maximum(last, 0)))
-        before = pc.take(self.before, pa.array(pos))
-        return pc.if_else(pa.array(hit), after, before), inferred
+        return pc.take(self.owners, pa.array(np.where(hit, last + self.size, pos))), inferred
 
     def events(self, ids: pa.Array, first_time: np.ndarray) -> pa.Table | None:
         """One ``owner`` event per change made after the deal's first known event."""

@@ -125,6 +125,11 @@ def _flags(table: pa.Table, name: str) -> BoolArray:
     return np.asarray(values, dtype=bool)
 
 
+def _indices(encoded: pa.DictionaryArray) -> IntArray:
+    """The codes of dictionary-encoded text as :func:`_codes` gives them (nulls: -1)."""
+    return np.asarray(encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
 def _encoded(column: pa.ChunkedArray) -> pa.DictionaryArray:
     encoded = pc.dictionary_encode(column.combine_chunks())
     assert isinstance(encoded, pa.DictionaryArray)
@@ -139,12 +144,14 @@ def merge_events(stored: pa.Table, candidates: pa.Table, next_seq: int, ingest_i
     if both.num_rows == 0:
         return MergedHistory(0, lambda start, stop: both, pa.array([], pa.string()), 0)
     rows = _sorted(stored, candidates, both, ingest_id)
-    fields = _fields(both, rows)
+    # Few distinct values: encoded once, compared by code in the merge and written as dictionary indices.
+    encoded = {name: _encoded(both.column(name)) for name in _LOW_CARDINALITY}
+    fields = _fields(both, rows, encoded)
     kept = ~((_repeats(rows, fields) | _orphans(rows)) & rows.is_new)
     keep_rows, added = _rewritten(rows, kept)
     derived = _derive(rows, fields, keep_rows)
     del rows, fields, kept, keep_rows  # only what the rows are built from stays
-    build = _builder(both, derived, next_seq)
+    build = _builder(both, derived, next_seq, encoded)
     rewritten = both.column("opportunity_id").take(pa.array(derived.picked[np.flatnonzero(derived.starts)]))
     return MergedHistory(derived.picked.size, build, rewritten.combine_chunks(), added)
 
@@ -247,7 +254,7 @@ class _Fields:
     owner: npt.NDArray[np.integer]  # owner code in merge order
 
 
-def _fields(both: pa.Table, rows: _Sorted) -> _Fields:
+def _fields(both: pa.Table, rows: _Sorted, encoded: dict[str, pa.DictionaryArray]) -> _Fields:
     source_row: dict[str, npt.NDArray[np.integer]] = {}
     codes: dict[str, IntArray] = {}
     same = ~rows.starts
@@ -261,7 +268,7 @@ def _fields(both: pa.Table, rows: _Sorted) -> _Fields:
             valid = np.asarray(pc.is_valid(column).to_numpy(zero_copy_only=False), dtype=bool)[rows.order]
             filled = _filled(rows.order, valid | ~rows.carried, rows.starts)
         source_row[name] = filled
-        code = _codes(column)[filled]
+        code = (_indices(encoded[name]) if name in encoded else _codes(column))[filled]
         if name in ("stage", "close_date", "last_activity_date"):
             codes[name] = code
         if name == "owner_id":
@@ -364,10 +371,11 @@ def _pushes(close: IntArray, starts: BoolArray, first_row: npt.NDArray[np.intege
     return so_far
 
 
-def _builder(both: pa.Table, derived: _Derived, next_seq: int) -> Callable[[int, int], pa.Table]:
-    """Rows ``[start, stop)`` of the written history, built on demand."""
-    # Few distinct values: taken as dictionary indices (the engine receives dictionary-encoded text).
-    encoded = {name: _encoded(both.column(name)) for name in _LOW_CARDINALITY}
+def _builder(
+    both: pa.Table, derived: _Derived, next_seq: int, encoded: dict[str, pa.DictionaryArray]
+) -> Callable[[int, int], pa.Table]:
+    """Rows ``[start, stop)`` of the written history, built on demand (``encoded`` text as dictionary indices:
+    the engine receives dictionary-encoded text)."""
     d = derived
 
     def build(start: int, stop: int) -> pa.Table:
