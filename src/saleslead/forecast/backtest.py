@@ -18,12 +18,12 @@ import numpy.typing as npt
 
 from saleslead.context import Progress
 from saleslead.errors import InputError, InsufficientDataError
-from saleslead.forecast.calibrate import Calibration, PastPeriods, calibrate, past_periods
+from saleslead.forecast.calibrate import Calibration, PastPeriods, past_periods
 from saleslead.forecast.fitted import fitted_outlook, kept_model
 from saleslead.forecast.levels import NodePoints, level_table, node_points
 from saleslead.forecast.levels import reliability_bins as calibration_table
 from saleslead.forecast.model import DealModel, fit_deal_model
-from saleslead.forecast.outlook import Outlook, run_outlook
+from saleslead.forecast.outlook import Outlook, calibrated, run_outlook
 from saleslead.forecast.panel import DealBook, States, day_number, load_book
 from saleslead.forecast.rollup import Hierarchy, build_hierarchy, category_field
 from saleslead.forecast.schemas import BacktestPoint, BacktestRequest, BacktestResult
@@ -223,7 +223,7 @@ class _Forecasts:
             )
         if self.past is None or refit or not self.past.serves(d, period):
             self.past = past_periods(self.model, book, d, period, n, self.cache)  # as stale as the model
-        self.calibration = calibrate(book, d, period, self.past, previous=self.calibration)
+        self.calibration = calibrated(self.store, book, d, period, self.past, previous=self.calibration)
         return run_outlook(self.store, settings, period, as_of, request.scenarios, None, book, self.model,
                            self.calibration)  # fmt: skip
 

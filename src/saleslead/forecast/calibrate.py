@@ -28,6 +28,7 @@ from saleslead.forecast.panel import DealBook, States, day_number
 from saleslead.forecast.rollup import category_field
 from saleslead.forecast.runrate import new_pipeline_run_rate
 from saleslead.forecast.simulate import Group, Shock, estimate_shock
+from saleslead.forecast.spread import Spread
 from saleslead.periods import Period
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "category_cells",
     "fit_stack",
     "level_of",
+    "level_ratios",
     "owner_effects",
     "past_periods",
     "period_weights",
@@ -244,7 +246,14 @@ class Level:
 
 def level_error(book: DealBook, now: States, periods: list[Period], replays: list[tuple[Floats, _Replay]]) -> Level:
     """:class:`Level` from the replayed origins at δ = 0 (``(stacked p', replay)``)."""
-    ratios: list[float] = []
+    return level_of(np.asarray([x for x, _ in level_ratios(book, now, periods, replays)], dtype=np.float64))
+
+
+def level_ratios(
+    book: DealBook, now: States, periods: list[Period], replays: list[tuple[Floats, _Replay]]
+) -> list[tuple[float, int]]:
+    """Per replayed origin at δ = 0: (still to book / forecast of it, its period's index)."""
+    ratios: list[tuple[float, int]] = []
     for p, r in replays:
         q = periods[r.period]
         won = won_in(now, q)
@@ -252,8 +261,8 @@ def level_error(book: DealBook, now: States, periods: list[Period], replays: lis
         booked = float(now.amount[won & (now.close_day <= r.day)].sum())
         expected = float(p @ r.amount) + float(new_pipeline_run_rate(book, q, r.day).mean.sum())
         if expected > 0:
-            ratios.append(max(actual - booked, 0.0) / expected)
-    return level_of(np.asarray(ratios, dtype=np.float64))
+            ratios.append((max(actual - booked, 0.0) / expected, r.period))
+    return ratios
 
 
 def level_of(x: Floats) -> Level:
@@ -276,6 +285,11 @@ class Calibration:
     #: the stacked probabilities of the replayed origins, whether the deal won, and the CRM stage probability
     scored: tuple[Floats, Floats, Floats] = (np.zeros(0), np.zeros(0), np.zeros(0))
     level: Level = field(default_factory=Level)
+    #: per past period (its name): the level error and owner effects measured without it, for a replay of that
+    #: period that has not seen its outcome through them
+    without: dict[str, tuple[Level, OwnerEffects]] = field(default_factory=dict)
+    #: each level's P10/P90 quantile levels from the replayed PITs (:mod:`saleslead.forecast.spread`)
+    spread: Spread = field(default_factory=Spread)
 
 
 @dataclass(frozen=True)
@@ -424,8 +438,16 @@ def calibrate(
         np.concatenate([r.stage_p for r in replays]) if replays else np.zeros(0),
     )
     middle = [(s[0], r) for s, r in zip(stacked, replays, strict=True) if r.day == _middle(r, past.periods, offset)]
-    level = level_error(book, now, past.periods, middle)
-    return Calibration(shock, stack, owner_effects(stacked, len(SHOCK_STEPS)), scored, level)
+    ratios = level_ratios(book, now, past.periods, middle)
+    level = level_of(np.asarray([x for x, _ in ratios], dtype=np.float64))
+    without = {
+        past.periods[k].name: (
+            level_of(np.asarray([x for x, j in ratios if j != k], dtype=np.float64)),
+            owner_effects([s for s in stacked if s[3] != k], len(SHOCK_STEPS)),
+        )
+        for k in sorted({r.period for r in replays})
+    }
+    return Calibration(shock, stack, owner_effects(stacked, len(SHOCK_STEPS)), scored, level, without)
 
 
 def _middle(r: _Replay, periods: list[Period], offset: int) -> int:

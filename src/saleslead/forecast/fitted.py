@@ -15,10 +15,10 @@ from datetime import date
 
 from saleslead.context import Progress
 from saleslead.errors import InsufficientDataError
-from saleslead.forecast.calibrate import Calibration, calibrate, past_periods
+from saleslead.forecast.calibrate import Calibration, past_periods
 from saleslead.forecast.fitkey import visible_digest
 from saleslead.forecast.model import DealModel, fit_deal_model
-from saleslead.forecast.outlook import Outlook, run_outlook
+from saleslead.forecast.outlook import Outlook, calibrated, run_outlook
 from saleslead.forecast.panel import DealBook, day_number, load_book
 from saleslead.forecast.schemas import FIT_SETTINGS, FORECAST_SETTINGS
 from saleslead.periods import Period
@@ -52,13 +52,14 @@ def fitted_outlook(
     state = visible_digest(book, d)  # what the fits see, not the store's state: later ingests leave it
     model = kept_model(answers, settings, book, as_of, state)
 
-    def calibrated() -> Calibration:
-        return calibrate(book, d, period, past_periods(model, book, d, period, settings.min_sample))
+    def calibration_() -> Calibration:
+        return calibrated(store, book, d, period, past_periods(model, book, d, period, settings.min_sample))
 
-    # "level": the level error's form (a calibration pickled with the log-ratio form is not read back)
+    # "level": the level error's form (a calibration pickled with the log-ratio form is not read back);
+    # "spread": the levels' recalibration from replayed PITs
     calibration = answers.artifact(
-        "calibration", as_of, {"period": period.name, "level": "ratio"}, calibrated, settings=FIT_SETTINGS,
-        state=state,
+        "calibration", as_of, {"period": period.name, "level": "ratio", "spread": "pit"}, calibration_,
+        settings=FIT_SETTINGS, state=state,
     )  # fmt: skip
     return run_outlook(store, settings, period, as_of, scenarios, progress, book=book, model=model,
                        calibration=calibration)  # fmt: skip

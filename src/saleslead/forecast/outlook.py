@@ -19,6 +19,7 @@ from saleslead.forecast.calibrate import (
     CELLS,
     Calibration,
     OwnerEffects,
+    PastPeriods,
     calibrate,
     category_cells,
     past_periods,
@@ -42,6 +43,7 @@ from saleslead.forecast.schemas import (
     SegmentForecast,
 )
 from saleslead.forecast.simulate import Book, Shock, Simulation, simulate, widen
+from saleslead.forecast.spread import Spread, level_names, pits, recalibrate, spread_of
 from saleslead.periods import Period
 from saleslead.settings import Settings
 from saleslead.store import Store
@@ -50,6 +52,7 @@ __all__ = [
     "PARTS",
     "Outlook",
     "book_of",
+    "calibrated",
     "deal_probabilities",
     "forecast_result",
     "outlook_parts",
@@ -107,7 +110,9 @@ def run_outlook(
     model = model or fit_deal_model(book, d, settings.fiscal_start_month, settings.min_sample)
     now = book.states_at(d)
     open_ = now.take(~now.is_closed)
-    calibration = calibration or calibrate(book, d, period, past_periods(model, book, d, period, settings.min_sample))
+    if calibration is None:
+        past = past_periods(model, book, d, period, settings.min_sample)
+        calibration = calibrated(store, book, d, period, past)
     shock = calibration.shock
     p = deal_probabilities(model, calibration, book, open_, period)
     closed = now.take(won_in(now, period))
@@ -120,7 +125,75 @@ def run_outlook(
     n_seg = len(book.segment_names)
     sim = simulate(sim_book, shock.sd, scenarios or settings.scenarios, settings.seed, n_seg, progress)
     sim = widen(sim, sim_book, calibration.level.cv2, settings.seed)
+    total, nodes = recalibrate(sim.total, sim.nodes, hierarchy, calibration.spread)
+    sim = replace(sim, total=total, nodes=nodes)
     return Outlook(period, as_of, book, model, open_, p, closed, hierarchy, owners, new, calibration, sim)
+
+
+#: scenarios of each past period's replayed outlook (its PITs need no finer resolution)
+SPREAD_SCENARIOS = 200
+_SPREAD_SEED = 13  # fixed: the calibration (kept on the shelf) does not depend on the forecast's seed
+
+
+def calibrated(
+    store: Store,
+    book: DealBook,
+    as_of: int,
+    period: Period,
+    past: PastPeriods,
+    previous: Calibration | None = None,
+) -> Calibration:
+    """:func:`~saleslead.forecast.calibrate.calibrate` with the levels' spread measured on its past periods."""
+    calibration = calibrate(book, as_of, period, past, previous=previous)
+    tree = build_hierarchy(store, book.owners)
+    return replace(calibration, spread=measure_spread(book, as_of, period, past, calibration, tree))
+
+
+def measure_spread(
+    book: DealBook,
+    as_of: int,
+    period: Period,
+    past: PastPeriods,
+    calibration: Calibration,
+    tree: Hierarchy,
+) -> Spread:
+    """:class:`~saleslead.forecast.spread.Spread` from the PITs of the total and every node of ``tree`` (the
+    hierarchy over every owner of the book) at the same point of each past period, its outlook replayed with
+    the model fit at that period's cut and ``calibration`` — its level error and owner effects as measured
+    without that period; actuals are what the period booked."""
+    offset = as_of - day_number(period.start)
+    final = book.states_at(as_of)
+    names = level_names(tree)
+    by_level: dict[str, list[float]] = {"total": [], "manager": [], "rep": []}
+    for q, oos in zip(past.periods, past.models, strict=True):
+        day = day_number(q.start) + offset
+        if oos is None or day >= day_number(q.end) - 1:
+            continue
+        then = book.states_at(day)
+        open_ = then.take(~then.is_closed)
+        closed = then.take(won_in(then, q))
+        if not len(open_):
+            continue
+        level, owners = calibration.without.get(q.name, (calibration.level, calibration.owners))
+        p = deal_probabilities(oos, replace(calibration, level=level), book, open_, q)
+        new = new_pipeline_run_rate(book, q, day)
+        new = replace(new, mean=new.mean * np.exp(level.shift))
+        codes = np.unique(np.concatenate([open_.owner, closed.owner]))
+        sub = replace(tree, rollup=tree.rollup[codes])
+        sim_book = simulation_book(book, open_, p, closed, new, codes, sub, day, owners)
+        sim = simulate(sim_book, calibration.shock.sd, SPREAD_SCENARIOS, _SPREAD_SEED, len(book.segment_names))
+        sim = widen(sim, sim_book, level.cv2, _SPREAD_SEED)
+        won = won_in(final, q)
+        per_owner = np.bincount(final.owner[won], weights=final.amount[won], minlength=len(book.owners))
+        actual = np.asarray(tree.rollup.T @ per_owner, dtype=np.float64)
+        active = np.asarray(sub.rollup.sum(axis=0)).ravel() > 0
+        live = active & ((np.quantile(sim.nodes, 0.9, axis=1) > 0) | (actual > 0))
+        u = pits(sim.nodes, actual)
+        for i in np.flatnonzero(live):
+            if names[i] != "total":
+                by_level[names[i]].append(float(u[i]))
+        by_level["total"].append(float(pits(sim.total[None, :], np.asarray([per_owner.sum()]))[0]))
+    return spread_of(by_level)
 
 
 def deal_probabilities(
