@@ -30,15 +30,19 @@ def test_pits_crowding_the_middle_narrow_and_tails_widen_shrunk_by_their_number(
     tails = np.r_[rng.uniform(0, 0.2, 200), rng.uniform(0.8, 1, 200)].tolist()
     s = spread_of({"rep": middle, "manager": tails, "total": rng.uniform(0.3, 0.7, 4).tolist()})
     low, high = s.levels["rep"]
-    assert 0.3 < low < 0.4 and 0.6 < high < 0.7  # 400 PITs against 60 pseudo: mostly the data
+    assert 0.3 < low < 0.4
+    assert 0.6 < high < 0.7
     low, high = s.levels["manager"]
-    assert low < 0.08 and high > 0.92
+    assert low < 0.08
+    assert high > 0.92
     low, high = s.levels["total"]  # four PITs: barely moved from nominal
-    assert abs(low - 0.1) < 0.03 and abs(high - 0.9) < 0.03
+    assert abs(low - 0.1) < 0.03
+    assert abs(high - 0.9) < 0.03
     assert s.counts == {"rep": 400, "manager": 400, "total": 4}
     uniform = ((np.arange(1000) + 0.5) / 1000).tolist()  # calibrated: nothing to move
     low, high = spread_of({"rep": uniform}).levels["rep"]
-    assert low == pytest.approx(0.1, abs=0.01) and high == pytest.approx(0.9, abs=0.01)
+    assert low == pytest.approx(0.1, abs=0.01)
+    assert high == pytest.approx(0.9, abs=0.01)
     assert PRIOR > 0
 
 
@@ -57,7 +61,8 @@ def test_recalibrate_moves_p10_p90_keeps_p50_and_stays_inside_the_scenarios() ->
         assert np.quantile(after, 0.1) == pytest.approx(np.quantile(before, 0.2), rel=0.02)
         assert np.quantile(after, 0.9) == pytest.approx(np.quantile(before, 0.8), rel=0.02)
         assert np.quantile(after, 0.5) == pytest.approx(np.quantile(before, 0.5), rel=0.01)
-        assert after.min() >= before.min() and after.max() <= before.max()
+        assert after.min() >= before.min()
+        assert after.max() <= before.max()
         # rank-preserving: the scenario that was the node's highest still is
         assert int(np.argmax(after)) == int(np.argmax(before))
     assert np.array_equal(new_nodes[1], nodes[1])  # no knots for managers: untouched
@@ -68,4 +73,5 @@ def test_recalibrate_moves_p10_p90_keeps_p50_and_stays_inside_the_scenarios() ->
 def test_no_spread_changes_nothing() -> None:
     nodes = np.arange(40, dtype=np.float32).reshape(4, 10)
     total, out = recalibrate(nodes[0], nodes, _tree(), Spread())
-    assert np.array_equal(out, nodes) and np.array_equal(total, nodes[0])
+    assert np.array_equal(out, nodes)
+    assert np.array_equal(total, nodes[0])

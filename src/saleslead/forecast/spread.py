@@ -2,17 +2,18 @@
 
 At each of the past periods the calibration replays (the same point of the quarter, :mod:`calibrate`), the
 outlook is run again as it would have been then — the deal model fit at that period's cut, the calibration's
-shock and stack, its level error and owner effects as measured without that period — and every node is placed in its own scenarios: the probability
-integral transform (PIT) ``u = share of scenarios below the actual`` (ties count half), for the total, every
-manager and every rep. Were the scenarios right, ``u`` would be uniform; where a level's ranges are too wide,
-its PITs crowd the middle, too narrow, its tails. Per level, the 10th and 90th percentiles of those PITs,
-shrunk toward 0.1 and 0.9 with :data:`PRIOR` pseudo-observations (few periods, little trust), are the
-quantile levels of the scenarios that held 10 % and 90 % of outcomes in the past: a monotone map of each
-node's scenarios (piecewise linear in rank through (0, 0), (0.1, a₁₀), (0.5, 0.5), (0.9, a₉₀), (1, 1)) moves
-its P10 and P90 there and leaves its P50 where it was. The map stays inside a node's scenarios (never below
-what is already booked). Only periods finished before the as-of are read, so the ranges stay point-in-time.
-Known limit: the shock and the category stack of the replay were fit on all the past periods, that one
-included (in sample), which makes its PITs a little better centred than a truly out-of-sample forecast's.
+shock and stack, its level error and owner effects as measured without that period — and every node is placed
+in its own scenarios: the probability integral transform (PIT) ``u = share of scenarios below the actual``
+(ties count half), for the total, every manager and every rep. Were the scenarios right, ``u`` would be
+uniform; where a level's ranges are too wide, its PITs crowd the middle, too narrow, its tails. Per level, the
+10th and 90th percentiles of those PITs, shrunk toward 0.1 and 0.9 with :data:`PRIOR` pseudo-observations (few
+periods, little trust), are the quantile levels of the scenarios that held 10 % and 90 % of outcomes in the
+past: a monotone map of each node's scenarios (piecewise linear in rank through (0, 0), (0.1, a₁₀), (0.5,
+0.5), (0.9, a₉₀), (1, 1)) moves its P10 and P90 there and leaves its P50 where it was. The map stays inside a
+node's scenarios (never below what is already booked). Only periods finished before the as-of are read, so the
+ranges stay point-in-time. Known limit: the shock and the category stack of the replay were fit on all the
+past periods, that one included (in sample), which makes its PITs a little better centred than a truly
+out-of-sample forecast's.
 """
 
 from __future__ import annotations
