@@ -157,14 +157,14 @@ def measure_spread(
     calibration: Calibration,
     tree: Hierarchy,
 ) -> Spread:
-    """:class:`~saleslead.forecast.spread.Spread` from the PITs of the total and every node of ``tree`` (the
+    """:class:`~saleslead.forecast.spread.Spread` from the PITs of every manager and rep of ``tree`` (the
     hierarchy over every owner of the book) at the same point of each past period, its outlook replayed with
     the model fit at that period's cut and ``calibration`` — its level error and owner effects as measured
     without that period; actuals are what the period booked."""
     offset = as_of - day_number(period.start)
     final = book.states_at(as_of)
     names = level_names(tree)
-    by_level: dict[str, list[float]] = {"total": [], "manager": [], "rep": []}
+    by_level: dict[str, list[float]] = {"manager": [], "rep": []}
     for q, oos in zip(past.periods, past.models, strict=True):
         day = day_number(q.start) + offset
         if oos is None or day >= day_number(q.end) - 1:
@@ -190,9 +190,8 @@ def measure_spread(
         live = active & ((np.quantile(sim.nodes, 0.9, axis=1) > 0) | (actual > 0))
         u = pits(sim.nodes, actual)
         for i in np.flatnonzero(live):
-            if names[i] != "total":
+            if names[i] in by_level:
                 by_level[names[i]].append(float(u[i]))
-        by_level["total"].append(float(pits(sim.total[None, :], np.asarray([per_owner.sum()]))[0]))
     return spread_of(by_level)
 
 

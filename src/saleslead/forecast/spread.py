@@ -4,7 +4,7 @@ At each of the past periods the calibration replays (the same point of the quart
 outlook is run again as it would have been then — the deal model fit at that period's cut, the calibration's
 shock and stack, its level error and owner effects as measured without that period — and every node is placed
 in its own scenarios: the probability integral transform (PIT) ``u = share of scenarios below the actual``
-(ties count half), for the total, every manager and every rep. Were the scenarios right, ``u`` would be
+(ties count half), for every manager and every rep. Were the scenarios right, ``u`` would be
 uniform; where a level's ranges are too wide, its PITs crowd the middle, too narrow, its tails. Per level, the
 10th and 90th percentiles of those PITs, shrunk toward 0.1 and 0.9 with :data:`PRIOR` pseudo-observations (few
 periods, little trust), are the quantile levels of the scenarios that held 10 % and 90 % of outcomes in the
@@ -35,7 +35,7 @@ _KNOTS = np.asarray([0.0, 0.1, 0.5, 0.9, 1.0])
 
 @dataclass(frozen=True)
 class Spread:
-    """Per level (``total``, ``manager``, ``rep``): the quantile levels read as P10 and P90, and the PITs
+    """Per level (``manager``, ``rep``): the quantile levels read as P10 and P90, and the PITs
     they were measured on. Empty: no recalibration."""
 
     levels: dict[str, tuple[float, float]] = field(default_factory=dict)
@@ -104,14 +104,14 @@ def _mapped(rows: npt.NDArray[np.float32], knots: Floats) -> npt.NDArray[np.floa
 def recalibrate(
     total: npt.NDArray[np.float32], nodes: npt.NDArray[np.float32], tree: Hierarchy, spread: Spread
 ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
-    """The total's and every node's scenarios mapped by their level's knots (unchanged where none)."""
+    """Every manager's and rep's scenarios mapped by their level's knots (unchanged where none). The total and
+    the top of the tree are left as simulated: their spread is the level error's (measured on the same past
+    periods, :class:`~saleslead.forecast.calibrate.Level`), and eight PITs a level would move it by noise."""
     names = level_names(tree)
     out = nodes.copy()
-    for level in ("total", "manager", "rep"):
+    for level in ("manager", "rep"):
         knots = spread.knots(level)
         rows = [i for i, n in enumerate(names) if n == level]
         if knots is not None and rows:
             out[rows] = _mapped(nodes[rows], knots)
-    knots = spread.knots("total")
-    new_total = _mapped(total[None, :], knots)[0] if knots is not None else total
-    return new_total, out
+    return total, out
