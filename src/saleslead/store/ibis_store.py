@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import replace
@@ -18,7 +17,6 @@ from itertools import chain
 from pathlib import Path
 from typing import Any, ClassVar
 
-import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pyarrow as pa
@@ -26,10 +24,11 @@ import pyarrow.compute as pc
 
 from saleslead.errors import StoreError
 from saleslead.ingest.canonical import CanonicalExport
+from saleslead.store.connect import connect, nothing
 from saleslead.store.evidence import Change, changed_deals, deal_evidence, not_older, restricted
 from saleslead.store.exports import IngestOutcome, decoded, fingerprint_of, give_back_memory
-from saleslead.store.faults import open_hint, raise_write_fault
-from saleslead.store.gate import Lease, copy_named, open_with_retry
+from saleslead.store.faults import raise_write_fault
+from saleslead.store.gate import Lease
 from saleslead.store.history import candidate_events
 from saleslead.store.known import known_candidates
 from saleslead.store.location import DEFAULT_STORE, SCHEMA_VERSION, resolve_location
@@ -69,7 +68,7 @@ class Store:
         opener = cls._opener_for(where)
         if opener is not None:
             return opener(where, read_only)
-        backend, lease = _connect(where, read_only)
+        backend, lease = connect(where, read_only)
         store = cls(backend, where)
         store._lease = lease
         try:
@@ -126,7 +125,7 @@ class Store:
                 entry.finalizer.detach()
             entries.clear()
             getattr(self._con, "_cache_op_to_entry", {}).clear()
-        disconnect = getattr(self._con, "disconnect", None) or _nothing
+        disconnect = getattr(self._con, "disconnect", None) or nothing
         lease, self._lease = self._lease, None
         if lease is None:
             disconnect()
@@ -568,36 +567,3 @@ class Store:
         for row in frame:
             row["report"] = json.loads(row["report"]) if row["report"] else {}
         return frame
-
-
-def _nothing() -> None:
-    return None
-
-
-def _connect(where: str, read_only: bool) -> tuple[Any, Lease | None]:
-    """The engine's connection to ``where`` and, for a DuckDB file, the gate's lease it holds.
-
-    The engine's own errors become a :class:`StoreError` naming the store (not the writer's copy); a lease
-    taken before the failure is given back unpublished.
-    """
-    lease: Lease | None = None
-    try:
-        if "://" in where:
-            return ibis.connect(where), None
-        if where == ":memory:":  # nothing to share, so no gate and no writer's copy
-            return ibis.duckdb.connect(":memory:"), None
-        path = Path(where)
-        if read_only and not path.exists():
-            raise StoreError(f"no store at {where}", hint="run `saleslead ingest` or `saleslead demo` first")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        lease = Lease(path, read_only, " ".join(sys.argv[:3]) or "saleslead")
-        target, engine_read_only = lease.target, lease.read_only
-        backend = open_with_retry(lambda: ibis.duckdb.connect(str(target), read_only=engine_read_only), where)
-    except BaseException as exc:
-        if lease is not None:
-            lease.close(_nothing, _nothing, publish=False)
-        if isinstance(exc, StoreError) or not isinstance(exc, Exception):
-            raise
-        text = copy_named(str(exc))
-        raise StoreError(f"cannot open the store at {where}: {text}", hint=open_hint(text)) from exc
-    return backend, lease
