@@ -56,9 +56,12 @@ def fitted_outlook(
         return calibrated(store, book, d, period, past_periods(model, book, d, period, settings.min_sample))
 
     # "level": the level error's form (a calibration pickled with the log-ratio form is not read back);
-    # "spread": the levels' recalibration from replayed PITs
+    # "spread": the levels' recalibration from replayed PITs; "tree": the spread is measured over the reporting
+    # lines (the users table, not in the book's digest), so an ingest that changes them makes it again
+    tree = store.table("users").select("user_id", "name", "title", "manager_id").to_pyarrow().to_pylist()
     calibration = answers.artifact(
-        "calibration", as_of, {"period": period.name, "level": "ratio", "spread": "pit"}, calibration_,
+        "calibration", as_of, {"period": period.name, "level": "ratio", "spread": "pit",
+                               "tree": sorted(tree, key=lambda u: str(u["user_id"]))}, calibration_,
         settings=FIT_SETTINGS, state=state,
     )  # fmt: skip
     return run_outlook(store, settings, period, as_of, scenarios, progress, book=book, model=model,
