@@ -12,6 +12,7 @@ import pytest
 from pydantic import BaseModel
 
 from saleslead.forecast.fitted import FORECAST_SETTINGS, fitted_outlook
+from saleslead.forecast.model import FITS
 from saleslead.forecast.outlook import forecast_result, run_outlook
 from saleslead.forecast.schemas import (
     CallCheckRequest,
@@ -30,7 +31,7 @@ from saleslead.status import StatusReport, compute_status
 from saleslead.store import Store
 from saleslead.store.answers import Answers, Shelf, shelf_root
 from saleslead.strategy.scorecard import ScoreRequest
-from saleslead.targets.desk import CoverageRequest
+from saleslead.targets.desk import CoverageRequest, DefendRequest
 
 from .conftest import DEMO_MAY
 
@@ -194,6 +195,14 @@ def test_every_read_of_the_week_is_served_from_the_store_equal_to_a_fresh_one(de
         assert served == read(fresh), name
     assert checked.calls[0].check is not None
     assert checked.calls[0].check.verdict == "sandbag"  # a $1 call is below any P10
+    # coverage is kept as of every week the defence of the targets looks back on: that defence (the dashboard's
+    # coverage page) then finds every week's fits instead of fitting them
+    weeks = DefendRequest.model_fields["weeks"].default
+    assert sum(a.kind == "coverage" for a in kept.answers) == weeks
+    fits = FITS.fits
+    defense = demo_seat.defend_targets(DefendRequest(period="2026-Q2", as_of=AS_OF))
+    assert FITS.fits == fits
+    assert len({w.as_of for w in defense.weekly}) == weeks
 
 
 def test_an_in_memory_store_leaves_no_file_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

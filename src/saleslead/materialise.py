@@ -4,13 +4,19 @@ After the weekly ``run`` (and an ``ingest --materialise``) the seat computes the
 the forecast of the current and the next quarter, every open deal's probability, coverage, stalls, the
 strategy scorecard and the roster — with the same requests the CLI, the dashboard and the MCP tools make
 by default, so those reads are answered from the shelf. Answers of an older store state are pruned.
+
+Coverage is also kept as of each earlier week that ``targets defend`` and the dashboard's coverage page look
+back on: each week's outlook needs the forecast's fits as of that day, and keeping them here is what lets
+that page answer in seconds on a fresh server (after the weekly ``run`` they are already kept, by its defence
+of the targets: found, not fitted again).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
+from functools import partial
 from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict
@@ -22,7 +28,7 @@ from saleslead.periods import Period
 from saleslead.roster.desk import RosterShowRequest, RosterView
 from saleslead.strategy.scorecard import Scorecard, ScoreRequest
 from saleslead.targets.coverage import Coverage
-from saleslead.targets.desk import CoverageRequest
+from saleslead.targets.desk import CoverageRequest, DefendRequest
 
 __all__ = ["MaterialiseReport", "MaterialisedAnswer", "materialise_week"]
 
@@ -68,6 +74,14 @@ class MaterialiseReport(BaseModel):
     pruned: int
 
 
+def _look_back(seat: WeekReads, period: Period, as_of: date) -> list[tuple[str, str, Callable[[], object]]]:
+    """Coverage of the period as of each earlier week the defence of the targets looks back on (default weeks)."""
+    weeks = DefendRequest.model_fields["weeks"].default
+    days = [as_of - timedelta(days=7 * back) for back in range(1, weeks)]
+    asked = [CoverageRequest(period=period.name, as_of=day) for day in days]
+    return [("coverage", f"{period.name} as of {r.as_of}", partial(seat.coverage, r)) for r in asked]
+
+
 def materialise_week(seat: WeekReads, as_of: date) -> MaterialiseReport:
     """Compute and keep the week's answers as of ``as_of``; a mandate without enough history is noted, not fatal."""
     current = seat.period(as_of=as_of)
@@ -81,6 +95,7 @@ def materialise_week(seat: WeekReads, as_of: date) -> MaterialiseReport:
             lambda: seat.forecast(ForecastRequest(period=current.name, as_of=as_of, deals=True)),
         ),
         ("coverage", current.name, lambda: seat.coverage(CoverageRequest(period=current.name, as_of=as_of))),
+        *_look_back(seat, current, as_of),
         ("stalls", str(as_of), lambda: seat.stalls(StallsRequest(as_of=as_of))),
         ("strategy scorecard", str(as_of), lambda: seat.strategy_score(ScoreRequest(as_of=as_of))),
         ("roster", str(as_of), lambda: seat.roster_show(RosterShowRequest(as_of=as_of))),
