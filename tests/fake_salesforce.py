@@ -252,20 +252,29 @@ def _literal(text: str) -> Any:
     return {"true": True, "false": False, "null": None}.get(text.lower(), text)
 
 
-def _condition(text: str, table: SObjectTable) -> Any:
+def read_condition(text: str, table: SObjectTable) -> tuple[str, str, Any]:
+    """One SOQL condition as (field, operator, value), with Salesforce's errors: ``IN`` gives a list of values;
+    a datetime field's value is written as stored stamps are (compared as text, in order)."""
     found = re.fullmatch(r"(\w+) IN \((.*)\)", text, re.S)
     if found:
-        name, values = found.group(1), {_literal(v) for v in re.findall(r"'(?:[^'\\]|\\.)*'", found.group(2))}
-        return lambda r: r.get(name) in values
+        return found.group(1), "IN", [_literal(v) for v in re.findall(r"'(?:[^'\\]|\\.)*'", found.group(2))]
     found = re.fullmatch(r"(\w+) (>=|<=|!=|=|>|<) (.+)", text)
     if found is None:
         raise ValueError(f"MALFORMED_QUERY: cannot read condition {text!r}")
     name, op, value = found.group(1), found.group(2), _literal(found.group(3))
     if name not in table.fields:
         raise ValueError(f"INVALID_FIELD: No such column '{name}' on entity '{table.name}'.")
-    timed = table.fields[name] == "datetime"
-    if timed and isinstance(value, datetime):
-        value = value.strftime(_REST_TIME)  # stored stamps share this form: compared as text, in order
+    if table.fields[name] == "datetime" and isinstance(value, datetime):
+        value = value.strftime(_REST_TIME)
+    return name, op, value
+
+
+def _condition(text: str, table: SObjectTable) -> Any:
+    name, op, value = read_condition(text, table)
+    if op == "IN":
+        values = set(value)
+        return lambda r: r.get(name) in values
+    timed = table.fields.get(name) == "datetime"
 
     def test(row: dict[str, Any]) -> bool:
         have = row.get(name)

@@ -14,7 +14,6 @@ rows with :meth:`DuckOrg.sql` (``UPDATE "Opportunity" SET …``).
 from __future__ import annotations
 
 import io
-import re
 import threading
 import uuid
 from collections.abc import Iterator, Sequence
@@ -26,7 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from .fake_salesforce import FakeOrg, SObjectTable, _field_type, _literal
+from .fake_salesforce import FakeOrg, SObjectTable, _field_type, read_condition
 
 _SQL_TYPE = {"boolean": "BOOLEAN", "int": "BIGINT", "currency": "DOUBLE", "double": "DOUBLE", "percent": "DOUBLE"}
 
@@ -185,19 +184,10 @@ class DuckOrg(FakeOrg):
 
 
 def _condition_sql(text: str, table: SObjectTable) -> str:
-    """One SOQL condition of the subset :func:`tests.fake_salesforce._condition` reads, as SQL."""
-    found = re.fullmatch(r"(\w+) IN \((.*)\)", text, re.S)
-    if found:
-        values = [_literal(v) for v in re.findall(r"'(?:[^'\\]|\\.)*'", found.group(2))]
-        return f"{_ident(found.group(1))} IN ({', '.join(_sql_literal(v) for v in values) or 'NULL'})"
-    found = re.fullmatch(r"(\w+) (>=|<=|!=|=|>|<) (.+)", text)
-    if found is None:
-        raise ValueError(f"MALFORMED_QUERY: cannot read condition {text!r}")
-    name, op, value = found.group(1), found.group(2), _literal(found.group(3))
-    if name not in table.fields:
-        raise ValueError(f"INVALID_FIELD: No such column '{name}' on entity '{table.name}'.")
-    if table.fields[name] == "datetime" and not isinstance(value, str | None):
-        value = value.strftime("%Y-%m-%dT%H:%M:%S.000+0000")  # stored stamps share this form: text order is time order
+    """One SOQL condition of the subset :func:`tests.fake_salesforce.read_condition` reads, as SQL."""
+    name, op, value = read_condition(text, table)
+    if op == "IN":
+        return f"{_ident(name)} IN ({', '.join(_sql_literal(v) for v in value) or 'NULL'})"
     if value is None:
         return f"{_ident(name)} IS {'NOT ' if op == '!=' else ''}NULL"
     return f"{_ident(name)} {'<>' if op == '!=' else op} {_sql_literal(value)}"
